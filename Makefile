@@ -1,0 +1,58 @@
+# Linli — the front door. `make run` and `make test` work on a fresh machine with only python3.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run serve test bench lint format messages check-messages clean
+
+# Re-install only when a requirements file changed (make compares the stamp's time).
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py create_local_admin
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production mode on loopback (see README, Production). Needs SECRET_KEY; DATABASE_URL
+# defaults to the development SQLite file so that benchmarks can run without setup.
+serve: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=linli.settings.production $(BIN)/python manage.py collectstatic --noinput -v0
+	DJANGO_SETTINGS_MODULE=linli.settings.production $(BIN)/gunicorn linli.wsgi \
+		--pythonpath site --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/run.py
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Extract messages (needs GNU gettext) and compile catalogues (pure Python, polib).
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --no-obsolete
+	$(BIN)/python manage.py compile_catalogues
+
+clean:
+	rm -rf $(VENV) var db.sqlite3

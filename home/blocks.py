@@ -1,0 +1,48 @@
+"""StreamField blocks shared by every page: one base StreamBlock, one template per block."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.contrib.table_block.blocks import TableBlock
+from wagtail.documents.blocks import DocumentChooserBlock
+from wagtail.images.blocks import ImageChooserBlock
+
+
+class HeadingBlock(blocks.StructBlock):
+    text = blocks.CharBlock(label=_("Heading"), max_length=120)
+
+    class Meta:
+        icon = "title"
+        template = "home/blocks/heading.html"
+
+
+class ImageBlock(blocks.StructBlock):
+    image = ImageChooserBlock(label=_("Image"))
+    caption = blocks.CharBlock(label=_("Caption"), required=False, max_length=200)
+    alt_text = blocks.CharBlock(
+        label=_("Alternative text"), required=False, max_length=200, help_text=_("Describe the picture for screen readers.")
+    )
+
+    class Meta:
+        icon = "image"
+        template = "home/blocks/image.html"
+
+
+class DocumentBlock(blocks.StructBlock):
+    document = DocumentChooserBlock(label=_("Document"))
+    label = blocks.CharBlock(label=_("Link text"), required=False, max_length=120)
+
+    class Meta:
+        icon = "doc-full"
+        template = "home/blocks/document.html"
+
+
+class BaseStreamBlock(blocks.StreamBlock):
+    heading = HeadingBlock()
+    paragraph = blocks.RichTextBlock(
+        label=_("Paragraph"),
+        features=["bold", "italic", "link", "ol", "ul", "document-link"],
+        template="home/blocks/paragraph.html",
+    )
+    image = ImageBlock()
+    document = DocumentBlock()
+    table = TableBlock(label=_("Table"))

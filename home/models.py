@@ -1,0 +1,308 @@
+"""Home, notices, standard pages, communities and grids, resident profiles."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Page, TranslatableMixin
+from wagtail.search import index
+from wagtail_localize.fields import SynchronizedField, TranslatableField
+
+from .blocks import BaseStreamBlock
+
+# Chinese mainland mobile numbers: 11 digits starting 13-19.
+mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
+
+
+class Community(TranslatableMixin, models.Model):
+    """A community (社区) of the street, with its own editors and notices subtree."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=40, help_text=_("Short Latin name used in addresses, e.g. liuhe."))
+    description = models.TextField(_("description"), blank=True)
+    root_page = models.ForeignKey(
+        "wagtailcore.Page",
+        verbose_name=_("section page"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The community's page; its editors may edit only below it."),
+    )
+    editors = models.ForeignKey(
+        "auth.Group", verbose_name=_("staff group"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    heads = models.ForeignKey(
+        "auth.Group", verbose_name=_("heads group"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    panels = [FieldPanel("name"), FieldPanel("code"), FieldPanel("description"), FieldPanel("root_page")]
+    translatable_fields = [TranslatableField("name"), TranslatableField("description"), SynchronizedField("code")]
+
+    class Meta(TranslatableMixin.Meta):
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["code"]
+        unique_together = [("translation_key", "locale"), ("code", "locale")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grid(TranslatableMixin, models.Model):
+    """A grid (网格) of 200-300 households inside a community, looked after by a grid worker."""
+
+    community = models.ForeignKey(Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="grids")
+    name = models.CharField(_("name"), max_length=100)
+    number = models.PositiveSmallIntegerField(_("number"))
+
+    panels = [FieldPanel("community"), FieldPanel("name"), FieldPanel("number")]
+    translatable_fields = [TranslatableField("name"), SynchronizedField("number"), SynchronizedField("community")]
+
+    class Meta(TranslatableMixin.Meta):
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        ordering = ["community__code", "number"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResidentProfile(models.Model):
+    """What a resident tells us about themselves; only the e-mail is required (PIPL)."""
+
+    class TextSize(models.TextChoices):
+        NORMAL = "normal", _("Normal text")
+        LARGE = "large", _("Large text")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    display_name = models.CharField(_("display name"), max_length=60, blank=True)
+    mobile = models.CharField(_("mobile number"), max_length=11, blank=True, validators=[mobile_validator])
+    # Profiles point at the source-language community and grid; pages show their translation.
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    grid = models.ForeignKey(Grid, verbose_name=_("grid"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    building_unit = models.CharField(_("building and unit"), max_length=40, blank=True)
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"), null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    large_text = models.BooleanField(_("large text"), default=False)
+    privacy_notice_version = models.CharField(_("privacy notice version"), max_length=20, blank=True)
+    privacy_consented_at = models.DateTimeField(_("privacy consent given at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("resident profile")
+        verbose_name_plural = _("resident profiles")
+
+    def __str__(self) -> str:
+        return self.display_name or self.user.get_username()
+
+
+class HomePage(Page):
+    """The home page of one language: pinned and current notices, and what later parts add."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["home.NoticeIndexPage", "home.CommunityPage", "home.StandardPage"]
+    max_count_per_parent = None
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def notices(self):
+        """Live notices of this language, not expired, newest first."""
+        return NoticePage.current(self.locale)
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        notices = list(self.notices()[:12])
+        context["pinned_notices"] = [n for n in notices if n.pinned]
+        context["current_notices"] = [n for n in notices if not n.pinned][:8]
+        context["notice_index"] = NoticeIndexPage.objects.live().filter(locale=self.locale).first()
+        return context
+
+
+class CommunityPage(Page):
+    """A community's section: its editors' permissions are granted here."""
+
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("community"), FieldPanel("intro")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["home.NoticeIndexPage", "home.StandardPage"]
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+
+    class Meta:
+        verbose_name = _("community page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["notices"] = NoticePage.current(self.locale).descendant_of(self)[:10]
+        return context
+
+
+class NoticeIndexPage(Page):
+    """A list of notices (通知公告), paginated, with its RSS feed."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["home.HomePage", "home.CommunityPage"]
+    subpage_types = ["home.NoticePage"]
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+    per_page = 20
+
+    class Meta:
+        verbose_name = _("notice list")
+
+    def get_context(self, request, *args, **kwargs):
+        from django.core.paginator import Paginator
+
+        context = super().get_context(request, *args, **kwargs)
+        notices = (
+            NoticePage.objects.live()
+            .descendant_of(self)
+            .select_related("community")
+            .order_by("-pinned", "-publication_date", "-pk")
+        )
+        category = request.GET.get("category", "")
+        if category in NoticePage.Category.values:
+            notices = notices.filter(category=category)
+        paginator = Paginator(notices, self.per_page)
+        context["page_obj"] = paginator.get_page(request.GET.get("page"))
+        context["category"] = category
+        context["categories"] = NoticePage.Category.choices
+        context["today"] = timezone.localdate()
+        return context
+
+
+class NoticePage(Page):
+    """A notice (通知公告): dated, categorised, optionally pinned, expiring and aimed at one community."""
+
+    class Category(models.TextChoices):
+        GENERAL = "general", _("Community affairs")
+        ACTIVITY = "activity", _("Classes and activities")
+        GARBAGE = "garbage", _("Garbage sorting")
+        VOLUNTEER = "volunteer", _("Volunteering")
+        HEALTH = "health", _("Health")
+        SAFETY = "safety", _("Safety")
+
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.GENERAL)
+    publication_date = models.DateField(_("publication date"), default=datetime.date.today)
+    pinned = models.BooleanField(_("pinned"), default=False, help_text=_("Pinned notices stay at the top of the home page."))
+    expires_on = models.DateField(
+        _("expires on"),
+        null=True,
+        blank=True,
+        help_text=_("From this day the notice leaves the home page and is marked expired."),
+    )
+    community = models.ForeignKey(
+        Community,
+        verbose_name=_("for community"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Leave empty for notices that concern the whole street."),
+    )
+    summary = models.CharField(_("summary"), max_length=240, blank=True)
+    body = StreamField(BaseStreamBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = Page.content_panels + [
+        FieldPanel("summary"),
+        MultiFieldPanel(
+            [
+                FieldPanel("category"),
+                FieldPanel("publication_date"),
+                FieldPanel("pinned"),
+                FieldPanel("expires_on"),
+                FieldPanel("community"),
+            ],
+            heading=_("Notice details"),
+        ),
+        FieldPanel("body"),
+    ]
+    parent_page_types = ["home.NoticeIndexPage"]
+    subpage_types: list[str] = []
+    search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("body"), index.FilterField("category")]
+    override_translatable_fields = [
+        SynchronizedField("category"),
+        SynchronizedField("publication_date"),
+        SynchronizedField("pinned"),
+        SynchronizedField("expires_on"),
+        SynchronizedField("community"),
+    ]
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_on is not None and self.expires_on <= timezone.localdate()
+
+    @classmethod
+    def current(cls, locale):
+        today = timezone.localdate()
+        return (
+            cls.objects.live()
+            .filter(locale=locale)
+            .filter(models.Q(expires_on__isnull=True) | models.Q(expires_on__gt=today))
+            .select_related("community")
+            .order_by("-pinned", "-publication_date", "-pk")
+        )
+
+
+class StandardPage(Page):
+    """A plain page: About, Privacy, Contact."""
+
+    intro = models.CharField(_("introduction"), max_length=300, blank=True)
+    body = StreamField(BaseStreamBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    parent_page_types = ["home.HomePage", "home.CommunityPage"]
+    subpage_types: list[str] = []
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+
+    class Meta:
+        verbose_name = _("standard page")
+
+
+@register_setting(icon="site")
+class PortalSettings(BaseGenericSetting):
+    """Contact details shown in every page's footer, in both languages."""
+
+    hotline = models.CharField(_("hotline"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    address = models.CharField(_("address (Chinese)"), max_length=200, blank=True)
+    address_en = models.CharField(_("address (English)"), max_length=200, blank=True)
+    footer = models.CharField(_("footer note (Chinese)"), max_length=300, blank=True)
+    footer_en = models.CharField(_("footer note (English)"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("portal settings")
+
+    def localized_address(self) -> str:
+        return self.address_en if get_language() == "en" and self.address_en else self.address
+
+    def localized_footer(self) -> str:
+        return self.footer_en if get_language() == "en" and self.footer_en else self.footer

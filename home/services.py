@@ -1,0 +1,229 @@
+"""State changes for residents, communities and their editors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.models import GroupApprovalTask, GroupPagePermission, Locale, Page, Workflow, WorkflowPage
+
+from .models import Community, CommunityPage, HomePage, NoticeIndexPage, ResidentProfile
+
+User = get_user_model()
+
+
+class ProfileError(Exception):
+    """A resident's profile change that breaks a rule; the message is shown to them."""
+
+
+class NotVerified(PermissionDenied):
+    """The resident has not verified an e-mail address yet."""
+
+
+def has_verified_email(user) -> bool:
+    """The one check every committing action (booking, spending, letters, votes) relies on."""
+    if not user.is_authenticated:
+        return False
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def require_verified_email(user) -> None:
+    if not has_verified_email(user):
+        raise NotVerified(_("Please verify your e-mail address first."))
+
+
+def get_or_create_profile(*, user) -> ResidentProfile:
+    profile, _created = ResidentProfile.objects.get_or_create(user=user)
+    return profile
+
+
+@transaction.atomic
+def register_resident(*, user, consent_given: bool, language: str) -> ResidentProfile:
+    """Create the profile of a new resident and record their consent to the privacy notice."""
+    if not consent_given:
+        raise ProfileError(_("You must agree to the privacy notice to register."))
+    languages = dict(settings.LANGUAGES)
+    profile = get_or_create_profile(user=user)
+    profile.privacy_notice_version = settings.LINLI_PRIVACY_NOTICE_VERSION
+    profile.privacy_consented_at = timezone.now()
+    profile.preferred_language = language if language in languages else settings.LANGUAGE_CODE
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def update_profile(*, profile: ResidentProfile, **changes: Any) -> ResidentProfile:
+    """Save a resident's own changes; the grid must belong to the chosen community."""
+    allowed = {
+        "display_name",
+        "mobile",
+        "community",
+        "grid",
+        "building_unit",
+        "birth_year",
+        "preferred_language",
+        "large_text",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ProfileError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    for name, value in changes.items():
+        setattr(profile, name, value)
+    if profile.grid_id and profile.grid.community_id != profile.community_id:
+        raise ProfileError(_("The grid you chose is not in your community."))
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+def export_personal_data(*, user) -> dict[str, Any]:
+    """Everything Linli holds about one resident, as JSON-ready data (PIPL right of access)."""
+    from allauth.account.models import EmailAddress
+
+    profile = getattr(user, "profile", None)
+    data: dict[str, Any] = {
+        "exported_at": timezone.now().isoformat(),
+        "account": {
+            "email": user.email,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        },
+        "email_addresses": [
+            {"email": address.email, "verified": address.verified, "primary": address.primary}
+            for address in EmailAddress.objects.filter(user=user).order_by("pk")
+        ],
+        "profile": None,
+    }
+    if profile is not None:
+        data["profile"] = {
+            "display_name": profile.display_name,
+            "mobile": profile.mobile,
+            "community": profile.community.name if profile.community else None,
+            "grid": profile.grid.name if profile.grid else None,
+            "building_unit": profile.building_unit,
+            "birth_year": profile.birth_year,
+            "preferred_language": profile.preferred_language,
+            "large_text": profile.large_text,
+            "privacy_notice_version": profile.privacy_notice_version,
+            "privacy_consented_at": profile.privacy_consented_at.isoformat() if profile.privacy_consented_at else None,
+        }
+    return data
+
+
+@transaction.atomic
+def erase_account(*, user, actor) -> None:
+    """Delete a resident's personal data; records others need keep the (now anonymous) user row.
+
+    The user row stays so that later bookings, ledger entries and letters keep their
+    integrity, but it no longer says who the person was and can never log in again.
+    """
+    if actor.pk != user.pk and not actor.is_superuser:
+        raise PermissionDenied(_("You may only delete your own account."))
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    ResidentProfile.objects.filter(user=user).delete()
+    EmailAddress.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
+    user.username = f"erased-{user.pk}"
+    user.email = ""
+    user.first_name = ""
+    user.last_name = ""
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+
+
+@transaction.atomic
+def create_community(*, name: str, code: str, name_en: str = "", description: str = "") -> Community:
+    """A community with its section page, notice list, staff and heads groups and workflow.
+
+    Its staff may add and edit pages below the section page and submit them for
+    moderation; its heads approve and publish. Neither may touch other communities.
+    """
+    zh = Locale.objects.get(language_code="zh-hans")
+    community = Community.objects.filter(code=code, locale=zh).first()
+    if community is not None:
+        return community
+    home = HomePage.objects.get(locale=zh, depth=2)
+    section = home.add_child(instance=CommunityPage(title=name, slug=code))
+    section.save_revision().publish()
+    notices = section.add_child(instance=NoticeIndexPage(title=_("Notices"), slug="notices"))
+    notices.save_revision().publish()
+
+    editors, _created = Group.objects.get_or_create(name=f"{name} · staff")
+    heads, _created = Group.objects.get_or_create(name=f"{name} · heads")
+    admin_access = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+    for group in (editors, heads):
+        group.permissions.add(admin_access)
+        for codename in ("add_page", "change_page"):
+            GroupPagePermission.objects.get_or_create(
+                group=group,
+                page=section,
+                permission=Permission.objects.get(codename=codename, content_type__app_label="wagtailcore"),
+            )
+    for codename in ("publish_page", "lock_page", "unlock_page"):
+        GroupPagePermission.objects.get_or_create(
+            group=heads, page=section, permission=Permission.objects.get(codename=codename, content_type__app_label="wagtailcore")
+        )
+
+    task, _created = GroupApprovalTask.objects.get_or_create(name=f"{name} · head approval")
+    task.groups.set([heads])
+    workflow, _created = Workflow.objects.get_or_create(name=f"{name} · moderation")
+    workflow.workflow_tasks.get_or_create(task=task, defaults={"sort_order": 0})
+    WorkflowPage.objects.get_or_create(page=section, defaults={"workflow": workflow})
+
+    community = Community.objects.create(
+        name=name, code=code, description=description, locale=zh, root_page=section, editors=editors, heads=heads
+    )
+    en = Locale.objects.filter(language_code="en").first()
+    if en is not None and name_en:
+        translated = community.copy_for_translation(en)
+        translated.name = name_en
+        translated.save()
+    return community
+
+
+@transaction.atomic
+def ensure_site() -> HomePage:
+    """The two locales, a home page per language and the default site (idempotent).
+
+    Replaces Wagtail's placeholder welcome page on a fresh database.
+    """
+    from wagtail.models import Site
+
+    zh, _created = Locale.objects.get_or_create(language_code="zh-hans")
+    en, _created = Locale.objects.get_or_create(language_code="en")
+    home = HomePage.objects.filter(locale=zh, depth=2).first()
+    if home is None:
+        root = Page.get_first_root_node()
+        placeholder = Page.objects.filter(depth=2, content_type__model="page", content_type__app_label="wagtailcore").first()
+        home = root.add_child(instance=HomePage(title="邻里", slug="home-zh", locale=zh))
+        home.save_revision().publish()
+        site = Site.objects.filter(is_default_site=True).first()
+        if site is None:
+            Site.objects.create(hostname="localhost", port=80, root_page=home, is_default_site=True, site_name="邻里 Linli")
+        else:
+            site.root_page = home
+            site.site_name = "邻里 Linli"
+            site.save()
+        if placeholder is not None:
+            placeholder.delete()
+    if not HomePage.objects.filter(locale=en, translation_key=home.translation_key).exists():
+        english = home.copy_for_translation(en)
+        english.title = "Linli"
+        english.slug = "home-en"
+        english.save_revision().publish()
+    return home

@@ -1,0 +1,224 @@
+"""Views of the resident portal: thin, each binds input and calls one service."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.syndication.views import Feed
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from wagtail.models import Locale, Page
+
+from . import services
+from .forms import DeleteAccountForm, ProfileForm
+from .middleware import TEXT_SIZE_COOKIE
+from .models import NoticePage, StandardPage
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+def _preferred_language(request: HttpRequest) -> str:
+    profile = getattr(request.user, "profile", None) if request.user.is_authenticated else None
+    if profile is not None and profile.preferred_language in dict(settings.LANGUAGES):
+        return profile.preferred_language
+    return translation.get_language_from_request(request, check_path=False)
+
+
+@never_cache
+def root(request: HttpRequest) -> HttpResponse:
+    """`/` sends the visitor to their profile's language, else their browser's."""
+    return redirect(f"/{_preferred_language(request)}/")
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # noqa: BLE001  (any database failure means unhealthy; say nothing more)
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /accounts/",
+        "Disallow: /zh-hans/me/",
+        "Disallow: /en/me/",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_GET
+def sitemap_xml(request: HttpRequest) -> HttpResponse:
+    """All live pages of both languages, each with hreflang links to its translations."""
+    pages = list(
+        Page.objects.live()
+        .public()
+        .filter(depth__gte=2)
+        .select_related("locale")
+        .only("url_path", "translation_key", "locale__language_code", "last_published_at")
+    )
+    by_key: dict = {}
+    for page in pages:
+        by_key.setdefault(page.translation_key, []).append(page)
+    site_root = request.build_absolute_uri("/").rstrip("/")
+    entries = []
+    for page in pages:
+        url = page.get_url(request=request)
+        if not url:
+            continue
+        alternates = [
+            (other.locale.language_code, site_root + other.get_url(request=request)) for other in by_key[page.translation_key]
+        ]
+        entries.append({"loc": site_root + url, "lastmod": page.last_published_at, "alternates": alternates})
+    return render(request, "sitemap.xml", {"entries": entries}, content_type="application/xml")
+
+
+class NoticeFeed(Feed):
+    """RSS of the newest notices in the active language."""
+
+    feed_type = Rss201rev2Feed
+    description = gettext_lazy("Notices of the neighbourhood")
+
+    def title(self):
+        return _("Linli notices")
+
+    def link(self):
+        return f"/{translation.get_language()}/"
+
+    def items(self):
+        return NoticePage.objects.live().filter(locale=Locale.get_active()).order_by("-publication_date", "-pk")[:30]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return item.summary
+
+    def item_link(self, item):
+        return item.get_url()
+
+    def item_pubdate(self, item):
+        return item.first_published_at
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    page = StandardPage.objects.live().filter(slug="privacy", locale=Locale.get_active()).first()
+    if page is None:
+        raise Http404(_("The privacy notice has not been published yet."))
+    return redirect(page.get_url(request=request))
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    results = []
+    if query:
+        results = list(
+            Page.objects.live().public().filter(locale=Locale.get_active(), depth__gte=2).specific().search(query)[:30]
+        )
+    return render(request, "home/search.html", {"query": query, "results": results})
+
+
+@csrf_exempt  # harmless preference; cached pages must not carry a CSRF token
+@require_POST
+def set_text_size(request: HttpRequest) -> HttpResponse:
+    """Large-text mode: a cookie for everybody, saved in the profile for residents. Works without JS."""
+    large = request.POST.get("size") == "large"
+    if request.user.is_authenticated:
+        services.update_profile(profile=services.get_or_create_profile(user=request.user), large_text=large)
+    next_url = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        TEXT_SIZE_COOKIE, "large" if large else "normal", max_age=ONE_YEAR, samesite="Lax", secure=request.is_secure()
+    )
+    return response
+
+
+@require_GET
+def set_language(request: HttpRequest, language: str) -> HttpResponse:
+    """Switch language with a plain link (no form, so cached pages carry no CSRF token).
+
+    The choice is kept in a cookie, and in the profile of a resident who is logged in.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise Http404(_("Unknown language."))
+    next_url = request.GET.get("next", f"/{language}/")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = f"/{language}/"
+    if request.user.is_authenticated:
+        services.update_profile(profile=services.get_or_create_profile(user=request.user), preferred_language=language)
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=ONE_YEAR, samesite="Lax", secure=request.is_secure())
+    return response
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    resident = services.get_or_create_profile(user=request.user)
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=resident)
+        if form.is_valid():
+            try:
+                changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+                resident.refresh_from_db()
+                services.update_profile(profile=resident, **changes)
+            except services.ProfileError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Your profile has been saved."))
+                response = redirect(f"/{resident.preferred_language}/me/")
+                response.set_cookie(
+                    TEXT_SIZE_COOKIE, "large" if resident.large_text else "normal", max_age=ONE_YEAR, samesite="Lax"
+                )
+                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, resident.preferred_language, max_age=ONE_YEAR, samesite="Lax")
+                return response
+    else:
+        form = ProfileForm(instance=resident)
+    return render(
+        request,
+        "home/profile.html",
+        {"form": form, "resident": resident, "verified": services.has_verified_email(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def export_data(request: HttpRequest) -> HttpResponse:
+    data = services.export_personal_data(user=request.user)
+    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="linli-my-data.json"'
+    return response
+
+
+@login_required
+def delete_account(request: HttpRequest) -> HttpResponse:
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        services.erase_account(user=user, actor=user)
+        logout(request)
+        messages.success(request, _("Your account and personal data have been deleted."))
+        return redirect(f"/{translation.get_language()}/")
+    return render(request, "home/delete_account.html", {"form": form})

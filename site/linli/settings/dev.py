@@ -1,0 +1,9 @@
+"""Development settings: `make run` on SQLite, mail printed to the console."""
+
+from . import env
+from .base import *  # noqa: F403
+
+DEBUG = env.flag("DEBUG", True)
+WHITENOISE_USE_FINDERS = True
+# The printed superuser logs in at once; production always requires TOTP for staff.
+LINLI_STAFF_MFA_REQUIRED = env.flag("LINLI_STAFF_MFA_REQUIRED", False)

@@ -1,0 +1,43 @@
+"""The one place where Linli reads its environment (12-factor configuration).
+
+Every setting that can change between machines is read here, typed, with a
+default that is safe for development. Production settings call `require()` for
+the secrets they refuse to start without.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def text(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def integer(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from error
+
+
+def items(name: str, default: str = "") -> list[str]:
+    """A comma-separated list, e.g. ALLOWED_HOSTS=a.example,b.example."""
+    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def require(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set in production (see README, Configuration).")
+    return value

@@ -1,0 +1,16 @@
+"""Test settings: fast hashing, plain static storage, local memory cache, mail outbox."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+WHITENOISE_USE_FINDERS = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli-test"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LINLI_STAFF_MFA_REQUIRED = False
+ALLOWED_HOSTS = ["*"]
