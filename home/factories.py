@@ -1,0 +1,102 @@
+"""Factories for tests and the demo data (seed_demo uses them too)."""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from wagtail.models import Locale
+
+from .models import Community, Grid, HomePage, NoticeIndexPage, NoticePage, ResidentProfile, StandardPage
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"resident{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class VerifiedUserFactory(UserFactory):
+    """A resident whose e-mail address is verified (may book, spend, write and vote)."""
+
+    @factory.post_generation
+    def verified_email(obj, create, extracted, **kwargs):
+        if create:
+            EmailAddress.objects.update_or_create(user=obj, email=obj.email, defaults={"verified": True, "primary": True})
+
+
+class ResidentProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ResidentProfile
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(VerifiedUserFactory)
+    display_name = factory.Sequence(lambda n: f"居民{n}")
+    privacy_notice_version = "2026-11"
+    privacy_consented_at = factory.LazyFunction(lambda: datetime.datetime.now(datetime.UTC))
+
+
+def zh_locale() -> Locale:
+    return Locale.objects.get(language_code="zh-hans")
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+        django_get_or_create = ("code", "locale")
+
+    name = factory.Sequence(lambda n: f"社区{n}")
+    code = factory.Sequence(lambda n: f"community-{n}")
+    locale = factory.LazyFunction(zh_locale)
+
+
+class GridFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Grid
+
+    community = factory.SubFactory(CommunityFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    name = factory.LazyAttribute(lambda o: f"第{o.number}网格")
+    locale = factory.LazyAttribute(lambda o: o.community.locale)
+
+
+def home_page(language: str = "zh-hans") -> HomePage:
+    return HomePage.objects.get(locale__language_code=language, depth=2)
+
+
+def add_page(parent, page, *, publish: bool = True):
+    """Add a Wagtail page under parent (and publish it, as an editor would)."""
+    parent.add_child(instance=page)
+    revision = page.save_revision()
+    if publish:
+        revision.publish()
+        page.refresh_from_db()
+    return page
+
+
+def notice_index(language: str = "zh-hans", *, title: str = "通知公告", slug: str = "notices") -> NoticeIndexPage:
+    home = home_page(language)
+    existing = NoticeIndexPage.objects.child_of(home).filter(slug=slug).first()
+    return existing or add_page(home, NoticeIndexPage(title=title, slug=slug))
+
+
+def notice(parent: NoticeIndexPage | None = None, *, publish: bool = True, **fields) -> NoticePage:
+    """A published notice under `parent` (default: the Chinese street-wide notice list)."""
+    parent = parent or notice_index()
+    fields.setdefault("title", "垃圾分类督导志愿者招募")
+    fields.setdefault("summary", "每周六上午在小区投放点值守。")
+    fields.setdefault("body", [("paragraph", "<p>欢迎居民报名参加。</p>")])
+    return add_page(parent, NoticePage(**fields), publish=publish)
+
+
+def standard_page(parent=None, **fields) -> StandardPage:
+    parent = parent or home_page()
+    fields.setdefault("title", "关于我们")
+    return add_page(parent, StandardPage(**fields))
