@@ -11,7 +11,17 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from wagtail.models import GroupApprovalTask, GroupPagePermission, Locale, Page, Workflow, WorkflowPage
+from wagtail.models import (
+    Collection,
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Locale,
+    Page,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
 
 from .models import Community, CommunityPage, HomePage, NoticeIndexPage, ResidentProfile
 
@@ -157,10 +167,11 @@ def create_community(*, name: str, code: str, name_en: str = "", description: st
     community = Community.objects.filter(code=code, locale=zh).first()
     if community is not None:
         return community
+    community = Community.objects.create(name=name, code=code, description=description, locale=zh)
     home = HomePage.objects.get(locale=zh, depth=2)
-    section = home.add_child(instance=CommunityPage(title=name, slug=code))
+    section = home.add_child(instance=CommunityPage(title=name, slug=code, community=community))
     section.save_revision().publish()
-    notices = section.add_child(instance=NoticeIndexPage(title=_("Notices"), slug="notices"))
+    notices = section.add_child(instance=NoticeIndexPage(title="通知公告", slug="notices"))
     notices.save_revision().publish()
 
     editors, _created = Group.objects.get_or_create(name=f"{name} · staff")
@@ -178,16 +189,25 @@ def create_community(*, name: str, code: str, name_en: str = "", description: st
         GroupPagePermission.objects.get_or_create(
             group=heads, page=section, permission=Permission.objects.get(codename=codename, content_type__app_label="wagtailcore")
         )
+    # Pictures and documents for their notices: add and choose in the root collection.
+    root_collection = Collection.get_first_root_node()
+    for app_label, codenames in (
+        ("wagtailimages", ("add_image", "choose_image")),
+        ("wagtaildocs", ("add_document", "choose_document")),
+    ):
+        for codename in codenames:
+            permission = Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            for group in (editors, heads):
+                GroupCollectionPermission.objects.get_or_create(group=group, collection=root_collection, permission=permission)
 
     task, _created = GroupApprovalTask.objects.get_or_create(name=f"{name} · head approval")
     task.groups.set([heads])
     workflow, _created = Workflow.objects.get_or_create(name=f"{name} · moderation")
-    workflow.workflow_tasks.get_or_create(task=task, defaults={"sort_order": 0})
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
     WorkflowPage.objects.get_or_create(page=section, defaults={"workflow": workflow})
 
-    community = Community.objects.create(
-        name=name, code=code, description=description, locale=zh, root_page=section, editors=editors, heads=heads
-    )
+    community.root_page, community.editors, community.heads = section, editors, heads
+    community.save()
     en = Locale.objects.filter(language_code="en").first()
     if en is not None and name_en:
         translated = community.copy_for_translation(en)

@@ -1,0 +1,89 @@
+"""Notices: ordering, expiry, scheduled publishing, and every page type in both languages."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from wagtail.models import Locale
+
+from home import factories, services
+from home.models import CommunityPage, NoticePage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_lists_pinned_first_and_leaves_out_expired(client, site_pages):
+    today = timezone.localdate()
+    factories.notice(title="普通通知", publication_date=today)
+    factories.notice(title="置顶通知", pinned=True, publication_date=today - datetime.timedelta(days=5))
+    factories.notice(title="过期通知", expires_on=today)
+    factories.notice(title="明天过期的通知", expires_on=today + datetime.timedelta(days=1))
+
+    html = client.get("/zh-hans/").content.decode()
+
+    assert html.index("置顶通知") < html.index("普通通知")
+    assert "明天过期的通知" in html
+    assert "过期通知</a>" not in html
+
+
+def test_expired_notice_is_marked_expired_on_its_page_and_in_the_list(client, site_pages):
+    expired = factories.notice(title="停水通知", expires_on=timezone.localdate() - datetime.timedelta(days=1))
+
+    page_html = client.get(expired.url).content.decode()
+    list_html = client.get(expired.get_parent().url).content.decode()
+
+    assert "已过期" in page_html
+    assert "停水通知" in list_html and "已过期" in list_html
+
+
+def test_scheduled_notice_goes_live_when_publish_scheduled_runs(client, site_pages):
+    parent = factories.notice_index()
+    go_live = timezone.now() + datetime.timedelta(hours=1)
+    page = factories.notice(parent, title="定时发布的通知", publish=False, go_live_at=go_live)
+    page.get_latest_revision().publish()  # scheduling: publishing a revision with go_live_at in the future
+    page.refresh_from_db()
+    assert not page.live
+    assert "定时发布的通知" not in client.get("/zh-hans/").content.decode()
+
+    with pytest.MonkeyPatch.context() as patch:
+        later = go_live + datetime.timedelta(minutes=1)
+        patch.setattr(timezone, "now", lambda: later)
+        call_command("publish_scheduled")
+
+    page.refresh_from_db()
+    assert page.live
+    assert "定时发布的通知" in client.get("/zh-hans/").content.decode()
+
+
+def test_category_filter_on_the_notice_list(client, site_pages):
+    factories.notice(title="垃圾分类新规", category=NoticePage.Category.GARBAGE)
+    factories.notice(title="义诊活动", category=NoticePage.Category.HEALTH)
+
+    html = client.get("/zh-hans/notices/?category=health").content.decode()
+
+    assert "义诊活动" in html and "垃圾分类新规" not in html
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_page_type_renders_in_both_languages(client, site_pages, language):
+    zh = Locale.objects.get(language_code="zh-hans")
+    en = Locale.objects.get(language_code="en")
+    community = services.create_community(name="六和社区", code="liuhe", name_en="Liuhe Community")
+    notice = factories.notice(title="六和社区通知", community=community)
+    about = factories.standard_page(title="关于我们", slug="about")
+    pages = [site_pages, factories.notice_index(), notice, about, CommunityPage.objects.get(community=community)]
+    if language == "en":
+        translated = []
+        for page in pages:
+            copy = page.get_translation_or_none(en)
+            if copy is None:
+                copy = page.copy_for_translation(en, copy_parents=True)
+                copy.save_revision().publish()
+            translated.append(copy)
+        pages = translated
+    for page in pages:
+        response = client.get(page.url)
+        assert response.status_code == 200, page.url
+        assert f'lang="{language}"' in response.content.decode()
+        assert page.locale == (en if language == "en" else zh)
