@@ -10,5 +10,6 @@ urlpatterns = [
     path("me/delete/", views.delete_account, name="delete_account"),
     path("search/", views.search, name="search"),
     path("notices/feed.xml", views.NoticeFeed(), name="notice_feed"),
-    path("privacy/", views.privacy, name="privacy"),
+    # Not "privacy/": that is the URL of the privacy StandardPage itself, which this view redirects to.
+    path("privacy-notice/", views.privacy, name="privacy"),
 ]
