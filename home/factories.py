@@ -100,3 +100,44 @@ def standard_page(parent=None, **fields) -> StandardPage:
     parent = parent or home_page()
     fields.setdefault("title", "关于我们")
     return add_page(parent, StandardPage(**fields))
+
+
+def translate(instance, *, strings: dict[str, str], language: str = "en", publish: bool = True):
+    """Translate a page or snippet through wagtail-localize, as a translator would in its editor.
+
+    `strings` maps every source string, as wagtail-localize extracts it (plain text HTML-escaped,
+    or the inner HTML of one rich-text paragraph or list item), to its translation. A source
+    string without a translation is an error: the translation would otherwise be incomplete.
+    Parents must be translated first.
+    """
+    from wagtail.models import Page
+    from wagtail_localize.models import StringSegment, StringTranslation, Translation, TranslationSource
+
+    locale = Locale.objects.get(language_code=language)
+    source, _created = TranslationSource.get_or_create_from_instance(instance)
+    translation, _created = Translation.objects.get_or_create(source=source, target_locale=locale, defaults={"enabled": True})
+    missing = []
+    for segment in StringSegment.objects.filter(source=source).select_related("string", "context"):
+        text = segment.string.data
+        if text not in strings:
+            missing.append(text)
+            continue
+        StringTranslation.objects.update_or_create(
+            translation_of=segment.string,
+            locale=locale,
+            context=segment.context,
+            defaults={"data": strings[text], "translation_type": StringTranslation.TRANSLATION_TYPE_MANUAL},
+        )
+    if missing:
+        raise ValueError(f"No {language} translation for: {missing!r}")
+    if not isinstance(instance, Page):
+        translation.save_target()
+        return source.get_translated_instance(locale)
+    # wagtail-localize would publish when the transaction commits; a publish deferred past the
+    # creation of child pages saves the page's stale child count and hides the children (404).
+    translation.save_target(publish=False)
+    translated = source.get_translated_instance(locale)
+    if publish:
+        translated.get_latest_revision().publish()
+        translated.refresh_from_db()
+    return translated

@@ -1,0 +1,309 @@
+"""`manage.py seed_demo`: the demo street, its people, notices and pages in both languages.
+
+Idempotent: what exists already (matched by slug, code, grid number or username) is
+left as it is, so a second run creates nothing. English pages are made through
+wagtail-localize from the Chinese ones, so that editing a Chinese page later shows
+its English translation as waiting for translation after a sync, as it would for
+an editor's own pages. The texts are in home/demo_content.py.
+
+Demo users are named demo-<login> with e-mail <login>@linli.localhost. With DEBUG on
+they log in with DEMO_PASSWORD below; otherwise their password is unusable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+
+import factory
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Locale, Page
+from wagtail.rich_text import RichText
+from wagtail_localize.models import Translation
+from wagtail_localize.strings import StringValue, extract_strings
+
+from home import demo_content, factories, services
+from home.demo_content import SITE, DemoCommunity, DemoNotice, DemoPage, Text
+from home.models import Community, CommunityPage, Grid, NoticeIndexPage, NoticePage, PortalSettings, StandardPage
+
+# The one password of every demo user, for development only (DEBUG on). Never secret.
+DEMO_PASSWORD = "linli-demo-neighbour"
+DEMO_EMAIL_DOMAIN = "linli.localhost"
+
+
+class Command(BaseCommand):
+    help = "Create the demo communities, grids, residents, staff, notices and pages in both languages (idempotent)."
+
+    def handle(self, *args, **options):
+        password = make_password(DEMO_PASSWORD) if settings.DEBUG else make_password(None)
+        with transaction.atomic():
+            seed(password_hash=password)
+        self.stdout.write(summary())
+        if settings.DEBUG:
+            self.stdout.write("Demo users (demo-*) log in with DEMO_PASSWORD from home/management/commands/seed_demo.py.")
+        else:
+            self.stdout.write("Demo users (demo-*) have no usable password (DEBUG is off).")
+
+
+def seed(*, password_hash: str) -> None:
+    services.ensure_site()
+    # The street notice list comes before the community sections so that it is the
+    # home page's "All notices" list (the first notice list of the language).
+    seed_home()
+    seed_street_notice_list()
+    communities = {demo.code: seed_community(demo) for demo in SITE.communities}
+    seed_people(communities, password_hash=password_hash)
+    for demo in SITE.pages:
+        seed_standard_page(demo)
+    for demo in SITE.notices:
+        seed_notice(demo, communities)
+    backdate_notices()
+    seed_portal_settings()
+
+
+# ---------------------------------------------------------------------------
+# Pages
+
+
+def seed_home() -> None:
+    home = factories.home_page("zh-hans")
+    if not home.intro:
+        home.intro = SITE.home_intro
+        home.save_revision().publish()
+        home = factories.home_page("zh-hans")
+    if home.intro != SITE.home_intro or is_translated(home):
+        return  # somebody's own introduction: leave it and its translation alone
+    english = factories.home_page("en")
+    strings = {plain(home.title): plain(english.title), home.slug: english.slug}
+    strings.update(rich_pairs(SITE.home_intro, SITE.home_intro_en))
+    factories.translate(home, strings=strings)
+
+
+def seed_street_notice_list() -> NoticeIndexPage:
+    home = factories.home_page("zh-hans")
+    page = NoticeIndexPage.objects.child_of(home).filter(slug="notices").first()
+    if page is None:
+        page = factories.add_page(home, NoticeIndexPage(title=SITE.notices_title, slug="notices", intro=SITE.notices_intro))
+    strings = {plain(SITE.notices_title): plain(SITE.notices_title_en), "notices": "notices"}
+    strings.update(rich_pairs(SITE.notices_intro, SITE.notices_intro_en))
+    ensure_translated(page, strings)
+    return page
+
+
+def seed_community(demo: DemoCommunity) -> Community:
+    community = services.create_community(name=demo.name, code=demo.code, name_en=demo.name_en, description=demo.description)
+    english = community.get_translation_or_none(locale("en"))
+    if english is not None and english.description == community.description:
+        english.description = demo.description_en
+        english.save()
+    for grid in demo.grids:
+        seed_grid(community, number=grid.number, name=grid.name, name_en=grid.name_en)
+
+    section = CommunityPage.objects.get(pk=community.root_page_id)
+    intro, intro_en = demo_content.p(demo.description), demo_content.p(demo.description_en)
+    if not section.intro and not is_translated(section):
+        section.intro = intro
+        section.save_revision().publish()
+    strings = {plain(demo.name): plain(demo.name_en), demo.code: demo.code}
+    strings.update(rich_pairs(intro, intro_en))
+    ensure_translated(CommunityPage.objects.get(pk=section.pk), strings)
+
+    notices = NoticeIndexPage.objects.child_of(section).filter(slug="notices").first()
+    if notices is not None:
+        ensure_translated(notices, {plain(notices.title): plain(SITE.notices_title_en), "notices": "notices"})
+    return community
+
+
+def seed_grid(community: Community, *, number: int, name: str, name_en: str) -> Grid:
+    grid = Grid.objects.filter(community=community, number=number, locale=community.locale).first()
+    if grid is None:
+        grid = factories.GridFactory(community=community, number=number, name=name)
+    english_locale = locale("en")
+    if not grid.has_translation(english_locale):
+        english = grid.copy_for_translation(english_locale)
+        english.name = name_en
+        english.save()
+    return grid
+
+
+def seed_standard_page(demo: DemoPage) -> StandardPage:
+    version = {"{version}": settings.LINLI_PRIVACY_NOTICE_VERSION}
+    zh, en = fill(demo.zh, version), fill(demo.en, version)
+    home = factories.home_page("zh-hans")
+    page = StandardPage.objects.child_of(home).filter(slug=demo.slug).first()
+    if page is None:
+        page = factories.add_page(
+            home, StandardPage(title=zh.title, slug=demo.slug, intro=zh.summary, body=stream(zh), show_in_menus=True)
+        )
+    ensure_translated(page, text_pairs(zh, en, slug=demo.slug))
+    return page
+
+
+def seed_notice(demo: DemoNotice, communities: dict[str, Community]) -> NoticePage:
+    community = communities[demo.community] if demo.community else None
+    if community is not None:
+        parent = NoticeIndexPage.objects.child_of(Page.objects.get(pk=community.root_page_id)).get(slug="notices")
+    else:
+        parent = NoticeIndexPage.objects.child_of(factories.home_page("zh-hans")).get(slug="notices")
+    page = NoticePage.objects.child_of(parent).filter(slug=demo.slug).first()
+    if page is None:
+        today = timezone.localdate()
+        expires_on = None if demo.expires_in_days is None else today + datetime.timedelta(days=demo.expires_in_days)
+        page = factories.notice(
+            parent,
+            title=demo.zh.title,
+            slug=demo.slug,
+            summary=demo.zh.summary,
+            body=stream(demo.zh),
+            category=demo.category,
+            publication_date=today - datetime.timedelta(days=demo.days_ago),
+            pinned=demo.pinned,
+            expires_on=expires_on,
+            community=community,
+        )
+    ensure_translated(page, text_pairs(demo.zh, demo.en, slug=demo.slug))
+    return page
+
+
+def backdate_notices() -> None:
+    """Demo notices appear first published on their publication date (the RSS feed shows it)."""
+    slugs = [demo.slug for demo in SITE.notices]
+    for notice in NoticePage.objects.filter(slug__in=slugs).only("pk", "publication_date", "first_published_at"):
+        published = datetime.datetime.combine(notice.publication_date, datetime.time(9), tzinfo=timezone.get_current_timezone())
+        if notice.first_published_at is not None and notice.first_published_at > published:
+            Page.objects.filter(pk=notice.pk).update(first_published_at=published)
+
+
+# ---------------------------------------------------------------------------
+# People and settings
+
+
+def seed_people(communities: dict[str, Community], *, password_hash: str) -> None:
+    for person in SITE.people:
+        community = communities[person.community]
+        grid = Grid.objects.get(community=community, number=person.grid, locale=community.locale) if person.grid else None
+        user = factories.VerifiedUserFactory(
+            username=f"demo-{person.login}",
+            email=f"{person.login}@{DEMO_EMAIL_DOMAIN}",
+            password=factory.Transformer.Force(password_hash),
+        )
+        factories.ResidentProfileFactory(
+            user=user,
+            display_name=person.display_name,
+            community=community,
+            grid=grid,
+            birth_year=person.birth_year,
+            mobile=person.mobile,
+            building_unit=person.building_unit,
+            preferred_language=person.language,
+            large_text=person.large_text,
+        )
+        if person.role == "staff":
+            user.groups.add(community.editors)
+        elif person.role == "head":
+            user.groups.add(community.heads)
+
+
+def seed_portal_settings() -> None:
+    portal = PortalSettings.load()
+    changed = False
+    for name, value in dataclasses.asdict(SITE.contact).items():
+        if not getattr(portal, name):
+            setattr(portal, name, value)
+            changed = True
+    if changed:
+        portal.save()
+
+
+def summary() -> str:
+    zh, en = locale("zh-hans"), locale("en")
+    demo_users = get_user_model().objects.filter(username__startswith="demo-")
+    staff = demo_users.filter(groups__isnull=False).distinct().count()
+    return (
+        f"Demo content: {Community.objects.filter(locale=zh).count()} communities, "
+        f"{Grid.objects.filter(locale=zh).count()} grids, "
+        f"{demo_users.count() - staff} residents and {staff} staff, "
+        f"notices {NoticePage.objects.filter(locale=zh).count()} zh-hans / {NoticePage.objects.filter(locale=en).count()} en, "
+        f"pages {Page.objects.filter(locale=zh).count()} zh-hans / {Page.objects.filter(locale=en).count()} en."
+    )
+
+
+# ---------------------------------------------------------------------------
+# Texts: StreamField values and the Chinese → English strings wagtail-localize asks for
+
+
+def locale(language: str) -> Locale:
+    return Locale.objects.get(language_code=language)
+
+
+def is_translated(page) -> bool:
+    return Translation.objects.filter(
+        source__object_id=page.translation_key, source__locale_id=page.locale_id, target_locale=locale("en")
+    ).exists()
+
+
+def ensure_translated(page, strings: dict[str, str]):
+    if is_translated(page):
+        return None
+    try:
+        return factories.translate(page, strings=strings, language="en")
+    except ValueError as error:
+        raise CommandError(f"{page.title}: {error}") from error
+
+
+def stream(text: Text) -> list:
+    blocks = []
+    for kind, value in text.body:
+        if kind == "heading":
+            blocks.append(("heading", {"text": value}))
+        elif kind == "paragraph":
+            blocks.append(("paragraph", RichText(value)))
+        elif kind == "table":
+            blocks.append(("table", value.as_block_value()))
+        else:
+            raise CommandError(f"Unknown block {kind!r} in {text.title}")
+    return blocks
+
+
+def plain(text: str) -> str:
+    """A plain-text field as wagtail-localize stores it (HTML-escaped)."""
+    return StringValue.from_plaintext(text).data
+
+
+def rich_pairs(zh_html: str, en_html: str) -> dict[str, str]:
+    """Rich text: wagtail-localize makes one string of each paragraph and list item."""
+    _template, zh_strings = extract_strings(zh_html)
+    _template, en_strings = extract_strings(en_html)
+    if len(zh_strings) != len(en_strings):
+        raise CommandError(f"The English text has {len(en_strings)} paragraphs, the Chinese {len(zh_strings)}: {zh_html[:60]}")
+    return {zh.data: en.data for (zh, _attrs), (en, _attrs) in zip(zh_strings, en_strings, strict=True)}
+
+
+def text_pairs(zh: Text, en: Text, *, slug: str) -> dict[str, str]:
+    strings = {plain(zh.title): plain(en.title), slug: slug}
+    if zh.summary:
+        strings[plain(zh.summary)] = plain(en.summary)
+    if [kind for kind, _value in zh.body] != [kind for kind, _value in en.body]:
+        raise CommandError(f"The English and Chinese bodies of {slug} differ in shape")
+    for (kind, zh_value), (_kind, en_value) in zip(zh.body, en.body, strict=True):
+        if kind == "heading":
+            strings[plain(zh_value)] = plain(en_value)
+        elif kind == "paragraph":
+            strings.update(rich_pairs(zh_value, en_value))
+        # Tables are bilingual and shared: wagtail-localize copies them as they are.
+    return strings
+
+
+def fill(text: Text, values: dict[str, str]) -> Text:
+    def sub(value: str) -> str:
+        for key, replacement in values.items():
+            value = value.replace(key, replacement)
+        return value
+
+    body = tuple((kind, sub(value) if isinstance(value, str) else value) for kind, value in text.body)
+    return dataclasses.replace(text, title=sub(text.title), summary=sub(text.summary), body=body)
