@@ -229,7 +229,7 @@ def summary() -> str:
         f"{Grid.objects.filter(locale=zh).count()} grids, "
         f"{demo_users.count() - staff} residents and {staff} staff, "
         f"notices {NoticePage.objects.filter(locale=zh).count()} zh-hans / {NoticePage.objects.filter(locale=en).count()} en, "
-        f"pages {Page.objects.filter(locale=zh).count()} zh-hans / {Page.objects.filter(locale=en).count()} en."
+        f"pages {Page.objects.filter(locale=zh, depth__gt=1).count()} zh-hans / {Page.objects.filter(locale=en).count()} en."
     )
 
 
