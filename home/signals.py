@@ -1,28 +1,52 @@
-"""Publishing anything empties the anonymous page cache (a new generation)."""
+"""Publishing anything empties the anonymous page cache (a new generation).
 
+The generation is bumped at once, so the change shows on the next request, and again
+when the transaction commits: a page rendered by another request from data read before
+the commit is then stored under the old generation and never served.
+"""
+
+import functools
+
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move, published, unpublished
 
 from .middleware import bump_page_cache_generation
 
 
+def invalidate_page_cache() -> None:
+    bump_page_cache_generation()
+    transaction.on_commit(bump_page_cache_generation)
+
+
 @receiver(page_published)
 @receiver(page_unpublished)
+@receiver(post_page_move)
+@receiver(published)
+@receiver(unpublished)
 def page_changed(sender, **kwargs) -> None:
-    bump_page_cache_generation()
+    invalidate_page_cache()
+
+
+@functools.cache
+def _shown_on_public_pages() -> tuple[type, ...]:
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+    from wagtail.models import Locale, Site
+
+    from .models import Community, Grid, PortalSettings
+
+    return (Community, Grid, PortalSettings, Site, Locale, get_image_model(), get_document_model())
 
 
 @receiver(post_save)
 @receiver(post_delete)
 def content_changed(sender, **kwargs) -> None:
-    # Snippets and settings shown on public pages (communities, grids, footer) and
-    # page moves or deletions: any of them may change what a cached page shows.
+    # Snippets, settings, sites, images and documents shown on public pages, and page
+    # deletions (a deleted page leaves no publish signal): any of them may change what a
+    # cached page shows. Saving a draft page changes nothing public.
     from wagtail.models import Page
 
-    from .models import Community, Grid, PortalSettings
-
-    if issubclass(sender, (Community, Grid, PortalSettings)) or (
-        issubclass(sender, Page) and kwargs.get("signal") is post_delete
-    ):
-        bump_page_cache_generation()
+    if issubclass(sender, _shown_on_public_pages()) or (issubclass(sender, Page) and kwargs.get("signal") is post_delete):
+        invalidate_page_cache()

@@ -5,19 +5,27 @@ from urllib.parse import urlencode
 from django import template
 from django.conf import settings
 from django.urls import reverse, translate_url
-from wagtail.models import Locale, Page
+from wagtail.models import Page
 
 register = template.Library()
 
 
 def _translated_page_url(page: Page, language: str, request) -> str | None:
-    """The page's translation, else the nearest translated ancestor (its section's index)."""
-    locale = Locale.objects.filter(language_code=language).first()
-    if locale is None:
-        return None
-    for candidate in [page, *reversed(page.get_ancestors().filter(depth__gte=2))]:
-        translation = candidate.get_translation_or_none(locale)
-        if translation is not None and translation.live:
+    """The page's translation, else the nearest translated ancestor (its section's index).
+
+    At most two queries however deep the page is: its ancestors, then all their live translations.
+    """
+    ancestors = reversed(page.get_ancestors().filter(depth__gte=2)) if page.depth > 2 else []
+    candidates = [page, *ancestors]
+    translations = {
+        translation.translation_key: translation
+        for translation in Page.objects.live().filter(
+            locale__language_code=language, translation_key__in=[candidate.translation_key for candidate in candidates]
+        )
+    }
+    for candidate in candidates:
+        translation = translations.get(candidate.translation_key)
+        if translation is not None:
             return translation.get_url(request=request)
     return f"/{language}/"
 

@@ -1,21 +1,42 @@
 """Production settings: DEBUG off, secrets from the environment, HTTPS everywhere.
 
-HTTPS is terminated by the proxy in front (it must set X-Forwarded-Proto).
-`manage.py check --deploy --fail-level WARNING` passes with these settings.
+Refuses to start (ImproperlyConfigured) without SECRET_KEY, DATABASE_URL and
+ALLOWED_HOSTS, or with a development key (one containing "insecure", like base.py's). HTTPS is terminated by the
+proxy in front (it must set X-Forwarded-Proto). With those three set,
+`manage.py check --deploy --fail-level WARNING` passes with zero issues and nothing
+silenced (home/tests/test_production_settings.py runs it).
+
+Public pages send a Content-Security-Policy (django-csp, CONTENT_SECURITY_POLICY in
+base.py). The Wagtail and Django admins are exempt (LINLI_CSP_EXEMPT_PREFIXES): they
+need inline scripts and styles; they are protected by login, staff TOTP and
+X-Frame-Options: DENY instead.
 """
+
+from django.core.exceptions import ImproperlyConfigured
 
 from . import env
 from .base import *  # noqa: F403
 
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS")
+_missing = [name for name in REQUIRED if not env.text(name).strip(" ,")]
+if _missing:
+    raise ImproperlyConfigured(
+        f"Production settings need {', '.join(_missing)} in the environment (see README, Configuration, and .env.example)."
+    )
+
 DEBUG = False
 SECRET_KEY = env.require("SECRET_KEY")
-ALLOWED_HOSTS = env.items("ALLOWED_HOSTS") or [env.require("ALLOWED_HOSTS")]
-env.require("DATABASE_URL")
+if "insecure" in SECRET_KEY:
+    # base.py's development key and Django's generated "django-insecure-..." keys say so.
+    raise ImproperlyConfigured("SECRET_KEY is a development key; set a random one of 50+ characters.")
+ALLOWED_HOSTS = env.items("ALLOWED_HOSTS")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Static files come from STATIC_ROOT (collectstatic), never from the finders.
+WHITENOISE_USE_FINDERS = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # On by default; SECURE_SSL_REDIRECT=0 lets benchmarks speak plain HTTP on loopback.

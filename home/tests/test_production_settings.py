@@ -1,0 +1,130 @@
+"""Production settings: refuse to start without secrets, pass `check --deploy` with zero issues, CSP on public pages.
+
+The settings are loaded in a fresh interpreter with a clean environment, as gunicorn
+would load them, so nothing from the test settings or this machine leaks in.
+"""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SECRETS = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS")
+
+
+def production_env(tmp_path, **overrides) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "DJANGO_SETTINGS_MODULE": "linli.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "portal.example",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        "CACHE_DIR": str(tmp_path / "cache"),
+    }
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value is not None}
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def production_settings(env: dict[str, str], *names: str) -> dict:
+    code = (
+        "import json, sys; sys.path.insert(0, 'site'); import django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name) for name in {list(names)!r}}}, default=str))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_refuses_to_start_with_none_of_its_secrets(tmp_path):
+    result = manage(production_env(tmp_path, **dict.fromkeys(SECRETS)), "check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Production settings need SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS" in result.stderr
+
+
+@pytest.mark.parametrize("missing", SECRETS)
+def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
+    result = manage(production_env(tmp_path, **{missing: None}), "check")
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: Production settings need {missing} in the environment" in result.stderr
+
+
+def test_production_refuses_a_development_secret_key(tmp_path):
+    env = production_env(tmp_path, SECRET_KEY="dev-only-insecure-key-change-me-in-production-0123456789")
+    result = manage(env, "check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is a development key" in result.stderr
+
+
+def test_deploy_check_passes_with_zero_issues_and_nothing_silenced(tmp_path):
+    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_settings_harden_https_and_serve_hashed_compressed_static_files(tmp_path):
+    values = production_settings(
+        production_env(tmp_path),
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "STORAGES",
+        "WHITENOISE_USE_FINDERS",
+        "SILENCED_SYSTEM_CHECKS",
+    )
+
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == ["portal.example"]
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31_536_000
+    assert values["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is True and values["SECURE_HSTS_PRELOAD"] is True
+    assert values["SESSION_COOKIE_SECURE"] is True and values["CSRF_COOKIE_SECURE"] is True
+    assert values["STORAGES"]["staticfiles"]["BACKEND"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert values["WHITENOISE_USE_FINDERS"] is False
+    assert values["SILENCED_SYSTEM_CHECKS"] == []
+
+
+def test_ssl_redirect_can_be_switched_off_for_loopback_benchmarks(tmp_path):
+    values = production_settings(production_env(tmp_path, SECURE_SSL_REDIRECT="0"), "SECURE_SSL_REDIRECT", "SECURE_HSTS_PRELOAD")
+    assert values == {"SECURE_SSL_REDIRECT": False, "SECURE_HSTS_PRELOAD": True}
+
+
+def test_production_uses_redis_when_given_and_a_shared_file_cache_otherwise(tmp_path):
+    redis = production_settings(production_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/15"), "CACHES")
+    files = production_settings(production_env(tmp_path), "CACHES")
+
+    assert redis["CACHES"]["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert files["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert files["CACHES"]["default"]["LOCATION"] == str(tmp_path / "cache")
+
+
+@pytest.mark.django_db
+def test_public_pages_send_a_content_security_policy_and_the_admins_are_exempt(client, site_pages):
+    public = client.get("/zh-hans/")
+    django_admin = client.get("/django-admin/login/")
+    wagtail_admin = client.get("/admin/")
+
+    assert "script-src 'self'" in public["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in public["Content-Security-Policy"]
+    assert django_admin.status_code == 200 and "Content-Security-Policy" not in django_admin
+    assert wagtail_admin.status_code == 302 and "Content-Security-Policy" not in wagtail_admin

@@ -1,0 +1,63 @@
+"""Query counts of the page-cache miss path: pinned, within 20, and flat as the lists grow.
+
+Every request here is a cold miss (the cache is emptied first, Wagtail's site root paths
+included), the worst case an anonymous visitor meets right after a publish. The counts
+are the same for 10 and 100 notices: a notice in a list costs no query of its own (its
+community comes with select_related, its URL from the site root paths cached on the
+request).
+"""
+
+import pytest
+from django.core.cache import cache
+
+from home import factories
+from home.factories import CommunityFactory
+from home.models import PortalSettings
+
+pytestmark = pytest.mark.django_db
+
+MAX_QUERIES = 20
+# Exact counts per page and language. English is one query dearer: routing to a home page
+# that is not the site's root page looks up the root page's translation; an English notice
+# also looks for its (Chinese) community's English translation.
+EXPECTED = {
+    "zh-hans": {"home": 12, "notice_list": 14, "notice_list_last_page": 14, "notice": 16},
+    "en": {"home": 13, "notice_list": 15, "notice_list_last_page": 15, "notice": 18},
+}
+
+
+def cold_get(client, url, django_assert_num_queries, expected):
+    cache.clear()
+    with django_assert_num_queries(expected):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response["X-Page-Cache"] == "miss"
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("count", [10, 100])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_miss_path_query_counts_are_pinned_and_do_not_grow_with_the_number_of_notices(
+    client, site_pages, django_assert_num_queries, language, count
+):
+    PortalSettings.objects.create(hotline="0571-12345")  # the footer's settings exist, as on a real site
+    index = factories.notice_index(language)
+    # Notices of both languages point at the source (Chinese) community, as synchronised copies do.
+    community = CommunityFactory(name="六和社区")
+    notices = [
+        factories.notice(index, title=f"通知 {number}", community=community if number % 2 else None, pinned=number < 2)
+        for number in range(count)
+    ]
+    expected = EXPECTED[language]
+    last_page = (count + index.per_page - 1) // index.per_page
+
+    home = cold_get(client, f"/{language}/", django_assert_num_queries, expected["home"])
+    first = cold_get(client, index.url, django_assert_num_queries, expected["notice_list"])
+    last = cold_get(client, f"{index.url}?page={last_page}", django_assert_num_queries, expected["notice_list_last_page"])
+    notice = cold_get(client, notices[1].url, django_assert_num_queries, expected["notice"])
+
+    assert home.count('class="notice-item') == 2 + 8  # both pinned notices and the eight newest others
+    assert first.count('class="notice-item') == min(count, index.per_page)
+    assert last.count('class="notice-item') == count - (last_page - 1) * index.per_page
+    assert "六和社区" in notice and notices[1].title in notice
+    assert all(number <= MAX_QUERIES for number in expected.values())
