@@ -179,16 +179,6 @@ def create_community(*, name: str, code: str, name_en: str = "", description: st
     admin_access = Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
     for group in (editors, heads):
         group.permissions.add(admin_access)
-        for codename in ("add_page", "change_page"):
-            GroupPagePermission.objects.get_or_create(
-                group=group,
-                page=section,
-                permission=Permission.objects.get(codename=codename, content_type__app_label="wagtailcore"),
-            )
-    for codename in ("publish_page", "lock_page", "unlock_page"):
-        GroupPagePermission.objects.get_or_create(
-            group=heads, page=section, permission=Permission.objects.get(codename=codename, content_type__app_label="wagtailcore")
-        )
     # Pictures and documents for their notices: add and choose in the root collection.
     root_collection = Collection.get_first_root_node()
     for app_label, codenames in (
@@ -204,16 +194,37 @@ def create_community(*, name: str, code: str, name_en: str = "", description: st
     task.groups.set([heads])
     workflow, _created = Workflow.objects.get_or_create(name=f"{name} · moderation")
     WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
-    WorkflowPage.objects.get_or_create(page=section, defaults={"workflow": workflow})
-
     community.root_page, community.editors, community.heads = section, editors, heads
     community.save()
+    _grant_section(section=section, editors=editors, heads=heads, workflow=workflow)
     en = Locale.objects.filter(language_code="en").first()
     if en is not None and name_en:
         translated = community.copy_for_translation(en)
         translated.name = name_en
         translated.save()
     return community
+
+
+def _grant_section(*, section: Page, editors: Group, heads: Group, workflow: Workflow) -> None:
+    page_permission = {
+        codename: Permission.objects.get(codename=codename, content_type__app_label="wagtailcore")
+        for codename in ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
+    }
+    for group, codenames in ((editors, ("add_page", "change_page")), (heads, tuple(page_permission))):
+        for codename in codenames:
+            GroupPagePermission.objects.get_or_create(group=group, page=section, permission=page_permission[codename])
+    WorkflowPage.objects.get_or_create(page=section, defaults={"workflow": workflow})
+
+
+@transaction.atomic
+def share_section_with_translations(*, community: Community) -> None:
+    """Give the community's groups and workflow the translated section pages too (e.g. English)."""
+    section = community.root_page
+    workflow_page = WorkflowPage.objects.filter(page=section).select_related("workflow").first()
+    if section is None or workflow_page is None:
+        return
+    for translated in section.get_translations(inclusive=False):
+        _grant_section(section=translated, editors=community.editors, heads=community.heads, workflow=workflow_page.workflow)
 
 
 @transaction.atomic

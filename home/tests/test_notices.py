@@ -87,3 +87,23 @@ def test_every_page_type_renders_in_both_languages(client, site_pages, language)
         assert response.status_code == 200, page.url
         assert f'lang="{language}"' in response.content.decode()
         assert page.locale == (en if language == "en" else zh)
+
+
+def test_translated_community_section_gets_the_same_editors_and_workflow(site_pages):
+    from wagtail.models import WorkflowPage
+
+    en = Locale.objects.get(language_code="en")
+    community = services.create_community(name="六和社区", code="liuhe", name_en="Liuhe Community")
+    staff = factories.UserFactory(username="liuhe-staff")
+    staff.groups.add(community.editors)
+    english_section = community.root_page.copy_for_translation(en, copy_parents=True)
+    english_section.save_revision().publish()
+    assert not english_section.permissions_for_user(staff).can_edit()
+
+    services.share_section_with_translations(community=community)
+
+    english_section.refresh_from_db()
+    staff = type(staff).objects.get(pk=staff.pk)  # Wagtail caches page permissions on the user object
+    assert english_section.permissions_for_user(staff).can_edit()
+    assert not english_section.permissions_for_user(staff).can_publish()
+    assert WorkflowPage.objects.get(page=english_section).workflow == WorkflowPage.objects.get(page=community.root_page).workflow

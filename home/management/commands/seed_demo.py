@@ -116,6 +116,7 @@ def seed_community(demo: DemoCommunity) -> Community:
     notices = NoticeIndexPage.objects.child_of(section).filter(slug="notices").first()
     if notices is not None:
         ensure_translated(notices, {plain(notices.title): plain(SITE.notices_title_en), "notices": "notices"})
+    services.share_section_with_translations(community=community)
     return community
 
 
