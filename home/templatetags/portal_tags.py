@@ -45,3 +45,21 @@ def language_switcher(context):
             url = translate_url(request.get_full_path(), code)
         links.append({"code": code, "name": name, "url": f"{reverse('set_language', args=[code])}?{urlencode({'next': url})}"})
     return {"links": links}
+
+
+@register.simple_tag(takes_context=True)
+def community_name(context, community) -> str:
+    """A community's name in the active language: one query per request however many notices."""
+    if community is None:
+        return ""
+    from django.utils.translation import get_language
+
+    from home.models import Community
+
+    request = context.get("request")
+    names = getattr(request, "_linli_community_names", None) if request is not None else None
+    if names is None:
+        names = dict(Community.objects.filter(locale__language_code=get_language()).values_list("translation_key", "name"))
+        if request is not None:
+            request._linli_community_names = names
+    return names.get(community.translation_key, community.name)

@@ -107,3 +107,18 @@ def test_translated_community_section_gets_the_same_editors_and_workflow(site_pa
     assert english_section.permissions_for_user(staff).can_edit()
     assert not english_section.permissions_for_user(staff).can_publish()
     assert WorkflowPage.objects.get(page=english_section).workflow == WorkflowPage.objects.get(page=community.root_page).workflow
+
+
+def test_english_notice_shows_the_english_community_name(client, site_pages):
+    en = Locale.objects.get(language_code="en")
+    community = services.create_community(name="江南社区", code="jiangnan", name_en="Jiangnan Community")
+    notice = factories.notice(title="江南社区停车通知", community=community)
+    english = notice.copy_for_translation(en, copy_parents=True)
+    english.title = "Jiangnan parking notice"
+    english.save_revision().publish()
+
+    list_html = client.get(english.get_parent().url).content.decode()
+    page_html = client.get(english.url).content.decode()
+
+    assert "Jiangnan Community" in list_html and "江南社区" not in list_html
+    assert "Jiangnan Community" in page_html
