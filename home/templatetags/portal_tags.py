@@ -63,3 +63,14 @@ def community_name(context, community) -> str:
         if request is not None:
             request._linli_community_names = names
     return names.get(community.translation_key, community.name)
+
+
+@register.simple_tag(takes_context=True)
+def footer_pages(context) -> list[dict[str, str]]:
+    """About, Privacy, Contact…: the home page's children shown in menus, in the active language."""
+    from django.utils.translation import get_language
+
+    from home.models import StandardPage
+
+    pages = StandardPage.objects.live().in_menu().filter(depth=3, locale__language_code=get_language()).order_by("path")
+    return [{"title": page.title, "url": page.get_url(request=context.get("request"))} for page in pages]
