@@ -26,18 +26,24 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py create_local_admin
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-# Production mode on loopback (see README, Production). Needs SECRET_KEY; DATABASE_URL
-# defaults to the development SQLite file so that benchmarks can run without setup.
+# Production mode on loopback (see README, Production): linli.settings.production reads its
+# settings from the environment and refuses to start without SECRET_KEY, DATABASE_URL and
+# ALLOWED_HOSTS; SECURE_SSL_REDIRECT=0 for plain HTTP. gthread workers keep connections
+# alive: WEB_CONCURRENCY processes (default 2, one per core) of GUNICORN_THREADS threads
+# (default 4). No access log (the proxy in front keeps one); GUNICORN_CMD_ARGS adds options,
+# e.g. GUNICORN_CMD_ARGS="--access-logfile -".
 serve: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=linli.settings.production $(BIN)/python manage.py collectstatic --noinput -v0
-	DJANGO_SETTINGS_MODULE=linli.settings.production $(BIN)/gunicorn linli.wsgi \
-		--pythonpath site --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	DJANGO_SETTINGS_MODULE=linli.settings.production exec $(BIN)/gunicorn linli.wsgi --pythonpath site \
+		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --worker-class gthread --threads $${GUNICORN_THREADS:-4}
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Production mode on 127.0.0.1 with the demo data, bounded load (about a minute); see bench/run.py.
+# BENCH_ARGS="--seconds 5 --file-cache --python-load" for a shorter run or other choices.
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import threading
+import time
 import uuid
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.cache import cc_delim_re
+
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "page-cache:generation"
 PAGE_KEY_PREFIX = "page-cache:page:"
@@ -25,6 +31,120 @@ EXCLUDED_PREFIXES = ("/admin/", "/django-admin/", "/documents/", "/static/", "/m
 EXCLUDED_LOCALIZED_PREFIXES = ("/accounts/", "/me/")
 # Responses that vary only on cookies may be shared: the key holds the one cookie pages read.
 SHAREABLE_VARY = {"cookie"}
+# Pages each worker process keeps in its own memory (about 10-30 kB each).
+LOCAL_PAGES = 500
+
+
+def _redis_client():
+    """The raw Redis client of the default cache, or None for other cache backends."""
+    from django_redis.cache import RedisCache
+
+    backend = caches["default"]
+    return backend.client.get_client(write=True) if isinstance(backend, RedisCache) else None
+
+
+def read_generation() -> str:
+    """The current publish generation from the shared cache (made when there is none)."""
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(GENERATION_KEY, token, None):
+            token = cache.get(GENERATION_KEY, token)
+    return token
+
+
+class PublishGeneration:
+    """The publish generation as this process knows it.
+
+    With Redis, a thread per process subscribes to a channel on which every publish is
+    announced, and keeps a copy of the generation: a cache hit then needs no round trip
+    at all. Whenever that subscription is not (yet) confirmed healthy, and with any other
+    cache, the generation is read from the shared cache on every request. Either way a
+    publish anywhere is seen by the next request everywhere (the announcement follows the
+    write by well under a millisecond on a healthy connection).
+    """
+
+    CHECK_EVERY = 30  # seconds; the copy is also re-read this often, should a message ever be lost
+
+    def __init__(self) -> None:
+        self.copy: str | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def current(self) -> str:
+        copy = self.copy
+        if copy is not None and self._pid == os.getpid():
+            return copy
+        self._start_watching()
+        return read_generation()
+
+    def publish(self) -> None:
+        token = uuid.uuid4().hex
+        cache.set(GENERATION_KEY, token, None)
+        if self.copy is not None:
+            self.copy = token  # this process sees its own publish at once
+        client = _redis_client()
+        if client is not None:
+            client.publish(self.channel_name(), token)
+
+    @staticmethod
+    def channel_name() -> str:
+        return cache.make_key(GENERATION_KEY) + ":announcements"
+
+    def _start_watching(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()  # after a fork, the child starts its own watcher
+            self.copy = None
+            if _redis_client() is not None:
+                self._stop = threading.Event()
+                threading.Thread(target=self._watch, args=(self._stop,), name="page-cache-generation", daemon=True).start()
+
+    def stop(self) -> None:
+        """End the watcher (tests); the next request starts a new one."""
+        with self._lock:
+            self._stop.set()
+            self.copy = None
+            self._pid = None
+
+    def _keep(self, stop: threading.Event, token: str | None) -> None:
+        with self._lock:
+            if not stop.is_set():
+                self.copy = token
+
+    def _watch(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            pubsub = None
+            try:
+                pubsub = _redis_client().pubsub()
+                pubsub.subscribe(self.channel_name())
+                while (message := pubsub.get_message(timeout=1)) is None or message["type"] != "subscribe":
+                    if stop.is_set():
+                        return
+                # Subscribed first, read second: no publish can fall between the two.
+                self._keep(stop, read_generation())
+                checked = time.monotonic()
+                while not stop.is_set():
+                    message = pubsub.get_message(timeout=1)
+                    if message is not None and message["type"] == "message" or time.monotonic() - checked > self.CHECK_EVERY:
+                        # Re-read rather than trust the message: the channel is shared by
+                        # every database of this Redis server.
+                        self._keep(stop, read_generation())
+                        checked = time.monotonic()
+            except Exception:  # noqa: BLE001  (any failure: read per request until subscribed again)
+                self._keep(stop, None)
+                logger.warning("page cache: lost the publish announcements; reading the generation per request", exc_info=True)
+                stop.wait(1)
+            finally:
+                if pubsub is not None:
+                    pubsub.close()
+
+
+generation = PublishGeneration()
 
 
 def bump_page_cache_generation() -> None:
@@ -33,7 +153,7 @@ def bump_page_cache_generation() -> None:
     A generation is a fresh random token, not a counter: if the cache ever loses the
     key (eviction, restart), the next token still cannot match an old entry.
     """
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    generation.publish()
 
 
 def _language_prefixes() -> tuple[str, ...]:
@@ -49,11 +169,13 @@ class AnonymousPageCacheMiddleware:
     session, CSRF token or messages.
 
     The key holds the scheme, host, path with query string, today's date (notices expire
-    at midnight) and the text-size variant. The stored value carries the publish
-    generation seen when the request *started*; a hit needs it to equal the current one,
-    so publishing (a new generation) empties the cache at once, and a page rendered from
-    data read before a publish can never be served after it. One `get_many` fetches the
-    generation and the page together: a hit costs one cache round trip and no query.
+    at midnight) and the text-size variant. An entry carries the publish generation seen
+    when its request *started* and its expiry time; it is served only while that
+    generation is the current one, so publishing (a new generation) empties the cache at
+    once, and a page rendered from data read before a publish is never served after it.
+
+    Entries live in the shared cache and, for the hot pages, in this process's memory too:
+    with Redis (see PublishGeneration) a hit then costs no query and no round trip.
     """
 
     def __init__(self, get_response):
@@ -61,29 +183,42 @@ class AnonymousPageCacheMiddleware:
         self.localized_excluded = tuple(
             language + prefix[1:] for language in _language_prefixes() for prefix in EXCLUDED_LOCALIZED_PREFIXES
         )
+        self.pages: dict[str, tuple] = {}
+        self.pages_lock = threading.Lock()
 
     def __call__(self, request):
         if not self.cacheable_request(request):
             return self.get_response(request)
         key = self.key(request)
-        found = cache.get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY)
-        if generation is None:
-            generation = uuid.uuid4().hex
-            if not cache.add(GENERATION_KEY, generation, None):
-                generation = cache.get(GENERATION_KEY, generation)
-        entry = found.get(key)
-        if entry is not None and entry[0] == generation:
-            _generation, status, headers, content = entry
+        now = time.time()
+        current = generation.current()
+        entry = self.pages.get(key)
+        if entry is None or entry[0] != current or entry[1] < now:
+            entry = cache.get(key)  # the shared cache expires its entries itself
+            if entry is None or entry[0] != current:
+                entry = None
+            else:
+                self.remember(key, entry)
+        if entry is not None:
+            _generation, _expires, status, headers, content = entry
             response = HttpResponse(content, status=status, headers=headers)
             response[CACHE_STATUS_HEADER] = "hit"
             return response
         response = self.get_response(request)
         if request.method == "GET" and self.cacheable_response(request, response):
             headers = {name: value for name, value in response.items() if name != CACHE_STATUS_HEADER}
-            cache.set(key, (generation, response.status_code, headers, response.content), settings.PAGE_CACHE_SECONDS)
+            entry = (current, now + settings.PAGE_CACHE_SECONDS, response.status_code, headers, response.content)
+            cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+            self.remember(key, entry)
             response[CACHE_STATUS_HEADER] = "miss"
         return response
+
+    def remember(self, key: str, entry: tuple) -> None:
+        with self.pages_lock:
+            self.pages.pop(key, None)
+            if len(self.pages) >= LOCAL_PAGES:
+                del self.pages[next(iter(self.pages))]  # the oldest
+            self.pages[key] = entry
 
     def cacheable_request(self, request) -> bool:
         if request.method not in ("GET", "HEAD"):

@@ -1,6 +1,8 @@
 """The anonymous page cache: hits cost no query, nothing personal is ever stored, publishing shows at once."""
 
 import datetime
+import time
+import uuid
 
 import pytest
 from django.conf.urls.i18n import i18n_patterns
@@ -12,8 +14,15 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from conftest import skip_or_fail
 from home import factories
-from home.middleware import GENERATION_KEY, AnonymousPageCacheMiddleware, bump_page_cache_generation
+from home.middleware import (
+    GENERATION_KEY,
+    AnonymousPageCacheMiddleware,
+    PublishGeneration,
+    bump_page_cache_generation,
+    generation,
+)
 from home.models import PortalSettings
 
 pytestmark = pytest.mark.django_db
@@ -297,6 +306,17 @@ def test_notices_expire_from_the_cached_home_page_at_midnight(client, site_pages
     assert "今天最后一天" not in response.content.decode()
 
 
+def test_a_cached_page_expires_after_page_cache_seconds(client, site_pages, settings, monkeypatch):
+    settings.PAGE_CACHE_SECONDS = 60
+    client.get("/zh-hans/")
+    assert cache_status(client.get("/zh-hans/")) == "hit"
+
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 61)
+
+    assert cache_status(client.get("/zh-hans/")) == "miss"
+
+
 def test_posts_and_private_areas_are_not_cached(client, site_pages):
     assert cache_status(client.get("/healthz")) is None
     assert cache_status(client.get("/zh-hans/me/")) is None  # redirect to the login page
@@ -310,3 +330,64 @@ def test_head_is_served_from_the_cache_but_never_stores(site_pages):
     assert cache_status(middleware(factory.head("/zh-hans/"))) is None
     assert cache_status(middleware(factory.get("/zh-hans/"))) == "miss"
     assert cache_status(middleware(factory.head("/zh-hans/"))) == "hit"
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The default cache on the real Redis (db 15, a key prefix of its own)."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        skip_or_fail("Redis does not answer on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"linli-test-{uuid.uuid4().hex}",
+        }
+    }
+    yield cache
+    cache.delete(GENERATION_KEY)
+
+
+def wait_for(condition, seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_with_redis_every_process_hears_of_a_publish_at_once(redis_cache):
+    worker = PublishGeneration()  # a gunicorn worker serving pages
+    editor = PublishGeneration()  # another process, where an editor publishes
+    try:
+        first = worker.current()  # starts the worker's subscription
+        assert wait_for(lambda: worker.copy is not None), "the worker never subscribed to the announcements"
+        assert worker.current() == first == redis_cache.get(GENERATION_KEY)
+
+        editor.publish()
+        published = redis_cache.get(GENERATION_KEY)
+
+        assert published != first
+        assert wait_for(lambda: worker.current() == published, seconds=1)
+    finally:
+        worker.stop()
+
+
+def test_with_redis_a_publish_shows_on_the_next_request(client, site_pages, redis_cache, django_assert_num_queries):
+    generation.stop()  # the module's watcher subscribes anew on this Redis
+    try:
+        client.get("/zh-hans/")
+        assert wait_for(lambda: generation.copy is not None)
+        with django_assert_num_queries(0):
+            assert cache_status(client.get("/zh-hans/")) == "hit"
+
+        factories.notice(title="刚发布的通知")
+
+        assert "刚发布的通知" in client.get("/zh-hans/").content.decode()
+    finally:
+        generation.stop()

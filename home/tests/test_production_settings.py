@@ -6,6 +6,7 @@ would load them, so nothing from the test settings or this machine leaks in.
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -128,3 +129,13 @@ def test_public_pages_send_a_content_security_policy_and_the_admins_are_exempt(c
     assert "frame-ancestors 'none'" in public["Content-Security-Policy"]
     assert django_admin.status_code == 200 and "Content-Security-Policy" not in django_admin
     assert wagtail_admin.status_code == 302 and "Content-Security-Policy" not in wagtail_admin
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    read = set()
+    for module in (REPO / "site" / "linli" / "settings").glob("*.py"):
+        read |= set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]*)"', module.read_text()))
+    listed = set(re.findall(r"^(?:# )?([A-Z][A-Z0-9_]*)=", (REPO / ".env.example").read_text(), re.MULTILINE))
+
+    assert {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL", "SECURE_SSL_REDIRECT"} <= read
+    assert read - listed == set()

@@ -1,0 +1,325 @@
+#!/usr/bin/env python
+"""`make bench`: throughput and p95 latency of Linli in production mode on loopback.
+
+1. Seeds a throwaway SQLite database (or the database of DATABASE_URL, if given) with
+   `migrate` and `seed_demo`.
+2. Starts `make serve` (collectstatic, then gunicorn with linli.settings.production) on
+   127.0.0.1 with SECURE_SSL_REDIRECT=0, and Redis db 15 as the cache when Redis answers
+   on 127.0.0.1:6379 (otherwise the shared file cache of the production settings).
+3. Waits for /healthz, warms up, then drives each URL for a bounded time with wrk (or, if
+   wrk is missing, a Python load generator with keep-alive connections) and prints req/s,
+   the ratio to the static file and p95 latency: the home page and a notice page from the
+   anonymous page cache, the home page with a session cookie (which bypasses the cache:
+   the miss path), and a hashed static file served by whitenoise. The URLs are
+   loaded in turns, in slices, so that a change in the machine's load hits all alike.
+
+The target: the cached home page reaches at least 0.8 of the static file's rate; the
+exit status is 1 when it does not. All traffic goes to 127.0.0.1; gunicorn is stopped at
+the end, also after an error or Ctrl-C. Installs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+HOST = "127.0.0.1"
+REDIS = (HOST, 6379)
+TARGET_RATIO = 0.8
+ROUNDS = 5  # each measurement is split into this many slices, taken in turns with the others
+# wrk's latency distribution in 200 quantiles (wrk --latency prints only 50/75/90/99), so
+# that the slices of one measurement can be merged into one p95.
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format("LINLI-BENCH %d %d %d\\n", summary.requests, summary.duration,
+    errors.status + errors.connect + errors.read + errors.write + errors.timeout))
+  for step = 1, 200 do
+    io.write(string.format("LINLI-LATENCY %d\\n", latency:percentile(step / 2)))
+  end
+end
+"""
+
+
+@dataclass
+class Slice:
+    """One stretch of load on one URL."""
+
+    requests: int
+    seconds: float
+    errors: int
+    latencies_ms: list[tuple[float, float]]  # (latency, weight in requests)
+
+
+@dataclass
+class Result:
+    name: str
+    path: str
+    cache: str
+    slices: list[Slice] = field(default_factory=list)
+
+    @property
+    def requests_per_second(self) -> float:
+        return sum(part.requests for part in self.slices) / sum(part.seconds for part in self.slices)
+
+    @property
+    def errors(self) -> int:
+        return sum(part.errors for part in self.slices)
+
+    @property
+    def p95_ms(self) -> float:
+        points = sorted(point for part in self.slices for point in part.latencies_ms)
+        total = sum(weight for _latency, weight in points)
+        running = 0.0
+        for latency, weight in points:
+            running += weight
+            if running >= 0.95 * total:
+                return latency
+        return float("nan")
+
+
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=0.5) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def run(command: list[str], env: dict[str, str], log: Path) -> None:
+    with log.open("a") as output:
+        output.write(f"$ {' '.join(command)}\n")
+        output.flush()
+        completed = subprocess.run(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT, timeout=300)
+    if completed.returncode != 0:
+        sys.exit(f"bench: {' '.join(command)} failed; see {log}\n{log.read_text()[-3000:]}")
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection(HOST, port, timeout=10)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    response.body = response.read()
+    connection.close()
+    return response
+
+
+def wait_for_health(port: int, server: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the server exited while starting")
+        try:
+            if get(port, "/healthz").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"/healthz did not answer within {timeout:.0f} s")
+
+
+def static_css_path() -> str:
+    manifest = json.loads((REPO / "var" / "static" / "staticfiles.json").read_text())
+    return "/static/" + manifest["paths"]["css/linli.css"]
+
+
+def first_notice_path(port: int) -> str:
+    html = get(port, "/zh-hans/notices/").body.decode()
+    match = re.search(r'<li class="notice-item[^"]*">\s*<a href="(/zh-hans/notices/[^"]+/)"', html)
+    if match is None:
+        raise RuntimeError("no notice on /zh-hans/notices/: did seed_demo run?")
+    return match.group(1)
+
+
+def load_with_wrk(port: int, path: str, headers: dict[str, str], seconds: float, connections: int, script: Path) -> Slice:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s", "-s", str(script)]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(
+        [*command, f"http://{HOST}:{port}{path}"], capture_output=True, text=True, timeout=seconds + 30
+    ).stdout
+    lines = output.splitlines()
+    summary = next(line for line in lines if line.startswith("LINLI-BENCH "))
+    requests, duration_us, errors = (int(part) for part in summary.split()[1:])
+    quantiles = [int(line.split()[1]) / 1000 for line in lines if line.startswith("LINLI-LATENCY ")]
+    return Slice(requests, duration_us / 1e6, errors, [(latency, requests / len(quantiles)) for latency in quantiles])
+
+
+def load_with_python(port: int, path: str, headers: dict[str, str], seconds: float, connections: int) -> Slice:
+    """Fallback without wrk: threads, each with one keep-alive connection."""
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = [0] * connections
+    deadline = time.perf_counter() + seconds
+
+    def worker(slot: int) -> None:
+        connection = http.client.HTTPConnection(HOST, port, timeout=5)
+        while (start := time.perf_counter()) < deadline:
+            try:
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[slot] += 1
+            except (OSError, http.client.HTTPException):
+                errors[slot] += 1
+                connection.close()
+                connection = http.client.HTTPConnection(HOST, port, timeout=5)
+                continue
+            latencies[slot].append((time.perf_counter() - start) * 1000)
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [(latency, 1.0) for slot in latencies for latency in slot]
+    return Slice(len(every), time.perf_counter() - started, sum(errors), every)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop make, its shell and gunicorn: they share the process group started for them."""
+    if server.poll() is not None:
+        return
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+def print_table(results: list[Result], static_rate: float, backend: str, generator: str) -> None:
+    print(f"\nLinli bench: production settings, gunicorn on {HOST}, cache: {backend}, load: {generator}\n")
+    print(f"{'what':<28} {'req/s':>9} {'ratio':>7} {'p95 ms':>8} {'errors':>7}  {'cache':<6} path")
+    for result in results:
+        ratio = result.requests_per_second / static_rate
+        print(
+            f"{result.name:<28} {result.requests_per_second:>9.0f} {ratio:>7.2f} {result.p95_ms:>8.1f} "
+            f"{result.errors:>7}  {result.cache:<6} {result.path}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10, help="length of each measurement (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections (default 16)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8013)))
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database, logs)")
+    parser.add_argument("--file-cache", action="store_true", help="use the file cache even if Redis answers")
+    parser.add_argument("--python-load", action="store_true", help="use the Python load generator even if wrk is installed")
+    options = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
+    log = workdir / "bench.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "linli.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": f"{HOST},localhost",
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "SECURE_SSL_REDIRECT": "0",
+        "CACHE_DIR": str(workdir / "cache"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    use_redis = not options.file_cache and redis_answers()
+    if use_redis:
+        env["REDIS_URL"] = f"redis://{HOST}:6379/15"
+    else:
+        env.pop("REDIS_URL", None)
+    backend = "Redis db 15" if use_redis else "file cache"
+    use_wrk = bool(shutil.which("wrk")) and not options.python_load
+    generator = "wrk" if use_wrk else "Python threads, keep-alive" + ("" if shutil.which("wrk") else " (wrk not found)")
+    script = workdir / "p95.lua"
+    script.write_text(WRK_SCRIPT)
+
+    server = None
+    started = time.monotonic()
+    try:
+        print(f"bench: seeding {env['DATABASE_URL']} (migrate, seed_demo)", flush=True)
+        run([str(PYTHON), "manage.py", "migrate", "--noinput", "-v0"], env, log)
+        run([str(PYTHON), "manage.py", "seed_demo"], env, log)
+        print(f"bench: make serve on {HOST}:{options.port} (collectstatic, gunicorn)", flush=True)
+        with (workdir / "serve.log").open("w") as serve_log:
+            server = subprocess.Popen(
+                ["make", "--no-print-directory", "serve", f"PORT={options.port}"],
+                cwd=REPO,
+                env=env,
+                stdout=serve_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so that stop() ends gunicorn too
+            )
+        wait_for_health(options.port, server)
+
+        notice = first_notice_path(options.port)
+        session = {"Cookie": "sessionid=bench-no-such-session"}
+        # Measured in turns (ROUNDS slices each), so that a machine whose load changes during
+        # the run slows every URL alike and the ratios stay fair.
+        plan = [
+            ("static file (whitenoise)", static_css_path(), {}),
+            ("home page, cached", "/zh-hans/", {}),
+            ("notice page, cached", notice, {}),
+            ("home page, uncached", "/zh-hans/", session),
+        ]
+        results = []
+        for name, path, headers in plan:  # warm up: fill the page cache, the workers' imports and connections
+            for _round in range(20):
+                response = get(options.port, path, headers)
+                if response.status != 200:
+                    raise RuntimeError(f"GET {path} answered {response.status}")
+            results.append(Result(name, path, response.headers.get("X-Page-Cache", "-")))
+        print(
+            f"bench: {len(plan)} URLs for {options.seconds:.0f} s each, in {ROUNDS} turns, {options.connections} connections",
+            flush=True,
+        )
+        part = options.seconds / ROUNDS
+        for _round in range(ROUNDS):
+            for result, (_name, path, headers) in zip(results, plan, strict=True):
+                if use_wrk:
+                    result.slices.append(load_with_wrk(options.port, path, headers, part, options.connections, script))
+                else:
+                    result.slices.append(load_with_python(options.port, path, headers, part, options.connections))
+    except (RuntimeError, subprocess.TimeoutExpired, KeyboardInterrupt) as error:
+        print(f"bench: failed: {error}; logs in {workdir}", file=sys.stderr)
+        if (workdir / "serve.log").exists():
+            print((workdir / "serve.log").read_text()[-3000:], file=sys.stderr)
+        options.keep = True
+        return 2
+    finally:
+        if server is not None:
+            stop(server)
+        if not options.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    static_rate = results[0].requests_per_second
+    print_table(results, static_rate, backend, generator)
+    home_ratio = results[1].requests_per_second / static_rate
+    met = home_ratio >= TARGET_RATIO
+    verdict = "met" if met else "MISSED"
+    print(f"\ntarget: cached home page >= {TARGET_RATIO} of the static file: {home_ratio:.2f}, {verdict}")
+    print(f"bench: {time.monotonic() - started:.0f} s in all")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
