@@ -253,6 +253,13 @@ def main() -> int:
     script = workdir / "p95.lua"
     script.write_text(WRK_SCRIPT)
 
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    # Ctrl-C, kill and a closed terminal all end in the `finally` below, which stops gunicorn.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
+
     server = None
     started = time.monotonic()
     try:
@@ -300,7 +307,7 @@ def main() -> int:
                 else:
                     result.slices.append(load_with_python(options.port, path, headers, part, options.connections))
     except (RuntimeError, subprocess.TimeoutExpired, KeyboardInterrupt) as error:
-        print(f"bench: failed: {error}; logs in {workdir}", file=sys.stderr)
+        print(f"bench: failed or interrupted: {error!r}; logs in {workdir}", file=sys.stderr)
         if (workdir / "serve.log").exists():
             print((workdir / "serve.log").read_text()[-3000:], file=sys.stderr)
         options.keep = True
