@@ -1,6 +1,9 @@
-"""allauth adapter: mail in the recipient's language, the resident's language after login."""
+"""allauth adapter: mail in the recipient's language, the resident's language after login, 429 when locked out."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.core.ratelimit import respond_429
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
 
@@ -17,3 +20,13 @@ class AccountAdapter(DefaultAccountAdapter):
         if profile is not None:
             translation.activate(profile.preferred_language)
         return super().get_login_redirect_url(request)
+
+    def pre_authenticate(self, request, **credentials):
+        # allauth answers a used-up "login_failed" limit with a form error; answer HTTP 429
+        # instead, so that clients, the admin login and monitoring see the lock-out as such.
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            if not self._login_failed_rl_usage:
+                raise ImmediateHttpResponse(respond_429(request)) from None
+            raise
