@@ -95,8 +95,12 @@ def update_profile(*, profile: ResidentProfile, **changes: Any) -> ResidentProfi
 
 
 def export_personal_data(*, user) -> dict[str, Any]:
-    """Everything Linli holds about one resident, as JSON-ready data (PIPL right of access)."""
+    """Everything Linli holds about one resident, as JSON-ready data (PIPL right of access).
+
+    Two-factor methods are listed by kind and date, never with their secrets.
+    """
     from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
 
     profile = getattr(user, "profile", None)
     data: dict[str, Any] = {
@@ -109,6 +113,15 @@ def export_personal_data(*, user) -> dict[str, Any]:
         "email_addresses": [
             {"email": address.email, "verified": address.verified, "primary": address.primary}
             for address in EmailAddress.objects.filter(user=user).order_by("pk")
+        ],
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "two_factor": [
+            {
+                "type": authenticator.type,
+                "created_at": authenticator.created_at.isoformat(),
+                "last_used_at": authenticator.last_used_at.isoformat() if authenticator.last_used_at else None,
+            }
+            for authenticator in Authenticator.objects.filter(user=user).order_by("pk")
         ],
         "profile": None,
     }

@@ -187,12 +187,20 @@ def profile(request: HttpRequest) -> HttpResponse:
             except services.ProfileError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, _("Your profile has been saved."))
+                with translation.override(resident.preferred_language):  # the page it leads to
+                    messages.success(request, _("Your profile has been saved."))
                 response = redirect(f"/{resident.preferred_language}/me/")
+                secure = request.is_secure()
                 response.set_cookie(
-                    TEXT_SIZE_COOKIE, "large" if resident.large_text else "normal", max_age=ONE_YEAR, samesite="Lax"
+                    TEXT_SIZE_COOKIE,
+                    "large" if resident.large_text else "normal",
+                    max_age=ONE_YEAR,
+                    samesite="Lax",
+                    secure=secure,
                 )
-                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, resident.preferred_language, max_age=ONE_YEAR, samesite="Lax")
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME, resident.preferred_language, max_age=ONE_YEAR, samesite="Lax", secure=secure
+                )
                 return response
     else:
         form = ProfileForm(instance=resident)
@@ -214,7 +222,7 @@ def export_data(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def delete_account(request: HttpRequest) -> HttpResponse:
-    form = DeleteAccountForm(request.POST or None)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)  # an empty POST is an error too
     if request.method == "POST" and form.is_valid():
         user = request.user
         services.erase_account(user=user, actor=user)
