@@ -1,0 +1,56 @@
+"""A real Chromium (Debian's) driven by Playwright against pytest-django's live server."""
+
+import os
+import shutil
+
+import pytest
+
+from conftest import skip_or_fail
+
+# Playwright's sync API runs an event loop in the test thread; Django then refuses ORM
+# calls from that thread (SynchronousOnlyOperation) although nothing here is async.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("the playwright package is not installed (requirements-dev.txt)")
+    if not shutil.which(CHROMIUM):
+        skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(chromium):
+    """A fresh phone-sized browser tab with no cookies."""
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def portal(transactional_db, live_server):
+    """The live portal with its locales, home pages, privacy pages and a few notices."""
+    from django.core.cache import cache
+
+    from home import factories, services
+
+    services.ensure_site()
+    zh_privacy = factories.standard_page(title="隐私告知书", slug="privacy", show_in_menus=True)
+    factories.translate(zh_privacy, strings={"隐私告知书": "Privacy notice", "privacy": "privacy"})
+    index = factories.notice_index()
+    factories.translate(index, strings={"通知公告": "Notices", "notices": "notices"})
+    cache.clear()
+    return live_server
