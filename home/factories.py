@@ -73,6 +73,8 @@ def home_page(language: str = "zh-hans") -> HomePage:
 
 def add_page(parent, page, *, publish: bool = True):
     """Add a Wagtail page under parent (and publish it, as an editor would)."""
+    if not publish:
+        page.live, page.has_unpublished_changes = False, True  # a draft, as the admin saves one
     parent.add_child(instance=page)
     revision = page.save_revision()
     if publish:

@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -128,14 +129,35 @@ def privacy(request: HttpRequest) -> HttpResponse:
     return redirect(page.get_url(request=request))
 
 
+SEARCH_RESULTS = 30
+
+
+def _search_pages(query: str) -> list[Page]:
+    """Live pages of the active language matching the query, best first.
+
+    The full-text index splits words at spaces, so a Chinese phrase is one long "word" and
+    "停水" would not find "六和社区停水通知"; matches of the query inside titles, summaries
+    and introductions are therefore added after the full-text results.
+    """
+    pages = Page.objects.live().public().filter(locale=Locale.get_active(), depth__gte=2)
+    results = list(pages.specific().search(query)[:SEARCH_RESULTS])
+    found = {page.pk for page in results}
+    contains = (
+        Q(title__icontains=query)
+        | Q(search_description__icontains=query)
+        | Q(noticepage__summary__icontains=query)
+        | Q(standardpage__intro__icontains=query)
+    )
+    extra = pages.filter(contains).exclude(pk__in=found).order_by("-first_published_at", "pk")
+    if len(results) < SEARCH_RESULTS:
+        results += extra.specific()[: SEARCH_RESULTS - len(results)]
+    return results
+
+
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
-    results = []
-    if query:
-        results = list(
-            Page.objects.live().public().filter(locale=Locale.get_active(), depth__gte=2).specific().search(query)[:30]
-        )
+    results = _search_pages(query) if query else []
     return render(request, "home/search.html", {"query": query, "results": results})
 
 
