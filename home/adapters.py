@@ -2,8 +2,8 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
-from allauth.core.ratelimit import respond_429
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
 from django.utils import translation
 
 
@@ -28,5 +28,7 @@ class AccountAdapter(DefaultAccountAdapter):
             super().pre_authenticate(request, **credentials)
         except ValidationError:
             if not self._login_failed_rl_usage:
-                raise ImmediateHttpResponse(respond_429(request)) from None
+                message = self.error_messages["too_many_login_attempts"]
+                page = render(request, "home/too_many_attempts.html", {"message": message}, status=429)
+                raise ImmediateHttpResponse(page) from None
             raise

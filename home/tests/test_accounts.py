@@ -235,6 +235,13 @@ def test_sixth_wrong_password_within_five_minutes_gets_429(client, site_pages):
 
     assert _wrong_passwords(client, email="target@example.com", times=5) == [200] * 5
     assert _wrong_passwords(client, email="target@example.com", times=1) == [429]
+    # The refusal is a page of the portal in the visitor's language.
+    page = client.post("/en/accounts/login/", {"login": "target@example.com", "password": "x"})
+    assert page.status_code == 429
+    assert 'lang="en"' in page.content.decode()
+    assert "Too many failed login attempts" in page.content.decode()
+    chinese = client.post("/zh-hans/accounts/login/", {"login": "target@example.com", "password": "x"}).content.decode()
+    assert "登录失败次数过多" in chinese
     # Even the right password is refused while the account is locked ...
     assert log_in(client, email="target@example.com", password="correct horse battery staple").status_code == 429
     assert not logged_in(client)
