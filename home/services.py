@@ -252,7 +252,10 @@ def ensure_site() -> HomePage:
     en, _created = Locale.objects.get_or_create(language_code="en")
     home = HomePage.objects.filter(locale=zh, depth=2).first()
     if home is None:
-        root = Page.get_first_root_node()
+        # Wagtail's migrations make the tree root and root collection; a flushed database has neither.
+        root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root", locale=zh))
+        if Collection.get_first_root_node() is None:
+            Collection.add_root(name="Root")
         placeholder = Page.objects.filter(depth=2, content_type__model="page", content_type__app_label="wagtailcore").first()
         home = root.add_child(instance=HomePage(title="邻里", slug="home-zh", locale=zh))
         home.save_revision().publish()

@@ -46,8 +46,10 @@ def portal(transactional_db, live_server):
     from django.core.cache import cache
 
     from home import factories, services
+    from home.models import PortalSettings
 
     services.ensure_site()
+    PortalSettings.load()  # made on first use otherwise, and its creation would empty the page cache
     zh_privacy = factories.standard_page(title="隐私告知书", slug="privacy", show_in_menus=True)
     factories.translate(zh_privacy, strings={"隐私告知书": "Privacy notice", "privacy": "privacy"})
     index = factories.notice_index()
