@@ -1,10 +1,13 @@
 """allauth adapter: mail in the recipient's language, the resident's language after login, 429 when locked out."""
 
+from types import SimpleNamespace
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -13,6 +16,9 @@ class AccountAdapter(DefaultAccountAdapter):
         profile = getattr(user, "profile", None) if user is not None else None
         language = profile.preferred_language if profile else translation.get_language()
         with translation.override(language):
+            site = context.get("current_site")
+            # Mail says who it is from by the portal's name, not the request's host name.
+            context["current_site"] = SimpleNamespace(name=gettext("Linli"), domain=getattr(site, "domain", ""))
             super().send_mail(template_prefix, email, context)
 
     def get_login_redirect_url(self, request):
@@ -32,3 +38,9 @@ class AccountAdapter(DefaultAccountAdapter):
                 page = render(request, "home/too_many_attempts.html", {"message": message}, status=429)
                 raise ImmediateHttpResponse(page) from None
             raise
+
+
+def user_display(user) -> str:
+    """How allauth names a resident in pages and mail: their display name, else their e-mail."""
+    profile = getattr(user, "profile", None)
+    return (profile.display_name if profile is not None else "") or user.email or user.get_username()

@@ -284,6 +284,7 @@ class StaffMfaMiddleware:
             settings.LINLI_STAFF_MFA_REQUIRED
             and request.path.startswith("/admin/")
             and request.user.is_authenticated
+            and request.user.has_perm("wagtailadmin.access_admin")
             and not self.has_totp(request.user)
         ):
             return redirect("mfa_activate_totp")

@@ -386,3 +386,25 @@ def test_totp_is_required_by_default_and_off_only_in_development():
 
     assert required("linli.settings.base") is True
     assert required("linli.settings.dev") is False
+
+
+@pytest.mark.parametrize(("language", "greeting"), [("zh-hans", "邻里"), ("en", "Linli")])
+def test_mail_names_the_portal_and_the_resident_not_the_host(client, site_pages, language, greeting):
+    sign_up(client, language=language, email="mail.reader@example.com")
+
+    body = mail.outbox[0].body
+
+    assert greeting in body
+    assert "testserver" not in body.split("\n")[0]
+    assert "mail.reader@example.com" in body
+
+
+def test_residents_without_admin_access_are_not_asked_to_set_up_totp(client, site_pages, settings):
+    settings.LINLI_STAFF_MFA_REQUIRED = True
+    resident = factories.ResidentProfileFactory(user__password=PASSWORD).user
+    client.force_login(resident)
+
+    response = client.get("/admin/")
+
+    assert response.status_code in (302, 403)
+    assert "/2fa/" not in response.get("Location", "")

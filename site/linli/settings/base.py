@@ -174,6 +174,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "home.forms.SignupForm"
 ACCOUNT_ADAPTER = "home.adapters.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "home.adapters.user_display"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[邻里 Linli] "
 # Verification links and reset links expire after 10 minutes.
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 10 / (24 * 60)
