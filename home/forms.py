@@ -1,5 +1,7 @@
 """Forms for residents: sign-up consent, profile."""
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.urls import reverse
@@ -8,7 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Community, Grid, ResidentProfile
+from .models import Community, Grid, ResidentProfile, mobile_validator
 
 
 def _consent_label():
@@ -37,6 +39,14 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
+    # Wider than the stored 11 digits: "+86 138 1234 5678" is cleaned to them (clean_mobile).
+    mobile = forms.CharField(
+        label=ResidentProfile._meta.get_field("mobile").verbose_name,
+        max_length=20,
+        required=False,
+        help_text=_("Optional. Staff may call you about your bookings and letters."),
+    )
+
     class Meta:
         model = ResidentProfile
         fields = [
@@ -51,7 +61,6 @@ class ProfileForm(forms.ModelForm):
         ]
         help_texts = {
             "display_name": _("Shown instead of your e-mail, e.g. on honour rolls you opt into."),
-            "mobile": _("Optional. Staff may call you about your bookings and letters."),
             "birth_year": _("Optional. Used only to check age-banded classes."),
         }
 
@@ -64,6 +73,14 @@ class ProfileForm(forms.ModelForm):
         self.fields["grid"].label_from_instance = lambda g: f"{g.community.localized.name} · {g.localized.name}"
         self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric"})
         self.fields["mobile"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+
+    def clean_mobile(self):
+        # Accept what people type: spaces, dashes and a +86 / 0086 prefix.
+        mobile = re.sub(r"[\s\-()]", "", self.cleaned_data.get("mobile", ""))
+        mobile = re.sub(r"^(\+86|0086)", "", mobile)
+        if mobile:
+            mobile_validator(mobile)
+        return mobile
 
     def clean(self):
         cleaned = super().clean()

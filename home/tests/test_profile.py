@@ -296,3 +296,38 @@ def test_only_the_resident_or_a_superuser_may_erase_an_account(resident):
     with pytest.raises(services.PermissionDenied):
         services.erase_account(user=resident.user, actor=other)
     assert User.objects.get(pk=resident.user.pk).is_active
+
+
+@pytest.mark.parametrize("typed", ["+86 138 1234 5678", "138-1234-5678", "0086 13812345678"])
+def test_mobile_numbers_are_accepted_as_people_type_them(client, site_pages, typed):
+    resident = factories.ResidentProfileFactory()
+    client.force_login(resident.user)
+
+    response = client.post("/zh-hans/me/", {"mobile": typed, "preferred_language": "zh-hans"})
+
+    assert response.status_code == 302
+    resident.refresh_from_db()
+    assert resident.mobile == "13812345678"
+
+
+def test_not_found_page_is_the_portal_s_own_in_both_languages(client, site_pages):
+    zh = client.get("/zh-hans/no-such-page/")
+    en = client.get("/en/no-such-page/")
+
+    assert zh.status_code == en.status_code == 404
+    assert "找不到页面" in zh.content.decode()
+    assert "Page not found" in en.content.decode()
+
+
+def test_allauth_rate_limit_page_is_the_portal_s_own(rf, site_pages):
+    from allauth.core.ratelimit import respond_429
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import translation
+
+    request = rf.get("/zh-hans/accounts/signup/")
+    request.user = AnonymousUser()
+    with translation.override("zh-hans"):
+        response = respond_429(request)
+
+    assert response.status_code == 429
+    assert "尝试次数过多" in response.content.decode()
