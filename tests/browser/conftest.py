@@ -1,15 +1,10 @@
 """A real Chromium (Debian's) driven by Playwright against pytest-django's live server."""
 
-import os
 import shutil
 
 import pytest
 
 from conftest import skip_or_fail
-
-# Playwright's sync API runs an event loop in the test thread; Django then refuses ORM
-# calls from that thread (SynchronousOnlyOperation) although nothing here is async.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -24,7 +19,11 @@ def chromium():
         skip_or_fail("the playwright package is not installed (requirements-dev.txt)")
     if not shutil.which(CHROMIUM):
         skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
+    # Playwright's sync API keeps an asyncio loop marked as running in the test thread for as long
+    # as it is open; Django then refuses ORM calls from that thread (SynchronousOnlyOperation)
+    # although nothing here is async. Allow them exactly while the browser is open.
+    with pytest.MonkeyPatch.context() as env, sync_playwright() as playwright:
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
