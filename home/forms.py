@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -41,7 +42,7 @@ class SignupForm(forms.Form):
 class ProfileForm(forms.ModelForm):
     # Wider than the stored 11 digits: "+86 138 1234 5678" is cleaned to them (clean_mobile).
     mobile = forms.CharField(
-        label=ResidentProfile._meta.get_field("mobile").verbose_name,
+        label=capfirst(ResidentProfile._meta.get_field("mobile").verbose_name),
         max_length=20,
         required=False,
         help_text=_("Optional. Staff may call you about your bookings and letters."),

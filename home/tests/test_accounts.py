@@ -408,3 +408,13 @@ def test_residents_without_admin_access_are_not_asked_to_set_up_totp(client, sit
 
     assert response.status_code in (302, 403)
     assert "/2fa/" not in response.get("Location", "")
+
+
+def test_too_short_password_is_refused_in_chinese_on_the_chinese_page(client, site_pages):
+    response = client.post(
+        "/zh-hans/accounts/signup/",
+        {"email": "short@example.com", "password1": "short-pw", "password2": "short-pw", "privacy_consent": "on"},
+    )
+
+    assert "密码太短，至少需要 12 个字符。" in response.content.decode()
+    assert not User.objects.filter(email="short@example.com").exists()
