@@ -4,6 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 
 from home import factories
+from home.models import NoticePage
 
 pytestmark = pytest.mark.browser
 
@@ -37,14 +38,17 @@ def test_editor_publishes_a_notice_that_appears_on_the_home_page_at_once(portal,
 
     # Write the notice in the page editor and publish it.
     page.goto(f"{base}/admin/pages/add/home/noticepage/{index.pk}/")
-    page.fill("#id_title", "电梯检修通知")
-    page.fill("#id_summary", "3幢电梯周三停运检修。")
+    page.fill("input[name=title]", "电梯检修通知")
+    page.fill("[name=summary]", "3幢电梯周三停运检修。")
     # Wagtail fills the slug from the title in the browser; publish only once it has.
-    page.wait_for_function("document.querySelector('#id_slug').value !== ''")
+    page.wait_for_function("document.querySelector('input[name=slug]').value !== ''")
     # "Publish" sits in the dropdown of the footer's action button ("Save draft").
     page.locator(".w-dropdown-button .w-dropdown__toggle").click()
     page.locator("button[name=action-publish]").click()
     page.wait_for_url(f"{base}/admin/pages/{index.pk}/")
+    published = NoticePage.objects.get(title="电梯检修通知")
+    assert published.live and published.get_parent().specific == index
+    assert published.summary == "3幢电梯周三停运检修。"
 
     # The anonymous visitor sees it at once: publishing emptied the page cache.
     visitor.reload()
