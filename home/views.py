@@ -13,14 +13,16 @@ from django.db import connection
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Rss201rev2Feed
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from wagtail.models import Locale, Page
 
 from . import services
@@ -39,12 +41,14 @@ def _preferred_language(request: HttpRequest) -> str:
 
 
 @never_cache
+@require_safe
 def root(request: HttpRequest) -> HttpResponse:
     """`/` sends the visitor to their profile's language, else their browser's."""
     return redirect(f"/{_preferred_language(request)}/")
 
 
 @never_cache
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     try:
         with connection.cursor() as cursor:
@@ -55,20 +59,42 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+def _admin_login(request: HttpRequest, *, may_enter: bool, admin_home: str) -> HttpResponse:
+    """Both admins log in through allauth, so its rate limits and TOTP guard them too.
+
+    Someone already logged in is only sent here by an admin that refused them: they are
+    told so, rather than bounced between the admin and allauth's login for ever.
+    """
+    if request.user.is_authenticated:
+        if may_enter:
+            return redirect(admin_home)
+        message = _("Your account has no access to the administration.")
+        return render(request, "home/too_many_attempts.html", {"message": message}, status=403)
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(reverse("account_login") + (f"?{query}" if query else ""))
+
+
+@never_cache
+def wagtail_admin_login(request: HttpRequest) -> HttpResponse:
+    return _admin_login(request, may_enter=request.user.has_perm("wagtailadmin.access_admin"), admin_home="wagtailadmin_home")
+
+
+@never_cache
+def django_admin_login(request: HttpRequest) -> HttpResponse:
+    return _admin_login(request, may_enter=request.user.is_active and request.user.is_staff, admin_home="admin:index")
+
+
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    lines = [
-        "User-agent: *",
-        "Disallow: /admin/",
-        "Disallow: /accounts/",
-        "Disallow: /zh-hans/me/",
-        "Disallow: /en/me/",
-        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
-    ]
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /django-admin/"]
+    # Accounts and the resident's own pages live under each language's prefix.
+    for code, _name in settings.LANGUAGES:
+        lines += [f"Disallow: /{code}/accounts/", f"Disallow: /{code}/me/"]
+    lines.append(f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}")
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
-@require_GET
+@require_safe
 def sitemap_xml(request: HttpRequest) -> HttpResponse:
     """All live pages of both languages, each with hreflang links to its translations."""
     pages = list(
@@ -100,6 +126,10 @@ class NoticeFeed(Feed):
     feed_type = Rss201rev2Feed
     description = gettext_lazy("Notices of the neighbourhood")
 
+    @method_decorator(require_safe)
+    def __call__(self, request, *args, **kwargs):
+        return super().__call__(request, *args, **kwargs)
+
     def title(self):
         return _("Linli notices")
 
@@ -122,6 +152,7 @@ class NoticeFeed(Feed):
         return item.first_published_at
 
 
+@require_safe
 def privacy(request: HttpRequest) -> HttpResponse:
     page = StandardPage.objects.live().filter(slug="privacy", locale=Locale.get_active()).first()
     if page is None:
@@ -154,7 +185,7 @@ def _search_pages(query: str) -> list[Page]:
     return results
 
 
-@require_GET
+@require_safe
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     results = _search_pages(query) if query else []

@@ -8,6 +8,8 @@ import sys
 import time
 import types
 from pathlib import Path
+from unittest.mock import patch
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -45,6 +47,10 @@ def link_in(message) -> str:
     match = re.search(r"https?://testserver(/\S+)", message.body)
     assert match, message.body
     return match.group(1)
+
+
+def next_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["next"][0]
 
 
 def logged_in(client) -> bool:
@@ -256,7 +262,7 @@ def test_wagtail_admin_sends_anonymous_visitors_to_the_rate_limited_allauth_logi
     response = client.get("/admin/", follow=True)
     final_url = response.redirect_chain[-1][0]
     assert final_url.startswith("/zh-hans/accounts/login/")
-    assert "next=/admin/" in final_url
+    assert next_of(final_url) == "/admin/"
     assert response.status_code == 200
 
     response = client.get("/admin/login/?next=/admin/pages/")
@@ -265,6 +271,70 @@ def test_wagtail_admin_sends_anonymous_visitors_to_the_rate_limited_allauth_logi
 
     login_url = final_url
     assert _wrong_passwords(client, email="editor@example.com", times=6, url=login_url) == [200] * 5 + [429]
+
+
+def test_the_lock_lifts_five_minutes_after_the_first_wrong_password(client, site_pages):
+    factories.VerifiedUserFactory(email="target@example.com")
+    start = time.time()
+
+    # allauth's rate limit and the cache behind it both read time.time: move the clock.
+    with patch("time.time", return_value=start):
+        assert _wrong_passwords(client, email="target@example.com", times=5) == [200] * 5
+    with patch("time.time", return_value=start + 4 * 60 + 50):
+        assert log_in(client, email="target@example.com", password="correct horse battery staple").status_code == 429
+    with patch("time.time", return_value=start + 5 * 60 + 10):
+        response = log_in(client, email="target@example.com", password="correct horse battery staple")
+
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+def test_django_admin_logs_in_through_allauth_too_so_neither_rate_limit_nor_totp_can_be_bypassed(client, site_pages):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    boss = factories.VerifiedUserFactory(email="boss@example.com", is_staff=True, is_superuser=True)
+    TOTP.activate(boss, generate_totp_secret())
+
+    response = client.get("/django-admin/", follow=True)
+    final_url = response.redirect_chain[-1][0]
+    assert final_url.startswith("/zh-hans/accounts/login/")
+    assert next_of(final_url) == "/django-admin/"
+
+    # Django's own login form is gone: a right password posted to it logs nobody in.
+    response = client.post("/django-admin/login/", {"username": boss.username, "password": "correct horse battery staple"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/zh-hans/accounts/login/")
+    assert not logged_in(client)
+    # The password alone is not enough: allauth asks for the second factor.
+    response = log_in(client, email="boss@example.com", password="correct horse battery staple", next_url="/django-admin/")
+    assert response["Location"] == "/zh-hans/accounts/2fa/authenticate/"
+    assert not logged_in(client)
+    assert client.get("/django-admin/").status_code == 302
+
+    client.logout()
+    assert _wrong_passwords(client, email="boss@example.com", times=6, url=final_url) == [200] * 5 + [429]
+
+
+@pytest.mark.parametrize("admin", ["/admin/", "/django-admin/"])
+def test_a_logged_in_resident_sent_to_an_admin_login_is_told_there_is_no_access_not_bounced_for_ever(client, site_pages, admin):
+    client.force_login(factories.ResidentProfileFactory().user)
+
+    response = client.get(admin, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert len(response.redirect_chain) == 1
+    assert response.status_code == 403
+    assert "Your account has no access to the administration." in response.content.decode()
+    assert logged_in(client)
+
+
+@pytest.mark.parametrize(("login", "admin_home"), [("/admin/login/", "/admin/"), ("/django-admin/login/", "/django-admin/")])
+def test_staff_already_logged_in_are_sent_from_the_admin_login_to_the_admin(client, site_pages, login, admin_home):
+    client.force_login(factories.VerifiedUserFactory(is_staff=True, is_superuser=True))
+
+    response = client.get(login)
+
+    assert (response.status_code, response["Location"]) == (302, admin_home)
+    assert client.get(admin_home).status_code == 200
 
 
 # One check for "verified e-mail required"

@@ -291,6 +291,30 @@ def test_deleting_the_account_erases_personal_data_and_keeps_an_anonymous_row(cl
     assert "_auth_user_id" not in client.session
 
 
+def test_deleting_the_account_ends_its_other_sessions_and_frees_the_address(client, resident):
+    phone = type(client)()
+    phone.force_login(resident.user)
+    assert phone.get("/zh-hans/me/").status_code == 200
+
+    client.post("/zh-hans/me/delete/", {"confirm": "DELETE"})
+
+    response = phone.get("/zh-hans/me/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/zh-hans/accounts/login/")
+    # The address may register anew, as a new resident.
+    newcomer = type(client)()
+    newcomer.post(
+        "/zh-hans/accounts/signup/",
+        {
+            "email": "wang@example.com",
+            "password1": "lantern-osmanthus-47",
+            "password2": "lantern-osmanthus-47",
+            "privacy_consent": "on",
+        },
+    )
+    assert User.objects.filter(email="wang@example.com").exclude(pk=resident.user.pk).exists()
+
+
 def test_only_the_resident_or_a_superuser_may_erase_an_account(resident):
     other = factories.VerifiedUserFactory()
     with pytest.raises(services.PermissionDenied):

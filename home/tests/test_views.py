@@ -252,14 +252,22 @@ def test_robots_txt_keeps_crawlers_out_of_private_areas_and_names_the_sitemap(cl
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain"
     lines = response.content.decode().splitlines()
-    for private in ("/admin/", "/zh-hans/me/", "/en/me/"):
+    for private in ("/admin/", "/django-admin/", "/zh-hans/accounts/", "/en/accounts/", "/zh-hans/me/", "/en/me/"):
         assert f"Disallow: {private}" in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
 
 
-@pytest.mark.parametrize("url", ["/robots.txt", "/sitemap.xml"])
-def test_robots_and_sitemap_refuse_post(client, site_pages, url):
+@pytest.mark.parametrize(
+    "url", ["/", "/healthz", "/robots.txt", "/sitemap.xml", "/zh-hans/notices/feed.xml", "/en/privacy-notice/", "/en/search/"]
+)
+def test_read_only_views_refuse_post_and_answer_head(client, site_pages, url):
+    english(factories.standard_page(title="隐私政策", slug="privacy"), title="Privacy notice")
+    get = client.get(url)
+
     assert client.post(url).status_code == 405
+    head = client.head(url)
+    assert head.status_code == get.status_code
+    assert head.status_code in (200, 302)
 
 
 # Privacy notice

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -18,8 +17,9 @@ urlpatterns = [
     path("sitemap.xml", home_views.sitemap_xml, name="sitemap"),
     path("text-size/", home_views.set_text_size, name="set_text_size"),
     path("language/<str:language>/", home_views.set_language, name="set_language"),
-    # The Wagtail admin logs in through allauth (rate limits, TOTP).
-    path("admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
+    # Both admins log in through allauth (rate limits, TOTP).
+    path("admin/login/", home_views.wagtail_admin_login),
+    path("django-admin/login/", home_views.django_admin_login),
     path("admin/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),
     path("documents/", include(wagtaildocs_urls)),

@@ -197,7 +197,8 @@ LINLI_PRIVACY_NOTICE_VERSION = "2026-11"
 # Wagtail
 WAGTAIL_SITE_NAME = "邻里 Linli"
 WAGTAILADMIN_BASE_URL = env.text("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-WAGTAILADMIN_LOGIN_URL = "account_login"
+# home.views.wagtail_admin_login: on to allauth, or "no access" for someone already logged in.
+WAGTAILADMIN_LOGIN_URL = "/admin/login/"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
