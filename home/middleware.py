@@ -274,7 +274,7 @@ class PublicContentSecurityPolicyMiddleware(CSPMiddleware):
 
 
 class StaffMfaMiddleware:
-    """Staff must set up TOTP before they may use the Wagtail admin."""
+    """Staff must set up TOTP before they may use the Wagtail admin or the Django admin."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -282,9 +282,9 @@ class StaffMfaMiddleware:
     def __call__(self, request):
         if (
             settings.LINLI_STAFF_MFA_REQUIRED
-            and request.path.startswith("/admin/")
+            and request.path.startswith(("/admin/", "/django-admin/"))
             and request.user.is_authenticated
-            and request.user.has_perm("wagtailadmin.access_admin")
+            and (request.user.is_staff or request.user.has_perm("wagtailadmin.access_admin"))
             and not self.has_totp(request.user)
         ):
             return redirect("mfa_activate_totp")

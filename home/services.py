@@ -94,6 +94,23 @@ def update_profile(*, profile: ResidentProfile, **changes: Any) -> ResidentProfi
     return profile
 
 
+@transaction.atomic
+def set_preferences(*, profile: ResidentProfile, language: str | None = None, large_text: bool | None = None) -> ResidentProfile:
+    """Save the language or text size a resident switched to; touches nothing else in the profile."""
+    changed = []
+    if language is not None:
+        if language not in dict(settings.LANGUAGES):
+            raise ProfileError(_("Unknown language."))
+        profile.preferred_language = language
+        changed.append("preferred_language")
+    if large_text is not None:
+        profile.large_text = bool(large_text)
+        changed.append("large_text")
+    if changed:
+        profile.save(update_fields=changed)
+    return profile
+
+
 def export_personal_data(*, user) -> dict[str, Any]:
     """Everything Linli holds about one resident, as JSON-ready data (PIPL right of access).
 

@@ -198,7 +198,7 @@ def set_text_size(request: HttpRequest) -> HttpResponse:
     """Large-text mode: a cookie for everybody, saved in the profile for residents. Works without JS."""
     large = request.POST.get("size") == "large"
     if request.user.is_authenticated:
-        services.update_profile(profile=services.get_or_create_profile(user=request.user), large_text=large)
+        services.set_preferences(profile=services.get_or_create_profile(user=request.user), large_text=large)
     next_url = request.POST.get("next", "/")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = "/"
@@ -221,7 +221,7 @@ def set_language(request: HttpRequest, language: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = f"/{language}/"
     if request.user.is_authenticated:
-        services.update_profile(profile=services.get_or_create_profile(user=request.user), preferred_language=language)
+        services.set_preferences(profile=services.get_or_create_profile(user=request.user), language=language)
     response = HttpResponseRedirect(next_url)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=ONE_YEAR, samesite="Lax", secure=request.is_secure())
     return response

@@ -488,3 +488,23 @@ def test_too_short_password_is_refused_in_chinese_on_the_chinese_page(client, si
 
     assert "密码太短，至少需要 12 个字符。" in response.content.decode()
     assert not User.objects.filter(email="short@example.com").exists()
+
+
+def test_staff_without_totp_cannot_use_the_django_admin_either(client, site_pages, settings):
+    settings.LINLI_STAFF_MFA_REQUIRED = True
+    superuser = factories.VerifiedUserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+
+    response = client.get("/django-admin/")
+
+    assert response.status_code == 302
+    assert "/2fa/totp/activate/" in response["Location"]
+
+
+def test_wagtail_s_own_password_reset_and_e_mail_change_are_off(client, site_pages):
+    staff = factories.VerifiedUserFactory(username="editor", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+
+    assert client.get("/admin/password_reset/", follow=True).status_code == 404
+    account = client.get("/admin/account/").content.decode()
+    assert 'name="email-email"' not in account

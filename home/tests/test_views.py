@@ -315,3 +315,18 @@ def test_healthz_is_503_without_detail_when_the_database_fails(client, db, monke
     body = response.content.decode()
     for leak in ("Traceback", "OperationalError", "db.internal", "password", settings.SECRET_KEY):
         assert leak not in body
+
+
+def test_switching_language_works_even_when_the_profile_holds_old_invalid_data(client, site_pages):
+    from home.models import ResidentProfile
+
+    resident = factories.ResidentProfileFactory()
+    ResidentProfile.objects.filter(pk=resident.pk).update(mobile="12345")  # from before validation existed
+    client.force_login(resident.user)
+
+    response = client.get("/language/en/?next=/en/")
+    client.post("/text-size/", {"size": "large", "next": "/en/"})
+
+    assert response.status_code == 302
+    resident.refresh_from_db()
+    assert (resident.preferred_language, resident.large_text, resident.mobile) == ("en", True, "12345")
