@@ -24,6 +24,11 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py create_local_admin
+	@# Background tasks (reminders, expiry, mail) need no second terminal: a task worker and
+	@# the scheduler run beside the server and stop with it.
+	$(BIN)/python manage.py db_worker --no-reload -v0 & worker=$$!; \
+	$(BIN)/python manage.py scheduler -v0 & clock=$$!; \
+	trap 'kill $$worker $$clock 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Production mode on loopback (see README, Production): linli.settings.production reads its

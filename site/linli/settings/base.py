@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -120,6 +122,11 @@ else:
 
 PAGE_CACHE_SECONDS = env.integer("PAGE_CACHE_SECONDS", 300)
 
+# Background work (reminders, expiry, mail fetching): django-tasks with its database
+# backend, run by `manage.py db_worker`; `manage.py scheduler` enqueues the periodic
+# tasks (home/periodic.py). `make run` starts both beside the development server.
+TASKS = {"default": {"BACKEND": env.text("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "home.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -137,6 +144,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 WAGTAIL_I18N_ENABLED = True
 WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# Site-wide strings and home/'s; events/, points/ and deliberation/ keep their own
+# catalogue in <app>/locale/, which Django finds by itself (one file per app: fewer clashes).
 LOCALE_PATHS = [SITE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "linli_language"
 TIME_ZONE = "Asia/Shanghai"

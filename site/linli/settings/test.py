@@ -14,3 +14,4 @@ STORAGES = {
 }
 LINLI_STAFF_MFA_REQUIRED = False
 ALLOWED_HOSTS = ["*"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
