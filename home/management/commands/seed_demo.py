@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib
+import importlib.util
 
 import factory
 from django.conf import settings
@@ -64,6 +66,17 @@ def seed(*, password_hash: str) -> None:
         seed_notice(demo, communities)
     backdate_notices()
     seed_portal_settings()
+    for module in later_parts():
+        module.seed()
+
+
+def later_parts() -> list:
+    """Demo content of the other apps: `<app>/demo.py` with `seed()` and `summary() -> str`, in this order."""
+    return [
+        importlib.import_module(f"{app}.demo")
+        for app in ("events", "points", "deliberation")
+        if importlib.util.find_spec(f"{app}.demo") is not None
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +244,7 @@ def summary() -> str:
         f"{demo_users.count() - staff} residents and {staff} staff, "
         f"notices {NoticePage.objects.filter(locale=zh).count()} zh-hans / {NoticePage.objects.filter(locale=en).count()} en, "
         f"pages {Page.objects.filter(locale=zh, depth__gt=1).count()} zh-hans / {Page.objects.filter(locale=en).count()} en."
-    )
+    ) + "".join(f"\n{module.summary()}" for module in later_parts())
 
 
 # ---------------------------------------------------------------------------
