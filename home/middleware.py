@@ -27,7 +27,7 @@ CACHE_STATUS_HEADER = "X-Page-Cache"
 
 # Never served from or stored into the cache: private, per-visitor or already fast paths.
 # Language-prefixed paths are checked without their /zh-hans or /en prefix.
-EXCLUDED_PREFIXES = ("/admin/", "/django-admin/", "/documents/", "/static/", "/media/", "/healthz", "/text-size/", "/language/")
+EXCLUDED_PREFIXES = ("/admin/", "/django-admin/", "/documents/", "/static/", "/media/", "/healthz", "/text-size/", "/language/", "/calendar/")
 EXCLUDED_LOCALIZED_PREFIXES = ("/accounts/", "/me/")
 # Responses that vary only on cookies may be shared: the key holds the one cookie pages read.
 SHAREABLE_VARY = {"cookie"}
@@ -207,8 +207,10 @@ class AnonymousPageCacheMiddleware:
         response = self.get_response(request)
         if request.method == "GET" and self.cacheable_response(request, response):
             headers = {name: value for name, value in response.items() if name != CACHE_STATUS_HEADER}
-            entry = (current, now + settings.PAGE_CACHE_SECONDS, response.status_code, headers, response.content)
-            cache.set(key, entry, settings.PAGE_CACHE_SECONDS)
+            # A page with live figures (seats left) asks for a shorter life: page_cache_seconds.
+            seconds = min(getattr(response, "page_cache_seconds", settings.PAGE_CACHE_SECONDS), settings.PAGE_CACHE_SECONDS)
+            entry = (current, now + seconds, response.status_code, headers, response.content)
+            cache.set(key, entry, seconds)
             self.remember(key, entry)
             response[CACHE_STATUS_HEADER] = "miss"
         return response

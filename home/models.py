@@ -119,7 +119,7 @@ class HomePage(Page):
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["home.NoticeIndexPage", "home.CommunityPage", "home.StandardPage"]
+    subpage_types = ["home.NoticeIndexPage", "home.CommunityPage", "home.StandardPage", "events.ActivityIndexPage"]
     max_count_per_parent = None
 
     class Meta:
@@ -148,7 +148,7 @@ class CommunityPage(Page):
 
     content_panels = Page.content_panels + [FieldPanel("community"), FieldPanel("intro")]
     parent_page_types = ["home.HomePage"]
-    subpage_types = ["home.NoticeIndexPage", "home.StandardPage"]
+    subpage_types = ["home.NoticeIndexPage", "home.StandardPage", "events.ActivityIndexPage"]
     search_fields = Page.search_fields + [index.SearchField("intro")]
 
     class Meta:

@@ -121,6 +121,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli"}}
 
 PAGE_CACHE_SECONDS = env.integer("PAGE_CACHE_SECONDS", 300)
+# Activity pages and lists show seats left: anonymous visitors get copies at most this old.
+LINLI_SEATS_CACHE_SECONDS = env.integer("LINLI_SEATS_CACHE_SECONDS", 5)
 
 # Background work (reminders, expiry, mail fetching): django-tasks with its database
 # backend, run by `manage.py db_worker`; `manage.py scheduler` enqueues the periodic

@@ -1,0 +1,232 @@
+"""What the activity list, the calendar and an activity's page show: read-only queries, flat in count."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from home.models import Community
+
+from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session
+
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str = ""
+    category: str = ""
+    age: str = ""
+    community: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    free_only: bool = False
+    query: str = ""
+
+    @classmethod
+    def from_request(cls, request) -> Filters:
+        get = request.GET
+
+        def choice(name: str, values) -> str:
+            value = get.get(name, "")
+            return value if value in values else ""
+
+        def date(name: str) -> datetime.date | None:
+            try:
+                return datetime.date.fromisoformat(get.get(name, ""))
+            except ValueError:
+                return None
+
+        codes = set(Community.objects.values_list("code", flat=True).distinct())
+        return cls(
+            kind=choice("kind", Kind.values),
+            category=choice("category", Category.values),
+            age=choice("age", AgeBand.values),
+            community=choice("community", codes | {"street"}),
+            date_from=date("from"),
+            date_to=date("to"),
+            free_only=get.get("free") == "1",
+            query=get.get("q", "").strip()[:100],
+        )
+
+    def querystring(self) -> str:
+        """The filters as a query string, for pagination and calendar links."""
+        from urllib.parse import urlencode
+
+        pairs = {
+            "kind": self.kind,
+            "category": self.category,
+            "age": self.age,
+            "community": self.community,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "free": "1" if self.free_only else "",
+            "q": self.query,
+        }
+        return urlencode({key: value for key, value in pairs.items() if value})
+
+
+def upcoming_sessions() -> QuerySet[Session]:
+    return Session.objects.filter(starts_at__gt=timezone.now(), status=Session.Status.SCHEDULED)
+
+
+def filtered_activities(index, filters: Filters):
+    """Live activities of the index page's language matching the filters, with their next session and free seats."""
+    activities = ActivityPage.objects.live().descendant_of(index).filter(locale_id=index.locale_id)
+    if filters.kind:
+        activities = activities.filter(kind=filters.kind)
+    if filters.category:
+        activities = activities.filter(category=filters.category)
+    if filters.age:
+        activities = activities.filter(age_band=filters.age)
+    if filters.community == "street":
+        activities = activities.filter(community__isnull=True)
+    elif filters.community:
+        activities = activities.filter(community__code=filters.community)
+    if filters.query:
+        words = Q()
+        for field in ("title", "summary", "organiser", "venue"):
+            words |= Q(**{f"{field}__icontains": filters.query})
+        activities = activities.filter(words)
+    sessions = upcoming_sessions()
+    if filters.date_from:
+        sessions = sessions.filter(starts_at__date__gte=filters.date_from)
+    if filters.date_to:
+        sessions = sessions.filter(starts_at__date__lte=filters.date_to)
+    if filters.free_only:
+        sessions = sessions.filter(seats_taken__lt=F("capacity"))
+    if filters.date_from or filters.date_to or filters.free_only:
+        activities = activities.filter(translation_key__in=sessions.values("activity__translation_key"))
+    own = upcoming_sessions().filter(activity__translation_key=OuterRef("translation_key"))
+    return (
+        activities.annotate(
+            next_starts_at=Subquery(own.order_by("starts_at").values("starts_at")[:1]),
+            free_seats=Coalesce(
+                Subquery(
+                    own.order_by()
+                    .values("activity__translation_key")
+                    .annotate(free=Sum(F("capacity") - F("seats_taken")))
+                    .values("free")[:1],
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+        )
+        .select_related("community")
+        .order_by(F("next_starts_at").asc(nulls_last=True), "-first_published_at", "pk")
+    )
+
+
+def activity_list_context(index, request) -> dict:
+    filters = Filters.from_request(request)
+    view = request.GET.get("view", "list")
+    context = {
+        "filters": filters,
+        "filter_query": filters.querystring(),
+        "kinds": Kind.choices,
+        "categories": Category.choices,
+        "age_bands": AgeBand.choices,
+        "communities": Community.objects.filter(locale_id=index.locale_id).order_by("code"),
+        "view": view if view in ("list", "week", "month") else "list",
+    }
+    if context["view"] == "list":
+        paginator = Paginator(filtered_activities(index, filters), PER_PAGE)
+        context["page_obj"] = paginator.get_page(request.GET.get("page"))
+    else:
+        context.update(calendar_context(index, filters, request, context["view"]))
+    return context
+
+
+def calendar_context(index, filters: Filters, request, view: str) -> dict:
+    """A week or month of sessions of the filtered activities, each titled in the page's language."""
+    try:
+        anchor = datetime.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        anchor = timezone.localdate()
+    if view == "week":
+        first = anchor - datetime.timedelta(days=anchor.weekday())
+        last = first + datetime.timedelta(days=6)
+        previous, following = first - datetime.timedelta(days=7), first + datetime.timedelta(days=7)
+    else:
+        first = anchor.replace(day=1)
+        last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
+        previous = (first - datetime.timedelta(days=1)).replace(day=1)
+        following = last + datetime.timedelta(days=1)
+    activities = filtered_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
+    pages = {page.translation_key: page for page in activities.only("id", "title", "url_path", "translation_key", "locale_id")}
+    sessions = (
+        Session.objects.filter(
+            activity__translation_key__in=list(pages),
+            starts_at__date__gte=first,
+            starts_at__date__lte=last,
+        )
+        .exclude(status=Session.Status.CANCELLED)
+        .select_related("activity")
+        .order_by("starts_at", "pk")
+    )
+    if filters.free_only:
+        sessions = sessions.filter(seats_taken__lt=F("capacity"))
+    days: dict[datetime.date, list] = {}
+    day = first
+    while day <= last:
+        days[day] = []
+        day += datetime.timedelta(days=1)
+    for session in sessions:
+        local = timezone.localtime(session.starts_at)
+        days[local.date()].append({"session": session, "page": pages[session.activity.translation_key], "starts": local})
+    weeks = []
+    if view == "month":
+        padded = [None] * first.weekday() + list(days.items())
+        padded += [None] * (-len(padded) % 7)
+        weeks = [padded[i : i + 7] for i in range(0, len(padded), 7)]
+    return {
+        "calendar_days": list(days.items()),
+        "calendar_weeks": weeks,
+        "calendar_first": first,
+        "calendar_last": last,
+        "calendar_previous": previous,
+        "calendar_next": following,
+        "today": timezone.localdate(),
+    }
+
+
+def activity_page_context(page: ActivityPage, request) -> dict:
+    """Sessions with seats left and queue length; for a logged-in resident, their own status and household."""
+    now = timezone.now()
+    sessions = list(
+        page.sessions()
+        .filter(ends_at__gt=now - datetime.timedelta(days=30))
+        .annotate(waiting=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)))
+        .annotate(applied=Count("bookings", filter=Q(bookings__status=Booking.Status.APPLIED)))
+        .select_related("draw")[:60]
+    )
+    user = request.user
+    own: dict[int, list[Booking]] = {}
+    members = []
+    if user.is_authenticated:
+        for booking in Booking.objects.active().filter(resident=user, session__in=sessions).order_by("pk"):
+            own.setdefault(booking.session_id, []).append(booking)
+        members = list(user.household_members.all())
+    rows = [
+        {
+            "session": session,
+            "mine": own.get(session.pk, []),
+            "upcoming": session.starts_at > now and not session.is_cancelled,
+        }
+        for session in sessions
+    ]
+    return {
+        "session_rows": rows,
+        "upcoming_rows": [row for row in rows if row["upcoming"]],
+        "past_draws": [row["session"] for row in rows if hasattr(row["session"], "draw") and row["session"].drawn_at],
+        "household": members,
+        "request_token": uuid.uuid4(),
+        "window_state": page.booking_window_state(now),
+    }

@@ -1,0 +1,870 @@
+"""Every change to sessions and bookings: booking, waiting lists, draws, cancellations, check-in.
+
+Seat decisions are made under row locks (the resident's user row for household limits and
+overlaps, then the sessions' rows in id order) inside one transaction, and backed by the
+database constraints `session_never_overbooked` and
+`one_active_booking_per_participant_and_session`. Mail goes out only after commit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import holidays
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from home.services import has_verified_email
+
+from . import notifications
+from .models import (
+    ActivityPage,
+    AgeBand,
+    Booking,
+    BookingPolicy,
+    Draw,
+    HouseholdMember,
+    Session,
+)
+
+User = get_user_model()
+GUARDIAN_CONSENT_UNDER = 14  # PIPL: a guardian consents for a child under 14
+
+
+class BookingError(Exception):
+    """A booking, cancellation or check-in that breaks a rule; the message is shown as it is."""
+
+
+class NotStaffOfCommunity(PermissionDenied):
+    """Staff acting on a session of another community."""
+
+
+# ---------------------------------------------------------------------------
+# Who may act
+
+
+def staff_communities(user) -> set | None:
+    """Translation keys of the communities a staff member runs; None means every community."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return None
+    from home.models import Community
+
+    groups = user.groups.all()
+    return set(
+        Community.objects.filter(Q(editors__in=groups) | Q(heads__in=groups)).values_list("translation_key", flat=True)
+    )
+
+
+def is_event_staff(user) -> bool:
+    communities = staff_communities(user)
+    return communities is None or bool(communities)
+
+
+def require_staff_for(*, user, session: Session) -> None:
+    """Staff may run sessions of their own community's activities (or street-wide ones)."""
+    communities = staff_communities(user)
+    if communities is None:
+        return
+    community = session.activity.community
+    if not communities or (community is not None and community.translation_key not in communities):
+        raise NotStaffOfCommunity(_("This session belongs to another community."))
+
+
+# ---------------------------------------------------------------------------
+# Participants
+
+
+@dataclass(frozen=True)
+class Participant:
+    key: str
+    name: str
+    birth_year: int | None
+    member: HouseholdMember | None = None
+
+
+def participant_for(*, resident, member: HouseholdMember | None = None) -> Participant:
+    if member is not None:
+        if member.resident_id != resident.pk:
+            raise BookingError(_("This person is not in your household."))
+        return Participant(key=f"m{member.pk}", name=member.name, birth_year=member.birth_year, member=member)
+    profile = getattr(resident, "profile", None)
+    name = (profile.display_name if profile else "") or resident.get_full_name() or resident.email
+    return Participant(key=f"u{resident.pk}", name=name, birth_year=profile.birth_year if profile else None)
+
+
+@transaction.atomic
+def add_household_member(
+    *, resident, name: str, birth_year: int, relation: str, guardian_consent: bool = False
+) -> HouseholdMember:
+    """Add a child or relative; a child under 14 needs the guardian's consent (PIPL)."""
+    name = name.strip()
+    this_year = timezone.localdate().year
+    if not name:
+        raise BookingError(_("Please give the person's name."))
+    if not 1900 <= birth_year <= this_year:
+        raise BookingError(_("Please give a birth year between 1900 and this year."))
+    if this_year - birth_year < GUARDIAN_CONSENT_UNDER and not guardian_consent:
+        raise BookingError(_("For a child under 14, please confirm that you are their guardian and consent."))
+    if resident.household_members.count() >= 10:
+        raise BookingError(_("A household can list at most 10 people."))
+    return HouseholdMember.objects.create(
+        resident=resident,
+        name=name,
+        birth_year=birth_year,
+        relation=relation,
+        guardian_consent_at=timezone.now() if guardian_consent else None,
+    )
+
+
+@transaction.atomic
+def remove_household_member(*, member: HouseholdMember, resident) -> None:
+    if member.resident_id != resident.pk:
+        raise BookingError(_("This person is not in your household."))
+    if Booking.objects.active().filter(member=member, session__starts_at__gt=timezone.now()).exists():
+        raise BookingError(_("Cancel this person's bookings first."))
+    member.delete()
+
+
+# ---------------------------------------------------------------------------
+# The no-show policy
+
+
+@dataclass(frozen=True)
+class Suspension:
+    until: datetime.datetime
+    offences: int
+
+
+def suspension_of(resident, *, now: datetime.datetime | None = None) -> Suspension | None:
+    """N no-shows or late cancellations within M days suspend new bookings for K days."""
+    now = now or timezone.now()
+    policy = BookingPolicy.load()
+    since = now - datetime.timedelta(days=policy.period_days + policy.suspension_days)
+    times = sorted(
+        [
+            session_end
+            for session_end in Booking.objects.filter(
+                resident=resident, status=Booking.Status.NO_SHOW, session__ends_at__gte=since
+            ).values_list("session__ends_at", flat=True)
+        ]
+        + [
+            cancelled
+            for cancelled in Booking.objects.filter(
+                resident=resident, late_cancellation=True, cancelled_at__gte=since
+            ).values_list("cancelled_at", flat=True)
+        ]
+    )
+    window = datetime.timedelta(days=policy.period_days)
+    # The suspension starts at the offence that reaches the limit within the period.
+    for index in range(policy.no_show_limit - 1, len(times)):
+        if times[index] - times[index - policy.no_show_limit + 1] <= window:
+            until = times[index] + datetime.timedelta(days=policy.suspension_days)
+            if until > now:
+                return Suspension(until=until, offences=policy.no_show_limit)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Booking
+
+
+def _lock_resident(resident) -> None:
+    User.objects.select_for_update().filter(pk=resident.pk).first()
+
+
+def _lock_sessions(sessions: Iterable[Session]) -> list[Session]:
+    ids = sorted({session.pk for session in sessions})
+    locked = {s.pk: s for s in Session.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    return [locked[pk] for pk in ids]
+
+
+def _sessions_to_book(session: Session) -> list[Session]:
+    """The session itself, or for a course booked as a whole every session still to come."""
+    activity = session.activity
+    if not activity.is_series:
+        return [session]
+    return list(activity.upcoming_sessions().select_related("activity"))
+
+
+def _check_bookable(*, session: Session, activity: ActivityPage, now: datetime.datetime) -> None:
+    if session.status == Session.Status.CANCELLED:
+        raise BookingError(_("This session has been cancelled."))
+    if session.starts_at <= now:
+        raise BookingError(_("This session has already started."))
+    state = activity.booking_window_state(now)
+    if state == "not_open":
+        opens = timezone.localtime(activity.booking_opens_at)
+        raise BookingError(_("Booking opens on %(when)s.") % {"when": f"{opens:%Y-%m-%d %H:%M}"})
+    if state == "closed" and not (activity.is_draw and session.drawn_at):
+        raise BookingError(_("Booking for this activity has closed."))
+
+
+def _check_age(*, activity: ActivityPage, participant: Participant, session: Session, override: bool) -> None:
+    if activity.age_band == AgeBand.ALL or override:
+        return
+    if participant.birth_year is None:
+        raise BookingError(_("Please add your birth year to your profile: this activity is for %(band)s.") % {
+            "band": activity.get_age_band_display()
+        })
+    age = timezone.localtime(session.starts_at).year - participant.birth_year
+    low, high = AgeBand.ages(activity.age_band)
+    if not low <= age <= high:
+        raise BookingError(
+            _("%(name)s is %(age)s this year; this activity is for %(band)s.")
+            % {"name": participant.name, "age": age, "band": activity.get_age_band_display()}
+        )
+
+
+def _check_community(*, activity: ActivityPage, resident) -> None:
+    if activity.community_id is None:
+        return
+    profile = getattr(resident, "profile", None)
+    community = profile.community if profile else None
+    if community is None or community.translation_key != activity.community.translation_key:
+        raise BookingError(
+            _("This activity is for residents of %(community)s. Set your community in your profile if you live there.")
+            % {"community": activity.community.localized.name}
+        )
+
+
+def _check_participant_free(*, sessions: list[Session], participant: Participant) -> None:
+    for session in sessions:
+        existing = Booking.objects.active().filter(session=session, participant_key=participant.key)
+        if existing.exists():
+            raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": participant.name})
+        overlapping = (
+            Booking.objects.filter(participant_key=participant.key, status__in=Booking.ACTIVE)
+            .filter(session__starts_at__lt=session.ends_at, session__ends_at__gt=session.starts_at)
+            .exclude(session__status=Session.Status.CANCELLED)
+            .exclude(session=session)
+            .select_related("session__activity")
+            .first()
+        )
+        if overlapping is not None:
+            raise BookingError(
+                _("%(name)s is already booked for %(other)s at that time.")
+                % {"name": participant.name, "other": overlapping.session.activity.localized.title}
+            )
+
+
+def _check_household_limit(*, sessions: list[Session], activity: ActivityPage, resident) -> None:
+    for session in sessions:
+        booked = Booking.objects.active().filter(session=session, resident=resident).count()
+        if booked >= activity.household_limit:
+            raise BookingError(
+                _("Your household already has %(count)s places at this session, the most allowed.") % {"count": booked}
+            )
+
+
+@transaction.atomic
+def book_session(
+    *,
+    session: Session,
+    resident,
+    actor,
+    member: HouseholdMember | None = None,
+    request_token: uuid.UUID | None = None,
+    guardian_consent: bool = False,
+    age_override: bool = False,
+) -> list[Booking]:
+    """Book a place (or a place in the queue, or an application to the draw) for a participant.
+
+    Returns the bookings made: one, or one per session for a course booked as a whole. A
+    replayed form (same request_token) returns the bookings it made the first time.
+    """
+    if request_token is not None:
+        first = Booking.objects.filter(request_token=request_token).first()
+        if first is not None:
+            if first.resident_id != resident.pk:
+                raise BookingError(_("This form was already used. Please reload the page."))
+            return list(Booking.objects.filter(group=first.group).select_related("session"))
+    acting_for_resident = actor.pk != resident.pk
+    if acting_for_resident:
+        require_staff_for(user=actor, session=session)
+    elif not has_verified_email(resident):
+        raise BookingError(_("Please verify your e-mail address before booking."))
+    if age_override and not acting_for_resident:
+        raise PermissionDenied(_("Only staff may override the age band."))
+
+    _lock_resident(resident)
+    now = timezone.now()
+    session = Session.objects.select_related("activity__community").get(pk=session.pk)
+    activity = session.activity
+    sessions = _lock_sessions(_sessions_to_book(session))
+    if not sessions:
+        raise BookingError(_("This course has no sessions left to book."))
+    participant = participant_for(resident=resident, member=member)
+    for each in sessions:
+        _check_bookable(session=each, activity=activity, now=now)
+    if not acting_for_resident:
+        _check_community(activity=activity, resident=resident)
+        suspension = suspension_of(resident, now=now)
+        if suspension is not None:
+            raise BookingError(
+                _("New bookings are suspended until %(until)s after %(count)s no-shows or late cancellations.")
+                % {"until": f"{timezone.localtime(suspension.until):%Y-%m-%d}", "count": suspension.offences}
+            )
+    _check_age(activity=activity, participant=participant, session=sessions[0], override=age_override)
+    consent_at = None
+    if participant.birth_year is not None and timezone.localdate().year - participant.birth_year < GUARDIAN_CONSENT_UNDER:
+        if not (guardian_consent or (member is not None and member.guardian_consent_at)):
+            raise BookingError(_("For a child under 14, please confirm that you are their guardian and consent."))
+        consent_at = now
+    _check_participant_free(sessions=sessions, participant=participant)
+    _check_household_limit(sessions=sessions, activity=activity, resident=resident)
+
+    if activity.is_draw and not sessions[0].drawn_at:
+        status = Booking.Status.APPLIED
+    elif all(each.seats_taken < each.capacity for each in sessions) and not _someone_waiting(sessions):
+        status = Booking.Status.CONFIRMED
+    else:
+        status = Booking.Status.WAITLISTED
+    group = uuid.uuid4()
+    bookings = []
+    try:
+        for index, each in enumerate(sessions):
+            bookings.append(
+                Booking.objects.create(
+                    session=each,
+                    group=group,
+                    resident=resident,
+                    member=member,
+                    participant_key=participant.key,
+                    participant_name=participant.name,
+                    participant_birth_year=participant.birth_year,
+                    status=status,
+                    request_token=request_token if index == 0 else None,
+                    queued_at=now,
+                    age_override=age_override,
+                    guardian_consent_at=consent_at,
+                    confirmed_at=now if status == Booking.Status.CONFIRMED else None,
+                    created_by=actor,
+                )
+            )
+            if status == Booking.Status.CONFIRMED:
+                _take_seat(each)
+    except IntegrityError as error:  # a race the locks should already prevent
+        raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": participant.name}) from error
+    notifications.booking_made(bookings)
+    return bookings
+
+
+def _someone_waiting(sessions: list[Session]) -> bool:
+    """Seats freed while people wait go to them first (promotion), never to a newcomer."""
+    return Booking.objects.filter(session__in=sessions, status=Booking.Status.WAITLISTED).exists()
+
+
+def _take_seat(session: Session) -> None:
+    updated = Session.objects.filter(pk=session.pk, seats_taken__lt=F("capacity")).update(seats_taken=F("seats_taken") + 1)
+    if updated != 1:
+        raise BookingError(_("This session is full."))
+    session.seats_taken += 1
+
+
+def _free_seat(session: Session) -> None:
+    Session.objects.filter(pk=session.pk, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
+    session.seats_taken = max(session.seats_taken - 1, 0)
+
+
+@transaction.atomic
+def book_walk_in(*, session: Session, actor, name: str, phone: str, birth_year: int | None = None) -> Booking:
+    """Staff book for a resident without a smartphone or account (name and phone)."""
+    require_staff_for(user=actor, session=session)
+    name, phone = name.strip(), "".join(phone.split())
+    if not name or not phone:
+        raise BookingError(_("Please give the participant's name and phone number."))
+    if not phone.lstrip("+").isdigit() or not 5 <= len(phone) <= 20:
+        raise BookingError(_("Please give a valid phone number."))
+    now = timezone.now()
+    (session,) = _lock_sessions([session])
+    session = Session.objects.select_related("activity").get(pk=session.pk)
+    if session.status == Session.Status.CANCELLED:
+        raise BookingError(_("This session has been cancelled."))
+    if session.ends_at <= now:
+        raise BookingError(_("This session is over."))
+    key = f"p{phone}"
+    if Booking.objects.active().filter(session=session, participant_key=key).exists():
+        raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": name})
+    status = Booking.Status.CONFIRMED if session.seats_taken < session.capacity else Booking.Status.WAITLISTED
+    booking = Booking.objects.create(
+        session=session,
+        participant_key=key,
+        participant_name=name,
+        participant_birth_year=birth_year,
+        phone=phone,
+        status=status,
+        queued_at=now,
+        confirmed_at=now if status == Booking.Status.CONFIRMED else None,
+        created_by=actor,
+    )
+    if status == Booking.Status.CONFIRMED:
+        _take_seat(session)
+    return booking
+
+
+# ---------------------------------------------------------------------------
+# Cancelling and the waiting list
+
+
+@transaction.atomic
+def cancel_booking(*, booking: Booking, actor) -> list[Booking]:
+    """Cancel a booking (a whole course's bookings together) and give freed seats to those waiting."""
+    if actor.pk != booking.resident_id:
+        require_staff_for(user=actor, session=booking.session)
+    now = timezone.now()
+    group = list(
+        Booking.objects.filter(group=booking.group, status__in=Booking.ACTIVE, session__starts_at__gt=now).select_related(
+            "session__activity"
+        )
+    )
+    if not group:
+        booking.refresh_from_db()
+        if booking.status == Booking.Status.CANCELLED:
+            raise BookingError(_("This booking is already cancelled."))
+        raise BookingError(_("This session has already started; it can no longer be cancelled."))
+    sessions = _lock_sessions([each.session for each in group])
+    by_pk = {each.pk: each for each in sessions}
+    # Re-read under the locks: a concurrent cancel or promotion may have changed them.
+    group = list(Booking.objects.filter(pk__in=[each.pk for each in group], status__in=Booking.ACTIVE).select_related("session__activity"))
+    if not group:
+        raise BookingError(_("This booking is already cancelled."))
+    late = actor.pk == booking.resident_id and group[0].status in Booking.HOLDING_SEAT and now > group[0].cancellation_deadline()
+    for each in group:
+        held = each.holds_seat
+        each.status = Booking.Status.CANCELLED
+        each.cancelled_at = now
+        each.late_cancellation = late
+        each.save(update_fields=["status", "cancelled_at", "late_cancellation"])
+        if held:
+            _free_seat(by_pk[each.session_id])
+    notifications.booking_cancelled(group, late=late)
+    _promote_waiting(sessions)
+    return group
+
+
+def _promote_waiting(sessions: list[Session]) -> list[Booking]:
+    """Give free seats to the people waiting longest, whole groups at a time; sessions are locked."""
+    promoted: list[Booking] = []
+    locked = {session.pk: session for session in sessions}
+    now = timezone.now()
+    while True:
+        first = (
+            Booking.objects.filter(session__in=list(locked), status=Booking.Status.WAITLISTED, session__starts_at__gt=now)
+            .order_by("queued_at", "pk")
+            .first()
+        )
+        if first is None:
+            break
+        group = list(Booking.objects.filter(group=first.group, status=Booking.Status.WAITLISTED))
+        if any(each.session_id not in locked for each in group):
+            for extra in _lock_sessions([Session(pk=each.session_id) for each in group if each.session_id not in locked]):
+                locked[extra.pk] = extra
+        if not all(locked[each.session_id].seats_taken < locked[each.session_id].capacity for each in group):
+            break  # strict order: nobody jumps the first in the queue
+        for each in group:
+            _take_seat(locked[each.session_id])
+            each.status = Booking.Status.CONFIRMED
+            each.confirmed_at = now
+            each.save(update_fields=["status", "confirmed_at"])
+        promoted.extend(group)
+        notifications.promoted(group)
+    return promoted
+
+
+@transaction.atomic
+def promote_from_waitlist(*, booking: Booking, actor) -> list[Booking]:
+    """Staff move one person (and their course group) from the waiting list onto a free seat."""
+    require_staff_for(user=actor, session=booking.session)
+    group = list(Booking.objects.filter(group=booking.group, status=Booking.Status.WAITLISTED).select_related("session"))
+    if not group:
+        raise BookingError(_("This person is not on the waiting list."))
+    sessions = {s.pk: s for s in _lock_sessions([each.session for each in group])}
+    if any(sessions[each.session_id].seats_taken >= sessions[each.session_id].capacity for each in group):
+        raise BookingError(_("There is no free seat. Add seats to the session first."))
+    now = timezone.now()
+    for each in group:
+        _take_seat(sessions[each.session_id])
+        each.status = Booking.Status.CONFIRMED
+        each.confirmed_at = now
+        each.save(update_fields=["status", "confirmed_at"])
+    notifications.promoted(group)
+    return group
+
+
+@transaction.atomic
+def change_capacity(*, session: Session, capacity: int, actor) -> Session:
+    """Change a session's seats; never below the seats already taken; extra seats go to the queue."""
+    require_staff_for(user=actor, session=session)
+    (session,) = _lock_sessions([session])
+    if capacity < 1:
+        raise BookingError(_("A session needs at least one seat."))
+    if capacity < session.seats_taken:
+        raise BookingError(_("%(taken)s seats are already taken; cancel bookings first.") % {"taken": session.seats_taken})
+    session.capacity = capacity
+    session.save(update_fields=["capacity"])
+    if not (session.activity.is_draw and not session.drawn_at):
+        _promote_waiting([session])
+    return session
+
+
+@transaction.atomic
+def cancel_session(*, session: Session, actor, reason: str) -> list[Booking]:
+    """Cancel a session: every participant is told by e-mail."""
+    require_staff_for(user=actor, session=session)
+    reason = reason.strip()
+    if not reason:
+        raise BookingError(_("Please give a reason: it is sent to every participant."))
+    (session,) = _lock_sessions([session])
+    if session.status == Session.Status.CANCELLED:
+        raise BookingError(_("This session has been cancelled."))
+    if session.ends_at <= timezone.now():
+        raise BookingError(_("This session is over."))
+    now = timezone.now()
+    affected = list(Booking.objects.active().filter(session=session).select_related("session__activity", "resident"))
+    Booking.objects.filter(pk__in=[b.pk for b in affected]).update(status=Booking.Status.CANCELLED, cancelled_at=now)
+    session.status = Session.Status.CANCELLED
+    session.cancelled_reason = reason
+    session.seats_taken = 0
+    session.save(update_fields=["status", "cancelled_reason", "seats_taken"])
+    notifications.session_cancelled(session, affected, reason=reason)
+    return affected
+
+
+def email_participants(*, session: Session, actor, subject: str, message: str) -> int:
+    """Staff write to everyone with a place or in the queue; returns how many were written to."""
+    require_staff_for(user=actor, session=session)
+    subject, message = subject.strip(), message.strip()
+    if not subject or not message:
+        raise BookingError(_("Please write a subject and a message."))
+    bookings = list(
+        Booking.objects.filter(session=session, status__in=(*Booking.HOLDING_SEAT, Booking.Status.WAITLISTED))
+        .exclude(resident=None)
+        .select_related("resident__profile", "session__activity")
+    )
+    return notifications.message_to_participants(session, bookings, subject=subject, message=message)
+
+
+# ---------------------------------------------------------------------------
+# Check-in and attendance
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    booking: Booking
+    repeated: bool
+
+
+def normalise_code(code: str) -> str:
+    """What staff type or the camera reads: 'linli:ABCD-EFGH', 'abcd efgh' → 'ABCDEFGH'."""
+    code = code.strip().upper()
+    if code.startswith("LINLI:"):
+        code = code[len("LINLI:") :]
+    return "".join(ch for ch in code if ch.isalnum())
+
+
+@transaction.atomic
+def check_in(*, session: Session, code: str, actor) -> CheckIn:
+    """Mark a ticket as attended at the door; a second scan is recognised, not counted twice."""
+    require_staff_for(user=actor, session=session)
+    code = normalise_code(code)
+    booking = Booking.objects.select_for_update().filter(code=code).select_related("session__activity").first()
+    if booking is None:
+        raise BookingError(_("No ticket has this code. Please check it and try again."))
+    if booking.session_id != session.pk:
+        raise BookingError(
+            _("This ticket is for another session: %(session)s.") % {"session": _session_label(booking.session)}
+        )
+    if session.status == Session.Status.CANCELLED:
+        raise BookingError(_("This session has been cancelled."))
+    if booking.status == Booking.Status.ATTENDED:
+        return CheckIn(booking=booking, repeated=True)
+    if booking.status == Booking.Status.CANCELLED:
+        raise BookingError(_("This ticket was cancelled."))
+    if booking.status in (Booking.Status.WAITLISTED, Booking.Status.APPLIED):
+        raise BookingError(_("This person is on the waiting list and has no seat yet."))
+    now = timezone.now()
+    if now < session.starts_at - datetime.timedelta(hours=2):
+        raise BookingError(_("Check-in opens two hours before the session starts."))
+    booking.status = Booking.Status.ATTENDED
+    booking.checked_in_at = now
+    booking.checked_in_by = actor
+    booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
+    return CheckIn(booking=booking, repeated=False)
+
+
+@transaction.atomic
+def undo_check_in(*, booking: Booking, actor) -> Booking:
+    """Staff correct a mistaken check-in; the booking is confirmed again (points are reversed)."""
+    require_staff_for(user=actor, session=booking.session)
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    if booking.status != Booking.Status.ATTENDED:
+        raise BookingError(_("This person is not checked in."))
+    booking.status = Booking.Status.CONFIRMED
+    booking.checked_in_at = None
+    booking.checked_in_by = None
+    booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
+    return booking
+
+
+@transaction.atomic
+def close_attendance(*, session: Session) -> int:
+    """After a session ends, confirmed bookings nobody checked in become no-shows."""
+    (session,) = _lock_sessions([session])
+    if session.closed_at is not None or session.ends_at > timezone.now():
+        return 0
+    count = Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED).update(status=Booking.Status.NO_SHOW)
+    Booking.objects.filter(session=session, status__in=(Booking.Status.WAITLISTED, Booking.Status.APPLIED)).update(
+        status=Booking.Status.CANCELLED, cancelled_at=timezone.now()
+    )
+    session.closed_at = timezone.now()
+    session.save(update_fields=["closed_at"])
+    return count
+
+
+def close_ended_sessions() -> int:
+    ended = Session.objects.filter(ends_at__lte=timezone.now(), closed_at__isnull=True, status=Session.Status.SCHEDULED)
+    return sum(close_attendance(session=session) for session in ended)
+
+
+# ---------------------------------------------------------------------------
+# Draws (摇号)
+
+
+def draw_order(seed: str, entrants: list[dict], *, first_timer_priority: bool) -> list[int]:
+    """The published algorithm, so that anyone can re-run a draw from its seed.
+
+    entrants: [{"number": 123, "first_timer": true}, ...] (a number is an application's
+    public number, shown to the applicant on My bookings). The numbers are sorted, then
+    shuffled by Python's random.Random(seed); if first-timers have priority, they are moved
+    ahead of the others, each part keeping its drawn order. Returns the numbers in order.
+    """
+    numbers = sorted(entrant["number"] for entrant in entrants)
+    random.Random(seed).shuffle(numbers)
+    if first_timer_priority:
+        first = {entrant["number"] for entrant in entrants if entrant["first_timer"]}
+        numbers = [n for n in numbers if n in first] + [n for n in numbers if n not in first]
+    return numbers
+
+
+@transaction.atomic
+def run_draw(*, session: Session, actor=None, seed: str | None = None) -> Draw:
+    """Draw the applicants of a session: as many as there are seats are confirmed, the rest wait in draw order."""
+    if actor is not None:
+        require_staff_for(user=actor, session=session)
+    (session,) = _lock_sessions([session])
+    session = Session.objects.select_related("activity").get(pk=session.pk)
+    activity = session.activity
+    if not activity.is_draw:
+        raise BookingError(_("This activity does not use a draw."))
+    if session.drawn_at is not None:
+        raise BookingError(_("The draw for this session has already run."))
+    if session.status == Session.Status.CANCELLED:
+        raise BookingError(_("This session has been cancelled."))
+    applications = list(Booking.objects.filter(session=session, status=Booking.Status.APPLIED).order_by("pk"))
+    groups = {booking.group: booking for booking in applications}  # a course's group enters once
+    siblings: dict = {}
+    for booking in Booking.objects.filter(group__in=list(groups), status=Booking.Status.APPLIED).select_related("session"):
+        siblings.setdefault(booking.group, []).append(booking)
+    attended_before = set(
+        Booking.objects.filter(
+            session__activity__translation_key=activity.translation_key,
+            status=Booking.Status.ATTENDED,
+            participant_key__in=[booking.participant_key for booking in groups.values()],
+        ).values_list("participant_key", flat=True)
+    )
+    entrants = [
+        {"number": booking.pk, "first_timer": booking.participant_key not in attended_before} for booking in groups.values()
+    ]
+    seed = seed or secrets.token_hex(16)
+    order = draw_order(seed, entrants, first_timer_priority=activity.first_timer_priority)
+    by_number = {booking.pk: booking for booking in groups.values()}
+    all_sessions = {s.pk: s for s in _lock_sessions([b.session for group in siblings.values() for b in group] + [session])}
+    now = timezone.now()
+    winners, waiting = [], []
+    for rank, number in enumerate(order, start=1):
+        group = siblings[by_number[number].group]
+        seat_for_all = all(all_sessions[b.session_id].seats_taken < all_sessions[b.session_id].capacity for b in group)
+        for booking in group:
+            booking.draw_rank = rank
+            booking.queued_at = now + datetime.timedelta(microseconds=rank)  # the queue follows the draw
+            if seat_for_all:
+                _take_seat(all_sessions[booking.session_id])
+                booking.status = Booking.Status.CONFIRMED
+                booking.confirmed_at = now
+            else:
+                booking.status = Booking.Status.WAITLISTED
+            booking.save(update_fields=["draw_rank", "queued_at", "status", "confirmed_at"])
+        (winners if seat_for_all else waiting).append(group)
+    for each in all_sessions.values():
+        if each.pk == session.pk or activity.is_series:
+            Session.objects.filter(pk=each.pk).update(drawn_at=now, draw_seed=seed)
+    draw = Draw.objects.create(
+        session=session,
+        seed=seed,
+        entrants=entrants,
+        order=order,
+        seats=sum(1 for _group in winners),
+        first_timer_priority=activity.first_timer_priority,
+        ran_at=now,
+        ran_by=actor,
+    )
+    notifications.draw_results(winners, waiting)
+    return draw
+
+
+def run_due_draws() -> int:
+    """Run the draw of every draw session whose application window has closed."""
+    due = Session.objects.filter(
+        activity__allocation="draw",
+        activity__booking_closes_at__lte=timezone.now(),
+        drawn_at__isnull=True,
+        status=Session.Status.SCHEDULED,
+        starts_at__gt=timezone.now(),
+    ).select_related("activity")
+    count = 0
+    seen_series = set()
+    for session in due.order_by("starts_at", "pk"):
+        if session.activity.is_series:
+            if session.activity.translation_key in seen_series:
+                continue
+            seen_series.add(session.activity.translation_key)
+        try:
+            run_draw(session=session)
+            count += 1
+        except BookingError:
+            continue
+    return count
+
+
+# ---------------------------------------------------------------------------
+# Reminders
+
+
+def send_reminders(*, now: datetime.datetime | None = None) -> int:
+    """E-mail confirmed participants the day before (sessions starting within 24 hours), once."""
+    now = now or timezone.now()
+    due = Booking.objects.filter(
+        status=Booking.Status.CONFIRMED,
+        reminded_at__isnull=True,
+        session__status=Session.Status.SCHEDULED,
+        session__starts_at__gt=now,
+        session__starts_at__lte=now + datetime.timedelta(hours=24),
+    ).exclude(resident=None)
+    sent = 0
+    for booking in due.select_related("session__activity", "resident__profile"):
+        # Claim the reminder first, so two workers never both send it.
+        if Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(reminded_at=now) == 1:
+            notifications.reminder(booking)
+            sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------------------
+# Series of sessions
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    holiday: str  # the public holiday's name, or ""
+    makeup_workday: bool  # a weekend day that is a working day (调休)
+
+
+def plan_series(
+    *,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    weekdays: set[int],
+    start: datetime.time,
+    end: datetime.time,
+    skip_holidays: bool = True,
+) -> list[PlannedSession]:
+    """Dates of a weekly series (weekdays 0=Monday), with Chinese public holidays flagged.
+
+    Holidays (and make-up working days) come from the `holidays` package's China calendar.
+    With skip_holidays the holidays are left out; the preview shows them either way.
+    """
+    if last_day < first_day:
+        raise BookingError(_("The last day must not be before the first day."))
+    if (last_day - first_day).days > 366:
+        raise BookingError(_("A series can span at most one year."))
+    if end <= start:
+        raise BookingError(_("The end time must be after the start time."))
+    if not weekdays:
+        raise BookingError(_("Choose at least one day of the week."))
+    calendar = holidays.China(years=range(first_day.year, last_day.year + 1), language="zh_CN")
+    workdays = _makeup_workdays(first_day.year, last_day.year)
+    tz = timezone.get_current_timezone()
+    planned = []
+    day = first_day
+    while day <= last_day:
+        if day.weekday() in weekdays:
+            name = calendar.get(day) or ""
+            if not (name and skip_holidays):
+                planned.append(
+                    PlannedSession(
+                        starts_at=datetime.datetime.combine(day, start, tzinfo=tz),
+                        ends_at=datetime.datetime.combine(day, end, tzinfo=tz),
+                        holiday=name,
+                        makeup_workday=day in workdays,
+                    )
+                )
+        day += datetime.timedelta(days=1)
+    return planned
+
+
+def holiday_name(day: datetime.date) -> str:
+    return holidays.China(years=day.year, language="zh_CN").get(day) or ""
+
+
+def _makeup_workdays(first_year: int, last_year: int) -> set[datetime.date]:
+    days: set[datetime.date] = set()
+    for year in range(first_year, last_year + 1):
+        calendar = holidays.China(years=year)
+        days.update(getattr(calendar, "weekend_workdays", set()) or set())
+    return days
+
+
+@transaction.atomic
+def create_sessions(
+    *, activity: ActivityPage, planned: list[PlannedSession], capacity: int, venue: str = "", actor=None
+) -> list[Session]:
+    """Save a previewed series as real session rows on the activity."""
+    if capacity < 1:
+        raise BookingError(_("A session needs at least one seat."))
+    if not planned:
+        raise BookingError(_("The series has no dates."))
+    if actor is not None and staff_communities(actor) is not None:
+        communities = staff_communities(actor)
+        if activity.community is not None and activity.community.translation_key not in communities:
+            raise NotStaffOfCommunity(_("This activity belongs to another community."))
+    return Session.objects.bulk_create(
+        [
+            Session(
+                activity=activity,
+                starts_at=each.starts_at,
+                ends_at=each.ends_at,
+                capacity=capacity,
+                venue=venue,
+                holiday_name=each.holiday,
+            )
+            for each in planned
+        ]
+    )
+
+
+def _session_label(session: Session) -> str:
+    local = timezone.localtime(session.starts_at)
+    return f"{session.activity.localized.title} {local:%Y-%m-%d %H:%M}"

@@ -1,0 +1,27 @@
+"""Background work for bookings: reminders, draws at the close of applications, no-shows."""
+
+import datetime
+
+from django_tasks import task
+
+from home.periodic import every
+
+from . import services
+
+
+@every(datetime.timedelta(minutes=15))
+@task()
+def send_booking_reminders() -> int:
+    return services.send_reminders()
+
+
+@every(datetime.timedelta(minutes=5))
+@task()
+def run_due_draws() -> int:
+    return services.run_due_draws()
+
+
+@every(datetime.timedelta(minutes=15))
+@task()
+def close_ended_sessions() -> int:
+    return services.close_ended_sessions()
