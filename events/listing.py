@@ -160,7 +160,10 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         following = last + datetime.timedelta(days=1)
     activities = filtered_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
-    pages = {page.translation_key: page for page in activities.only("id", "title", "url_path", "translation_key", "locale_id")}
+    pages = {
+        page.translation_key: page
+        for page in activities.select_related(None).only("id", "title", "url_path", "translation_key", "locale_id")
+    }
     sessions = (
         Session.objects.filter(
             activity__translation_key__in=list(pages),

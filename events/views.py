@@ -53,7 +53,8 @@ def book(request: HttpRequest, session_id: int) -> HttpResponse:
         messages.success(request, _("Your application is in. The draw runs when applications close."))
     else:
         messages.success(
-            request, _("The session is full: you are number %(position)s on the waiting list.") % {"position": first.waiting_position()}
+            request,
+            _("The session is full: you are number %(position)s on the waiting list.") % {"position": first.waiting_position()},
         )
     return redirect("events:my_bookings")
 
@@ -185,9 +186,20 @@ def draw_result(request: HttpRequest, session_id: int) -> HttpResponse:
     """The published draw: seed, entrants and order, and how to re-run it."""
     draw = get_object_or_404(Draw.objects.select_related("session__activity"), session_id=session_id)
     ranked = [{"rank": rank, "number": number, "won": rank <= draw.seats} for rank, number in enumerate(draw.order, start=1)]
-    first_timers = {entrant["number"] for entrant in draw.entrants if entrant["first_timer"]}
+    first_timers = sorted(entrant["number"] for entrant in draw.entrants if entrant["first_timer"])
+    numbers = sorted(entrant["number"] for entrant in draw.entrants)
+    check_code = f"import random\nnumbers = {numbers!r}\nrandom.Random({draw.seed!r}).shuffle(numbers)\n"
+    if draw.first_timer_priority:
+        check_code += f"first = set({first_timers!r})\nnumbers = [n for n in numbers if n in first] + [n for n in numbers if n not in first]\n"
+    check_code += "print(numbers)"
     return render(
         request,
         "events/draw.html",
-        {"draw": draw, "activity": draw.session.activity.localized, "ranked": ranked, "first_timers": first_timers},
+        {
+            "draw": draw,
+            "activity": draw.session.activity.localized,
+            "ranked": ranked,
+            "first_timers": set(first_timers),
+            "check_code": check_code,
+        },
     )

@@ -1,0 +1,206 @@
+"""Residents' pages: the list, an activity, booking, My bookings, tickets, household, draws — in both languages."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from events import factories, services
+from events.models import Booking, CalendarFeed, HouseholdMember
+from home.factories import translate
+
+
+@pytest.fixture
+def bilingual_class(site_pages):
+    """A class with its list page, both translated to English, and one session of two seats."""
+    index = factories.activity_index()
+    translate(index, strings={"课程活动": "Classes and activities", "activities": "activities"})
+    page = factories.activity(
+        parent=index, title="剪纸课", slug="paper-cutting", summary="跟非遗传承人学剪纸。", organiser="王老师", venue="文化家园"
+    )
+    english = translate(
+        page,
+        strings={
+            "剪纸课": "Paper-cutting class",
+            "paper-cutting": "paper-cutting",
+            "跟非遗传承人学剪纸。": "Learn paper-cutting from a heritage master.",
+            "王老师": "Ms Wang",
+            "文化家园": "Culture Home",
+        },
+    )
+    session = factories.SessionFactory(activity=page, capacity=2)
+    return page, english, session
+
+
+def test_the_list_shows_activities_in_both_languages(client, bilingual_class):
+    page, english, session = bilingual_class
+    zh = client.get("/zh-hans/activities/")
+    en = client.get("/en/activities/")
+    assert zh.status_code == en.status_code == 200
+    assert "剪纸课" in zh.content.decode() and "2 seats left" not in zh.content.decode()
+    assert "Paper-cutting class" in en.content.decode()
+    assert "2 seats left" in en.content.decode()
+
+
+@pytest.mark.parametrize("view", ["week", "month"])
+def test_the_calendar_shows_sessions(client, bilingual_class, view):
+    page, english, session = bilingual_class
+    day = timezone.localtime(session.starts_at).date().isoformat()
+    response = client.get(f"/en/activities/?view={view}&date={day}")
+    assert response.status_code == 200
+    assert "Paper-cutting class" in response.content.decode()
+
+
+def test_filters_narrow_the_list(client, bilingual_class):
+    page, english, session = bilingual_class
+    other = factories.activity(title="太极拳", slug="taiji", kind="activity", category="sports", age_band="60+")
+    factories.SessionFactory(activity=other)
+    assert "太极拳" not in client.get("/zh-hans/activities/?kind=class").content.decode()
+    assert "剪纸课" not in client.get("/zh-hans/activities/?age=60%2B").content.decode()
+    assert "太极拳" in client.get("/zh-hans/activities/?q=太极").content.decode()
+    assert "剪纸课" not in client.get("/zh-hans/activities/?q=太极").content.decode()
+    far = (timezone.localdate() + datetime.timedelta(days=60)).isoformat()
+    assert "剪纸课" not in client.get(f"/zh-hans/activities/?from={far}").content.decode()
+    assert client.get("/zh-hans/activities/?from=not-a-date&kind=bogus").status_code == 200
+
+
+def test_a_seat_taken_on_the_english_page_is_gone_from_the_chinese_page(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    resident = make_resident()
+    client.force_login(resident)
+    assert "Paper-cutting class" in client.get(english.url).content.decode()
+    response = client.post(f"/en/activities/sessions/{session.pk}/book/", {"participant": "me"})
+    assert response.status_code == 302 and response["Location"] == "/en/me/bookings/"
+    client.logout()
+    chinese = client.get(page.url).content.decode()
+    assert "1 seat left" in client.get(english.url).content.decode()
+    assert "剪纸课" in chinese
+    assert session.bookings.get().status == Booking.Status.CONFIRMED
+
+
+def test_anonymous_visitors_are_asked_to_log_in(client, bilingual_class):
+    page, english, session = bilingual_class
+    content = client.get(english.url).content.decode()
+    assert "Log in to book" in content and "csrfmiddlewaretoken" not in content
+    response = client.post(f"/en/activities/sessions/{session.pk}/book/", {"participant": "me"})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not Booking.objects.exists()
+
+
+def test_booking_errors_are_shown_and_change_nothing(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    resident, stranger = make_resident(), make_resident()
+    stranger_child = factories.HouseholdMemberFactory(resident=stranger)
+    client.force_login(resident)
+    forged = client.post("/en/activities/sessions/999999/book/", {"participant": "me"}, follow=True)
+    assert "This session does not exist." in forged.content.decode()
+    someone_elses = client.post(
+        f"/en/activities/sessions/{session.pk}/book/", {"participant": str(stranger_child.pk)}, follow=True
+    )
+    assert "Choose yourself or a member of your household." in someone_elses.content.decode()
+    session.starts_at = timezone.now() - datetime.timedelta(hours=1)
+    session.save()
+    past = client.post(f"/en/activities/sessions/{session.pk}/book/", {"participant": "me"}, follow=True)
+    assert "This session has already started." in past.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_a_double_submitted_form_books_once(client, bilingual_class, make_resident, django_capture_on_commit_callbacks):
+    page, english, session = bilingual_class
+    client.force_login(make_resident())
+    data = {"participant": "me", "request_token": "0b8f6a52-0f0d-4f50-9d63-3c1d2a1c7e11"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/zh-hans/activities/sessions/{session.pk}/book/", data)
+        client.post(f"/zh-hans/activities/sessions/{session.pk}/book/", data)
+    assert Booking.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_my_bookings_shows_the_ticket_and_nobody_elses(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    mine, theirs = make_resident(), make_resident()
+    (booking,) = services.book_session(session=session, resident=mine, actor=mine)
+    client.force_login(theirs)
+    assert booking.display_code not in client.get("/zh-hans/me/bookings/").content.decode()
+    assert client.get(f"/zh-hans/me/bookings/{booking.code}.ics").status_code == 404
+    assert client.post(f"/zh-hans/me/bookings/{booking.code}/cancel/").status_code == 404
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    client.force_login(mine)
+    for language in ("zh-hans", "en"):
+        content = client.get(f"/{language}/me/bookings/").content.decode()
+        assert booking.display_code in content and "<svg" in content
+    ics = client.get(f"/en/me/bookings/{booking.code}.ics")
+    assert ics["Content-Type"].startswith("text/calendar")
+    assert b"BEGIN:VALARM" in ics.content and b"Paper-cutting class" in ics.content
+
+
+def test_cancelling_from_my_bookings(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    resident = make_resident()
+    (booking,) = services.book_session(session=session, resident=resident, actor=resident)
+    client.force_login(resident)
+    response = client.post(f"/en/me/bookings/{booking.code}/cancel/", follow=True)
+    assert "Cancelled. Thank you for freeing the seat." in response.content.decode()
+    again = client.post(f"/en/me/bookings/{booking.code}/cancel/", follow=True)
+    assert "already cancelled" in again.content.decode()
+    assert client.get(f"/en/me/bookings/{booking.code}/cancel/").status_code == 405
+
+
+def test_the_private_calendar_feed(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    resident = make_resident(preferred_language="en")
+    services.book_session(session=session, resident=resident, actor=resident)
+    client.force_login(resident)
+    client.get("/en/me/bookings/")
+    feed = CalendarFeed.objects.get(resident=resident)
+    client.logout()
+    response = client.get(f"/calendar/{feed.token}.ics")
+    assert response.status_code == 200 and b"Paper-cutting class" in response.content
+    assert client.get("/calendar/not-the-token.ics").status_code == 404
+    client.force_login(resident)
+    client.post("/en/me/calendar/reset/")
+    assert client.get(f"/calendar/{feed.token}.ics").status_code == 404
+
+
+def test_household_members(client, make_resident):
+    resident = make_resident()
+    client.force_login(resident)
+    child_year = timezone.localdate().year - 6
+    refused = client.post("/zh-hans/me/household/", {"name": "小明", "birth_year": child_year, "relation": "child"})
+    assert refused.status_code == 200 and not HouseholdMember.objects.exists()
+    added = client.post(
+        "/zh-hans/me/household/", {"name": "小明", "birth_year": child_year, "relation": "child", "guardian_consent": "on"}
+    )
+    assert added.status_code == 302
+    member = HouseholdMember.objects.get()
+    assert member.guardian_consent_at is not None
+    assert "小明" in client.get("/en/me/household/").content.decode()
+    client.force_login(make_resident())
+    assert client.post(f"/zh-hans/me/household/{member.pk}/remove/").status_code == 404
+    client.force_login(resident)
+    client.post(f"/zh-hans/me/household/{member.pk}/remove/")
+    assert not HouseholdMember.objects.exists()
+
+
+def test_the_published_draw(client, site_pages, make_resident):
+    lottery = factories.activity(
+        title="陶艺", slug="pottery", allocation="draw", booking_closes_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    session = factories.SessionFactory(activity=lottery, capacity=1)
+    for _ in range(3):
+        person = make_resident()
+        services.book_session(session=session, resident=person, actor=person)
+    draw = services.run_draw(session=session, seed="abc123")
+    for language in ("zh-hans", "en"):
+        content = client.get(f"/{language}/activities/sessions/{session.pk}/draw/").content.decode()
+        assert "abc123" in content
+        assert all(str(number) in content for number in draw.order)
+    assert client.get("/en/activities/sessions/999999/draw/").status_code == 404
+
+
+def test_pages_need_a_login(client):
+    for url in ("/zh-hans/me/bookings/", "/en/me/household/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
