@@ -61,9 +61,7 @@ def staff_communities(user) -> set | None:
     from home.models import Community
 
     groups = user.groups.all()
-    return set(
-        Community.objects.filter(Q(editors__in=groups) | Q(heads__in=groups)).values_list("translation_key", flat=True)
-    )
+    return set(Community.objects.filter(Q(editors__in=groups) | Q(heads__in=groups)).values_list("translation_key", flat=True))
 
 
 def is_event_staff(user) -> bool:
@@ -214,9 +212,10 @@ def _check_age(*, activity: ActivityPage, participant: Participant, session: Ses
     if activity.age_band == AgeBand.ALL or override:
         return
     if participant.birth_year is None:
-        raise BookingError(_("Please add your birth year to your profile: this activity is for %(band)s.") % {
-            "band": activity.get_age_band_display()
-        })
+        raise BookingError(
+            _("Please add your birth year to your profile: this activity is for %(band)s.")
+            % {"band": activity.get_age_band_display()}
+        )
     age = timezone.localtime(session.starts_at).year - participant.birth_year
     low, high = AgeBand.ages(activity.age_band)
     if not low <= age <= high:
@@ -298,10 +297,10 @@ def book_session(
         raise PermissionDenied(_("Only staff may override the age band."))
 
     _lock_resident(resident)
-    now = timezone.now()
     session = Session.objects.select_related("activity__community").get(pk=session.pk)
     activity = session.activity
     sessions = _lock_sessions(_sessions_to_book(session))
+    now = timezone.now()  # taken under the locks: the waiting list's order is the order of arrival
     if not sessions:
         raise BookingError(_("This course has no sessions left to book."))
     participant = participant_for(resident=resident, member=member)
@@ -355,7 +354,9 @@ def book_session(
             if status == Booking.Status.CONFIRMED:
                 _take_seat(each)
     except IntegrityError as error:  # a race the locks should already prevent
-        raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": participant.name}) from error
+        raise BookingError(
+            _("%(name)s already has a place or application for this session.") % {"name": participant.name}
+        ) from error
     notifications.booking_made(bookings)
     return bookings
 
@@ -436,7 +437,9 @@ def cancel_booking(*, booking: Booking, actor) -> list[Booking]:
     sessions = _lock_sessions([each.session for each in group])
     by_pk = {each.pk: each for each in sessions}
     # Re-read under the locks: a concurrent cancel or promotion may have changed them.
-    group = list(Booking.objects.filter(pk__in=[each.pk for each in group], status__in=Booking.ACTIVE).select_related("session__activity"))
+    group = list(
+        Booking.objects.filter(pk__in=[each.pk for each in group], status__in=Booking.ACTIVE).select_related("session__activity")
+    )
     if not group:
         raise BookingError(_("This booking is already cancelled."))
     late = actor.pk == booking.resident_id and group[0].status in Booking.HOLDING_SEAT and now > group[0].cancellation_deadline()
@@ -582,9 +585,7 @@ def check_in(*, session: Session, code: str, actor) -> CheckIn:
     if booking is None:
         raise BookingError(_("No ticket has this code. Please check it and try again."))
     if booking.session_id != session.pk:
-        raise BookingError(
-            _("This ticket is for another session: %(session)s.") % {"session": _session_label(booking.session)}
-        )
+        raise BookingError(_("This ticket is for another session: %(session)s.") % {"session": _session_label(booking.session)})
     if session.status == Session.Status.CANCELLED:
         raise BookingError(_("This session has been cancelled."))
     if booking.status == Booking.Status.ATTENDED:
@@ -868,3 +869,64 @@ def create_sessions(
 def _session_label(session: Session) -> str:
     local = timezone.localtime(session.starts_at)
     return f"{session.activity.localized.title} {local:%Y-%m-%d %H:%M}"
+
+
+# ---------------------------------------------------------------------------
+# Staff tools
+
+
+def require_staff_for_activity(*, user, activity: ActivityPage) -> None:
+    """Staff may add sessions to their own community's activities (or street-wide ones)."""
+    communities = staff_communities(user)
+    if communities is None:
+        return
+    if not communities or (activity.community is not None and activity.community.translation_key not in communities):
+        raise NotStaffOfCommunity(_("This activity belongs to another community."))
+
+
+@dataclass(frozen=True)
+class SeriesPreview:
+    sessions: list[PlannedSession]  # every date of the rule, holidays included
+    skipped: list[PlannedSession]  # the holidays left out when saving
+    makeup_workdays: list[datetime.date]  # weekend days in the range that are working days (调休)
+
+    @property
+    def to_create(self) -> list[PlannedSession]:
+        return [each for each in self.sessions if each not in self.skipped]
+
+
+def preview_series(
+    *,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    weekdays: set[int],
+    start: datetime.time,
+    end: datetime.time,
+    skip_holidays: bool = True,
+) -> SeriesPreview:
+    """What a series rule gives: every date with its holiday flagged, and the make-up working days around it."""
+    planned = plan_series(first_day=first_day, last_day=last_day, weekdays=weekdays, start=start, end=end, skip_holidays=False)
+    skipped = [each for each in planned if each.holiday] if skip_holidays else []
+    workdays = sorted(day for day in _makeup_workdays(first_day.year, last_day.year) if first_day <= day <= last_day)
+    return SeriesPreview(sessions=planned, skipped=skipped, makeup_workdays=workdays)
+
+
+def add_series(
+    *,
+    activity: ActivityPage,
+    actor,
+    first_day: datetime.date,
+    last_day: datetime.date,
+    weekdays: set[int],
+    start: datetime.time,
+    end: datetime.time,
+    capacity: int,
+    venue: str = "",
+    skip_holidays: bool = True,
+) -> list[Session]:
+    """Staff save a previewed series rule as session rows of the activity."""
+    require_staff_for_activity(user=actor, activity=activity)
+    preview = preview_series(
+        first_day=first_day, last_day=last_day, weekdays=weekdays, start=start, end=end, skip_holidays=skip_holidays
+    )
+    return create_sessions(activity=activity, planned=preview.to_create, capacity=capacity, venue=venue.strip(), actor=actor)
