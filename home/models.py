@@ -135,7 +135,19 @@ class HomePage(Page):
         context["pinned_notices"] = [n for n in notices if n.pinned]
         context["current_notices"] = [n for n in notices if not n.pinned][:8]
         context["notice_index"] = NoticeIndexPage.objects.live().filter(locale=self.locale).first()
+        context.update(self.upcoming_activities())
         return context
+
+    def upcoming_activities(self) -> dict:
+        """The next classes and activities of this language, soonest first (two queries)."""
+        from events.listing import Filters, filtered_activities
+        from events.models import ActivityIndexPage
+
+        index = ActivityIndexPage.objects.live().filter(locale=self.locale).order_by("path").first()
+        if index is None:
+            return {"activity_index": None, "upcoming_activities": []}
+        upcoming = filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4]
+        return {"activity_index": index, "upcoming_activities": list(upcoming)}
 
 
 class CommunityPage(Page):
