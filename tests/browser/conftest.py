@@ -55,3 +55,23 @@ def portal(transactional_db, live_server):
     factories.translate(index, strings={"通知公告": "Notices", "notices": "notices"})
     cache.clear()
     return live_server
+
+
+@pytest.fixture
+def scan():
+    """axe-core run on the page as it is now: its serious and critical violations, one line each."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        skip_or_fail("the axe-playwright-python package is not installed (requirements-dev.txt)")
+    axe = Axe()
+
+    def serious_violations(page) -> list[str]:
+        violations = axe.run(page).response["violations"]
+        return [
+            f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']]}"
+            for violation in violations
+            if violation["impact"] in {"serious", "critical"}
+        ]
+
+    return serious_violations

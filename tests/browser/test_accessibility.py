@@ -4,32 +4,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from wagtail.models import Locale
 
-from conftest import skip_or_fail
 from home import factories
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "lantern-festival-2026"
-
-
-@pytest.fixture
-def scan():
-    """axe-core run on the page as it is now: its serious and critical violations, one line each."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        skip_or_fail("the axe-playwright-python package is not installed (requirements-dev.txt)")
-    axe = Axe()
-
-    def serious_violations(page) -> list[str]:
-        violations = axe.run(page).response["violations"]
-        return [
-            f"{violation['id']} ({violation['impact']}): {[node['target'] for node in violation['nodes']]}"
-            for violation in violations
-            if violation["impact"] in {"serious", "critical"}
-        ]
-
-    return serious_violations
 
 
 def report(found: dict[str, list[str]]) -> str:
