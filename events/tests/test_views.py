@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from events import factories, services
-from events.models import Booking, CalendarFeed, HouseholdMember
+from events.models import Booking, BookingPolicy, CalendarFeed, HouseholdMember
 from home.factories import translate
 
 
@@ -204,3 +204,19 @@ def test_pages_need_a_login(client):
     for url in ("/zh-hans/me/bookings/", "/en/me/household/"):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_seats_left_on_cached_pages_are_at_most_a_few_seconds_old(client, bilingual_class, make_resident, settings):
+    import time
+
+    page, english, session = bilingual_class
+    settings.LINLI_SEATS_CACHE_SECONDS = 1
+    BookingPolicy.load()  # made on first use otherwise, and its creation would empty the page cache
+    first = client.get(english.url)
+    assert first["X-Page-Cache"] == "miss" and "2 seats left" in first.content.decode()
+    resident = make_resident()
+    services.book_session(session=session, resident=resident, actor=resident)
+    assert client.get(english.url)["X-Page-Cache"] == "hit"  # within its second of life
+    time.sleep(1.1)
+    fresh = client.get(english.url)
+    assert fresh["X-Page-Cache"] == "miss" and "1 seat left" in fresh.content.decode()
