@@ -27,7 +27,17 @@ CACHE_STATUS_HEADER = "X-Page-Cache"
 
 # Never served from or stored into the cache: private, per-visitor or already fast paths.
 # Language-prefixed paths are checked without their /zh-hans or /en prefix.
-EXCLUDED_PREFIXES = ("/admin/", "/django-admin/", "/documents/", "/static/", "/media/", "/healthz", "/text-size/", "/language/", "/calendar/")
+EXCLUDED_PREFIXES = (
+    "/admin/",
+    "/django-admin/",
+    "/documents/",
+    "/static/",
+    "/media/",
+    "/healthz",
+    "/text-size/",
+    "/language/",
+    "/calendar/",
+)
 EXCLUDED_LOCALIZED_PREFIXES = ("/accounts/", "/me/")
 # Responses that vary only on cookies may be shared: the key holds the one cookie pages read.
 SHAREABLE_VARY = {"cookie"}
