@@ -222,3 +222,46 @@ def test_seats_left_on_cached_pages_are_at_most_a_few_seconds_old(client, biling
     time.sleep(1.1)
     fresh = client.get(english.url)
     assert fresh["X-Page-Cache"] == "miss" and "1 seat left" in fresh.content.decode()
+
+
+def test_another_communitys_session_is_refused_with_a_clear_message(
+    client, site_pages, community, other_community, make_resident
+):
+    theirs = factories.activity(title="江南书法", slug="jiangnan-shufa", community=other_community)
+    session = factories.SessionFactory(activity=theirs)
+    client.force_login(make_resident())
+    response = client.post(f"/en/activities/sessions/{session.pk}/book/", {"participant": "me"}, follow=True)
+    assert "This activity is for residents of" in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_a_full_session_offers_the_waiting_list_and_says_the_place(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    for _ in range(2):
+        person = make_resident()
+        services.book_session(session=session, resident=person, actor=person)
+    client.force_login(make_resident())
+    assert "Join the waiting list" in client.get(english.url).content.decode()
+    response = client.post(f"/en/activities/sessions/{session.pk}/book/", {"participant": "me"}, follow=True)
+    assert "you are number 1 on the waiting list" in response.content.decode()
+
+
+def test_a_course_with_a_draw_confirms_whole_groups(site_pages, make_resident):
+    course = factories.activity(
+        title="古琴课",
+        slug="guqin",
+        allocation="draw",
+        booking_unit="series",
+        booking_closes_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    sessions = [factories.SessionFactory(activity=course, starts_at=factories.in_days(day), capacity=2) for day in (4, 11)]
+    people = [make_resident() for _ in range(3)]
+    for person in people:
+        assert {b.status for b in services.book_session(session=sessions[0], resident=person, actor=person)} == {"applied"}
+    draw = services.run_draw(session=sessions[0], seed="guqin")
+    assert draw.seats == 2 and len(draw.order) == 3
+    for each in sessions:
+        each.refresh_from_db()
+        assert each.seats_taken == 2 and each.drawn_at is not None
+    statuses = {p.pk: set(Booking.objects.filter(resident=p).values_list("status", flat=True)) for p in people}
+    assert sorted(map(tuple, statuses.values())) == [("confirmed",), ("confirmed",), ("waitlisted",)]
