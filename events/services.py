@@ -581,7 +581,7 @@ def check_in(*, session: Session, code: str, actor) -> CheckIn:
     """Mark a ticket as attended at the door; a second scan is recognised, not counted twice."""
     require_staff_for(user=actor, session=session)
     code = normalise_code(code)
-    booking = Booking.objects.select_for_update().filter(code=code).select_related("session__activity").first()
+    booking = Booking.objects.select_for_update(of=("self",)).filter(code=code).select_related("session__activity").first()
     if booking is None:
         raise BookingError(_("No ticket has this code. Please check it and try again."))
     if booking.session_id != session.pk:

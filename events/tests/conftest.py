@@ -1,11 +1,18 @@
 """Fixtures for the events tests: a community, its staff, residents and a class."""
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from events import factories
 from home.factories import ResidentProfileFactory, UserFactory, VerifiedUserFactory
 from home.services import create_community
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Services speak the active language; these tests read their messages in English."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
