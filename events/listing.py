@@ -17,6 +17,9 @@ from home.models import Community
 from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session
 
 PER_PAGE = 20
+# An activity list right under a home page (root 1, home 2, list 3) is the street's list: it
+# shows every activity of its language, those that communities keep in their own sections too.
+STREET_LIST_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,9 @@ def upcoming_sessions() -> QuerySet[Session]:
 
 def filtered_activities(index, filters: Filters):
     """Live activities of the index page's language matching the filters, with their next session and free seats."""
-    activities = ActivityPage.objects.live().descendant_of(index).filter(locale_id=index.locale_id)
+    activities = ActivityPage.objects.live().filter(locale_id=index.locale_id)
+    if index.depth > STREET_LIST_DEPTH:
+        activities = activities.descendant_of(index)  # a community's own list shows its own activities
     if filters.kind:
         activities = activities.filter(kind=filters.kind)
     if filters.category:

@@ -7,8 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from events import factories, services
-from events.models import Booking, BookingPolicy, CalendarFeed, HouseholdMember
-from home.factories import translate
+from events.models import ActivityIndexPage, Booking, BookingPolicy, CalendarFeed, HouseholdMember
+from home.factories import add_page, translate
 from home.models import PortalSettings
 
 
@@ -265,3 +265,16 @@ def test_a_course_with_a_draw_confirms_whole_groups(site_pages, make_resident):
         assert each.seats_taken == 2 and each.drawn_at is not None
     statuses = {p.pk: set(Booking.objects.filter(resident=p).values_list("status", flat=True)) for p in people}
     assert sorted(map(tuple, statuses.values())) == [("confirmed",), ("confirmed",), ("waitlisted",)]
+
+
+def test_the_street_list_shows_activities_kept_in_community_sections(client, site_pages, community):
+    from wagtail.models import Page
+
+    street = factories.activity_index()
+    section = Page.objects.get(pk=community.root_page_id).specific
+    own_list = add_page(section, ActivityIndexPage(title="六和活动", slug="liuhe-activities"))
+    factories.SessionFactory(activity=factories.activity(parent=own_list, title="六和合唱团", slug="choir", community=community))
+    factories.SessionFactory(activity=factories.activity(parent=street, title="全街道运动会", slug="games"))
+    assert "六和合唱团" in client.get(street.url).content.decode()
+    community_list = client.get(own_list.url).content.decode()
+    assert "六和合唱团" in community_list and "全街道运动会" not in community_list
