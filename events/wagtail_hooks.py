@@ -1,0 +1,96 @@
+"""Admin: the "Classes and activities" menu, staff pages for sessions, a page button and a dashboard panel."""
+
+from django.urls import include, path, reverse, reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.menus import MenuItem as DropdownItem
+
+from . import admin_views as views
+from . import services
+from .models import ActivityPage
+
+urlpatterns = [
+    path("sessions/", views.SessionListView.as_view(), name="sessions"),
+    path("sessions/<int:session_id>/", views.RosterView.as_view(), name="roster"),
+    path("sessions/<int:session_id>/roster.csv", views.ExportCsvView.as_view(), name="export_csv"),
+    path("sessions/<int:session_id>/roster.xlsx", views.ExportXlsxView.as_view(), name="export_xlsx"),
+    path("sessions/<int:session_id>/book/", views.BookResidentView.as_view(), name="book_resident"),
+    path("sessions/<int:session_id>/walk-in/", views.WalkInView.as_view(), name="walk_in"),
+    path("sessions/<int:session_id>/seats/", views.CapacityView.as_view(), name="capacity"),
+    path("sessions/<int:session_id>/draw/", views.DrawView.as_view(), name="draw"),
+    path("sessions/<int:session_id>/cancel/", views.CancelSessionView.as_view(), name="cancel_session"),
+    path("sessions/<int:session_id>/email/", views.EmailParticipantsView.as_view(), name="email"),
+    path("sessions/<int:session_id>/check-in/", views.CheckInView.as_view(), name="check_in"),
+    path("sessions/<int:session_id>/bookings/<int:booking_id>/promote/", views.PromoteView.as_view(), name="promote"),
+    path(
+        "sessions/<int:session_id>/bookings/<int:booking_id>/undo-check-in/",
+        views.UndoCheckInView.as_view(),
+        name="undo_check_in",
+    ),
+    path("sessions/<int:session_id>/bookings/<int:booking_id>/cancel/", views.CancelBookingView.as_view(), name="cancel_booking"),
+    path("activities/", views.ActivityListView.as_view(), name="activities"),
+    path("activities/<int:page_id>/sessions/add/", views.AddSessionsView.as_view(), name="add_sessions"),
+]
+
+
+@hooks.register("register_admin_urls")
+def register_events_admin_urls():
+    return [path("events/", include((urlpatterns, "events_admin"), namespace="events_admin"))]
+
+
+class StaffMenuItem(MenuItem):
+    def is_shown(self, request):
+        return services.is_event_staff(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_events_menu():
+    menu = Menu(
+        items=[
+            StaffMenuItem(
+                _("Sessions"), reverse_lazy("events_admin:sessions"), name="event-sessions", icon_name="date", order=100
+            ),
+            StaffMenuItem(
+                _("Add sessions"), reverse_lazy("events_admin:activities"), name="event-add-sessions", icon_name="plus", order=200
+            ),
+        ]
+    )
+    return SubmenuMenuItem(_("Classes and activities"), menu, name="events", icon_name="date", order=260)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def add_sessions_button(page, user, next_url=None):
+    if page.specific_class is ActivityPage and services.is_event_staff(user):
+        yield DropdownItem(_("Add sessions"), reverse("events_admin:add_sessions", args=[page.pk]), icon_name="date", priority=90)
+
+
+class AttendancePanel(Component):
+    """Fill rate, attendance rate and no-shows per month and per activity, as server-side SVG charts."""
+
+    name = "event_attendance"
+    template_name = "events/admin/dashboard_panel.html"
+    order = 150
+
+    class Media:
+        css = {"all": ["events/admin.css"]}
+
+    def __init__(self, user):
+        self.user = user
+
+    def get_context_data(self, parent_context):
+        figures = views.attendance_figures(self.user)
+        return {
+            "per_month": figures["per_month"],
+            "per_activity": figures["per_activity"],
+            "month_chart": views.bar_chart(figures["per_month"]),
+            "activity_chart": views.bar_chart(figures["per_activity"]),
+            "sessions_url": reverse("events_admin:sessions"),
+        }
+
+
+@hooks.register("construct_homepage_panels")
+def add_attendance_panel(request, panels):
+    if services.is_event_staff(request.user):
+        panels.append(AttendancePanel(request.user))
