@@ -525,8 +525,13 @@ class CheckInView(SessionMixin, TemplateView):
                 else:
                     message = _("Checked in: %(name)s") % {"name": booking.participant_name}
                 result = {"outcome": "repeated" if checked.repeated else "checked_in", "message": message}
+        scanning = request.POST.get("scan") == "1"
         context = self.get_context_data(
-            form=CheckInForm() if result else form, result=result, scanning=request.POST.get("scan") == "1"
+            form=CheckInForm() if result else form,
+            result=result,
+            scanning=scanning,
+            # The camera comes back on for the next ticket and must not read this one again at once.
+            last_code=services.normalise_code(form.cleaned_data["code"]) if scanning and form.is_valid() else "",
         )
         return self.render_to_response(context)
 

@@ -1,6 +1,7 @@
 """Staff check residents in at the door on a phone: type the ticket code, see who it is; a second time is not counted."""
 
 import datetime
+import io
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -11,6 +12,7 @@ from events import factories, services
 from events.models import Booking
 from home.factories import ResidentProfileFactory, UserFactory
 from home.services import create_community
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +38,9 @@ def axe_scan():
     return serious_violations
 
 
-def test_staff_check_a_ticket_in_on_a_small_phone(portal, chromium, axe_scan):
+@pytest.fixture
+def door(portal):
+    """A session starting in half an hour, its community's staff member and a resident's ticket."""
     community = create_community(name="六和社区", code="liuhe", name_en="Liuhe")
     staff = UserFactory(username="door", email="door@example.com", password=PASSWORD)
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
@@ -47,18 +51,29 @@ def test_staff_check_a_ticket_in_on_a_small_phone(portal, chromium, axe_scan):
     activity = factories.activity(title="太极拳", slug="taiji", community=community)
     session = factories.SessionFactory(activity=activity, starts_at=starts, ends_at=starts + datetime.timedelta(hours=1))
     (ticket,) = services.book_session(session=session, resident=resident, actor=resident)
+    return {
+        "staff": staff,
+        "session": session,
+        "ticket": ticket,
+        "check_in_url": f"{portal.url}/admin/events/sessions/{session.pk}/check-in/",
+    }
 
-    context = chromium.new_context(viewport=SMALL_PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    base = portal.url
-    check_in_url = f"{base}/admin/events/sessions/{session.pk}/check-in/"
-    page.goto(check_in_url)
+
+def log_in_at(page, url: str, staff) -> None:
+    page.goto(url)
     assert "/accounts/login/" in page.url
     page.fill("input[name=login]", staff.email)
     page.fill("input[name=password]", PASSWORD)
     page.locator("main button[type=submit]").click()
-    page.wait_for_url(check_in_url)
+    page.wait_for_url(url)
+
+
+def test_staff_check_a_ticket_in_on_a_small_phone(door, chromium, axe_scan):
+    session, ticket = door["session"], door["ticket"]
+    context = chromium.new_context(viewport=SMALL_PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    log_in_at(page, door["check_in_url"], door["staff"])
 
     # The page fits the screen: nothing wider than the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
@@ -87,3 +102,60 @@ def test_staff_check_a_ticket_in_on_a_small_phone(portal, chromium, axe_scan):
     page.locator("[data-checkin-form] button[type=submit]").click()
     assert page.locator("[data-outcome]").get_attribute("data-outcome") == "refused"
     context.close()
+
+
+def ticket_video(path, text: str) -> None:
+    """A few seconds of camera picture showing the ticket's QR code (Y4M, greyscale), for Chromium's fake camera."""
+    import segno
+    from PIL import Image
+
+    width, height = 640, 480
+    buffer = io.BytesIO()
+    # A regular QR code: jsQR, like most phone scanners, cannot read Micro QR.
+    segno.make_qr(text, error="m").save(buffer, kind="png", scale=8, border=4)
+    code = Image.open(buffer).convert("L")
+    frame = Image.new("L", (width, height), 255)
+    frame.paste(code, ((width - code.width) // 2, (height - code.height) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * (width // 2 * height // 2)
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _frame in range(20):
+            video.write(b"FRAME\n" + luma + chroma + chroma)
+
+
+def test_the_camera_reads_the_ticket_and_checks_it_in(door, chromium, tmp_path):
+    """Chromium's fake camera shows the QR code from My bookings; the page decodes it with jsQR and submits it."""
+    ticket = door["ticket"]
+    video = tmp_path / "ticket.y4m"
+    ticket_video(video, f"LINLI:{ticket.code}")
+    camera = chromium.browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = camera.new_context(viewport=SMALL_PHONE, locale="zh-CN")
+        context.set_default_timeout(20_000)
+        context.grant_permissions(["camera"])
+        page = context.new_page()
+        log_in_at(page, door["check_in_url"], door["staff"])
+        page.locator("[data-checkin-scan]").click()
+        result = page.locator("[data-outcome]")
+        result.wait_for()
+        assert result.get_attribute("data-outcome") == "checked_in"
+        assert "陈阿姨" in result.inner_text()
+        ticket.refresh_from_db()
+        assert ticket.status == Booking.Status.ATTENDED
+        # The camera comes back on for the next ticket, and does not send the one still in view again.
+        page.locator("[data-checkin-video]").wait_for()
+        page.wait_for_timeout(2000)
+        assert page.locator("[data-outcome]").get_attribute("data-outcome") == "checked_in"
+        assert Booking.objects.filter(status=Booking.Status.ATTENDED).count() == 1
+    finally:
+        camera.close()

@@ -15,6 +15,14 @@
   var canvas = document.createElement("canvas");
   var context = canvas.getContext("2d", { willReadFrequently: true });
   var stream = null;
+  // The ticket just checked in is probably still in front of the camera: do not send it again.
+  var lastCode = button.dataset.lastCode || "";
+
+  function normalise(text) {
+    var code = text.trim().toUpperCase();
+    if (code.indexOf("LINLI:") === 0) code = code.slice(6);
+    return code.replace(/[^0-9A-Z]/g, "");
+  }
 
   button.hidden = false;
 
@@ -37,7 +45,7 @@
       context.drawImage(video, 0, 0, canvas.width, canvas.height);
       var image = context.getImageData(0, 0, canvas.width, canvas.height);
       var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-      if (found && found.data) {
+      if (found && found.data && normalise(found.data) !== lastCode) {
         input.value = found.data;
         scanning.value = "1";
         stop();
