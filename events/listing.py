@@ -213,7 +213,7 @@ def activity_page_context(page: ActivityPage, request) -> dict:
         .filter(ends_at__gt=now - datetime.timedelta(days=30))
         .annotate(waiting=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)))
         .annotate(applied=Count("bookings", filter=Q(bookings__status=Booking.Status.APPLIED)))
-        .select_related("draw")[:60]
+        .select_related("activity", "draw")[:60]
     )
     user = request.user
     own: dict[int, list[Booking]] = {}
@@ -222,6 +222,7 @@ def activity_page_context(page: ActivityPage, request) -> dict:
         for booking in Booking.objects.active().filter(resident=user, session__in=sessions).order_by("pk"):
             own.setdefault(booking.session_id, []).append(booking)
         members = list(user.household_members.all())
+    this_year = timezone.localdate().year
     rows = [
         {
             "session": session,
@@ -235,6 +236,7 @@ def activity_page_context(page: ActivityPage, request) -> dict:
         "upcoming_rows": [row for row in rows if row["upcoming"]],
         "past_draws": [row["session"] for row in rows if hasattr(row["session"], "draw") and row["session"].drawn_at],
         "household": members,
+        "has_young_child": any(this_year - member.birth_year < 14 for member in members),
         "request_token": uuid.uuid4(),
         "window_state": page.booking_window_state(now),
     }
