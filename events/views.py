@@ -84,7 +84,8 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _qr_svg(booking: Booking) -> str:
-    return segno.make(f"LINLI:{booking.code}", error="m").svg_inline(scale=5, border=2, title=booking.display_code)
+    # No fixed size: the viewBox lets CSS size the code for the screen.
+    return segno.make(f"LINLI:{booking.code}", error="m").svg_inline(scale=5, border=2, omitsize=True, title=booking.display_code)
 
 
 @login_required
