@@ -159,3 +159,47 @@ def test_the_camera_reads_the_ticket_and_checks_it_in(door, chromium, tmp_path):
         assert Booking.objects.filter(status=Booking.Status.ATTENDED).count() == 1
     finally:
         camera.close()
+
+
+def test_the_staff_pages_have_no_serious_violations(door, chromium, axe_scan, portal):
+    """The sessions list, roster, forms, the series preview and the dashboard panel, in Chinese and English."""
+    from wagtail.users.models import UserProfile
+
+    session, staff = door["session"], door["staff"]
+    services.book_walk_in(session=session, actor=staff, name="刘奶奶", phone="13812345678")
+    base = portal.url
+    pages = [
+        "/admin/",
+        "/admin/events/sessions/",
+        f"/admin/events/sessions/{session.pk}/",
+        f"/admin/events/sessions/{session.pk}/book/?q=陈",
+        f"/admin/events/sessions/{session.pk}/cancel/",
+        f"/admin/events/sessions/{session.pk}/email/",
+        "/admin/events/activities/",
+        f"/admin/events/activities/{session.activity.pk}/sessions/add/",
+    ]
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    log_in_at(page, f"{base}/admin/", staff)
+    found = {}
+    for language in ("zh-hans", "en"):
+        profile = UserProfile.get_for_user(staff)
+        profile.preferred_language = language
+        profile.save()
+        for path in pages:
+            page.goto(f"{base}{path}")
+            found[f"{language} {path}"] = axe_scan(page)
+        # The series preview, with its holiday flags.
+        page.fill("input[name=first_day]", "2026-09-20")
+        page.fill("input[name=last_day]", "2026-10-10")
+        page.check("input[name=weekdays][value='3']")
+        page.fill("input[name=start]", "09:00")
+        page.fill("input[name=end]", "10:00")
+        page.fill("input[name=capacity]", "10")
+        page.locator("button[name=preview]").click()
+        page.wait_for_selector("#preview-heading")
+        found[f"{language} preview"] = axe_scan(page)
+    context.close()
+    problems = {path: violations for path, violations in found.items() if violations}
+    assert problems == {}, "\n".join(f"{path}: {v}" for path, violations in problems.items() for v in violations)
