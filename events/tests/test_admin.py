@@ -620,3 +620,31 @@ def test_a_superuser_sees_every_community_on_the_dashboard(client, ended_session
     admin = ResidentProfileFactory(user__is_superuser=True, user__is_staff=True).user
     client.force_login(in_english(admin))
     assert "62%" in client.get(reverse("wagtailadmin_home")).content.decode()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_staff_page_renders_in_both_languages(client, staff, full_session, language):
+    profile = UserProfile.get_for_user(staff)
+    profile.preferred_language = language
+    profile.save()
+    client.force_login(User.objects.get(pk=staff.pk))
+    pages = [url("sessions"), url("activities"), url("add_sessions", full_session.activity.pk), reverse("wagtailadmin_home")]
+    pages += [url(name, full_session.pk) for name in ("roster", "book_resident", "cancel_session", "email", "check_in")]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert f'lang="{language}"' in response.content.decode(), path
+
+
+def test_the_roster_query_count_does_not_grow_with_bookings(staff_client, liuhe_session, staff, django_assert_max_num_queries):
+    Session.objects.filter(pk=liuhe_session.pk).update(capacity=100)
+    for index in range(3):
+        services.book_walk_in(session=liuhe_session, actor=staff, name=f"居民{index}", phone=f"1380000000{index}")
+    staff_client.get(url("roster", liuhe_session.pk))
+    with django_assert_max_num_queries(40) as few:
+        staff_client.get(url("roster", liuhe_session.pk))
+    for index in range(3, 23):
+        services.book_walk_in(session=liuhe_session, actor=staff, name=f"居民{index}", phone=f"138000000{index:02d}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = staff_client.get(url("roster", liuhe_session.pk))
+    assert len(response.context["groups"][0].bookings) == 23
