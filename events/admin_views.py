@@ -474,7 +474,11 @@ class CancelSessionView(SessionFormView):
 
     def act(self, data: dict) -> str:
         affected = services.cancel_session(session=self.session, actor=self.request.user, reason=data["reason"])
-        return _("The session is cancelled; %(count)s participants are being told by e-mail.") % {"count": len(affected)}
+        mailed = sum(1 for booking in affected if booking.resident is not None and booking.resident.email)
+        message = _("The session is cancelled; %(count)s participants are being told by e-mail.") % {"count": mailed}
+        if unreachable := len(affected) - mailed:
+            message += " " + _("%(count)s have no e-mail address: please phone them (see the roster).") % {"count": unreachable}
+        return message
 
 
 class EmailParticipantsView(SessionFormView):

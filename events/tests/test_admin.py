@@ -345,9 +345,13 @@ def test_staff_cancel_the_session_and_everyone_is_told(staff_client, full_sessio
     full_session.refresh_from_db()
     assert full_session.status == "scheduled"
     mail.outbox.clear()
+    services.book_walk_in(
+        session=full_session, actor=User.objects.get(username="liuhe-staff"), name="刘奶奶", phone="13812345678"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(url("cancel_session", full_session.pk), {"reason": "老师生病"})
-    assert response.status_code == 302
+    shown = follow_messages(staff_client, response)
+    assert "3 participants are being told by e-mail" in shown and "1 have no e-mail address" in shown
     full_session.refresh_from_db()
     assert (full_session.status, full_session.cancelled_reason) == ("cancelled", "老师生病")
     assert len(mail.outbox) == 3
@@ -648,3 +652,14 @@ def test_the_roster_query_count_does_not_grow_with_bookings(staff_client, liuhe_
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = staff_client.get(url("roster", liuhe_session.pk))
     assert len(response.context["groups"][0].bookings) == 23
+
+
+def test_a_superuser_sees_every_communitys_sessions(client, full_session, other_community):
+    elsewhere = factories.SessionFactory(
+        activity=factories.activity(title="江南书法课", slug="calligraphy", community=other_community)
+    )
+    admin = VerifiedUserFactory(is_superuser=True, is_staff=True)
+    client.force_login(in_english(admin))
+    sessions = list(client.get(url("sessions")).context["page_obj"].object_list)
+    assert full_session in sessions and elsewhere in sessions
+    assert client.get(url("roster", elsewhere.pk)).status_code == 200
