@@ -80,6 +80,7 @@ class ResidentSearchForm(forms.Form):
 
 class BookResidentForm(forms.Form):
     resident = forms.IntegerField(widget=forms.HiddenInput)
+    member = forms.IntegerField(required=False)  # a household member's id; empty: the resident
     age_override = forms.BooleanField(label=_("Override the age band"), required=False)
 
 

@@ -42,7 +42,7 @@ from .admin_forms import (
     WalkInForm,
     fingerprint,
 )
-from .models import ActivityPage, Booking, Session
+from .models import ActivityPage, Booking, HouseholdMember, Session
 
 ERRORS = (services.BookingError, PermissionDenied)
 
@@ -414,6 +414,7 @@ class BookResidentView(SessionMixin, TemplateView):
             found = list(
                 residents_for(self.request.user)
                 .filter(Q(user__email__iexact=q) | Q(mobile=q.replace(" ", "")) | Q(display_name__icontains=q))
+                .prefetch_related("user__household_members")
                 .order_by("display_name", "pk")[:20]
             )
         return super().get_context_data(search_form=form, found=found, book_form=BookResidentForm(), **kwargs)
@@ -427,11 +428,18 @@ class BookResidentView(SessionMixin, TemplateView):
         if profile is None:
             messages.error(request, _("Choose a resident from the search results."))
             return redirect(request.path)
+        member = None
+        if form.cleaned_data["member"]:
+            member = HouseholdMember.objects.filter(pk=form.cleaned_data["member"], resident=profile.user).first()
+            if member is None:
+                messages.error(request, _("This person is not in the resident's household."))
+                return redirect(request.get_full_path())
         try:
             (booking, *_rest) = services.book_session(
                 session=self.session,
                 resident=profile.user,
                 actor=request.user,
+                member=member,
                 age_override=form.cleaned_data["age_override"],
             )
         except ERRORS as error:

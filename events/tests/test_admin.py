@@ -663,3 +663,22 @@ def test_a_superuser_sees_every_communitys_sessions(client, full_session, other_
     sessions = list(client.get(url("sessions")).context["page_obj"].object_list)
     assert full_session in sessions and elsewhere in sessions
     assert client.get(url("roster", elsewhere.pk)).status_code == 200
+
+
+def test_staff_book_a_residents_child(staff_client, liuhe_session, make_resident):
+    parent = make_resident(display_name="周先生")
+    child = factories.HouseholdMemberFactory(resident=parent, name="周小宝")
+    page = staff_client.get(url("book_resident", liuhe_session.pk), {"q": "周先生"}).content.decode()
+    assert "周小宝" in page
+    response = staff_client.post(url("book_resident", liuhe_session.pk), {"resident": parent.pk, "member": child.pk})
+    assert response.status_code == 302
+    booking = Booking.objects.get(session=liuhe_session)
+    assert (booking.participant_name, booking.member, booking.resident) == ("周小宝", child, parent)
+
+
+def test_someone_elses_household_member_is_refused(staff_client, liuhe_session, make_resident):
+    parent, stranger = make_resident(), make_resident()
+    child = factories.HouseholdMemberFactory(resident=stranger)
+    response = staff_client.post(url("book_resident", liuhe_session.pk), {"resident": parent.pk, "member": child.pk})
+    assert "not in the resident's household" in follow_messages(staff_client, response)
+    assert not Booking.objects.exists()
