@@ -46,9 +46,12 @@ test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Production mode on 127.0.0.1 with the demo data, bounded load (about a minute); see bench/run.py.
+# Then classes and activities on a throwaway PostgreSQL database: a 500-resident booking rush
+# and the list and calendars with 1,000 activities (about four minutes); see bench/events.py.
 # BENCH_ARGS="--seconds 5 --file-cache --python-load" for a shorter run or other choices.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/events.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -103,6 +103,39 @@ def redis_answers() -> bool:
         return False
 
 
+def production_env(workdir: Path, *, database_url: str, use_redis: bool) -> dict[str, str]:
+    """The environment of `make serve` on loopback: production settings, plain HTTP, a throwaway cache."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "linli.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": f"{HOST},localhost",
+        "DATABASE_URL": database_url,
+        "SECURE_SSL_REDIRECT": "0",
+        "CACHE_DIR": str(workdir / "cache"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if use_redis:
+        env["REDIS_URL"] = f"redis://{HOST}:6379/15"
+    else:
+        env.pop("REDIS_URL", None)
+    return env
+
+
+def start_server(port: int, env: dict[str, str], workdir: Path) -> subprocess.Popen:
+    """`make serve` (collectstatic, gunicorn) on 127.0.0.1:port, logging to workdir/serve.log; stop() ends it."""
+    print(f"bench: make serve on {HOST}:{port} (collectstatic, gunicorn)", flush=True)
+    with (workdir / "serve.log").open("w") as serve_log:
+        return subprocess.Popen(
+            ["make", "--no-print-directory", "serve", f"PORT={port}"],
+            cwd=REPO,
+            env=env,
+            stdout=serve_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so that stop() ends gunicorn too
+        )
+
+
 def run(command: list[str], env: dict[str, str], log: Path) -> None:
     with log.open("a") as output:
         output.write(f"$ {' '.join(command)}\n")
@@ -232,21 +265,10 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-"))
     log = workdir / "bench.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "linli.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": f"{HOST},localhost",
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
-        "SECURE_SSL_REDIRECT": "0",
-        "CACHE_DIR": str(workdir / "cache"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
     use_redis = not options.file_cache and redis_answers()
-    if use_redis:
-        env["REDIS_URL"] = f"redis://{HOST}:6379/15"
-    else:
-        env.pop("REDIS_URL", None)
+    env = production_env(
+        workdir, database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}", use_redis=use_redis
+    )
     backend = "Redis db 15" if use_redis else "file cache"
     use_wrk = bool(shutil.which("wrk")) and not options.python_load
     generator = "wrk" if use_wrk else "Python threads, keep-alive" + ("" if shutil.which("wrk") else " (wrk not found)")
@@ -266,16 +288,7 @@ def main() -> int:
         print(f"bench: seeding {env['DATABASE_URL']} (migrate, seed_demo)", flush=True)
         run([str(PYTHON), "manage.py", "migrate", "--noinput", "-v0"], env, log)
         run([str(PYTHON), "manage.py", "seed_demo"], env, log)
-        print(f"bench: make serve on {HOST}:{options.port} (collectstatic, gunicorn)", flush=True)
-        with (workdir / "serve.log").open("w") as serve_log:
-            server = subprocess.Popen(
-                ["make", "--no-print-directory", "serve", f"PORT={options.port}"],
-                cwd=REPO,
-                env=env,
-                stdout=serve_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, so that stop() ends gunicorn too
-            )
+        server = start_server(options.port, env, workdir)
         wait_for_health(options.port, server)
 
         notice = first_notice_path(options.port)

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from home.models import Community
 
@@ -80,8 +81,8 @@ def upcoming_sessions() -> QuerySet[Session]:
     return Session.objects.filter(starts_at__gt=timezone.now(), status=Session.Status.SCHEDULED)
 
 
-def filtered_activities(index, filters: Filters):
-    """Live activities of the index page's language matching the filters, with their next session and free seats."""
+def matching_activities(index, filters: Filters):
+    """Live activities of the index page's language matching the filters."""
     activities = ActivityPage.objects.live().filter(locale_id=index.locale_id)
     if index.depth > STREET_LIST_DEPTH:
         activities = activities.descendant_of(index)  # a community's own list shows its own activities
@@ -109,6 +110,12 @@ def filtered_activities(index, filters: Filters):
         sessions = sessions.filter(seats_taken__lt=F("capacity"))
     if filters.date_from or filters.date_to or filters.free_only:
         activities = activities.filter(translation_key__in=sessions.values("activity__translation_key"))
+    return activities
+
+
+def filtered_activities(index, filters: Filters):
+    """The matching activities with their next session and free seats, soonest first."""
+    activities = matching_activities(index, filters)
     own = upcoming_sessions().filter(activity__translation_key=OuterRef("translation_key"))
     return (
         activities.annotate(
@@ -164,23 +171,30 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         following = last + datetime.timedelta(days=1)
-    activities = filtered_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
-    pages = {
-        page.translation_key: page
-        for page in activities.select_related(None).only("id", "title", "url_path", "translation_key", "locale_id")
-    }
+    activities = matching_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
+    # Sessions are keyed to the source page: its translation key picks this language's page.
     sessions = (
         Session.objects.filter(
-            activity__translation_key__in=list(pages),
+            activity__translation_key__in=activities.values("translation_key"),
             starts_at__date__gte=first,
             starts_at__date__lte=last,
         )
         .exclude(status=Session.Status.CANCELLED)
-        .select_related("activity")
+        .annotate(activity_key=F("activity__translation_key"))
+        .only("id", "starts_at", "capacity", "seats_taken", "status")
         .order_by("starts_at", "pk")
     )
     if filters.free_only:
         sessions = sessions.filter(seats_taken__lt=F("capacity"))
+    sessions = list(sessions)
+    # Only the pages shown, each with its URL made once however many of its sessions are shown.
+    pages = {
+        page.translation_key: (page, page.get_url(request=request))
+        for page in activities.filter(translation_key__in={session.activity_key for session in sessions}).only(
+            "id", "title", "url_path", "translation_key", "locale_id"
+        )
+    }
+    seats = {}  # the label of each number of seats left, translated once
     days: dict[datetime.date, list] = {}
     day = first
     while day <= last:
@@ -188,7 +202,13 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         day += datetime.timedelta(days=1)
     for session in sessions:
         local = timezone.localtime(session.starts_at)
-        days[local.date()].append({"session": session, "page": pages[session.activity.translation_key], "starts": local})
+        page, url = pages[session.activity_key]
+        left = session.seats_left
+        if left not in seats:
+            seats[left] = (
+                ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full")
+            )
+        days[local.date()].append({"session": session, "page": page, "url": url, "starts": local, "seats": seats[left]})
     weeks = []
     if view == "month":
         padded = [None] * first.weekday() + list(days.items())

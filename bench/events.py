@@ -1,0 +1,473 @@
+#!/usr/bin/env python
+"""`make bench`, part two: classes and activities under load, in production mode on loopback.
+
+1. A booking rush. A throwaway PostgreSQL database (createdb on 127.0.0.1:5432; the bench
+   is skipped with a message when PostgreSQL does not answer), `make serve` on it
+   (gunicorn, production settings, SECURE_SSL_REDIRECT=0, mail kept in memory), 500
+   verified residents logged in (session rows made directly, as a login would) and one
+   30-seat session. Each resident first opens the activity page (their CSRF token and the
+   form's request token), then all 500 POST the booking form at once, from 500 threads
+   with their own cookies. Printed: confirmed and waitlisted counts read from the
+   database (exactly 30 and 470, with no duplicate, or the exit status is 1), bookings per
+   second, p95 latency and server errors (must be 0).
+2. The activity list and its calendars with 1,000 activities and 10,000 sessions: req/s
+   and p95 of the list, week and month pages from the anonymous page cache and uncached
+   (a session cookie bypasses the cache), as ratios to a static file, measured in turns
+   like bench/run.py.
+
+All traffic stays on 127.0.0.1, every stretch of load is bounded in time and requests,
+and gunicorn is stopped and the database dropped at the end, also after an error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run as bench  # noqa: E402  (bench/run.py: server, load generators, measurement)
+
+REPO = bench.REPO
+HOST = bench.HOST
+RESIDENTS = 500
+SEATS = 30
+ACTIVITIES = 1000
+SESSIONS_EACH = 10
+INDEX_PATH = "/zh-hans/activities/"
+# The calendars a quarter ahead, where the 10-week series of the activities overlap fully.
+CALENDAR_DATE = (datetime.date.today() + datetime.timedelta(weeks=12)).isoformat()
+VIEWS = (("list", ""), ("week", f"?view=week&date={CALENDAR_DATE}"), ("month", f"?view=month&date={CALENDAR_DATE}"))
+POST_TIMEOUT = 120  # seconds a single booking may take before it counts as an error
+
+
+# ---------------------------------------------------------------------------
+# Inside Django (run as `bench/events.py setup-rush|setup-calendar WORKDIR` with the server's environment)
+
+
+def django_setup() -> None:
+    sys.path[:0] = [str(REPO / "site"), str(REPO)]
+    import django
+
+    django.setup()
+
+
+def setup_rush(workdir: Path) -> None:
+    """500 verified residents with a logged-in session each, and one 30-seat session."""
+    from importlib import import_module
+
+    from allauth.account.models import EmailAddress
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from events import factories
+    from home.models import ResidentProfile
+    from home.services import ensure_site
+
+    ensure_site()
+    User = get_user_model()
+    unusable = make_password(None)
+    users = User.objects.bulk_create(
+        [
+            User(username=f"rush{number:03d}", email=f"rush{number:03d}@bench.localhost", password=unusable)
+            for number in range(RESIDENTS)
+        ]
+    )
+    users = list(User.objects.filter(username__startswith="rush").order_by("pk"))
+    EmailAddress.objects.bulk_create([EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users])
+    ResidentProfile.objects.bulk_create(
+        [
+            ResidentProfile(
+                user=user,
+                display_name=f"居民{number:03d}",
+                birth_year=1960 + number % 40,
+                privacy_notice_version=settings.LINLI_PRIVACY_NOTICE_VERSION,
+                privacy_consented_at=timezone.now(),
+            )
+            for number, user in enumerate(users)
+        ]
+    )
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = []
+    for user in users:
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    activity = factories.activity(title="非遗剪纸公开课", slug="rush", summary="抢课压测。", kind="class")
+    starts = timezone.now() + datetime.timedelta(days=3)
+    seat = factories.SessionFactory(activity=activity, starts_at=starts, capacity=SEATS)
+    (workdir / "sessions.txt").write_text("\n".join(keys))
+    (workdir / "rush.txt").write_text(f"{seat.pk} {activity.url}")
+
+
+def setup_calendar() -> None:
+    """1,000 activities with 10 weekly sessions each, starting through the year ahead."""
+    from django.utils import timezone
+
+    from events import factories
+    from events.models import ActivityPage, Session
+
+    index = factories.activity_index()
+    today = timezone.localdate()
+    tz = timezone.get_current_timezone()
+    kinds, categories, ages = (
+        ("class", "activity", "volunteering"),
+        ("heritage", "health", "culture", "skills"),
+        ("all", "adults", "60+", "7-12"),
+    )
+    sessions = []
+    for number in range(ACTIVITIES):
+        page = index.add_child(
+            instance=ActivityPage(
+                title=f"社区活动 {number:04d}",
+                slug=f"bench-{number:04d}",
+                summary="压测用活动。",
+                kind=kinds[number % 3],
+                category=categories[number % 4],
+                age_band=ages[number % 4],
+                venue="运河湾街道社区服务中心",
+                first_published_at=timezone.now(),
+            )
+        )
+        first_day = today + datetime.timedelta(days=1 + number * 365 // ACTIVITIES)
+        for week in range(SESSIONS_EACH):
+            starts = datetime.datetime.combine(
+                first_day + datetime.timedelta(weeks=week), datetime.time(8 + number % 12), tzinfo=tz
+            )
+            sessions.append(
+                Session(
+                    activity=page,
+                    starts_at=starts,
+                    ends_at=starts + datetime.timedelta(hours=1, minutes=30),
+                    capacity=20,
+                    seats_taken=(number + week) % 21,
+                )
+            )
+    Session.objects.bulk_create(sessions, batch_size=2000)
+
+
+# ---------------------------------------------------------------------------
+# The rush, over HTTP
+
+
+class Client:
+    """One resident's cookies on one keep-alive connection."""
+
+    def __init__(self, port: int, session_key: str) -> None:
+        self.port = port
+        self.cookies = {"sessionid": session_key}
+        self.connection = http.client.HTTPConnection(HOST, port, timeout=POST_TIMEOUT)
+
+    def request(self, method: str, path: str, body: str | None = None, *, retry: bool = True) -> http.client.HTTPResponse:
+        headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (OSError, http.client.HTTPException):
+            if not retry:
+                raise
+            self.connection.close()
+            self.connection = http.client.HTTPConnection(HOST, self.port, timeout=POST_TIMEOUT)
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        response.body = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response
+
+
+def book_form(html: str, session_id: int) -> tuple[str, dict[str, str]]:
+    """The address and fields of the booking form of one session on the activity page."""
+    form = re.search(rf'<form method="post" action="([^"]*/sessions/{session_id}/book/)".*?</form>', html, re.S)
+    if form is None:
+        raise RuntimeError("no booking form on the activity page: is the resident logged in?")
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(0)))
+    fields.setdefault("participant", "me")
+    return form.group(1), fields
+
+
+def rush(port: int, session_id: int, page_path: str, session_keys: list[str]) -> dict:
+    clients = [Client(port, key) for key in session_keys]
+    forms: list[tuple[str, dict[str, str]]] = [("", {})] * len(clients)
+
+    def prepare(slot: int) -> None:
+        response = clients[slot].request("GET", page_path)
+        if response.status != 200:
+            raise RuntimeError(f"GET {page_path} as resident {slot} answered {response.status}")
+        forms[slot] = book_form(response.body.decode(), session_id)
+
+    # Opening the page is not measured: 8 threads at a time, each with its own residents.
+    errors: list[BaseException] = []
+
+    def prepare_some(slots: range) -> None:
+        try:
+            for slot in slots:
+                prepare(slot)
+        except BaseException as error:  # noqa: BLE001  (reported below, the bench stops)
+            errors.append(error)
+
+    preparers = [threading.Thread(target=prepare_some, args=(range(part, len(clients), 8),)) for part in range(8)]
+    for thread in preparers:
+        thread.start()
+    for thread in preparers:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"preparing the residents failed: {errors[0]!r}")
+
+    barrier = threading.Barrier(len(clients) + 1)
+    latencies = [0.0] * len(clients)
+    statuses = [0] * len(clients)
+    ends = [0.0] * len(clients)
+
+    def post(slot: int) -> None:
+        book_path, fields = forms[slot]
+        body = urllib.parse.urlencode(fields)
+        client = clients[slot]
+        client.connection.close()  # a fresh connection: the server has closed idle keep-alive ones
+        client.connection = http.client.HTTPConnection(HOST, port, timeout=POST_TIMEOUT)
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            statuses[slot] = client.request("POST", book_path, body, retry=False).status
+        except (OSError, http.client.HTTPException):
+            statuses[slot] = -1
+        ends[slot] = time.perf_counter()
+        latencies[slot] = (ends[slot] - started) * 1000
+
+    threads = [threading.Thread(target=post, args=(slot,)) for slot in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(POST_TIMEOUT + 10)
+    seconds = max(ends) - started
+    for client in clients:
+        client.connection.close()
+    ordered = sorted(latencies)
+    return {
+        "seconds": seconds,
+        "per_second": len(clients) / seconds,
+        "p50_ms": ordered[len(ordered) // 2],
+        "p95_ms": ordered[int(len(ordered) * 0.95) - 1],
+        "redirects": sum(1 for status in statuses if status == 302),
+        "server_errors": sum(1 for status in statuses if status >= 500),
+        "failed": sum(1 for status in statuses if status < 0),
+        "other": sum(1 for status in statuses if 0 <= status < 500 and status != 302),
+    }
+
+
+def rush_outcome(database_url: str, session_id: int) -> dict:
+    """What the database says: bookings per status, duplicates, seats taken and the queue's order."""
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        statuses = dict(
+            connection.execute(
+                "SELECT status, count(*) FROM events_booking WHERE session_id = %s GROUP BY status", (session_id,)
+            ).fetchall()
+        )
+        duplicates = connection.execute(
+            "SELECT count(*) FROM (SELECT participant_key FROM events_booking WHERE session_id = %s"
+            " GROUP BY participant_key HAVING count(*) > 1) AS twice",
+            (session_id,),
+        ).fetchone()[0]
+        seats_taken, capacity = connection.execute(
+            "SELECT seats_taken, capacity FROM events_session WHERE id = %s", (session_id,)
+        ).fetchone()
+        # Strict order: everyone confirmed was queued no later than anyone waiting.
+        last_confirmed, first_waiting = connection.execute(
+            "SELECT max(queued_at) FILTER (WHERE status = 'confirmed'), min(queued_at) FILTER (WHERE status = 'waitlisted')"
+            " FROM events_booking WHERE session_id = %s",
+            (session_id,),
+        ).fetchone()
+    return {
+        "confirmed": statuses.get("confirmed", 0),
+        "waitlisted": statuses.get("waitlisted", 0),
+        "other": sum(count for status, count in statuses.items() if status not in ("confirmed", "waitlisted")),
+        "duplicates": duplicates,
+        "seats_taken": seats_taken,
+        "capacity": capacity,
+        "in_order": last_confirmed is None or first_waiting is None or last_confirmed <= first_waiting,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Databases
+
+
+def postgres_answers() -> bool:
+    return shutil.which("pg_isready") is not None and (
+        subprocess.run(["pg_isready", "-h", HOST, "-p", "5432", "-q"], timeout=10).returncode == 0
+    )
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] in ("setup-rush", "setup-calendar"):
+        django_setup()
+        if sys.argv[1] == "setup-rush":
+            setup_rush(Path(sys.argv[2]))
+        else:
+            setup_calendar()
+        return 0
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10, help="length of each page measurement (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections (default 16)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_EVENTS_PORT", 8014)))
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and database")
+    parser.add_argument("--file-cache", action="store_true", help="use the file cache even if Redis answers")
+    parser.add_argument("--python-load", action="store_true", help="use the Python load generator even if wrk is installed")
+    options = parser.parse_args()
+
+    if not postgres_answers():
+        print("bench events: SKIPPED: PostgreSQL does not answer on 127.0.0.1:5432 (the booking rush needs it).")
+        return 0
+    database = f"linli_bench_events_{os.getpid()}"
+    database_url = f"postgres://postgres@{HOST}:5432/{database}"
+    created = subprocess.run(["createdb", "-h", HOST, "-U", "postgres", database], capture_output=True, text=True, timeout=60)
+    if created.returncode != 0:
+        print(f"bench events: SKIPPED: createdb {database} failed: {created.stderr.strip()}")
+        return 0
+
+    workdir = Path(tempfile.mkdtemp(prefix="linli-bench-events-"))
+    log = workdir / "bench.log"
+    use_redis = not options.file_cache and bench.redis_answers()
+    env = bench.production_env(workdir, database_url=database_url, use_redis=use_redis)
+    env["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"  # messages are built, not sent
+    backend = "Redis db 15" if use_redis else "file cache"
+    use_wrk = bool(shutil.which("wrk")) and not options.python_load
+    generator = "wrk" if use_wrk else "Python threads, keep-alive"
+    script = workdir / "p95.lua"
+    script.write_text(bench.WRK_SCRIPT)
+
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
+
+    server = None
+    started = time.monotonic()
+    try:
+        if use_redis:
+            bench.run([str(bench.PYTHON), "-c", FLUSH_REDIS], env, log)
+        print(f"bench events: {database} (migrate, {RESIDENTS} residents, one {SEATS}-seat session)", flush=True)
+        bench.run([str(bench.PYTHON), "manage.py", "migrate", "--noinput", "-v0"], env, log)
+        bench.run([str(bench.PYTHON), str(Path(__file__).resolve()), "setup-rush", str(workdir)], env, log)
+        session_id, page_path = (workdir / "rush.txt").read_text().split()
+        session_keys = (workdir / "sessions.txt").read_text().split()
+        server = bench.start_server(options.port, env, workdir)
+        bench.wait_for_health(options.port, server)
+
+        print(f"bench events: {RESIDENTS} residents open the page, then book at once", flush=True)
+        figures = rush(options.port, int(session_id), page_path, session_keys)
+        outcome = rush_outcome(database_url, int(session_id))
+
+        print(f"bench events: {ACTIVITIES} activities with {SESSIONS_EACH} sessions each", flush=True)
+        bench.run([str(bench.PYTHON), str(Path(__file__).resolve()), "setup-calendar", str(workdir)], env, log)
+        cookie = {"Cookie": "sessionid=bench-no-such-session"}
+        plan = [("static file (whitenoise)", bench.static_css_path(), {})]
+        for name, query in VIEWS:
+            plan.append((f"{name}, cached", INDEX_PATH + query, {}))
+            plan.append((f"{name}, uncached", INDEX_PATH + query, cookie))
+        results = []
+        for name, path, headers in plan:
+            for _round in range(5):
+                response = bench.get(options.port, path, headers)
+                if response.status != 200:
+                    raise RuntimeError(f"GET {path} answered {response.status}")
+            results.append(bench.Result(name, path, response.headers.get("X-Page-Cache", "-")))
+        shown = {name: bench.get(options.port, INDEX_PATH + query).body.decode() for name, query in VIEWS}
+        entries = {"list": shown["list"].count('class="activity-item"')}
+        entries.update({name: shown[name].count("<li><a href=") for name in ("week", "month")})
+        print(
+            f"bench events: {len(plan)} URLs for {options.seconds:.0f} s each, in {bench.ROUNDS} turns, "
+            f"{options.connections} connections",
+            flush=True,
+        )
+        part = options.seconds / bench.ROUNDS
+        for _round in range(bench.ROUNDS):
+            for result, (_name, path, headers) in zip(results, plan, strict=True):
+                if use_wrk:
+                    result.slices.append(bench.load_with_wrk(options.port, path, headers, part, options.connections, script))
+                else:
+                    result.slices.append(bench.load_with_python(options.port, path, headers, part, options.connections))
+    except (RuntimeError, subprocess.TimeoutExpired, KeyboardInterrupt) as error:
+        print(f"bench events: failed or interrupted: {error!r}; logs in {workdir}", file=sys.stderr)
+        if (workdir / "serve.log").exists():
+            print((workdir / "serve.log").read_text()[-3000:], file=sys.stderr)
+        options.keep = True
+        return 2
+    finally:
+        if server is not None:
+            bench.stop(server)
+        if not options.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+            subprocess.run(["dropdb", "-h", HOST, "-U", "postgres", "--if-exists", database], timeout=60, check=False)
+
+    print(f"\nLinli events bench: production settings, gunicorn on {HOST}, PostgreSQL, cache: {backend}\n")
+    print(f"Booking rush: {RESIDENTS} residents POST at once for a {SEATS}-seat session")
+    print(
+        f"  confirmed {outcome['confirmed']}, waitlisted {outcome['waitlisted']}, other {outcome['other']}, "
+        f"duplicates {outcome['duplicates']}, seats taken {outcome['seats_taken']}/{outcome['capacity']}, "
+        f"queue in order: {'yes' if outcome['in_order'] else 'NO'}"
+    )
+    print(
+        f"  {figures['per_second']:.0f} bookings/s ({RESIDENTS} in {figures['seconds']:.1f} s), "
+        f"p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "
+        f"server errors {figures['server_errors']}, connection failures {figures['failed']}, "
+        f"other answers {figures['other']}"
+    )
+    rush_ok = (
+        outcome["confirmed"] == SEATS
+        and outcome["waitlisted"] == RESIDENTS - SEATS
+        and outcome["other"] == 0
+        and outcome["duplicates"] == 0
+        and outcome["seats_taken"] == SEATS
+        and outcome["in_order"]
+        and figures["server_errors"] == 0
+        and figures["failed"] == 0
+        and figures["redirects"] == RESIDENTS
+    )
+    print(
+        f"  target: exactly {SEATS} confirmed and {RESIDENTS - SEATS} waitlisted, no server error: {'met' if rush_ok else 'MISSED'}"
+    )
+
+    print(f"\nActivity list and calendars: {ACTIVITIES} activities, {ACTIVITIES * SESSIONS_EACH} sessions; load: {generator}")
+    print(
+        f"  entries shown: list {entries['list']} activities, week {entries['week']} sessions, month {entries['month']} sessions"
+    )
+    bench.print_table(results, results[0].requests_per_second, backend, generator)
+    errors = sum(result.errors for result in results)
+    print(f"\nbench events: {time.monotonic() - started:.0f} s in all; HTTP errors under load: {errors}")
+    return 0 if rush_ok and errors == 0 else 1
+
+
+# Redis db 15 is the bench's own: empty it, so no page or session of an earlier run is served.
+FLUSH_REDIS = "import redis; redis.Redis(host='127.0.0.1', port=6379, db=15).flushdb()"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
