@@ -61,7 +61,7 @@ def test_resident_signs_up_verifies_logs_in_and_reads_in_large_english_text(port
     # Log out, then log in with the password.
     phone.locator("main form[action*=logout] button").click()
     phone.wait_for_load_state()
-    assert phone.locator("header").get_by_role("link", name="我的").count() == 0
+    assert phone.locator("header").get_by_role("link", name="我的", exact=True).count() == 0
     phone.locator("header").get_by_role("link", name="登录").click()
     assert h1.inner_text() == "登录"
     phone.fill("input[name=login]", "newcomer@example.com")
@@ -70,7 +70,7 @@ def test_resident_signs_up_verifies_logs_in_and_reads_in_large_english_text(port
     phone.wait_for_url(f"{base}/zh-hans/me/")
     assert h1.inner_text() == "我的"
     assert "newcomer@example.com" in phone.locator("main").inner_text()
-    assert phone.locator("header").get_by_role("link", name="我的").is_visible()
+    assert phone.locator("header").get_by_role("link", name="我的", exact=True).is_visible()
 
     # Switch to English: the same page in English, and the profile remembers it.
     phone.goto(f"{base}/zh-hans/")
