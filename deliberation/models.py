@@ -38,7 +38,9 @@ class MailboxSettings(BaseGenericSetting):
     """Rules of the resident mailbox that the street office may change without a deployment."""
 
     allow_anonymous = models.BooleanField(
-        _("allow anonymous letters"), default=False, help_text=_("Visitors without an account may write, with an optional contact.")
+        _("allow anonymous letters"),
+        default=False,
+        help_text=_("Visitors without an account may write, with an optional contact."),
     )
     accept_within_days = models.PositiveSmallIntegerField(_("accept within (working days)"), default=2)
     answer_within_days = models.PositiveSmallIntegerField(_("answer within (working days)"), default=10)
@@ -46,7 +48,12 @@ class MailboxSettings(BaseGenericSetting):
         _("sensitive words"), blank=True, help_text=_("One per line; a public topic summary containing one is refused.")
     )
 
-    panels = [FieldPanel("allow_anonymous"), FieldPanel("accept_within_days"), FieldPanel("answer_within_days"), FieldPanel("sensitive_words")]
+    panels = [
+        FieldPanel("allow_anonymous"),
+        FieldPanel("accept_within_days"),
+        FieldPanel("answer_within_days"),
+        FieldPanel("sensitive_words"),
+    ]
 
     class Meta:
         verbose_name = _("mailbox settings")
@@ -59,7 +66,9 @@ class CommunityMailbox(models.Model):
     """A community's e-mail address for letters and the support a topic needs to go to the council."""
 
     community = models.OneToOneField(Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="mailbox")
-    address = models.EmailField(_("mailbox address"), blank=True, help_text=_("Letters sent to this address belong to the community."))
+    address = models.EmailField(
+        _("mailbox address"), blank=True, help_text=_("Letters sent to this address belong to the community.")
+    )
     support_threshold = models.PositiveIntegerField(
         _("support threshold"), default=30, help_text=_("Supporters a topic needs to be ready for the council.")
     )
@@ -77,6 +86,9 @@ class TrackingCounter(models.Model):
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
 
 
 class Topic(models.Model):
@@ -99,7 +111,12 @@ class Topic(models.Model):
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
     summary_approved_at = models.DateTimeField(_("summary approved at"), null=True, blank=True)
     summary_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("summary approved by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("summary approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -140,6 +157,9 @@ class Support(models.Model):
         verbose_name = _("support")
         constraints = [models.UniqueConstraint(fields=["topic", "resident"], name="deliberation_one_support_per_resident")]
 
+    def __str__(self) -> str:
+        return f"{self.resident_id} → {self.topic_id}"
+
 
 class Letter(models.Model):
     """A letter (来信) from a resident, by any channel; its text is private to its writer and the community's staff."""
@@ -166,7 +186,12 @@ class Letter(models.Model):
     tracking_number = models.CharField(_("tracking number"), max_length=12, unique=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     writer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("writer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="letters"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("writer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="letters",
     )
     contact_name = models.CharField(_("name"), max_length=60, blank=True)
     contact = models.CharField(_("contact"), max_length=254, blank=True, help_text=_("E-mail or phone number."))
@@ -182,11 +207,20 @@ class Letter(models.Model):
     privacy = models.CharField(_("privacy"), max_length=12, choices=Privacy.choices, default=Privacy.STAFF_ONLY)
     status = models.CharField(_("status"), max_length=15, choices=Status.choices, default=Status.NEW)
     out_of_scope_reason = models.TextField(_("reason it is out of scope"), blank=True)
-    topic = models.ForeignKey(Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT, related_name="letters")
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    topic = models.ForeignKey(
+        Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT, related_name="letters"
     )
-    external_id = models.CharField(_("record id"), max_length=64, blank=True, help_text=_("The hotline or petition record's own id."))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    external_id = models.CharField(
+        _("record id"), max_length=64, blank=True, help_text=_("The hotline or petition record's own id.")
+    )
     consent_recorded = models.BooleanField(_("resident's consent recorded"), default=False)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
@@ -206,9 +240,12 @@ class Letter(models.Model):
                 fields=["channel", "external_id"], condition=~Q(external_id=""), name="deliberation_letter_record_once"
             ),
             models.CheckConstraint(
-                condition=~Q(status="out_of_scope") | ~Q(out_of_scope_reason=""), name="deliberation_letter_out_of_scope_has_reason"
+                condition=~Q(status="out_of_scope") | ~Q(out_of_scope_reason=""),
+                name="deliberation_letter_out_of_scope_has_reason",
             ),
-            models.CheckConstraint(condition=~Q(status="merged") | Q(topic__isnull=False), name="deliberation_letter_merged_has_topic"),
+            models.CheckConstraint(
+                condition=~Q(status="merged") | Q(topic__isnull=False), name="deliberation_letter_merged_has_topic"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -251,6 +288,9 @@ class LetterPhoto(models.Model):
     class Meta:
         verbose_name = _("photo")
 
+    def __str__(self) -> str:
+        return f"{self.letter_id}/{self.pk}"
+
 
 class LetterEvent(models.Model):
     """A step of a letter's timeline; each is e-mailed to the writer once (`notified_at`)."""
@@ -276,6 +316,9 @@ class LetterEvent(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
 
+    def __str__(self) -> str:
+        return f"{self.letter_id}: {self.kind}"
+
     def describe(self) -> str:
         """The step in the active language, as the writer reads it."""
         if self.kind == self.Kind.TOPIC_STATUS:
@@ -293,6 +336,9 @@ class LetterNote(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
 
 
 class TopicChange(models.Model):
@@ -312,6 +358,9 @@ class TopicChange(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.letter_id}: {self.action}"
 
 
 class IncomingMail(models.Model):
@@ -339,3 +388,6 @@ class IncomingMail(models.Model):
             models.UniqueConstraint(fields=["folder", "uidvalidity", "uid"], name="deliberation_mail_uid_once"),
             models.UniqueConstraint(fields=["message_id"], condition=~Q(message_id=""), name="deliberation_mail_message_id_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.folder}/{self.uidvalidity}/{self.uid}"

@@ -154,7 +154,8 @@ def clean_photo(*, data: bytes, name: str = "") -> CleanPhoto:
 
     if len(data) > MAX_PHOTO_BYTES:
         raise PhotoError(
-            _("%(name)s is too large: photos may be at most %(size)d MB.") % {"name": name, "size": MAX_PHOTO_BYTES // (1024 * 1024)}
+            _("%(name)s is too large: photos may be at most %(size)d MB.")
+            % {"name": name, "size": MAX_PHOTO_BYTES // (1024 * 1024)}
         )
     not_an_image = PhotoError(_("%(name)s is not a photo (JPEG, PNG or WebP).") % {"name": name})
     try:
@@ -196,7 +197,10 @@ def _check_rate_limits(*, writer, address: str | None) -> None:
         # The writer's row is locked so that two letters sent at once cannot both pass the count.
         User.objects.select_for_update().filter(pk=writer.pk).first()
         since = timezone.now() - datetime.timedelta(days=1)
-        if Letter.objects.filter(writer=writer, received_at__gte=since, channel=Letter.Channel.WEB).count() >= LETTERS_PER_ACCOUNT_PER_DAY:
+        if (
+            Letter.objects.filter(writer=writer, received_at__gte=since, channel=Letter.Channel.WEB).count()
+            >= LETTERS_PER_ACCOUNT_PER_DAY
+        ):
             raise RateLimited(
                 ngettext(
                     "You can send at most %(count)d letter a day. Please try again tomorrow.",
@@ -299,8 +303,12 @@ def submit_letter(
     return letter
 
 
-def _record_event(*, letter: Letter, kind: str, actor=None, topic: Topic | None = None, topic_status: str = "", message: str = "") -> LetterEvent:
-    event = LetterEvent.objects.create(letter=letter, kind=kind, actor=actor, topic=topic, topic_status=topic_status, message=message)
+def _record_event(
+    *, letter: Letter, kind: str, actor=None, topic: Topic | None = None, topic_status: str = "", message: str = ""
+) -> LetterEvent:
+    event = LetterEvent.objects.create(
+        letter=letter, kind=kind, actor=actor, topic=topic, topic_status=topic_status, message=message
+    )
     if _recipient(letter):
         from .tasks import send_letter_event
 
@@ -343,7 +351,9 @@ def send_pending_notifications(*, older_than: datetime.timedelta = datetime.time
     """Steps whose mail was never sent (a worker stopped in between): send them now."""
     sent = 0
     cutoff = timezone.now() - older_than
-    for event_id in LetterEvent.objects.filter(notified_at__isnull=True, created_at__lt=cutoff).values_list("pk", flat=True)[:500]:
+    for event_id in LetterEvent.objects.filter(notified_at__isnull=True, created_at__lt=cutoff).values_list("pk", flat=True)[
+        :500
+    ]:
         sent += notify_letter_event(event_id=event_id)
     return sent
 
@@ -525,7 +535,9 @@ def check_public_text(*, topic: Topic, text: str) -> None:
         names.update(filter(None, [letter.contact_name, letter.contact]))
         if letter.writer is not None:
             profile = getattr(letter.writer, "profile", None)
-            names.update(filter(None, [profile.display_name if profile else "", letter.writer.first_name, letter.writer.last_name]))
+            names.update(
+                filter(None, [profile.display_name if profile else "", letter.writer.first_name, letter.writer.last_name])
+            )
     for name in names:
         if len(name) >= 2 and name in text:
             raise MailboxError(_("The summary must not name the residents who wrote."))
@@ -567,7 +579,10 @@ def change_topic_status(*, topic: Topic, actor, status: str, reason: str = "") -
     if status not in TOPIC_FLOW.get(topic.status, set()):
         raise MailboxError(
             _("A topic cannot go from “%(current)s” to “%(new)s”.")
-            % {"current": topic.get_status_display(), "new": Topic.Status(status).label if status in Topic.Status.values else status}
+            % {
+                "current": topic.get_status_display(),
+                "new": Topic.Status(status).label if status in Topic.Status.values else status,
+            }
         )
     if status == Topic.Status.REJECTED and not reason.strip():
         raise MailboxError(_("Give the reason why the topic is rejected."))
@@ -576,7 +591,14 @@ def change_topic_status(*, topic: Topic, actor, status: str, reason: str = "") -
         topic.rejection_reason = reason.strip()
     topic.save(update_fields=["status", "status_changed_at", "rejection_reason"])
     for letter in topic.letters.select_related("writer"):
-        _record_event(letter=letter, kind=LetterEvent.Kind.TOPIC_STATUS, actor=actor, topic=topic, topic_status=status, message=reason.strip())
+        _record_event(
+            letter=letter,
+            kind=LetterEvent.Kind.TOPIC_STATUS,
+            actor=actor,
+            topic=topic,
+            topic_status=status,
+            message=reason.strip(),
+        )
     return topic
 
 
@@ -644,7 +666,9 @@ def similar_public_topics(*, text: str, community: Community | None, limit: int 
     topics = Topic.objects.filter(summary_approved_at__isnull=False, status__in=[Topic.Status.OPEN, Topic.Status.SHORTLISTED])
     if community is not None:
         topics = topics.filter(community=source_community(community))
-    candidates = ((topic, topic.shingles) for topic in topics.only("pk", "title", "summary", "shingles", "status", "community_id"))
+    candidates = (
+        (topic, topic.shingles) for topic in topics.only("pk", "title", "summary", "shingles", "status", "community_id")
+    )
     return similarity.best(similarity.shingles(text), candidates, limit=limit)
 
 
@@ -652,7 +676,9 @@ def similar_to_letter(*, letter: Letter, limit: int = 5) -> tuple[list[tuple[Top
     """The topics and other letters of the letter's community most like it, with their scores."""
     query = similarity.decode(letter.shingles) or similarity.shingles(f"{letter.subject} {letter.body}")
     topics = Topic.objects.filter(community=letter.community_id).exclude(status=Topic.Status.REJECTED)
-    topic_hits = similarity.best(set(query), ((t, t.shingles) for t in topics.only("pk", "title", "status", "shingles")), limit=limit)
+    topic_hits = similarity.best(
+        set(query), ((t, t.shingles) for t in topics.only("pk", "title", "status", "shingles")), limit=limit
+    )
     since = timezone.now() - SIMILAR_LETTERS_WINDOW
     letters = (
         Letter.objects.filter(community=letter.community_id, received_at__gte=since)
@@ -678,9 +704,9 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
     """Tell each community's heads, once per letter, of letters past their deadline."""
     escalated = 0
     for letter in overdue_letters(
-        letters=Letter.objects.filter(status__in=[Letter.Status.NEW, Letter.Status.ACCEPTED], escalated_at__isnull=True).select_related(
-            "community__heads"
-        ),
+        letters=Letter.objects.filter(
+            status__in=[Letter.Status.NEW, Letter.Status.ACCEPTED], escalated_at__isnull=True
+        ).select_related("community__heads"),
         today=today,
     ):
         with transaction.atomic():
@@ -689,7 +715,11 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
                 continue
             locked.escalated_at = timezone.now()
             locked.save(update_fields=["escalated_at"])
-            heads = list(letter.community.heads.user_set.filter(is_active=True).exclude(email="")) if letter.community and letter.community.heads else []
+            heads = (
+                list(letter.community.heads.user_set.filter(is_active=True).exclude(email=""))
+                if letter.community and letter.community.heads
+                else []
+            )
             for head in heads:
                 language = getattr(getattr(head, "profile", None), "preferred_language", settings.LANGUAGE_CODE)
                 with translation.override(language):

@@ -15,7 +15,31 @@ _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"[{_HAN}]+|[a-z0-9]+")
 _HAN_RUN = re.compile(rf"[{_HAN}]")
 # Too common in letters to say anything about what they are about.
-_STOP = frozenset({"我们", "你们", "他们", "小区", "社区", "居民", "问题", "希望", "请问", "谢谢", "一下", "the", "and", "our", "for", "is", "are", "to", "of", "in", "a"})
+_STOP = frozenset(
+    {
+        "我们",
+        "你们",
+        "他们",
+        "小区",
+        "社区",
+        "居民",
+        "问题",
+        "希望",
+        "请问",
+        "谢谢",
+        "一下",
+        "the",
+        "and",
+        "our",
+        "for",
+        "is",
+        "are",
+        "to",
+        "of",
+        "in",
+        "a",
+    }
+)
 
 
 def shingles(text: str) -> set[str]:
@@ -46,7 +70,9 @@ def score(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b))
 
 
-def best(query: set[str], candidates: Iterable[tuple[object, str]], *, limit: int = 5, minimum: float = 0.1) -> list[tuple[object, float]]:
+def best(
+    query: set[str], candidates: Iterable[tuple[object, str]], *, limit: int = 5, minimum: float = 0.1
+) -> list[tuple[object, float]]:
     """The `limit` candidates (object, stored shingles) most similar to `query`, best first."""
     if not query:
         return []

@@ -37,7 +37,12 @@ def test_tracking_numbers_are_unique_and_gapless_under_concurrency(postgres_only
     community = community_with_staff(code="liuhe")
     writers = [resident(community) for _ in range(8)]
     results, errors = run_together(
-        8, lambda i: services.submit_letter(channel="web", writer=writers[i], community=community, subject="停车", body="停车难").tracking_number
+        8,
+        lambda i: (
+            services.submit_letter(
+                channel="web", writer=writers[i], community=community, subject="停车", body="停车难"
+            ).tracking_number
+        ),
     )
     assert errors == []
     assert sorted(int(number.split("-")[1]) for number in results) == list(range(1, 9))
@@ -59,7 +64,8 @@ def test_the_daily_limit_holds_when_letters_are_sent_at_once(postgres_only, site
     person = resident(community)
     count = services.LETTERS_PER_ACCOUNT_PER_DAY + 3
     results, errors = run_together(
-        count, lambda i: services.submit_letter(channel="web", writer=person, community=community, subject="噪音", body="夜间施工噪音")
+        count,
+        lambda i: services.submit_letter(channel="web", writer=person, community=community, subject="噪音", body="夜间施工噪音"),
     )
     assert len(results) == services.LETTERS_PER_ACCOUNT_PER_DAY
     assert all(isinstance(error, services.RateLimited) for error in errors) and len(errors) == 3

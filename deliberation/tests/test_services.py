@@ -18,6 +18,13 @@ from home.factories import GridFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Error messages in English, as the assertions are; mail still goes out in each writer's language."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def community(site_pages):
     return community_with_staff(name="六和社区", code="liuhe")
@@ -225,7 +232,9 @@ def test_letters_are_assigned_only_to_the_communitys_staff(writer, community, st
 # --- Topics -------------------------------------------------------------------------------
 
 
-def test_merging_links_the_letter_and_moving_and_splitting_are_audited(writer, community, staff, django_capture_on_commit_callbacks):
+def test_merging_links_the_letter_and_moving_and_splitting_are_audited(
+    writer, community, staff, django_capture_on_commit_callbacks
+):
     letter = web_letter(writer=writer, community=community)
     parking = services.create_topic(community=community, title="停车难", category="parking", actor=staff)
     lots = services.create_topic(community=community, title="新增车位", category="parking", actor=staff)
