@@ -24,9 +24,11 @@ from home.models import Community, Grid, ResidentProfile
 from home.services import has_verified_email
 
 from . import similarity
+from .mail import MalformedMessage, ParsedMail, parse_message
 from .models import (
     Category,
     CommunityMailbox,
+    IncomingMail,
     Letter,
     LetterEvent,
     LetterNote,
@@ -245,6 +247,7 @@ def submit_letter(
     consent_recorded: bool = False,
     external_id: str = "",
     received_at: datetime.datetime | None = None,
+    receipt_note: str = "",
 ) -> Letter:
     """Store a letter from any channel, give it a tracking number and tell the writer (once, after commit).
 
@@ -299,7 +302,7 @@ def submit_letter(
     LetterPhoto.objects.bulk_create(
         [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
     )
-    _record_event(letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or writer)
+    _record_event(letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or writer, message=receipt_note)
     return letter
 
 
@@ -732,3 +735,87 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
                 send_mail(subject, text, None, [head.email])
             escalated += 1
     return escalated
+
+
+# --- Letters by e-mail ------------------------------------------------------------------------
+
+
+def _verified_user(address: str):
+    from allauth.account.models import EmailAddress
+
+    match = EmailAddress.objects.filter(email__iexact=address, verified=True, user__is_active=True).select_related("user").first()
+    return match.user if match else None
+
+
+def _mail_community(parsed: ParsedMail, writer) -> Community | None:
+    """The community whose mailbox address the letter was sent to, else the writer's own."""
+    if parsed.recipients:
+        mailbox = CommunityMailbox.objects.filter(address__in=parsed.recipients).select_related("community").first()
+        if mailbox is not None:
+            return mailbox.community
+    profile = ResidentProfile.objects.filter(user=writer).select_related("community").first() if writer else None
+    return profile.community if profile else None
+
+
+@transaction.atomic
+def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) -> tuple[IncomingMail, bool]:
+    """Store one fetched message exactly once (by mailbox UID and by Message-ID); True if it is new.
+
+    A readable message from a person becomes a letter, acknowledged with its tracking
+    number (the receipt step of its timeline); auto-replies, bounces and list mail are
+    recorded and never answered; an unreadable one is quarantined with its raw source.
+    """
+    existing = IncomingMail.objects.filter(folder=folder, uidvalidity=uidvalidity, uid=uid).first()
+    if existing is not None:
+        return existing, False
+    place = {"folder": folder, "uidvalidity": uidvalidity, "uid": uid}
+    try:
+        parsed = parse_message(raw)
+    except MalformedMessage as error:
+        return IncomingMail.objects.create(**place, outcome=IncomingMail.Outcome.QUARANTINED, raw=raw, error=str(error)), True
+    if parsed.message_id:
+        duplicate = IncomingMail.objects.filter(message_id=parsed.message_id).first()
+        if duplicate is not None:
+            return duplicate, False
+    if parsed.automatic:
+        return IncomingMail.objects.create(**place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.AUTOMATIC), True
+    writer = _verified_user(parsed.sender)
+    photos, dropped = [], list(parsed.dropped)
+    for image in parsed.images:
+        try:
+            photos.append(clean_photo(data=image.data, name=image.filename))
+        except PhotoError:
+            dropped.append(image.filename)
+    note = ""
+    if dropped:
+        language = _writer_language_for(writer, parsed.language)
+        with translation.override(language):
+            note = _("These attachments were not kept (only photos are): %(names)s") % {"names": ", ".join(dropped)}
+    subject = parsed.subject or next((line for line in parsed.text.splitlines() if line.strip()), "")[:60]
+    try:
+        with transaction.atomic():
+            letter = submit_letter(
+                channel=Letter.Channel.EMAIL,
+                subject=subject,
+                body=parsed.text,
+                community=_mail_community(parsed, writer),
+                writer=writer,
+                contact_name=parsed.sender_name,
+                contact=parsed.sender,
+                language=_writer_language_for(writer, parsed.language),
+                photos=photos,
+                receipt_note=note,
+            )
+    except MailboxError as error:
+        return IncomingMail.objects.create(
+            **place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.QUARANTINED, raw=raw, error=str(error)
+        ), True
+    incoming = IncomingMail.objects.create(
+        **place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.LETTER, letter=letter, note=note
+    )
+    return incoming, True
+
+
+def _writer_language_for(writer, guessed: str) -> str:
+    profile = ResidentProfile.objects.filter(user=writer).first() if writer else None
+    return profile.preferred_language if profile else guessed

@@ -26,3 +26,15 @@ def send_pending_letter_events() -> int:
 @task()
 def escalate_overdue_letters() -> int:
     return services.escalate_overdue_letters()
+
+
+@every(datetime.timedelta(minutes=5))
+@task()
+def fetch_mailbox() -> str:
+    """Fetch letters from the community mailbox, when one is configured."""
+    from .fetching import ImapAccount, fetch_mail
+
+    account = ImapAccount.from_settings()
+    if account is None:
+        return "no mailbox configured"
+    return str(fetch_mail(account=account))
