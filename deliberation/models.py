@@ -391,3 +391,29 @@ class IncomingMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.folder}/{self.uidvalidity}/{self.uid}"
+
+
+class HotlineColumnMapping(models.Model):
+    """Which column of a community's hotline or petition export holds which field; saved once, reused."""
+
+    community = models.OneToOneField(Community, on_delete=models.CASCADE, related_name="+")
+    mapping = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return str(self.community)
+
+
+class HotlineUpload(models.Model):
+    """An uploaded hotline or petition export, read into rows, waiting for its preview and import."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    filename = models.CharField(max_length=200)
+    headers = models.JSONField(default=list)
+    rows = models.JSONField(default=list)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename
