@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -661,8 +661,6 @@ def public_topics() -> QuerySet[Topic]:
 
 # --- Similarity ---------------------------------------------------------------------------
 
-SIMILAR_LETTERS_WINDOW = datetime.timedelta(days=365)
-
 
 def similar_public_topics(*, text: str, community: Community | None, limit: int = 5) -> list[tuple[Topic, float]]:
     """Public topics open for support like what the resident is writing ("is it one of these?")."""
@@ -682,14 +680,16 @@ def similar_to_letter(*, letter: Letter, limit: int = 5) -> tuple[list[tuple[Top
     topic_hits = similarity.best(
         set(query), ((t, t.shingles) for t in topics.only("pk", "title", "status", "shingles")), limit=limit
     )
-    since = timezone.now() - SIMILAR_LETTERS_WINDOW
-    letters = (
-        Letter.objects.filter(community=letter.community_id, received_at__gte=since)
-        .exclude(pk=letter.pk)
-        .values_list("pk", "shingles")
-        .iterator(chunk_size=5000)
-    )
-    letter_hits = similarity.best(set(query), letters, limit=limit)
+    index = similarity.letter_index((connection.alias, connection.settings_dict["NAME"], letter.community_id))
+    with index.lock:
+        # Letters are never edited, so only the ones received since the last query are read.
+        newer = (
+            Letter.objects.filter(community=letter.community_id, pk__gt=index.last_pk)
+            .order_by("pk")
+            .values_list("pk", "shingles")
+        )
+        index.add(newer.iterator(chunk_size=5000))
+        letter_hits = index.best(set(query), exclude=letter.pk, limit=limit)
     found = Letter.objects.in_bulk([pk for pk, _score in letter_hits])
     return topic_hits, [(found[pk], score) for pk, score in letter_hits if pk in found]
 

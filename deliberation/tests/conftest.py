@@ -138,3 +138,13 @@ def dovecot():
                 break
             time.sleep(0.1)
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_similarity_indexes():
+    """Each test's database rolls back, and SQLite then hands out the same ids again."""
+    from deliberation.similarity import forget_indexes
+
+    forget_indexes()
+    yield
+    forget_indexes()

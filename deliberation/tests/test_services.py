@@ -383,3 +383,10 @@ def test_overdue_letters_are_escalated_to_the_heads_once(community):
     assert services.escalate_overdue_letters() == 1
     assert services.escalate_overdue_letters() == 0
     assert [m.to for m in mail.outbox] == [[head.email]]
+
+
+def test_letters_received_after_a_query_are_found_by_the_next(community, writer):
+    first = web_letter(writer=writer, community=community, subject="电梯故障", body="电梯又坏了")
+    assert services.similar_to_letter(letter=first)[1] == []
+    later = web_letter(writer=writer, community=community, subject="电梯坏了", body="电梯故障好几天")
+    assert [letter for letter, _score in services.similar_to_letter(letter=first)[1]] == [later]
