@@ -29,7 +29,7 @@ from home.models import Grid
 from . import services
 from .charts import bar_chart
 from .forms import localized_names
-from .models import Category, HotlineColumnMapping, HotlineUpload, Letter, MailboxSettings, Topic, TopicChange
+from .models import Category, HotlineColumnMapping, HotlineUpload, IncomingMail, Letter, MailboxSettings, Topic, TopicChange
 
 User = get_user_model()
 OPEN_STATUSES = [Letter.Status.NEW, Letter.Status.ACCEPTED]
@@ -394,3 +394,85 @@ def hotline_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "invalid": sum(bool(row.errors) for row in rows),
     }
     return render(request, "deliberation/admin/hotline_preview.html", context)
+
+
+class StaffEntryForm(forms.Form):
+    """A letter received on paper or by phone, typed in by staff on the resident's behalf."""
+
+    community = forms.ModelChoiceField(label=gettext_lazy("Community"), queryset=None)
+    grid = forms.ModelChoiceField(label=gettext_lazy("Grid"), queryset=None, required=False)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=Category.choices)
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=120)
+    body = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 6}))
+    place = forms.CharField(label=gettext_lazy("Place"), max_length=120, required=False)
+    privacy = forms.ChoiceField(label=gettext_lazy("Privacy"), choices=Letter.Privacy.choices, initial=Letter.Privacy.STAFF_ONLY)
+    resident_email = forms.EmailField(
+        label=gettext_lazy("Resident's account e-mail (optional)"),
+        required=False,
+        help_text=gettext_lazy("The letter then appears under the resident's “My letters”."),
+    )
+    contact_name = forms.CharField(label=gettext_lazy("Name"), max_length=60, required=False)
+    contact = forms.CharField(label=gettext_lazy("Contact"), max_length=254, required=False)
+    consent = forms.BooleanField(label=gettext_lazy("The resident agreed that I enter this letter for them."), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        communities = services.staff_communities(user).filter(locale__language_code="zh-hans")
+        self.fields["community"].queryset = communities
+        self.fields["grid"].queryset = Grid.objects.filter(community__in=communities)
+
+    def clean_resident_email(self):
+        address = self.cleaned_data["resident_email"]
+        if not address:
+            return None
+        writer = services.verified_user(address)
+        if writer is None:
+            raise forms.ValidationError(_("No resident with this verified e-mail address."))
+        return writer
+
+
+@staff_required
+def staff_entry(request: HttpRequest) -> HttpResponse:
+    form = StaffEntryForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        writer = data["resident_email"]
+        language = getattr(getattr(writer, "profile", None), "preferred_language", None) or request.LANGUAGE_CODE
+        try:
+            letter = services.submit_letter(
+                channel=Letter.Channel.STAFF,
+                actor=request.user,
+                consent_recorded=data["consent"],
+                writer=writer,
+                community=data["community"],
+                grid=data["grid"],
+                category=data["category"],
+                subject=data["subject"],
+                body=data["body"],
+                place=data["place"],
+                privacy=data["privacy"],
+                contact_name=data["contact_name"],
+                contact=data["contact"],
+                language=language if language in ("zh-hans", "en") else "zh-hans",
+            )
+        except (services.MailboxError, PermissionDenied) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Letter %(number)s entered.") % {"number": letter.tracking_number})
+            return redirect("deliberation_admin:letter", pk=letter.pk)
+    return render(request, "deliberation/admin/staff_entry.html", {"form": form})
+
+
+@staff_required
+def quarantine(request: HttpRequest) -> HttpResponse:
+    """Mail that could not become a letter, with its raw source; only street managers see it (it may name anyone)."""
+    if not request.user.is_superuser:
+        raise PermissionDenied(_("Only street managers see quarantined mail."))
+    mails = IncomingMail.objects.filter(outcome=IncomingMail.Outcome.QUARANTINED).order_by("-fetched_at", "-pk")
+    if request.GET.get("raw"):
+        incoming = get_object_or_404(mails, pk=request.GET["raw"])
+        response = HttpResponse(bytes(incoming.raw), content_type="message/rfc822")
+        response["Content-Disposition"] = f'attachment; filename="quarantined-{incoming.pk}.eml"'
+        return response
+    page = Paginator(mails.defer("raw"), 50).get_page(request.GET.get("page"))
+    return render(request, "deliberation/admin/quarantine.html", {"page_obj": page})

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
 from home.services import has_verified_email
 
@@ -560,6 +561,7 @@ def approve_topic_summary(*, topic: Topic, actor, summary: str, title: str | Non
     topic.summary_approved_at, topic.summary_approved_by = timezone.now(), actor
     topic.shingles = _topic_shingles(topic)
     topic.save()
+    transaction.on_commit(bump_page_cache_generation)  # visitors see the public topic at once
     return topic
 
 
@@ -593,6 +595,8 @@ def change_topic_status(*, topic: Topic, actor, status: str, reason: str = "") -
     if status == Topic.Status.REJECTED:
         topic.rejection_reason = reason.strip()
     topic.save(update_fields=["status", "status_changed_at", "rejection_reason"])
+    if topic.is_public:
+        transaction.on_commit(bump_page_cache_generation)
     for letter in topic.letters.select_related("writer"):
         _record_event(
             letter=letter,
@@ -740,7 +744,8 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
 # --- Letters by e-mail ------------------------------------------------------------------------
 
 
-def _verified_user(address: str):
+def verified_user(address: str):
+    """The active user whose verified e-mail address this is, if any."""
     from allauth.account.models import EmailAddress
 
     match = EmailAddress.objects.filter(email__iexact=address, verified=True, user__is_active=True).select_related("user").first()
@@ -779,7 +784,7 @@ def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) 
             return duplicate, False
     if parsed.automatic:
         return IncomingMail.objects.create(**place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.AUTOMATIC), True
-    writer = _verified_user(parsed.sender)
+    writer = verified_user(parsed.sender)
     photos, dropped = [], list(parsed.dropped)
     for image in parsed.images:
         try:

@@ -19,6 +19,8 @@ admin_urls = [
     path("dashboard/", admin_views.dashboard, name="dashboard"),
     path("hotline/", admin_views.hotline_upload, name="hotline_upload"),
     path("hotline/<int:pk>/", admin_views.hotline_preview, name="hotline_preview"),
+    path("new/", admin_views.staff_entry, name="staff_entry"),
+    path("quarantine/", admin_views.quarantine, name="quarantine"),
 ]
 
 
@@ -30,6 +32,11 @@ def register_mailbox_urls():
 class StaffMenuItem(MenuItem):
     def is_shown(self, request):
         return services.staff_communities(request.user).exists()
+
+
+class ManagerMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser
 
 
 class StaffSubmenu(SubmenuMenuItem):
@@ -45,6 +52,8 @@ def register_mailbox_menu():
             StaffMenuItem(_("Topics"), reverse("deliberation_admin:topics"), icon_name="list-ul", order=2),
             StaffMenuItem(_("Concerns dashboard"), reverse("deliberation_admin:dashboard"), icon_name="table", order=3),
             StaffMenuItem(_("Hotline import"), reverse("deliberation_admin:hotline_upload"), icon_name="upload", order=4),
+            StaffMenuItem(_("Enter a letter"), reverse("deliberation_admin:staff_entry"), icon_name="edit", order=5),
+            ManagerMenuItem(_("Quarantined mail"), reverse("deliberation_admin:quarantine"), icon_name="warning", order=6),
         ]
     )
     return StaffSubmenu(_("Mailbox"), menu, icon_name="mail", order=260)

@@ -208,3 +208,48 @@ def test_hotline_import_needs_staff_of_the_community(staff, other):
     upload = HotlineUpload.objects.create(community=other, filename="x.csv", headers=["id", "text"], rows=[["1", "x"]])
     with pytest.raises(services.NotStaffOfCommunity):
         services.import_hotline(upload=upload, mapping={"external_id": "id", "body": "text"}, actor=staff)
+
+
+def test_staff_enter_a_letter_for_a_resident_with_consent(client, staff, community):
+    writer = resident(community, user__email="granny@example.com")
+    client.force_login(staff)
+    path = reverse("deliberation_admin:staff_entry")
+    assert client.get(path).status_code == 200
+    data = {"community": community.pk, "category": "elderly", "subject": "周末助餐", "body": "周末食堂不开门。", "privacy": "staff_only"}
+    response = client.post(path, {**data, "resident_email": "granny@example.com"})
+    assert response.status_code == 200 and not Letter.objects.exists()  # no consent recorded
+    response = client.post(path, {**data, "resident_email": "nobody@example.com", "consent": "on"})
+    assert "resident_email" in response.context["form"].errors
+    response = client.post(path, {**data, "resident_email": "granny@example.com", "consent": "on"})
+    letter = Letter.objects.get()
+    assert response.status_code == 302
+    assert (letter.channel, letter.writer, letter.entered_by, letter.consent_recorded) == ("staff", writer, staff, True)
+
+
+def test_quarantined_mail_is_for_street_managers_only(client, staff, community):
+    from deliberation.models import IncomingMail
+
+    incoming = IncomingMail.objects.create(folder="INBOX", uidvalidity=1, uid=1, outcome="quarantined", raw=b"Subject: x\r\n\r\nbody", error="no sender address")
+    client.force_login(staff)
+    refused = client.get(reverse("deliberation_admin:quarantine"))  # Wagtail turns the refusal into a redirect home
+    assert refused.status_code == 302 and refused["Location"] == "/admin/"
+    assert client.get(reverse("deliberation_admin:quarantine"), {"raw": incoming.pk}).status_code == 302
+    manager = admin_staff(community, is_superuser=True)
+    client.force_login(manager)
+    page = client.get(reverse("deliberation_admin:quarantine"))
+    assert "no sender address" in page.content.decode()
+    raw = client.get(reverse("deliberation_admin:quarantine"), {"raw": incoming.pk})
+    assert raw.content == b"Subject: x\r\n\r\nbody" and raw["Content-Type"] == "message/rfc822"
+
+
+def test_approving_a_topic_empties_the_anonymous_page_cache(client, staff, community, django_capture_on_commit_callbacks):
+    from home.models import PortalSettings
+
+    PortalSettings.load()  # its creation on first use would empty the cache by itself
+    topic = TopicFactory(community=community, summary_approved_at=None, title="草稿议题", summary="")
+    path = reverse("deliberation:topic_list")
+    assert "草稿议题" not in client.get(path).content.decode()
+    assert client.get(path)["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_topic_summary(topic=topic, actor=staff, summary="晚间停车难")
+    assert "草稿议题" in client.get(path).content.decode()
