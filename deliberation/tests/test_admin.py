@@ -215,7 +215,13 @@ def test_staff_enter_a_letter_for_a_resident_with_consent(client, staff, communi
     client.force_login(staff)
     path = reverse("deliberation_admin:staff_entry")
     assert client.get(path).status_code == 200
-    data = {"community": community.pk, "category": "elderly", "subject": "周末助餐", "body": "周末食堂不开门。", "privacy": "staff_only"}
+    data = {
+        "community": community.pk,
+        "category": "elderly",
+        "subject": "周末助餐",
+        "body": "周末食堂不开门。",
+        "privacy": "staff_only",
+    }
     response = client.post(path, {**data, "resident_email": "granny@example.com"})
     assert response.status_code == 200 and not Letter.objects.exists()  # no consent recorded
     response = client.post(path, {**data, "resident_email": "nobody@example.com", "consent": "on"})
@@ -229,7 +235,9 @@ def test_staff_enter_a_letter_for_a_resident_with_consent(client, staff, communi
 def test_quarantined_mail_is_for_street_managers_only(client, staff, community):
     from deliberation.models import IncomingMail
 
-    incoming = IncomingMail.objects.create(folder="INBOX", uidvalidity=1, uid=1, outcome="quarantined", raw=b"Subject: x\r\n\r\nbody", error="no sender address")
+    incoming = IncomingMail.objects.create(
+        folder="INBOX", uidvalidity=1, uid=1, outcome="quarantined", raw=b"Subject: x\r\n\r\nbody", error="no sender address"
+    )
     client.force_login(staff)
     refused = client.get(reverse("deliberation_admin:quarantine"))  # Wagtail turns the refusal into a redirect home
     assert refused.status_code == 302 and refused["Location"] == "/admin/"
