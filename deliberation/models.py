@@ -229,6 +229,8 @@ class Letter(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True)
     satisfied = models.BooleanField(_("satisfied"), null=True, blank=True)
     shingles = models.TextField(editable=False, blank=True)
+    # Writers without an account (e-mail, anonymous web letters) follow their letter with this secret link.
+    access_key = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("letter")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -87,6 +88,16 @@ def is_staff_of(user, community: Community | None) -> bool:
     if user.is_superuser:
         return True
     return community is not None and staff_communities(user).filter(pk=community.pk).exists()
+
+
+def letter_by_access_key(*, tracking_number: str, key: str) -> Letter | None:
+    """The letter a writer without an account follows with their secret link, or None."""
+    letter = (
+        Letter.objects.select_related("topic", "community").filter(tracking_number=tracking_number).exclude(access_key="").first()
+    )
+    if letter is None or not secrets.compare_digest(letter.access_key, key):
+        return None
+    return letter
 
 
 def can_read_letter(user, letter: Letter) -> bool:
@@ -297,6 +308,7 @@ def submit_letter(
         external_id=external_id,
         received_at=received_at,
         shingles=similarity.encode(similarity.shingles(f"{subject} {body}")),
+        access_key="" if writer is not None else secrets.token_urlsafe(16),
     )
     letter.tracking_number = allocate_tracking_number(year=timezone.localdate(now).year)
     letter.save()

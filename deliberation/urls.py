@@ -9,6 +9,7 @@ urlpatterns = [
     path("mailbox/write/", views.write_letter, name="write_letter"),
     path("mailbox/topics/<int:pk>/", views.topic_detail, name="topic_detail"),
     path("mailbox/topics/<int:pk>/support/", views.support_topic, name="support_topic"),
+    path("mailbox/track/<str:tracking_number>/<str:key>/", views.track_letter, name="track_letter"),
     # A letter's own pages are under /me/: never cached, never indexed (robots.txt).
     path("me/letters/", views.my_letters, name="my_letters"),
     path("me/letters/<str:tracking_number>/", views.letter_detail, name="letter_detail"),

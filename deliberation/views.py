@@ -118,6 +118,26 @@ def letter_detail(request: HttpRequest, tracking_number: str) -> HttpResponse:
 
 
 @never_cache
+@require_safe
+def track_letter(request: HttpRequest, tracking_number: str, key: str) -> HttpResponse:
+    """A letter followed by its secret link: for writers without an account (e-mail, anonymous letters)."""
+    letter = services.letter_by_access_key(tracking_number=tracking_number, key=key)
+    if letter is None:
+        raise Http404
+    context = {
+        "letter": letter,
+        "events": letter.events.select_related("topic"),
+        "photos": [],
+        "community_name": localized_names([letter.community]).get(letter.community_id, "") if letter.community else "",
+        "ask_satisfaction": False,
+        "tracked": True,
+    }
+    response = render(request, "deliberation/letter_detail.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
 @login_required
 @require_POST
 def letter_satisfaction(request: HttpRequest, tracking_number: str) -> HttpResponse:

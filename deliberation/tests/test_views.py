@@ -292,3 +292,33 @@ def test_support_requires_login(client, community):
     topic = TopicFactory(community=community)
     response = client.post(url("support_topic", topic.pk))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_writer_without_an_account_follows_the_letter_by_its_secret_link(client, community, django_capture_on_commit_callbacks):
+    settings = MailboxSettings.load()
+    settings.allow_anonymous = True
+    settings.save()
+    data = {
+        "subject": "路灯坏了",
+        "body": "南门路灯坏了",
+        "category": "safety",
+        "community": community.pk,
+        "privacy": "staff_only",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("write_letter"), {**data, "action": "send", "contact": "visitor@example.com"})
+    letter = Letter.objects.get()
+    link = url("track_letter", letter.tracking_number, letter.access_key)
+    assert letter.writer is None and len(letter.access_key) >= 20
+    assert link in response.content.decode() and link in mail.outbox[0].body
+    page = client.get(link)
+    assert page.status_code == 200 and "南门路灯坏了" in page.content.decode() and page["Cache-Control"].startswith("max-age=0")
+    for wrong in (url("track_letter", letter.tracking_number, "x" * 22), url("track_letter", "2026-000999", letter.access_key)):
+        response = client.get(wrong)
+        assert response.status_code == 404 and "南门路灯坏了" not in response.content.decode()
+
+
+def test_letters_of_residents_have_no_secret_link(client, writer, community):
+    letter = web_letter(writer=writer, community=community)
+    assert letter.access_key == ""
+    assert client.get(url("track_letter", letter.tracking_number, "anything")).status_code == 404
