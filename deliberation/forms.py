@@ -65,10 +65,15 @@ class LetterForm(forms.Form):
         source = Locale.objects.filter(language_code=settings.LANGUAGE_CODE).first()
         communities = Community.objects.filter(locale=source)
         grids = Grid.objects.filter(locale=source).select_related("community")
+        community_names = localized_names(communities)
+        grid_names = localized_names(grids)
         self.fields["community"].queryset = communities
-        self.fields["community"].names = localized_names(communities)
+        self.fields["community"].names = community_names
         self.fields["grid"].queryset = grids
-        self.fields["grid"].names = localized_names(grids)
+        # Grids are numbered within their community: the label names both.
+        self.fields["grid"].names = {
+            grid.pk: f"{community_names.get(grid.community_id, '')} · {grid_names[grid.pk]}" for grid in grids
+        }
         if not anonymous:
             del self.fields["contact_name"]
             del self.fields["contact"]

@@ -6,6 +6,8 @@ import io
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook
 
@@ -261,3 +263,23 @@ def test_approving_a_topic_empties_the_anonymous_page_cache(client, staff, commu
     with django_capture_on_commit_callbacks(execute=True):
         services.approve_topic_summary(topic=topic, actor=staff, summary="晚间停车难")
     assert "草稿议题" in client.get(path).content.decode()
+
+
+def test_the_inbox_and_topic_list_pin_their_queries(client, staff, community, django_assert_num_queries):
+    grid = GridFactory(community=community)
+    topic = TopicFactory(community=community)
+    LetterFactory(community=community, grid=grid, assigned_to=staff)
+    client.force_login(staff)
+    client.get(reverse("deliberation_admin:inbox"))  # warm caches (settings, site)
+    with CaptureQueriesContext(connection) as inbox:
+        client.get(reverse("deliberation_admin:inbox"))
+    with CaptureQueriesContext(connection) as topics:
+        client.get(reverse("deliberation_admin:topics"))
+    assert len(inbox) < 30 and len(topics) < 30
+    for _ in range(6):
+        LetterFactory(community=community, grid=GridFactory(community=community), topic=topic, status="merged", assigned_to=staff)
+        TopicFactory(community=community)
+    with django_assert_num_queries(len(inbox)):
+        client.get(reverse("deliberation_admin:inbox"), {"status": "all"})
+    with django_assert_num_queries(len(topics)):
+        client.get(reverse("deliberation_admin:topics"))

@@ -229,3 +229,39 @@ def test_the_fetch_mail_command(dovecot, site_pages, settings):
     call_command("fetch_mail", stdout=out)
     assert "1 messages: 1 letters" in out.getvalue()
     assert Letter.objects.get().subject == "雨后积水"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_two_fetches_at_once_store_each_message_once(postgres_only, dovecot, site_pages):
+    import threading
+
+    from django.db import connection
+
+    community_with_staff(name="六和社区", code="liuhe")
+    folder = dovecot.new_folder("Concurrent")
+    names = [name for name in sorted(PEOPLE) if name != "13_huge_body.eml"]
+    for name in names:
+        dovecot.append(folder, read(name))
+    barrier = threading.Barrier(2)
+    reports, errors = [], []
+
+    def fetch():
+        try:
+            barrier.wait()
+            reports.append(fetching.fetch_mail(account=dovecot.account(folder)))
+        except Exception as error:  # noqa: BLE001  (asserted below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(report.letters for report in reports) == len(names)
+    assert Letter.objects.count() == len(names) == IncomingMail.objects.count()
+    assert len(mail.outbox) == len(names)
+    assert dovecot.flagged(folder) == list(range(1, len(names) + 1))

@@ -322,3 +322,15 @@ def test_letters_of_residents_have_no_secret_link(client, writer, community):
     letter = web_letter(writer=writer, community=community)
     assert letter.access_key == ""
     assert client.get(url("track_letter", letter.tracking_number, "anything")).status_code == 404
+
+
+def test_grids_are_offered_with_their_community_in_the_readers_language(client, writer, community):
+    from home.factories import translate
+
+    grid = GridFactory(community=community, name="第一网格")
+    translate(community, strings={"六和社区": "Liuhe"})
+    translate(grid, strings={"第一网格": "Grid 1"})
+    client.force_login(writer)
+    zh = client.get(url("write_letter")).content.decode()
+    en = client.get(url("write_letter", language="en")).content.decode()
+    assert "六和社区 · 第一网格" in zh and "Liuhe · Grid 1" in en
