@@ -34,10 +34,9 @@ def bar_chart(items: list[tuple[str, int]], *, title: str) -> SafeString:
         ),
     )
     return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}"><title>{}</title>{}</svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{}" style="width:100%;max-width:{}px;height:auto" viewBox="0 0 {} {}"><title>{}</title>{}</svg>',
         title,
         LABEL_WIDTH + BAR_WIDTH + 50,
-        height,
         LABEL_WIDTH + BAR_WIDTH + 50,
         height,
         title,

@@ -315,15 +315,29 @@ def submit_letter(
     LetterPhoto.objects.bulk_create(
         [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
     )
-    _record_event(letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or writer, message=receipt_note)
+    # A hotline record or a paper letter was received before it was entered.
+    _record_event(letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or writer, message=receipt_note, at=received_at)
     return letter
 
 
 def _record_event(
-    *, letter: Letter, kind: str, actor=None, topic: Topic | None = None, topic_status: str = "", message: str = ""
+    *,
+    letter: Letter,
+    kind: str,
+    actor=None,
+    topic: Topic | None = None,
+    topic_status: str = "",
+    message: str = "",
+    at: datetime.datetime | None = None,
 ) -> LetterEvent:
     event = LetterEvent.objects.create(
-        letter=letter, kind=kind, actor=actor, topic=topic, topic_status=topic_status, message=message
+        letter=letter,
+        kind=kind,
+        actor=actor,
+        topic=topic,
+        topic_status=topic_status,
+        message=message,
+        created_at=at or timezone.now(),
     )
     if _recipient(letter):
         from .tasks import send_letter_event
