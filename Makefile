@@ -52,6 +52,7 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/events.py $(BENCH_ARGS)
+	$(BIN)/python bench/mailbox.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -32,6 +32,7 @@ urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("", include("home.urls")),
     path("", include("events.urls")),
+    path("", include("deliberation.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -251,3 +251,14 @@ LOGGING = {
 # wants STATIC_ROOT to exist (collectstatic fills it in production).
 WHITENOISE_USE_FINDERS = DEBUG
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Resident mailbox (deliberation/): the IMAP account letters are fetched from by
+# `manage.py fetch_mail` and every 5 minutes by the scheduler. No host: fetching is off.
+LINLI_MAILBOX_IMAP = {
+    "HOST": env.text("MAILBOX_IMAP_HOST"),
+    "PORT": env.integer("MAILBOX_IMAP_PORT", 993),
+    "USER": env.text("MAILBOX_IMAP_USER"),
+    "PASSWORD": env.text("MAILBOX_IMAP_PASSWORD"),
+    "FOLDER": env.text("MAILBOX_IMAP_FOLDER", "INBOX"),
+    "SSL": env.flag("MAILBOX_IMAP_SSL", True),
+}

@@ -1,0 +1,1005 @@
+"""State changes of the resident mailbox: letters, triage, topics, support, notifications."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from home.middleware import bump_page_cache_generation
+from home.models import Community, Grid, ResidentProfile
+from home.services import has_verified_email
+
+from . import similarity
+from .mail import MalformedMessage, ParsedMail, parse_message
+from .models import (
+    Category,
+    CommunityMailbox,
+    IncomingMail,
+    Letter,
+    LetterEvent,
+    LetterNote,
+    LetterPhoto,
+    MailboxSettings,
+    Support,
+    Topic,
+    TopicChange,
+    TrackingCounter,
+)
+
+User = get_user_model()
+
+# Letters one account may send per day, and one network address per hour.
+LETTERS_PER_ACCOUNT_PER_DAY = 5
+LETTERS_PER_ADDRESS_PER_HOUR = 10
+MAX_PHOTOS = 3
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_PHOTO_PIXELS = 40_000_000
+PHOTO_LONGEST_SIDE = 2000
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+class MailboxError(Exception):
+    """A mailbox action that breaks a rule; the message is shown to the person who tried it."""
+
+
+class RateLimited(MailboxError):
+    pass
+
+
+class PhotoError(MailboxError):
+    pass
+
+
+class NotStaffOfCommunity(PermissionDenied):
+    """Only the staff of a letter's or topic's community may do this."""
+
+
+# --- Who may see and do what -------------------------------------------------------------
+
+
+def staff_communities(user) -> QuerySet[Community]:
+    """The communities whose letters and topics `user` handles (every one for street managers)."""
+    if not user.is_authenticated or not user.is_active:
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(Q(editors__user=user) | Q(heads__user=user)).distinct()
+
+
+def is_staff_of(user, community: Community | None) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return community is not None and staff_communities(user).filter(pk=community.pk).exists()
+
+
+def letter_by_access_key(*, tracking_number: str, key: str) -> Letter | None:
+    """The letter a writer without an account follows with their secret link, or None."""
+    letter = (
+        Letter.objects.select_related("topic", "community").filter(tracking_number=tracking_number).exclude(access_key="").first()
+    )
+    if letter is None or not secrets.compare_digest(letter.access_key, key):
+        return None
+    return letter
+
+
+def can_read_letter(user, letter: Letter) -> bool:
+    """A letter's text, name and contact: its writer and its community's staff, nobody else."""
+    if user.is_authenticated and letter.writer_id == user.pk:
+        return True
+    return is_staff_of(user, letter.community)
+
+
+def _require_staff(actor, community: Community | None) -> None:
+    if not is_staff_of(actor, community):
+        raise NotStaffOfCommunity(_("Only the staff of this community may do this."))
+
+
+def letters_for_staff(user) -> QuerySet[Letter]:
+    letters = Letter.objects.all()
+    if user.is_superuser:
+        return letters
+    return letters.filter(community__in=staff_communities(user))
+
+
+def source_community(community: Community | None) -> Community | None:
+    """The zh-hans row that letters and topics point at, whichever language's row a form gave."""
+    if community is None:
+        return None
+    return community.get_translation_or_none(_source_locale()) or community
+
+
+def source_grid(grid: Grid | None) -> Grid | None:
+    if grid is None:
+        return None
+    return grid.get_translation_or_none(_source_locale()) or grid
+
+
+def _source_locale():
+    from wagtail.models import Locale
+
+    return Locale.objects.get(language_code=settings.LANGUAGE_CODE)
+
+
+# --- Tracking numbers and photos ----------------------------------------------------------
+
+
+def allocate_tracking_number(*, year: int) -> str:
+    """The next number of the year, e.g. 2026-000123; the year's counter row is locked meanwhile.
+
+    Call it inside the transaction that stores the letter: a rolled-back letter gives its
+    number back, so numbers have no gaps and no two letters share one.
+    """
+    TrackingCounter.objects.bulk_create([TrackingCounter(year=year)], ignore_conflicts=True)
+    counter = TrackingCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{year}-{counter.last:06d}"
+
+
+@dataclass(frozen=True)
+class CleanPhoto:
+    content_type: str
+    data: bytes
+    width: int
+    height: int
+
+
+def clean_photo(*, data: bytes, name: str = "") -> CleanPhoto:
+    """Check that `data` is a JPEG, PNG or WebP image and re-encode it without EXIF, GPS or other metadata."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PhotoError(
+            _("%(name)s is too large: photos may be at most %(size)d MB.")
+            % {"name": name, "size": MAX_PHOTO_BYTES // (1024 * 1024)}
+        )
+    not_an_image = PhotoError(_("%(name)s is not a photo (JPEG, PNG or WebP).") % {"name": name})
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            image_format = probe.format
+            if image_format not in PHOTO_FORMATS:
+                raise not_an_image
+            if probe.width * probe.height > MAX_PHOTO_PIXELS:
+                raise PhotoError(_("%(name)s has too many pixels.") % {"name": name})
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+    except PhotoError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise not_an_image from error
+    if upright.mode not in ("RGB", "RGBA", "L"):
+        upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
+    upright.thumbnail((PHOTO_LONGEST_SIDE, PHOTO_LONGEST_SIDE))
+    # A new image from the pixels alone: no EXIF, GPS, XMP, ICC comments or text chunks survive.
+    bare = Image.new(upright.mode, upright.size)
+    bare.paste(upright)
+    out = io.BytesIO()
+    if image_format == "JPEG":
+        bare.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
+        content_type = "image/jpeg"
+    else:
+        bare.save(out, format="PNG", optimize=True)
+        content_type = "image/png"
+    return CleanPhoto(content_type=content_type, data=out.getvalue(), width=bare.width, height=bare.height)
+
+
+# --- Letters ------------------------------------------------------------------------------
+
+
+def _check_rate_limits(*, writer, address: str | None) -> None:
+    if writer is not None:
+        # The writer's row is locked so that two letters sent at once cannot both pass the count.
+        User.objects.select_for_update().filter(pk=writer.pk).first()
+        since = timezone.now() - datetime.timedelta(days=1)
+        if (
+            Letter.objects.filter(writer=writer, received_at__gte=since, channel=Letter.Channel.WEB).count()
+            >= LETTERS_PER_ACCOUNT_PER_DAY
+        ):
+            raise RateLimited(
+                ngettext(
+                    "You can send at most %(count)d letter a day. Please try again tomorrow.",
+                    "You can send at most %(count)d letters a day. Please try again tomorrow.",
+                    LETTERS_PER_ACCOUNT_PER_DAY,
+                )
+                % {"count": LETTERS_PER_ACCOUNT_PER_DAY}
+            )
+    if address:
+        key = f"deliberation:letters-from:{address}"
+        cache.add(key, 0, 3600)
+        if cache.incr(key) > LETTERS_PER_ADDRESS_PER_HOUR:
+            raise RateLimited(_("Too many letters from your network. Please try again in an hour."))
+
+
+def _writer_language(letter: Letter) -> str:
+    if letter.writer_id:
+        profile = ResidentProfile.objects.filter(user_id=letter.writer_id).only("preferred_language").first()
+        if profile is not None:
+            return profile.preferred_language
+    return letter.language
+
+
+@transaction.atomic
+def submit_letter(
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    community: Community | None,
+    category: str = Category.OTHER,
+    grid: Grid | None = None,
+    place: str = "",
+    privacy: str = Letter.Privacy.STAFF_ONLY,
+    writer=None,
+    contact_name: str = "",
+    contact: str = "",
+    language: str = settings.LANGUAGE_CODE,
+    photos: Sequence[CleanPhoto] = (),
+    address: str | None = None,
+    actor=None,
+    consent_recorded: bool = False,
+    external_id: str = "",
+    received_at: datetime.datetime | None = None,
+    receipt_note: str = "",
+) -> Letter:
+    """Store a letter from any channel, give it a tracking number and tell the writer (once, after commit).
+
+    Web letters come from verified residents, or from anyone when the mailbox allows
+    anonymous letters; staff entering a letter on a resident's behalf record their consent.
+    """
+    subject, body = subject.strip(), body.strip()
+    if not subject or not body:
+        raise MailboxError(_("A letter needs a subject and a text."))
+    if len(photos) > MAX_PHOTOS:
+        raise PhotoError(_("You can attach at most %(count)d photos.") % {"count": MAX_PHOTOS})
+    if category not in Category.values:
+        raise MailboxError(_("Unknown category."))
+    community, grid = source_community(community), source_grid(grid)
+    if grid is not None and community is not None and grid.community_id != community.pk:
+        raise MailboxError(_("This grid is not in the chosen community."))
+    if channel == Letter.Channel.WEB:
+        if writer is None or not writer.is_authenticated:
+            writer = None
+            if not MailboxSettings.load().allow_anonymous:
+                raise PermissionDenied(_("Please log in with a verified e-mail address to write a letter."))
+        elif not has_verified_email(writer):
+            raise PermissionDenied(_("Please verify your e-mail address first."))
+        _check_rate_limits(writer=writer, address=address)
+    elif channel in (Letter.Channel.STAFF, Letter.Channel.HOTLINE):
+        _require_staff(actor, community)
+        if channel == Letter.Channel.STAFF and not consent_recorded:
+            raise MailboxError(_("Record the resident's consent before entering a letter on their behalf."))
+    now = timezone.now()
+    received_at = received_at or now
+    letter = Letter(
+        channel=channel,
+        subject=subject[:120],
+        body=body,
+        community=community,
+        grid=grid,
+        category=category,
+        place=place,
+        privacy=privacy,
+        writer=writer,
+        contact_name=contact_name,
+        contact=contact,
+        language=language,
+        entered_by=actor if channel in (Letter.Channel.STAFF, Letter.Channel.HOTLINE) else None,
+        consent_recorded=consent_recorded,
+        external_id=external_id,
+        received_at=received_at,
+        shingles=similarity.encode(similarity.shingles(f"{subject} {body}")),
+        access_key="" if writer is not None else secrets.token_urlsafe(16),
+    )
+    letter.tracking_number = allocate_tracking_number(year=timezone.localdate(now).year)
+    letter.save()
+    LetterPhoto.objects.bulk_create(
+        [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
+    )
+    # A hotline record or a paper letter was received before it was entered.
+    _record_event(letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or writer, message=receipt_note, at=received_at)
+    return letter
+
+
+def _record_event(
+    *,
+    letter: Letter,
+    kind: str,
+    actor=None,
+    topic: Topic | None = None,
+    topic_status: str = "",
+    message: str = "",
+    at: datetime.datetime | None = None,
+) -> LetterEvent:
+    event = LetterEvent.objects.create(
+        letter=letter,
+        kind=kind,
+        actor=actor,
+        topic=topic,
+        topic_status=topic_status,
+        message=message,
+        created_at=at or timezone.now(),
+    )
+    if _recipient(letter):
+        from .tasks import send_letter_event
+
+        transaction.on_commit(lambda: send_letter_event.enqueue(event.pk))
+    return event
+
+
+def _recipient(letter: Letter) -> str:
+    """Where the writer hears back: their account's address, else an e-mail address they left."""
+    if letter.writer_id and letter.writer.email and letter.writer.is_active:
+        return letter.writer.email
+    if "@" in letter.contact:
+        return letter.contact
+    return ""
+
+
+def notify_letter_event(*, event_id: int) -> bool:
+    """E-mail one timeline step to the writer in their language, exactly once; False if there was nothing to send."""
+    with transaction.atomic():
+        event = LetterEvent.objects.select_for_update().filter(pk=event_id, notified_at__isnull=True).first()
+        if event is None:
+            return False
+        letter = Letter.objects.select_related("writer", "topic").get(pk=event.letter_id)
+        recipient = _recipient(letter)
+        event.notified_at = timezone.now()
+        event.save(update_fields=["notified_at"])
+        if not recipient:
+            return False
+        language = _writer_language(letter)
+        with translation.override(language):
+            context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
+            subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
+            text = render_to_string("deliberation/email/letter_event.txt", context)
+        # Sent inside the transaction: if sending fails, notified_at is rolled back and a later run retries.
+        send_mail(subject, text, None, [recipient])
+    return True
+
+
+def send_pending_notifications(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
+    """Steps whose mail was never sent (a worker stopped in between): send them now."""
+    sent = 0
+    cutoff = timezone.now() - older_than
+    for event_id in LetterEvent.objects.filter(notified_at__isnull=True, created_at__lt=cutoff).values_list("pk", flat=True)[
+        :500
+    ]:
+        sent += notify_letter_event(event_id=event_id)
+    return sent
+
+
+def _locked(letter: Letter) -> Letter:
+    return Letter.objects.select_for_update(of=("self",)).select_related("community", "topic").get(pk=letter.pk)
+
+
+@transaction.atomic
+def accept_letter(*, letter: Letter, actor) -> Letter:
+    letter = _locked(letter)
+    _require_staff(actor, letter.community)
+    if letter.status != Letter.Status.NEW:
+        raise MailboxError(_("Only a new letter can be accepted."))
+    letter.status, letter.accepted_at = Letter.Status.ACCEPTED, timezone.now()
+    letter.save(update_fields=["status", "accepted_at"])
+    _record_event(letter=letter, kind=LetterEvent.Kind.ACCEPTED, actor=actor)
+    return letter
+
+
+@transaction.atomic
+def reply_to_letter(*, letter: Letter, actor, message: str) -> LetterEvent:
+    """A message to the writer, shown on their letter page and e-mailed; the status stays."""
+    letter = _locked(letter)
+    _require_staff(actor, letter.community)
+    if not message.strip():
+        raise MailboxError(_("Write the reply first."))
+    return _record_event(letter=letter, kind=LetterEvent.Kind.REPLIED, actor=actor, message=message.strip())
+
+
+@transaction.atomic
+def answer_letter(*, letter: Letter, actor, message: str) -> Letter:
+    """Answer the letter directly (no topic needed): the reply closes it."""
+    letter = _locked(letter)
+    _require_staff(actor, letter.community)
+    if letter.status not in (Letter.Status.NEW, Letter.Status.ACCEPTED):
+        raise MailboxError(_("This letter has already been handled."))
+    if not message.strip():
+        raise MailboxError(_("Write the answer first."))
+    now = timezone.now()
+    letter.status, letter.closed_at = Letter.Status.ANSWERED, now
+    letter.accepted_at = letter.accepted_at or now
+    letter.save(update_fields=["status", "closed_at", "accepted_at"])
+    _record_event(letter=letter, kind=LetterEvent.Kind.ANSWERED, actor=actor, message=message.strip())
+    return letter
+
+
+@transaction.atomic
+def mark_out_of_scope(*, letter: Letter, actor, reason: str) -> Letter:
+    letter = _locked(letter)
+    _require_staff(actor, letter.community)
+    if not reason.strip():
+        raise MailboxError(_("Give the reason why the letter is out of scope."))
+    if letter.status not in (Letter.Status.NEW, Letter.Status.ACCEPTED):
+        raise MailboxError(_("This letter has already been handled."))
+    letter.status, letter.out_of_scope_reason, letter.closed_at = Letter.Status.OUT_OF_SCOPE, reason.strip(), timezone.now()
+    letter.save(update_fields=["status", "out_of_scope_reason", "closed_at"])
+    _record_event(letter=letter, kind=LetterEvent.Kind.OUT_OF_SCOPE, actor=actor, message=letter.out_of_scope_reason)
+    return letter
+
+
+@transaction.atomic
+def assign_letter(*, letter: Letter, actor, assignee) -> Letter:
+    letter = _locked(letter)
+    _require_staff(actor, letter.community)
+    if assignee is not None and not is_staff_of(assignee, letter.community):
+        raise MailboxError(_("A letter can only be assigned to the community's staff."))
+    letter.assigned_to = assignee
+    letter.save(update_fields=["assigned_to"])
+    return letter
+
+
+@transaction.atomic
+def add_note(*, letter: Letter, actor, text: str) -> LetterNote:
+    _require_staff(actor, letter.community)
+    if not text.strip():
+        raise MailboxError(_("The note is empty."))
+    return LetterNote.objects.create(letter=letter, author=actor, text=text.strip())
+
+
+@transaction.atomic
+def record_satisfaction(*, letter: Letter, writer, satisfied: bool) -> Letter:
+    """The one question after a letter or its topic closed: was it handled well?"""
+    letter = Letter.objects.select_for_update(of=("self",)).select_related("topic").get(pk=letter.pk)
+    if not writer.is_authenticated or letter.writer_id != writer.pk:
+        raise PermissionDenied(_("Only the writer can answer this question."))
+    if not letter.is_closed:
+        raise MailboxError(_("You can tell us whether you are satisfied once your letter is closed."))
+    if letter.satisfied is not None:
+        raise MailboxError(_("You have already answered this question."))
+    letter.satisfied = satisfied
+    letter.save(update_fields=["satisfied"])
+    return letter
+
+
+# --- Topics -------------------------------------------------------------------------------
+
+
+def _topic_shingles(topic: Topic) -> str:
+    return similarity.encode(similarity.shingles(f"{topic.title} {topic.summary}"))
+
+
+@transaction.atomic
+def create_topic(*, community: Community, title: str, category: str, actor, summary: str = "") -> Topic:
+    community = source_community(community)
+    _require_staff(actor, community)
+    if not title.strip():
+        raise MailboxError(_("A topic needs a title."))
+    if category not in Category.values:
+        raise MailboxError(_("Unknown category."))
+    topic = Topic(community=community, title=title.strip(), category=category, summary=summary.strip(), created_by=actor)
+    topic.shingles = _topic_shingles(topic)
+    topic.save()
+    return topic
+
+
+@transaction.atomic
+def merge_letter(*, letter: Letter, topic: Topic, actor) -> Letter:
+    """Link the letter to the topic (it stays whole); from another topic this is a move. Both are audited."""
+    letter = _locked(letter)
+    topic = Topic.objects.select_for_update().get(pk=topic.pk)
+    _require_staff(actor, letter.community)
+    if topic.community_id != letter.community_id:
+        raise MailboxError(_("A letter can only join a topic of its own community."))
+    if letter.topic_id == topic.pk:
+        raise MailboxError(_("The letter is already in this topic."))
+    if letter.status in Letter.CLOSED_STATUSES:
+        raise MailboxError(_("This letter has already been handled."))
+    if topic.status in (Topic.Status.CLOSED, Topic.Status.REJECTED):
+        raise MailboxError(_("Letters cannot join a closed or rejected topic."))
+    previous = letter.topic
+    now = timezone.now()
+    letter.topic, letter.status = topic, Letter.Status.MERGED
+    letter.accepted_at = letter.accepted_at or now
+    letter.save(update_fields=["topic", "status", "accepted_at"])
+    action = TopicChange.Action.MOVED if previous is not None else TopicChange.Action.MERGED
+    TopicChange.objects.create(letter=letter, action=action, from_topic=previous, to_topic=topic, actor=actor)
+    _record_event(letter=letter, kind=LetterEvent.Kind.MERGED, actor=actor, topic=topic)
+    return letter
+
+
+@transaction.atomic
+def split_letter(*, letter: Letter, actor, title: str) -> Topic:
+    """Take a letter out of its topic into a new topic of its own (it raised something else)."""
+    letter = _locked(letter)
+    _require_staff(actor, letter.community)
+    previous = letter.topic
+    if previous is None:
+        raise MailboxError(_("The letter is not in a topic."))
+    topic = create_topic(community=letter.community, title=title, category=letter.category, actor=actor)
+    letter.topic = topic
+    letter.save(update_fields=["topic"])
+    TopicChange.objects.create(letter=letter, action=TopicChange.Action.SPLIT, from_topic=previous, to_topic=topic, actor=actor)
+    _record_event(letter=letter, kind=LetterEvent.Kind.MERGED, actor=actor, topic=topic)
+    return topic
+
+
+# Phone numbers (mobile and landline), e-mail addresses, ID card numbers and street addresses down to the door.
+_PERSONAL_PATTERNS = [
+    re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)"),
+    re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"),
+    re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"),
+    re.compile(r"\d+\s*(?:幢|栋|号楼|单元|室|弄\d+号)"),
+    re.compile(r"(?i)\b(?:room|flat|apt\.?|building)\s*\d+"),
+]
+
+
+def check_public_text(*, topic: Topic, text: str) -> None:
+    """Refuse public text with a sensitive word, or a writer's name, phone, e-mail or address."""
+    for word in MailboxSettings.load().sensitive_word_list():
+        if word in text:
+            raise MailboxError(_("The summary contains a word that may not be published: %(word)s") % {"word": word})
+    for pattern in _PERSONAL_PATTERNS:
+        if pattern.search(text):
+            raise MailboxError(_("The summary must not contain phone numbers, e-mail addresses or home addresses."))
+    names: set[str] = set()
+    for letter in topic.letters.select_related("writer__profile"):
+        names.update(filter(None, [letter.contact_name, letter.contact]))
+        if letter.writer is not None:
+            profile = getattr(letter.writer, "profile", None)
+            names.update(
+                filter(None, [profile.display_name if profile else "", letter.writer.first_name, letter.writer.last_name])
+            )
+    for name in names:
+        if len(name) >= 2 and name in text:
+            raise MailboxError(_("The summary must not name the residents who wrote."))
+
+
+@transaction.atomic
+def approve_topic_summary(*, topic: Topic, actor, summary: str, title: str | None = None) -> Topic:
+    """Staff write or approve the public summary; only then do residents see the topic."""
+    topic = Topic.objects.select_for_update().get(pk=topic.pk)
+    _require_staff(actor, topic.community)
+    summary = summary.strip()
+    title = (title or topic.title).strip()
+    if not summary:
+        raise MailboxError(_("Write the public summary first."))
+    check_public_text(topic=topic, text=f"{title}\n{summary}")
+    topic.title, topic.summary = title, summary
+    topic.summary_approved_at, topic.summary_approved_by = timezone.now(), actor
+    topic.shingles = _topic_shingles(topic)
+    topic.save()
+    transaction.on_commit(bump_page_cache_generation)  # visitors see the public topic at once
+    return topic
+
+
+TOPIC_FLOW = {
+    Topic.Status.OPEN: {Topic.Status.SHORTLISTED, Topic.Status.REJECTED},
+    Topic.Status.SHORTLISTED: {Topic.Status.SCHEDULED, Topic.Status.REJECTED, Topic.Status.OPEN},
+    Topic.Status.SCHEDULED: {Topic.Status.DECIDED, Topic.Status.SHORTLISTED},
+    Topic.Status.DECIDED: {Topic.Status.FOLLOW_UP, Topic.Status.CLOSED},
+    Topic.Status.FOLLOW_UP: {Topic.Status.CLOSED},
+    Topic.Status.CLOSED: set(),
+    Topic.Status.REJECTED: set(),
+}
+
+
+@transaction.atomic
+def change_topic_status(*, topic: Topic, actor, status: str, reason: str = "") -> Topic:
+    """Move a topic along its workflow; every writer of its letters hears of it."""
+    topic = Topic.objects.select_for_update().get(pk=topic.pk)
+    _require_staff(actor, topic.community)
+    if status not in TOPIC_FLOW.get(topic.status, set()):
+        raise MailboxError(
+            _("A topic cannot go from “%(current)s” to “%(new)s”.")
+            % {
+                "current": topic.get_status_display(),
+                "new": Topic.Status(status).label if status in Topic.Status.values else status,
+            }
+        )
+    if status == Topic.Status.REJECTED and not reason.strip():
+        raise MailboxError(_("Give the reason why the topic is rejected."))
+    topic.status, topic.status_changed_at = status, timezone.now()
+    if status == Topic.Status.REJECTED:
+        topic.rejection_reason = reason.strip()
+    topic.save(update_fields=["status", "status_changed_at", "rejection_reason"])
+    if topic.is_public:
+        transaction.on_commit(bump_page_cache_generation)
+    for letter in topic.letters.select_related("writer"):
+        _record_event(
+            letter=letter,
+            kind=LetterEvent.Kind.TOPIC_STATUS,
+            actor=actor,
+            topic=topic,
+            topic_status=status,
+            message=reason.strip(),
+        )
+    return topic
+
+
+@transaction.atomic
+def support_topic(*, topic: Topic, resident) -> Support:
+    """One support per verified resident (a database constraint keeps it so under concurrency)."""
+    if not has_verified_email(resident):
+        raise PermissionDenied(_("Please verify your e-mail address first."))
+    topic = Topic.objects.get(pk=topic.pk)
+    if not topic.accepts_support:
+        raise MailboxError(_("This topic no longer takes support."))
+    try:
+        with transaction.atomic():
+            return Support.objects.create(topic=topic, resident=resident)
+    except IntegrityError as error:
+        raise MailboxError(_("You already support this topic.")) from error
+
+
+@transaction.atomic
+def withdraw_support(*, topic: Topic, resident) -> None:
+    deleted, _rows = Support.objects.filter(topic=topic, resident=resident).delete()
+    if not deleted:
+        raise MailboxError(_("You do not support this topic."))
+
+
+def support_threshold(community: Community) -> int:
+    mailbox = CommunityMailbox.objects.filter(community=community).first()
+    return mailbox.support_threshold if mailbox else CommunityMailbox._meta.get_field("support_threshold").default
+
+
+def raised_by(topic: Topic) -> tuple[int, int]:
+    """Distinct residents who wrote about the topic, and distinct households (building and unit) among them."""
+    writers = set()
+    households = set()
+    anonymous = 0
+    for writer_id, contact, unit in topic.letters.values_list("writer_id", "contact", "writer__profile__building_unit"):
+        if writer_id is None:
+            if contact and contact not in writers:
+                writers.add(contact)
+                households.add(("contact", contact))
+            elif not contact:
+                anonymous += 1
+            continue
+        writers.add(writer_id)
+        households.add(("unit", unit) if unit else ("writer", writer_id))
+    return len(writers) + anonymous, len(households) + anonymous
+
+
+def public_topics() -> QuerySet[Topic]:
+    return (
+        Topic.objects.filter(summary_approved_at__isnull=False)
+        .select_related("community")
+        .annotate(support_count=Count("supports", distinct=True))
+        .order_by("-status_changed_at", "-pk")
+    )
+
+
+# --- Similarity ---------------------------------------------------------------------------
+
+
+def similar_public_topics(*, text: str, community: Community | None, limit: int = 5) -> list[tuple[Topic, float]]:
+    """Public topics open for support like what the resident is writing ("is it one of these?")."""
+    topics = Topic.objects.filter(summary_approved_at__isnull=False, status__in=[Topic.Status.OPEN, Topic.Status.SHORTLISTED])
+    if community is not None:
+        topics = topics.filter(community=source_community(community))
+    candidates = (
+        (topic, topic.shingles) for topic in topics.only("pk", "title", "summary", "shingles", "status", "community_id")
+    )
+    return similarity.best(similarity.shingles(text), candidates, limit=limit)
+
+
+def similar_to_letter(*, letter: Letter, limit: int = 5) -> tuple[list[tuple[Topic, float]], list[tuple[Letter, float]]]:
+    """The topics and other letters of the letter's community most like it, with their scores."""
+    query = similarity.decode(letter.shingles) or similarity.shingles(f"{letter.subject} {letter.body}")
+    topics = Topic.objects.filter(community=letter.community_id).exclude(status=Topic.Status.REJECTED)
+    topic_hits = similarity.best(
+        set(query), ((t, t.shingles) for t in topics.only("pk", "title", "status", "shingles")), limit=limit
+    )
+    index = similarity.letter_index((connection.alias, connection.settings_dict["NAME"], letter.community_id))
+    with index.lock:
+        # Letters are never edited, so only the ones received since the last query are read.
+        newer = (
+            Letter.objects.filter(community=letter.community_id, pk__gt=index.last_pk)
+            .order_by("pk")
+            .values_list("pk", "shingles")
+        )
+        index.add(newer.iterator(chunk_size=5000))
+        letter_hits = index.best(set(query), exclude=letter.pk, limit=limit)
+    found = Letter.objects.in_bulk([pk for pk, _score in letter_hits])
+    return topic_hits, [(found[pk], score) for pk, score in letter_hits if pk in found]
+
+
+# --- Deadlines ----------------------------------------------------------------------------
+
+
+def overdue_letters(*, letters: Iterable[Letter] | None = None, today: datetime.date | None = None) -> list[Letter]:
+    mailbox = MailboxSettings.load()
+    letters = letters if letters is not None else Letter.objects.filter(status__in=[Letter.Status.NEW, Letter.Status.ACCEPTED])
+    return [letter for letter in letters if letter.is_overdue(today=today, mailbox=mailbox)]
+
+
+def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
+    """Tell each community's heads, once per letter, of letters past their deadline."""
+    escalated = 0
+    for letter in overdue_letters(
+        letters=Letter.objects.filter(
+            status__in=[Letter.Status.NEW, Letter.Status.ACCEPTED], escalated_at__isnull=True
+        ).select_related("community__heads"),
+        today=today,
+    ):
+        with transaction.atomic():
+            locked = Letter.objects.select_for_update().get(pk=letter.pk)
+            if locked.escalated_at is not None:
+                continue
+            locked.escalated_at = timezone.now()
+            locked.save(update_fields=["escalated_at"])
+            heads = (
+                list(letter.community.heads.user_set.filter(is_active=True).exclude(email=""))
+                if letter.community and letter.community.heads
+                else []
+            )
+            for head in heads:
+                language = getattr(getattr(head, "profile", None), "preferred_language", settings.LANGUAGE_CODE)
+                with translation.override(language):
+                    subject = _("Overdue letter %(number)s") % {"number": letter.tracking_number}
+                    text = _("Letter %(number)s (%(subject)s), received on %(date)s, is past its deadline.") % {
+                        "number": letter.tracking_number,
+                        "subject": letter.subject,
+                        "date": timezone.localdate(letter.received_at).isoformat(),
+                    }
+                send_mail(subject, text, None, [head.email])
+            escalated += 1
+    return escalated
+
+
+# --- Letters by e-mail ------------------------------------------------------------------------
+
+
+def verified_user(address: str):
+    """The active user whose verified e-mail address this is, if any."""
+    from allauth.account.models import EmailAddress
+
+    match = EmailAddress.objects.filter(email__iexact=address, verified=True, user__is_active=True).select_related("user").first()
+    return match.user if match else None
+
+
+def _mail_community(parsed: ParsedMail, writer) -> Community | None:
+    """The community whose mailbox address the letter was sent to, else the writer's own."""
+    if parsed.recipients:
+        mailbox = CommunityMailbox.objects.filter(address__in=parsed.recipients).select_related("community").first()
+        if mailbox is not None:
+            return mailbox.community
+    profile = ResidentProfile.objects.filter(user=writer).select_related("community").first() if writer else None
+    return profile.community if profile else None
+
+
+@transaction.atomic
+def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) -> tuple[IncomingMail, bool]:
+    """Store one fetched message exactly once (by mailbox UID and by Message-ID); True if it is new.
+
+    A readable message from a person becomes a letter, acknowledged with its tracking
+    number (the receipt step of its timeline); auto-replies, bounces and list mail are
+    recorded and never answered; an unreadable one is quarantined with its raw source.
+    """
+    existing = IncomingMail.objects.filter(folder=folder, uidvalidity=uidvalidity, uid=uid).first()
+    if existing is not None:
+        return existing, False
+    place = {"folder": folder, "uidvalidity": uidvalidity, "uid": uid}
+    try:
+        parsed = parse_message(raw)
+    except MalformedMessage as error:
+        return IncomingMail.objects.create(**place, outcome=IncomingMail.Outcome.QUARANTINED, raw=raw, error=str(error)), True
+    if parsed.message_id:
+        duplicate = IncomingMail.objects.filter(message_id=parsed.message_id).first()
+        if duplicate is not None:
+            return duplicate, False
+    if parsed.automatic:
+        return IncomingMail.objects.create(**place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.AUTOMATIC), True
+    writer = verified_user(parsed.sender)
+    photos, dropped = [], list(parsed.dropped)
+    for image in parsed.images:
+        try:
+            photos.append(clean_photo(data=image.data, name=image.filename))
+        except PhotoError:
+            dropped.append(image.filename)
+    note = ""
+    if dropped:
+        language = _writer_language_for(writer, parsed.language)
+        with translation.override(language):
+            note = _("These attachments were not kept (only photos are): %(names)s") % {"names": ", ".join(dropped)}
+    subject = parsed.subject or next((line for line in parsed.text.splitlines() if line.strip()), "")[:60]
+    try:
+        with transaction.atomic():
+            letter = submit_letter(
+                channel=Letter.Channel.EMAIL,
+                subject=subject,
+                body=parsed.text,
+                community=_mail_community(parsed, writer),
+                writer=writer,
+                contact_name=parsed.sender_name,
+                contact=parsed.sender,
+                language=_writer_language_for(writer, parsed.language),
+                photos=photos,
+                receipt_note=note,
+            )
+    except MailboxError as error:
+        return IncomingMail.objects.create(
+            **place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.QUARANTINED, raw=raw, error=str(error)
+        ), True
+    incoming = IncomingMail.objects.create(
+        **place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.LETTER, letter=letter, note=note
+    )
+    return incoming, True
+
+
+def _writer_language_for(writer, guessed: str) -> str:
+    profile = ResidentProfile.objects.filter(user=writer).first() if writer else None
+    return profile.preferred_language if profile else guessed
+
+
+# --- Hotline and petition records -----------------------------------------------------------
+
+HOTLINE_FIELDS = ("external_id", "received_at", "subject", "body", "category", "contact_name", "contact", "place", "grid")
+HOTLINE_REQUIRED = ("external_id", "body")
+MAX_IMPORT_ROWS = 5000
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+def read_table(*, data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows (as text) of a CSV (UTF-8 or GB18030, as Excel in China saves it) or XLSX file."""
+    import csv
+
+    if len(data) > MAX_IMPORT_BYTES:
+        raise MailboxError(_("The file is too large (at most 5 MB)."))
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as error:  # noqa: BLE001  (openpyxl raises many kinds for a broken file)
+            raise MailboxError(_("This is not a readable XLSX file.")) from error
+        sheet = workbook.worksheets[0]
+        table = [
+            ["" if cell is None else (cell.isoformat() if hasattr(cell, "isoformat") else str(cell)) for cell in row]
+            for row in sheet.iter_rows(values_only=True)
+        ]
+        workbook.close()
+    elif filename.lower().endswith(".csv"):
+        from .mail import decode_bytes
+
+        text = decode_bytes(data.removeprefix(b"\xef\xbb\xbf"), "utf-8")
+        table = list(csv.reader(io.StringIO(text)))
+    else:
+        raise MailboxError(_("Upload a CSV or XLSX file."))
+    table = [[cell.strip() for cell in row] for row in table if any(cell.strip() for cell in row)]
+    if not table:
+        raise MailboxError(_("The file is empty."))
+    if len(table) - 1 > MAX_IMPORT_ROWS:
+        raise MailboxError(_("At most %(count)d rows can be imported at once.") % {"count": MAX_IMPORT_ROWS})
+    headers = table[0]
+    width = len(headers)
+    return headers, [(row + [""] * width)[:width] for row in table[1:]]
+
+
+@dataclass
+class HotlineRow:
+    number: int
+    values: dict[str, str]
+    errors: list[str]
+    duplicate: bool = False
+    received_at: datetime.datetime | None = None
+    category: str = Category.OTHER
+    grid: Grid | None = None
+
+    @property
+    def importable(self) -> bool:
+        return not self.errors and not self.duplicate
+
+
+def _parse_when(value: str) -> datetime.datetime | None:
+    value = value.strip().replace("/", "-")
+    for pattern in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return timezone.make_aware(datetime.datetime.strptime(value, pattern))
+        except ValueError:
+            continue
+    return None
+
+
+def preview_hotline(*, upload, mapping: dict[str, str]) -> list[HotlineRow]:
+    """Each row as it would be imported, with its errors; rows already imported are marked duplicates."""
+    index = {name: upload.headers.index(column) for name, column in mapping.items() if column in upload.headers}
+    missing = [name for name in HOTLINE_REQUIRED if name not in index]
+    if missing:
+        raise MailboxError(_("Choose the columns for the record id and the text."))
+    categories = {str(label): value for value, label in Category.choices} | {value: value for value in Category.values}
+    with translation.override("zh-hans"):
+        categories |= {str(label): value for value, label in Category.choices}
+    grids = {grid.name: grid for grid in Grid.objects.filter(community=upload.community)} | {
+        str(grid.number): grid for grid in Grid.objects.filter(community=upload.community)
+    }
+    ids = [row[index["external_id"]] for row in upload.rows]
+    existing = set(
+        Letter.objects.filter(channel=Letter.Channel.HOTLINE, external_id__in=[i for i in ids if i]).values_list(
+            "external_id", flat=True
+        )
+    )
+    seen: set[str] = set()
+    results = []
+    for number, row in enumerate(upload.rows, start=2):  # row 1 is the header, as a spreadsheet shows it
+        values = {name: row[position] for name, position in index.items()}
+        result = HotlineRow(number=number, values=values, errors=[])
+        record_id = values.get("external_id", "")
+        if not record_id:
+            result.errors.append(_("No record id."))
+        elif record_id in seen:
+            result.errors.append(_("The record id appears twice in the file."))
+        seen.add(record_id)
+        result.duplicate = record_id in existing
+        if not values.get("body"):
+            result.errors.append(_("No text."))
+        if values.get("received_at"):
+            result.received_at = _parse_when(values["received_at"])
+            if result.received_at is None:
+                result.errors.append(_("Unreadable date: %(value)s") % {"value": values["received_at"]})
+        if values.get("category"):
+            if values["category"] not in categories:
+                result.errors.append(_("Unknown category: %(value)s") % {"value": values["category"]})
+            else:
+                result.category = categories[values["category"]]
+        if values.get("grid"):
+            result.grid = grids.get(values["grid"])
+            if result.grid is None:
+                result.errors.append(_("Unknown grid: %(value)s") % {"value": values["grid"]})
+        results.append(result)
+    return results
+
+
+@transaction.atomic
+def import_hotline(*, upload, mapping: dict[str, str], actor) -> int:
+    """Import every valid row not imported before (idempotent by the record's own id); save the mapping."""
+    from .models import HotlineColumnMapping, HotlineUpload
+
+    upload = HotlineUpload.objects.select_for_update().get(pk=upload.pk)
+    _require_staff(actor, upload.community)
+    rows = preview_hotline(upload=upload, mapping=mapping)
+    HotlineColumnMapping.objects.update_or_create(community=upload.community, defaults={"mapping": mapping})
+    created = 0
+    for row in rows:
+        if not row.importable:
+            continue
+        values = row.values
+        body = values["body"]
+        submit_letter(
+            channel=Letter.Channel.HOTLINE,
+            subject=values.get("subject") or body[:30],
+            body=body,
+            community=upload.community,
+            grid=row.grid,
+            category=row.category,
+            place=values.get("place", "")[:120],
+            contact_name=values.get("contact_name", "")[:60],
+            contact=values.get("contact", "")[:254],
+            actor=actor,
+            external_id=values["external_id"][:64],
+            received_at=row.received_at,
+        )
+        created += 1
+    upload.imported_at = timezone.now()
+    upload.save(update_fields=["imported_at"])
+    return created

@@ -1,0 +1,336 @@
+"""Residents' mailbox pages: writing, following, topics, support; and who may see a letter."""
+
+import io
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import translation
+from PIL import Image
+
+from deliberation import services
+from deliberation.factories import LetterFactory, TopicFactory, community_with_staff, resident, staff_member, web_letter
+from deliberation.models import Letter, MailboxSettings, Support
+from home.factories import GridFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, *args, language="zh-hans"):
+    with translation.override(language):
+        return reverse(f"deliberation:{name}", args=args)
+
+
+@pytest.fixture
+def community(site_pages):
+    return community_with_staff(name="六和社区", code="liuhe")
+
+
+@pytest.fixture
+def writer(community):
+    return resident(community, display_name="王小明")
+
+
+@pytest.fixture
+def letter(writer, community):
+    grid = GridFactory(community=community)
+    return LetterFactory(
+        writer=writer,
+        community=community,
+        grid=grid,
+        contact_name="王小明",
+        contact="13812345678",
+        body="东门停车场晚上没有车位。",
+    )
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (10, 10), "blue").save(out, format="PNG")
+    return out.getvalue()
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_form_renders_in_both_languages_with_the_profiles_community(client, writer, community, language):
+    client.force_login(writer)
+    response = client.get(url("write_letter", language=language))
+    assert response.status_code == 200
+    assert response.context["form"].initial["community"] == community.pk
+    assert ("写信给社区" if language == "zh-hans" else "Write to the community") in response.content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_log_in_unless_anonymous_letters_are_allowed(client, community):
+    response = client.get(url("write_letter"))
+    assert response.status_code == 302 and "login" in response["Location"]
+    settings = MailboxSettings.load()
+    settings.allow_anonymous = True
+    settings.save()
+    response = client.get(url("write_letter"))
+    assert response.status_code == 200 and "contact" in response.context["form"].fields
+
+
+def test_a_resident_sends_a_letter_with_a_photo_and_sees_the_tracking_number(
+    client, writer, community, django_capture_on_commit_callbacks
+):
+    client.force_login(writer)
+    data = {
+        "subject": "东门停车难",
+        "body": "晚上回来找不到车位。",
+        "category": "parking",
+        "community": community.pk,
+        "privacy": "summary",
+        "action": "send",
+        "photo1": SimpleUploadedFile("car.png", png(), content_type="image/png"),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("write_letter"), data)
+    assert response.status_code == 200
+    letter = Letter.objects.get()
+    assert letter.writer == writer and letter.photos.count() == 1 and letter.language == "zh-hans"
+    assert letter.tracking_number in response.content.decode()
+    assert letter.tracking_number in mail.outbox[0].subject
+
+
+def test_a_disguised_photo_is_refused_with_a_clear_message(client, writer, community):
+    client.force_login(writer)
+    data = {
+        "subject": "停车",
+        "body": "停车难",
+        "category": "parking",
+        "community": community.pk,
+        "privacy": "summary",
+        "action": "send",
+        "photo1": SimpleUploadedFile("car.jpg", b"<?php echo 1; ?>", content_type="image/jpeg"),
+    }
+    response = client.post(url("write_letter", language="en"), data)
+    assert response.status_code == 200
+    assert "car.jpg is not a photo" in response.content.decode()
+    assert not Letter.objects.exists()
+
+
+def test_checking_first_suggests_similar_public_topics(client, writer, community):
+    topic = TopicFactory(community=community, title="东门停车位不足", summary="晚间停车难")
+    TopicFactory(community=community, title="东门停车位规划", summary="草稿", summary_approved_at=None)
+    client.force_login(writer)
+    data = {
+        "subject": "东门停车难",
+        "body": "晚上停车位不够",
+        "category": "parking",
+        "community": community.pk,
+        "privacy": "summary",
+        "action": "check",
+    }
+    response = client.post(url("write_letter"), data)
+    assert [t for t, _score in response.context["suggestions"]] == [topic]
+    assert not Letter.objects.exists()
+
+
+def test_the_rate_limit_answers_429(client, writer, community, monkeypatch):
+    monkeypatch.setattr(services, "LETTERS_PER_ACCOUNT_PER_DAY", 0)
+    client.force_login(writer)
+    data = {
+        "subject": "停车",
+        "body": "停车难",
+        "category": "parking",
+        "community": community.pk,
+        "privacy": "summary",
+        "action": "send",
+    }
+    response = client.post(url("write_letter"), data)
+    assert response.status_code == 429
+    assert not Letter.objects.exists()
+
+
+# --- Following ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_my_letters_and_the_timeline_in_both_languages(client, writer, community, language):
+    letter = web_letter(writer=writer, community=community)
+    staff = staff_member(community)
+    topic = services.create_topic(community=community, title="停车难", category="parking", actor=staff)
+    services.merge_letter(letter=letter, topic=topic, actor=staff)
+    client.force_login(writer)
+    listing = client.get(url("my_letters", language=language))
+    assert letter.tracking_number in listing.content.decode()
+    detail = client.get(url("letter_detail", letter.tracking_number, language=language)).content.decode()
+    assert ("已并入议题" if language == "zh-hans" else "Merged into a topic") in detail
+    assert "停车难" in detail
+
+
+def test_my_letters_query_count_does_not_grow_with_letters(client, writer, community, django_assert_num_queries):
+    client.force_login(writer)
+    for _ in range(3):
+        LetterFactory(writer=writer, community=community)
+    client.get(url("my_letters"))  # warm caches (settings, site)
+    with django_assert_num_queries(8) as captured:
+        client.get(url("my_letters"))
+    for _ in range(5):
+        LetterFactory(writer=writer, community=community, topic=TopicFactory(community=community), status="merged")
+    with django_assert_num_queries(len(captured)):
+        client.get(url("my_letters"))
+
+
+def test_the_satisfaction_question_after_closing(client, writer, community):
+    letter = web_letter(writer=writer, community=community)
+    client.force_login(writer)
+    assert not client.get(url("letter_detail", letter.tracking_number)).context["ask_satisfaction"]
+    services.answer_letter(letter=letter, actor=staff_member(community), message="已增设车位。")
+    assert client.get(url("letter_detail", letter.tracking_number)).context["ask_satisfaction"]
+    response = client.post(url("letter_satisfaction", letter.tracking_number), {"satisfied": "yes"})
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert letter.satisfied is True
+    assert not client.get(url("letter_detail", letter.tracking_number)).context["ask_satisfaction"]
+
+
+# --- Privacy: every view of a letter, for every kind of visitor ------------------------------
+
+
+def letter_views(letter):
+    photo = letter.photos.create(content_type="image/png", data=png(), width=10, height=10)
+    return [
+        ("get", url("letter_detail", letter.tracking_number)),
+        ("get", url("letter_detail", letter.tracking_number, language="en")),
+        ("get", url("letter_photo", letter.tracking_number, photo.pk)),
+        ("post", url("letter_satisfaction", letter.tracking_number)),
+    ]
+
+
+@pytest.mark.parametrize("visitor", ["anonymous", "other resident", "staff of another community"])
+def test_nobody_else_sees_a_letter(client, letter, community, visitor):
+    if visitor == "other resident":
+        client.force_login(resident(community))
+    elif visitor == "staff of another community":
+        client.force_login(staff_member(community_with_staff(name="其他社区", code="other")))
+    for method, path in letter_views(letter):
+        response = getattr(client, method)(path, {"satisfied": "yes"} if method == "post" else None)
+        if visitor == "anonymous":
+            assert response.status_code == 302 and "login" in response["Location"], path
+        else:
+            assert response.status_code == 404, path
+        body = response.content.decode()
+        assert "东门停车场" not in body and "13812345678" not in body and "王小明" not in body
+    letter.refresh_from_db()
+    assert letter.satisfied is None
+
+
+@pytest.mark.parametrize("visitor", ["writer", "staff of its community"])
+def test_the_writer_and_the_communitys_staff_see_the_letter(client, letter, community, visitor):
+    client.force_login(letter.writer if visitor == "writer" else staff_member(community))
+    for method, path in letter_views(letter)[:3]:
+        response = getattr(client, method)(path)
+        assert response.status_code == 200, path
+        assert response["Cache-Control"].startswith(("max-age=0", "private")), path
+    body = client.get(url("letter_detail", letter.tracking_number)).content.decode()
+    assert "东门停车场" in body and "13812345678" in body
+
+
+def test_public_topic_pages_never_show_letters_names_or_contacts(client, letter, community):
+    topic = TopicFactory(community=community)
+    letter.topic, letter.status = topic, "merged"
+    letter.save()
+    for path in (url("topic_list"), url("topic_detail", topic.pk), url("topic_list", language="en")):
+        body = client.get(path).content.decode()
+        assert topic.title in body
+        assert (
+            "东门停车场" not in body and "13812345678" not in body and "王小明" not in body and letter.tracking_number not in body
+        )
+
+
+# --- Topics and support -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_topic_list_filters_and_pins_its_queries(client, community, language, django_assert_num_queries):
+    parking = TopicFactory(community=community, title="停车难")
+    TopicFactory(community=community, title="加装电梯", category="elevator")
+    TopicFactory(community=community, title="未审核", summary_approved_at=None)
+    response = client.get(url("topic_list", language=language))
+    assert response.status_code == 200
+    assert [t.title for t in response.context["page_obj"]] == ["加装电梯", "停车难"]
+    response = client.get(url("topic_list", language=language), {"category": "parking", "community": community.pk})
+    assert list(response.context["page_obj"]) == [parking]
+    client.force_login(resident(community))  # not from the page cache; with the support flags
+    with django_assert_num_queries(17) as captured:
+        client.get(url("topic_list", language=language), {"status": "open"})
+    for index in range(5):
+        TopicFactory(community=community, title=f"议题{index}")
+    with django_assert_num_queries(len(captured)):
+        client.get(url("topic_list", language=language), {"status": "open"})
+
+
+def test_an_unapproved_topic_is_not_found(client, community):
+    draft = TopicFactory(community=community, summary_approved_at=None)
+    assert client.get(url("topic_detail", draft.pk)).status_code == 404
+
+
+def test_a_resident_supports_and_withdraws(client, writer, community):
+    topic = TopicFactory(community=community)
+    client.force_login(writer)
+    page = client.get(url("topic_detail", topic.pk, language="en")).content.decode()
+    assert "Support this topic" in page
+    assert client.post(url("support_topic", topic.pk)).status_code == 302
+    assert client.post(url("support_topic", topic.pk)).status_code == 302  # the second is refused, politely
+    assert Support.objects.filter(topic=topic).count() == 1
+    client.post(url("support_topic", topic.pk), {"withdraw": "1"})
+    assert not Support.objects.exists()
+
+
+def test_an_unverified_resident_cannot_support(client, community):
+    topic = TopicFactory(community=community)
+    client.force_login(UserFactory())
+    client.post(url("support_topic", topic.pk))
+    assert not Support.objects.exists()
+
+
+def test_support_requires_login(client, community):
+    topic = TopicFactory(community=community)
+    response = client.post(url("support_topic", topic.pk))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_writer_without_an_account_follows_the_letter_by_its_secret_link(client, community, django_capture_on_commit_callbacks):
+    settings = MailboxSettings.load()
+    settings.allow_anonymous = True
+    settings.save()
+    data = {
+        "subject": "路灯坏了",
+        "body": "南门路灯坏了",
+        "category": "safety",
+        "community": community.pk,
+        "privacy": "staff_only",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("write_letter"), {**data, "action": "send", "contact": "visitor@example.com"})
+    letter = Letter.objects.get()
+    link = url("track_letter", letter.tracking_number, letter.access_key)
+    assert letter.writer is None and len(letter.access_key) >= 20
+    assert link in response.content.decode() and link in mail.outbox[0].body
+    page = client.get(link)
+    assert page.status_code == 200 and "南门路灯坏了" in page.content.decode() and page["Cache-Control"].startswith("max-age=0")
+    for wrong in (url("track_letter", letter.tracking_number, "x" * 22), url("track_letter", "2026-000999", letter.access_key)):
+        response = client.get(wrong)
+        assert response.status_code == 404 and "南门路灯坏了" not in response.content.decode()
+
+
+def test_letters_of_residents_have_no_secret_link(client, writer, community):
+    letter = web_letter(writer=writer, community=community)
+    assert letter.access_key == ""
+    assert client.get(url("track_letter", letter.tracking_number, "anything")).status_code == 404
+
+
+def test_grids_are_offered_with_their_community_in_the_readers_language(client, writer, community):
+    from home.factories import translate
+
+    grid = GridFactory(community=community, name="第一网格")
+    translate(community, strings={"六和社区": "Liuhe"})
+    translate(grid, strings={"第一网格": "Grid 1"})
+    client.force_login(writer)
+    zh = client.get(url("write_letter")).content.decode()
+    en = client.get(url("write_letter", language="en")).content.decode()
+    assert "六和社区 · 第一网格" in zh and "Liuhe · Grid 1" in en
