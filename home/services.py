@@ -155,7 +155,21 @@ def export_personal_data(*, user) -> dict[str, Any]:
             "privacy_notice_version": profile.privacy_notice_version,
             "privacy_consented_at": profile.privacy_consented_at.isoformat() if profile.privacy_consented_at else None,
         }
+    for module in _privacy_modules():
+        data.update(module.export(user))
     return data
+
+
+def _privacy_modules() -> list:
+    """Each app's `<app>/privacy.py` (`export(user) -> dict`, `erase(user)`): what it holds about a resident."""
+    import importlib
+    import importlib.util
+
+    return [
+        importlib.import_module(f"{app}.privacy")
+        for app in ("events", "points", "deliberation")
+        if importlib.util.find_spec(f"{app}.privacy") is not None
+    ]
 
 
 @transaction.atomic
@@ -170,6 +184,8 @@ def erase_account(*, user, actor) -> None:
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
 
+    for module in _privacy_modules():
+        module.erase(user)
     ResidentProfile.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
