@@ -296,15 +296,18 @@ def book_session(
     if age_override and not acting_for_resident:
         raise PermissionDenied(_("Only staff may override the age band."))
 
+    # The resident's row lock guards the household's own limits (one booking per participant
+    # and session, no overlaps, places per household): all checks that read only the
+    # household's bookings run under it, before the sessions are locked.
     _lock_resident(resident)
     session = Session.objects.select_related("activity__community").get(pk=session.pk)
     activity = session.activity
-    sessions = _lock_sessions(_sessions_to_book(session))
-    now = timezone.now()  # taken under the locks: the waiting list's order is the order of arrival
-    if not sessions:
+    candidates = _sessions_to_book(session)
+    if not candidates:
         raise BookingError(_("This course has no sessions left to book."))
+    now = timezone.now()
     participant = participant_for(resident=resident, member=member)
-    for each in sessions:
+    for each in candidates:
         _check_bookable(session=each, activity=activity, now=now)
     if not acting_for_resident:
         _check_community(activity=activity, resident=resident)
@@ -314,15 +317,21 @@ def book_session(
                 _("New bookings are suspended until %(until)s after %(count)s no-shows or late cancellations.")
                 % {"until": f"{timezone.localtime(suspension.until):%Y-%m-%d}", "count": suspension.offences}
             )
-    _check_age(activity=activity, participant=participant, session=sessions[0], override=age_override)
+    _check_age(activity=activity, participant=participant, session=candidates[0], override=age_override)
     consent_at = None
     if participant.birth_year is not None and timezone.localdate().year - participant.birth_year < GUARDIAN_CONSENT_UNDER:
         if not (guardian_consent or (member is not None and member.guardian_consent_at)):
             raise BookingError(_("For a child under 14, please confirm that you are their guardian and consent."))
         consent_at = now
-    _check_participant_free(sessions=sessions, participant=participant)
-    _check_household_limit(sessions=sessions, activity=activity, resident=resident)
+    _check_participant_free(sessions=candidates, participant=participant)
+    _check_household_limit(sessions=candidates, activity=activity, resident=resident)
 
+    # The seat decision holds the sessions' row locks for as few queries as possible: in a
+    # rush every booking of the session queues here, one after another.
+    sessions = _lock_sessions(candidates)
+    now = timezone.now()  # taken under the locks: the waiting list's order is the order of arrival
+    for each in sessions:
+        _check_bookable(session=each, activity=activity, now=now)  # cancelled or started meanwhile
     if activity.is_draw and not sessions[0].drawn_at:
         status = Booking.Status.APPLIED
     elif all(each.seats_taken < each.capacity for each in sessions) and not _someone_waiting(sessions):
