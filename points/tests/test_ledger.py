@@ -271,3 +271,13 @@ def test_points_audit_command_is_clean_and_fails_on_mismatch(capsys):
         call_command("points_audit")
     err = capsys.readouterr().err
     assert "sum of entries 5" in err and "sum of lot remainders 5" in err
+
+
+def test_postgresql_itself_refuses_to_change_or_delete_entries(postgres_only):
+    from django.db import DatabaseError, connection
+
+    entry = services.award(resident=resident(), rule_code="attendance", source_key="pg")
+    with pytest.raises(DatabaseError, match="never changed"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).update(amount=500)
+    with pytest.raises(DatabaseError, match="never changed"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM points_ledgerentry WHERE id = %s", [entry.pk])
