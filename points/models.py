@@ -174,14 +174,16 @@ class LedgerEntry(ImmutableModel):
         settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    # The day of the source event (a bulk sheet may record last week's checks); caps count by it.
+    occurred_on = models.DateField(_("day"), default=timezone.localdate)
 
     class Meta:
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
-        ordering = ["-created_at", "-pk"]
+        ordering = ["-pk"]
         indexes = [
-            models.Index(fields=["account", "-created_at", "-id"], name="points_entry_statement"),
-            models.Index(fields=["account", "rule", "created_at"], name="points_entry_caps"),
+            models.Index(fields=["account", "-id"], name="points_entry_statement"),
+            models.Index(fields=["account", "rule", "occurred_on"], name="points_entry_caps"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="points_entry_balance_after_not_negative"),

@@ -71,7 +71,7 @@ def default_expiry(earned_on: datetime.date) -> datetime.date | None:
     return datetime.date(earned_on.year + 1, 12, 31)
 
 
-def _day_start(day: datetime.date) -> datetime.datetime:
+def day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
@@ -165,17 +165,21 @@ def _points_for(rule: EarningRule, amount: int | None, hours: Decimal | None) ->
     return amount
 
 
-def _check_caps(account: Account, rule: EarningRule, amount: int, now: datetime.datetime) -> None:
-    """Net points of this rule today and this month (reversals count back); under the account lock."""
-    today = timezone.localdate(now)
-    month_start = _day_start(today.replace(day=1))
-    for cap, since, message in (
-        (rule.daily_cap, _day_start(today), _("“%(rule)s” is capped at %(cap)s points a day; %(left)s left today.")),
-        (rule.monthly_cap, month_start, _("“%(rule)s” is capped at %(cap)s points a month; %(left)s left this month.")),
+def _check_caps(account: Account, rule: EarningRule, amount: int, day: datetime.date) -> None:
+    """Net points of this rule on that day and in its month (reversals count back); under the account lock."""
+    month_start = day.replace(day=1)
+    next_month = (month_start + datetime.timedelta(days=32)).replace(day=1)
+    for cap, days, message in (
+        (rule.daily_cap, (day, day), _("“%(rule)s” is capped at %(cap)s points a day; %(left)s left that day.")),
+        (
+            rule.monthly_cap,
+            (month_start, next_month - datetime.timedelta(days=1)),
+            _("“%(rule)s” is capped at %(cap)s points a month; %(left)s left that month."),
+        ),
     ):
         if cap is None:
             continue
-        used = LedgerEntry.objects.filter(account=account, rule=rule, created_at__gte=since).aggregate(
+        used = LedgerEntry.objects.filter(account=account, rule=rule, occurred_on__range=days).aggregate(
             total=Coalesce(Sum("amount"), 0)
         )["total"]
         if used + amount > cap:
@@ -246,13 +250,15 @@ def award(
     hours: Decimal | None = None,
     actor=None,
     reason: str = "",
+    on: datetime.date | None = None,
 ) -> LedgerEntry | None:
     """Award points for one source event (e.g. "events.attendance:123"), at most once.
 
     A repeated call for the same source returns None and writes nothing; after the award
     was reversed (the source undone), a new call awards again. `amount` None means the
     rule's points (per hour × `hours` for hourly rules). Checks the rule's limits and caps,
-    not who is acting: callers check that (see `award_by_staff`).
+    not who is acting: callers check that (see `award_by_staff`). `on` is the day of the
+    event (default today); caps count by it and its points are valid from it.
     """
     source_key = (source_key or "").strip()
     if not source_key or len(source_key) > 120:
@@ -265,6 +271,9 @@ def award(
     if rule.reason_required and not reason:
         raise PointsError(_("Please give a reason for this award."))
     now = timezone.now()
+    day = on or timezone.localdate(now)
+    if day > timezone.localdate(now):
+        raise PointsError(_("Points cannot be awarded for a day in the future."))
     with transaction.atomic():
         account = _lock_account(resident)
         earlier = list(
@@ -274,12 +283,22 @@ def award(
             raise PointsError(_("This source has already earned points for another resident."))
         if any(not hasattr(entry, "reversed_by") for entry in earlier):
             return None
-        _check_caps(account, rule, amount, now)
+        _check_caps(account, rule, amount, day)
         key = f"award:{source_key}" + (f"#{len(earlier) + 1}" if earlier else "")
         if hours is not None:
             account.volunteer_hours += Decimal(hours)
         entry = _earn(
-            account, kind=Kind.EARN, amount=amount, key=key, now=now, rule=rule, source_key=source_key, actor=actor, reason=reason
+            account,
+            kind=Kind.EARN,
+            amount=amount,
+            key=key,
+            now=now,
+            expires_on=default_expiry(day),
+            occurred_on=day,
+            rule=rule,
+            source_key=source_key,
+            actor=actor,
+            reason=reason,
         )
         if hours is not None:
             VolunteerHours.objects.create(account=account, entry=entry, hours=Decimal(hours), created_at=now)
@@ -318,7 +337,14 @@ def reverse_entry(*, entry: LedgerEntry, actor=None, reason: str = "", quiet: bo
 
 def _reverse(account: Account, entry: LedgerEntry, *, actor, reason: str, now: datetime.datetime) -> LedgerEntry:
     key = f"reverse:{entry.pk}"
-    fields = {"rule": entry.rule, "source_key": entry.source_key, "reverses": entry, "actor": actor, "reason": reason}
+    fields = {
+        "rule": entry.rule,
+        "source_key": entry.source_key,
+        "reverses": entry,
+        "actor": actor,
+        "reason": reason,
+        "occurred_on": entry.occurred_on,
+    }
     if entry.amount < 0:  # give back what a spend or a negative adjustment took, into the same lots
         entry_out = _write(account, kind=Kind.REVERSE, amount=-entry.amount, key=key, created_at=now, **fields)
         today = timezone.localdate(now)
@@ -397,6 +423,7 @@ def award_by_staff(
     hours: Decimal | None = None,
     reason: str = "",
     source_key: str = "",
+    on: datetime.date | None = None,
 ) -> LedgerEntry | None:
     """A staff member awards points by hand (admin form or bulk upload); recorded with its author."""
     check_staff_for(actor=actor, resident=resident)
@@ -411,6 +438,7 @@ def award_by_staff(
         hours=hours,
         actor=actor,
         reason=reason,
+        on=on,
     )
 
 
@@ -460,7 +488,7 @@ def redeem(*, resident, reward: Reward) -> Reservation:
         if reward.stock < 1:
             raise PointsError(_("“%(reward)s” is out of stock.") % {"reward": reward.localized.name})
         if reward.monthly_limit is not None:
-            month_start = _day_start(timezone.localdate(now).replace(day=1))
+            month_start = day_start(timezone.localdate(now).replace(day=1))
             taken = Reservation.objects.filter(
                 resident=resident,
                 reward=reward,
@@ -695,3 +723,107 @@ def audit() -> list[str]:
     for row in doubled[:100]:
         problems.append(f"source {row['source_key']}: awarded {row['live']} times")
     return problems
+
+
+# ---------------------------------------------------------------------------
+# Bulk awards from a sheet
+
+
+class _DryRun(Exception):
+    """Raised to roll a dry run back after every row was really tried."""
+
+
+@dataclass
+class RowResult:
+    number: int
+    resident: str
+    rule: str
+    date: str
+    points: int | None = None
+    status: str = ""  # awarded, repeat, error
+    message: str = ""
+
+
+def find_resident(*, actor, identifier: str):
+    """A resident of `actor`'s communities by mobile number or e-mail address."""
+    from django.contrib.auth import get_user_model
+
+    identifier = identifier.strip().replace(" ", "").replace("-", "")
+    if identifier.startswith("+86"):
+        identifier = identifier[3:]
+    users = get_user_model().objects.filter(is_active=True)
+    if "@" in identifier:
+        users = users.filter(email__iexact=identifier)
+    else:
+        users = users.filter(profile__mobile=identifier)
+    if not actor.is_superuser:
+        users = users.filter(profile__community__in=staff_communities(actor))
+    found = list(users.select_related("profile")[:2])
+    if len(found) != 1:
+        raise PointsError(
+            _("No resident of your community has the mobile number or e-mail “%(id)s”.") % {"id": identifier}
+            if not found
+            else _("More than one resident has “%(id)s”; award them one by one.") % {"id": identifier}
+        )
+    return found[0]
+
+
+def bulk_award(*, actor, rows: list, dry_run: bool) -> list[RowResult]:
+    """Award every row of a sheet, each on its own; a dry run tries them all and rolls back.
+
+    Each row's source is its rule, resident and day, so uploading the same sheet again
+    awards nothing new, and a dry run shows exactly what a real run would do (caps too).
+    """
+    results: list[RowResult] = []
+    try:
+        with transaction.atomic():
+            for row in rows:
+                result = RowResult(number=row.number, resident=row.resident, rule=row.rule, date=row.date)
+                results.append(result)
+                try:
+                    with transaction.atomic():
+                        entry = _award_row(actor=actor, row=row)
+                except (PointsError, PermissionDenied) as error:
+                    result.status, result.message = "error", str(error)
+                    continue
+                if entry is None:
+                    result.status, result.message = "repeat", _("Already awarded; nothing new.")
+                else:
+                    result.status, result.points = "awarded", entry.amount
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return results
+
+
+def _award_row(*, actor, row) -> LedgerEntry | None:
+    resident = find_resident(actor=actor, identifier=row.resident)
+    try:
+        day = datetime.date.fromisoformat(row.date)
+    except ValueError:
+        raise PointsError(_("“%(date)s” is not a date like 2026-11-23.") % {"date": row.date}) from None
+    amount = hours = None
+    if row.points:
+        if not row.points.lstrip("-").isdigit() or len(row.points) > 9:
+            raise PointsError(_("“%(points)s” is not a whole number of points.") % {"points": row.points})
+        amount = int(row.points)
+    if row.hours:
+        try:
+            hours = Decimal(row.hours)
+        except ArithmeticError:
+            raise PointsError(_("“%(hours)s” is not a number of hours.") % {"hours": row.hours}) from None
+        if not hours.is_finite():
+            raise PointsError(_("“%(hours)s” is not a number of hours.") % {"hours": row.hours})
+    rule = get_rule(row.rule.strip())
+    source_key = f"bulk:{rule.code}:{resident.pk}:{day.isoformat()}"
+    return award_by_staff(
+        actor=actor,
+        resident=resident,
+        rule_code=rule.code,
+        amount=amount,
+        hours=hours,
+        reason=row.reason,
+        source_key=source_key,
+        on=day,
+    )

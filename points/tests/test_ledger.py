@@ -15,7 +15,7 @@ from points import services
 from points.factories import EarningRuleFactory, resident
 from points.models import Account, EarningRule, LedgerEntry, Lot, VolunteerHours
 
-pytestmark = pytest.mark.usefixtures("locales")
+pytestmark = pytest.mark.usefixtures("locales", "english")
 
 
 def balance(user) -> int:
@@ -99,7 +99,7 @@ def test_monthly_cap():
     user = resident()
     services.award(resident=user, rule_code=rule.code, source_key="m:1")
     services.award(resident=user, rule_code=rule.code, source_key="m:2")
-    with pytest.raises(services.PointsError, match="2 left this month"):
+    with pytest.raises(services.PointsError, match="2 left that month"):
         services.award(resident=user, rule_code=rule.code, source_key="m:3")
     assert services.award(resident=user, rule_code=rule.code, source_key="m:3", amount=2).amount == 2
 
@@ -281,3 +281,16 @@ def test_postgresql_itself_refuses_to_change_or_delete_entries(postgres_only):
         LedgerEntry.objects.filter(pk=entry.pk).update(amount=500)
     with pytest.raises(DatabaseError, match="never changed"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM points_ledgerentry WHERE id = %s", [entry.pk])
+
+
+def test_caps_count_by_the_day_of_the_event_and_future_days_are_refused():
+    user = resident()
+    today = timezone.localdate()
+    yesterday = today - datetime.timedelta(days=1)
+    services.award(resident=user, rule_code="garbage_sorting", source_key="g:y", on=yesterday)
+    entry = services.award(resident=user, rule_code="garbage_sorting", source_key="g:t", on=today)
+    assert entry.occurred_on == today
+    with pytest.raises(services.PointsError, match="a day"):
+        services.award(resident=user, rule_code="garbage_sorting", source_key="g:y2", on=yesterday)
+    with pytest.raises(services.PointsError, match="future"):
+        services.award(resident=user, rule_code="garbage_sorting", source_key="g:f", on=today + datetime.timedelta(days=1))

@@ -12,7 +12,7 @@ from points import services
 from points.factories import RewardFactory, resident
 from points.models import Account, LedgerEntry, Reservation, Reward
 
-pytestmark = pytest.mark.usefixtures("locales")
+pytestmark = pytest.mark.usefixtures("locales", "english")
 
 
 def rich(points: int = 100, **profile):

@@ -28,6 +28,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("accounts/", include("allauth.urls")),
     path("", include("home.urls")),
+    path("", include("points.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )
