@@ -8,8 +8,10 @@ read under the account lock, which makes their checks atomic too.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -57,6 +59,22 @@ class NotAllowed(PermissionDenied):
 
 # ---------------------------------------------------------------------------
 # Settings and small helpers
+
+_clock: contextvars.ContextVar[datetime.datetime | None] = contextvars.ContextVar("points_clock", default=None)
+
+
+def current_time() -> datetime.datetime:
+    return _clock.get() or timezone.now()
+
+
+@contextmanager
+def backdated(moment: datetime.datetime):
+    """Write entries as at `moment` (demo history only: real entries are written when they happen)."""
+    token = _clock.set(moment)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 def pickup_days() -> int:
@@ -191,6 +209,8 @@ def _check_caps(account: Account, rule: EarningRule, amount: int, day: datetime.
 
 
 def _write(account: Account, *, kind: str, amount: int, key: str, actor=None, **fields) -> LedgerEntry:
+    created_at = fields.setdefault("created_at", current_time())
+    fields.setdefault("occurred_on", timezone.localdate(created_at))
     account.balance += amount
     if account.balance < 0:
         raise PointsError(_("Not enough points."))
@@ -270,7 +290,7 @@ def award(
     reason = (reason or "").strip()
     if rule.reason_required and not reason:
         raise PointsError(_("Please give a reason for this award."))
-    now = timezone.now()
+    now = current_time()
     day = on or timezone.localdate(now)
     if day > timezone.localdate(now):
         raise PointsError(_("Points cannot be awarded for a day in the future."))
@@ -325,7 +345,7 @@ def reverse_entry(*, entry: LedgerEntry, actor=None, reason: str = "", quiet: bo
         raise PointsError(_("Expiry and reversal entries cannot be reversed; make an adjustment instead."))
     if entry.kind == Kind.SPEND and hasattr(entry, "reservation"):
         raise PointsError(_("A reservation is refunded by cancelling it."))
-    now = timezone.now()
+    now = current_time()
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=entry.account_id)
         if LedgerEntry.objects.filter(reverses=entry).exists():
@@ -450,7 +470,7 @@ def adjust(*, actor, resident, amount: int, reason: str, key: str = "") -> Ledge
         raise PointsError(_("Please give a reason for this adjustment."))
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0 or abs(amount) > 1000:
         raise PointsError(_("An adjustment is a whole number of points between -1000 and 1000, not zero."))
-    now = timezone.now()
+    now = current_time()
     key = f"adjust:{key or secrets.token_hex(8)}"
     with transaction.atomic():
         account = _lock_account(resident)
@@ -477,7 +497,7 @@ def redeem(*, resident, reward: Reward) -> Reservation:
     """Reserve a reward: the points are debited and the stock counted down in one transaction."""
     require_verified_email(resident)
     reward = reward.source_row()
-    now = timezone.now()
+    now = current_time()
     if not reward.is_available(timezone.localdate(now)):
         raise PointsError(_("“%(reward)s” is not available now.") % {"reward": reward.localized.name})
     if not may_redeem(resident=resident, reward=reward):
@@ -519,7 +539,7 @@ def redeem(*, resident, reward: Reward) -> Reservation:
 
 def _refund(reservation: Reservation, *, status: str, actor, reason: str) -> Reservation:
     """With the reservation locked: points back by a reversal, stock back, status set."""
-    now = timezone.now()
+    now = current_time()
     account = Account.objects.select_for_update().get(resident_id=reservation.resident_id)
     refund = _reverse(account, reservation.spend_entry, actor=actor, reason=reason, now=now)
     Reward.objects.filter(pk=reservation.reward_id).update(stock=F("stock") + 1)
@@ -563,7 +583,7 @@ def hand_over(*, code: str, actor) -> Reservation:
             raise PointsError(
                 _("This reservation is %(status)s; nothing to hand over.") % {"status": reservation.get_status_display()}
             )
-        now = timezone.now()
+        now = current_time()
         if reservation.collect_by < now:
             raise PointsError(_("This reservation was not collected in time; its points are being refunded."))
         reservation.status = Reservation.Status.COLLECTED
@@ -575,7 +595,7 @@ def hand_over(*, code: str, actor) -> Reservation:
 
 def expire_reservations(*, now: datetime.datetime | None = None) -> int:
     """Refund reservations not collected in time (each in its own transaction); returns how many."""
-    now = now or timezone.now()
+    now = now or current_time()
     count = 0
     due = Reservation.objects.filter(status=Reservation.Status.RESERVED, collect_by__lt=now).values_list("pk", flat=True)
     for pk in list(due):

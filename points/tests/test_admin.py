@@ -50,7 +50,13 @@ def test_pages_refuse_residents_without_staff_rights(client):
     user = UserFactory()
     user.user_permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
     client.force_login(user)
-    for url in ("/admin/points/", "/admin/points/award/", "/admin/points/bulk/", "/admin/points/hand-over/", "/admin/points/audit/"):
+    for url in (
+        "/admin/points/",
+        "/admin/points/award/",
+        "/admin/points/bulk/",
+        "/admin/points/hand-over/",
+        "/admin/points/audit/",
+    ):
         response = client.get(url)  # Wagtail sends refused admin users to the dashboard with a message
         assert (response.status_code, response["Location"]) == (302, "/admin/"), url
 
@@ -77,7 +83,9 @@ def test_find_and_award_with_a_reason(client, staff, neighbour):
 
 def test_award_errors_are_shown_and_change_nothing(client, staff, neighbour):
     rule = services.get_rule("staff_award")
-    response = client.post(f"/admin/points/award/{neighbour.pk}/", {"rule": rule.pk, "amount": "500", "reason": "x", "token": "t1"})
+    response = client.post(
+        f"/admin/points/award/{neighbour.pk}/", {"rule": rule.pk, "amount": "500", "reason": "x", "token": "t1"}
+    )
     assert response.status_code == 200
     assert "单次最多 50 积分" in response.content.decode()
     response = client.post(f"/admin/points/award/{neighbour.pk}/", {"rule": rule.pk, "amount": "5", "token": "t2"})
