@@ -49,6 +49,7 @@ test: $(VENV)/.installed-dev
 # BENCH_ARGS="--seconds 5 --file-cache --python-load" for a shorter run or other choices.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/points.py $(POINTS_BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -692,10 +692,37 @@ def _mail_expiry_warning(account: Account, *, expires_on: datetime.date, points:
     transaction.on_commit(lambda: send_mail(subject, body, None, [resident.email]))
 
 
+HONOURS_GENERATION_KEY = "points:honours:generation"
+
+
+def honours_generation() -> str:
+    """Part of the cached honours roll's key: a new one whenever somebody joins or leaves the roll."""
+    from django.core.cache import cache
+
+    generation = cache.get(HONOURS_GENERATION_KEY)
+    if generation is None:
+        generation = secrets.token_hex(6)
+        cache.add(HONOURS_GENERATION_KEY, generation, None)
+        generation = cache.get(HONOURS_GENERATION_KEY, generation)
+    return generation
+
+
 def set_honours_opt_in(*, resident, opt_in: bool) -> Account:
+    """Join or leave the honours roll; leaving takes effect at once (the cached roll is dropped)."""
+    from django.core.cache import cache
+
     account = get_account(resident=resident)
     account.honours_opt_in = bool(opt_in)
     account.save(update_fields=["honours_opt_in"])
+    from home.signals import invalidate_page_cache
+
+    def forget_roll() -> None:
+        cache.set(HONOURS_GENERATION_KEY, secrets.token_hex(6), None)
+
+    # At once and again at commit, as for publishing: a roll computed meanwhile is never served.
+    forget_roll()
+    transaction.on_commit(forget_roll)
+    invalidate_page_cache()  # anonymous visitors' cached copy of the roll too
     return account
 
 

@@ -10,6 +10,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
@@ -293,12 +294,27 @@ def honours_rows(*, community: Community, since: datetime.datetime, until: datet
     )
     return [
         {
-            "name": row["account__resident__profile__display_name"] or _("A neighbour"),
+            "name": row["account__resident__profile__display_name"],
             "points": row["points"],
             "hours": hours.get(row["account_id"]) or 0,
         }
         for row in rows
     ]
+
+
+HONOURS_CACHE_SECONDS = 600
+
+
+def cached_honours_rows(*, community: Community, period: str, start: datetime.date) -> list[dict]:
+    """The roll changes slowly and costs a scan of the period's entries: kept 10 minutes."""
+    key = f"points:honours:{services.honours_generation()}:{community.pk}:{period}:{start.isoformat()}"
+    rows = cache.get(key)
+    if rows is None:
+        since = services.day_start(start)
+        until = services.day_start(timezone.localdate() + datetime.timedelta(days=1))
+        rows = honours_rows(community=community, since=since, until=until)
+        cache.set(key, rows, HONOURS_CACHE_SECONDS)
+    return rows
 
 
 @require_safe
@@ -311,8 +327,6 @@ def honours(request: HttpRequest) -> HttpResponse:
     period = request.GET.get("period") if request.GET.get("period") in {"month", "year"} else "month"
     today = timezone.localdate()
     start = today.replace(day=1) if period == "month" else today.replace(month=1, day=1)
-    since = services.day_start(start)
-    until = services.day_start(today + datetime.timedelta(days=1))
-    rows = honours_rows(community=community, since=since, until=until) if community is not None else []
+    rows = cached_honours_rows(community=community, period=period, start=start) if community is not None else []
     context = {"communities": communities, "community": community, "period": period, "rows": rows, "start": start}
     return render(request, "points/honours.html", context)

@@ -130,9 +130,12 @@ def test_honours_roll_lists_only_residents_who_opted_in(client, member):
         html = client.get(f"/{language}/points/honours/?community={community.code}&period=year").content.decode()
         assert "王阿姨" in html and "不愿上榜" not in html
         assert "<td>60</td>" in html
+    client.post("/en/me/points/honours/", {"opt_in": "0"})  # logged out: refused
+    assert Account.objects.get(resident=member).honours_opt_in
     client.force_login(member)
     client.post("/en/me/points/honours/", {"opt_in": "0"})
-    assert "王阿姨" not in client.get(f"/en/points/honours/?community={community.code}").content.decode()
+    client.logout()  # the anonymous visitor's cached copy is gone too
+    assert "王阿姨" not in client.get(f"/en/points/honours/?community={community.code}&period=year").content.decode()
 
 
 def test_read_only_pages_refuse_post_and_actions_refuse_get(client, member):
@@ -149,3 +152,16 @@ def test_unverified_resident_is_told_to_verify(client):
     response = client.post(f"/en/me/points/rewards/{reward.pk}/redeem/", follow=True)
     assert "verify your e-mail" in response.content.decode()
     assert not Reservation.objects.exists()
+
+
+def test_overview_query_count_is_flat(client, member, django_assert_num_queries):
+    rewards = [RewardFactory(cost=5, stock=50) for _index in range(8)]
+    client.get("/en/me/points/")
+    services.redeem(resident=member, reward=rewards[0])
+    with django_assert_num_queries(13):
+        client.get("/en/me/points/")
+    for reward in rewards[1:]:
+        services.redeem(resident=member, reward=reward)
+    with django_assert_num_queries(13):
+        response = client.get("/en/me/points/")
+    assert len(response.context["reservations"]) == 8
