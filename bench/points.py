@@ -77,6 +77,7 @@ def run(options) -> int:
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # responses carry their template context (the statement's "older" link)
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -132,12 +133,16 @@ def run(options) -> int:
         f"ledger: {options.entries:,} entries added in {time.monotonic() - load_started:.0f} s "
         f"(total {count_entries(connection):,}, {Account.objects.count():,} accounts)"
     )
+    cache.clear()  # the honours roll computed over the small ledger must not be served
     oldest = client.get(pages["statement"]).context["older"]
     pages["statement, older page"] = f"/zh-hans/me/points/statement/?before={oldest - 500}"
 
     timings: dict[str, list[float]] = {}
+    first: dict[str, float] = {}
     for label, path in pages.items():
-        client.get(path)  # warm
+        begin = time.perf_counter()
+        client.get(path)  # the first request: for the honours roll, computed rather than cached
+        first[label] = (time.perf_counter() - begin) * 1000
         runs = []
         for _index in range(options.requests):
             begin = time.perf_counter()
@@ -147,14 +152,15 @@ def run(options) -> int:
                 raise SystemExit(f"{path}: HTTP {response.status_code}")
         timings[label] = runs
     static_p95 = percentile(timings["static file"], 0.95)
-    print(f"\n{'page':<24}{'p50 ms':>9}{'p95 ms':>9}{'p95 / static':>14}{'queries':>9}{'(small ledger)':>16}")
+    print(f"\n{'page':<24}{'first ms':>10}{'p50 ms':>9}{'p95 ms':>9}{'p95 / static':>14}{'queries':>9}{'(small ledger)':>16}")
     for label, runs in timings.items():
         large = queries(pages[label]) if label != "static file" else 0
         before = small.get(label, small.get("statement") if label.startswith("statement") else 0)
-        flat = label == "static file" or large == before
+        # Never more queries than over a small ledger (fewer: the roll is cached, no exchanges on the page).
+        flat = large <= before
         status |= not flat
         print(
-            f"{label:<24}{statistics.median(runs):>9.1f}{percentile(runs, 0.95):>9.1f}"
+            f"{label:<24}{first[label]:>10.1f}{statistics.median(runs):>9.1f}{percentile(runs, 0.95):>9.1f}"
             f"{percentile(runs, 0.95) / static_p95:>14.1f}{large:>9}{before:>16}{'' if flat else '  GREW'}"
         )
     print(f"\nbench/points.py: {time.monotonic() - started:.0f} s in all; {'ok' if not status else 'FAILED'}")
