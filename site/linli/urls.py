@@ -33,6 +33,7 @@ urlpatterns += i18n_patterns(
     path("", include("home.urls")),
     path("", include("events.urls")),
     path("", include("deliberation.urls")),
+    path("", include("points.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -1,0 +1,206 @@
+"""Staff pages in the Wagtail admin: award, bulk award, hand-over, audit log, dashboard."""
+
+import datetime
+import io
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from home.factories import CommunityFactory, UserFactory
+from points import services
+from points.factories import RewardFactory, resident
+from points.models import Account, LedgerEntry, Reservation
+
+pytestmark = pytest.mark.usefixtures("site_pages")
+
+
+def staff_group(community):
+    group = Group.objects.create(name=f"{community.code} staff")
+    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+    community.editors = group
+    community.save()
+    return group
+
+
+@pytest.fixture
+def community():
+    return CommunityFactory()
+
+
+@pytest.fixture
+def staff(client, community):
+    user = UserFactory(username="desk")
+    user.groups.add(staff_group(community))
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def neighbour(community):
+    return resident(display_name="李大爷", mobile="13812345678", community=community)
+
+
+def sheet_csv(*rows, header="resident,rule,date,points,reason"):
+    return SimpleUploadedFile("sheet.csv", ("\n".join([header, *rows]) + "\n").encode("utf-8"), content_type="text/csv")
+
+
+def test_pages_refuse_residents_without_staff_rights(client):
+    user = UserFactory()
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+    client.force_login(user)
+    for url in (
+        "/admin/points/",
+        "/admin/points/award/",
+        "/admin/points/bulk/",
+        "/admin/points/hand-over/",
+        "/admin/points/audit/",
+    ):
+        response = client.get(url)  # Wagtail sends refused admin users to the dashboard with a message
+        assert (response.status_code, response["Location"]) == (302, "/admin/"), url
+
+
+def test_find_and_award_with_a_reason(client, staff, neighbour):
+    other = resident(display_name="李四", community=CommunityFactory())
+    response = client.get("/admin/points/award/", {"q": "李"})
+    assert response.status_code == 200
+    assert list(response.context["results"]) == [neighbour]  # not the other community's 李四
+    assert other.pk
+    assert client.get("/admin/points/award/", {"q": "13812345678"}).context["results"] == [neighbour]
+    page = client.get(f"/admin/points/award/{neighbour.pk}/")
+    token = page.context["form"]["token"].value()
+    rule = services.get_rule("staff_award")
+    data = {"rule": rule.pk, "amount": "15", "reason": "帮助独居老人", "token": token}
+    response = client.post(f"/admin/points/award/{neighbour.pk}/", data)
+    assert response.status_code == 302 and response["Location"] == "/admin/points/audit/"
+    # The same form submitted twice awards once.
+    client.post(f"/admin/points/award/{neighbour.pk}/", data)
+    assert Account.objects.get(resident=neighbour).balance == 15
+    log = client.get("/admin/points/audit/").content.decode()
+    assert "帮助独居老人" in log and "desk@example.com" in log
+
+
+def test_award_errors_are_shown_and_change_nothing(client, staff, neighbour):
+    rule = services.get_rule("staff_award")
+    response = client.post(
+        f"/admin/points/award/{neighbour.pk}/", {"rule": rule.pk, "amount": "500", "reason": "x", "token": "t1"}
+    )
+    assert response.status_code == 200
+    assert "单次最多 50 积分" in response.content.decode()
+    response = client.post(f"/admin/points/award/{neighbour.pk}/", {"rule": rule.pk, "amount": "5", "token": "t2"})
+    assert "请填写发放原因" in response.content.decode()
+    assert not LedgerEntry.objects.exists()
+
+
+def test_staff_cannot_open_residents_of_other_communities(client, staff):
+    stranger = resident(community=CommunityFactory())
+    assert client.get(f"/admin/points/award/{stranger.pk}/", follow=True).status_code == 404
+
+
+def test_bulk_award_previews_then_awards_and_a_second_upload_awards_nothing(client, staff, neighbour):
+    today = timezone.localdate().isoformat()
+    rows = [
+        f"13812345678,garbage_sorting,{today},,",
+        f"{neighbour.email},staff_award,{today},5,清理楼道",
+        f"13800000000,garbage_sorting,{today},,",
+        "13812345678,garbage_sorting,yesterday,,",
+        f"13812345678,attendance,{today},5,",
+    ]
+    response = client.post("/admin/points/bulk/", {"file": sheet_csv(*rows)})
+    assert response.status_code == 200
+    results = response.context["results"]
+    assert [row.status for row in results] == ["awarded", "awarded", "error", "error", "error"]
+    assert "13800000000" in results[2].message and "2026-11-23" in results[3].message
+    assert not LedgerEntry.objects.exists()  # a dry run
+    signed = response.context["rows"]
+    response = client.post("/admin/points/bulk/", {"rows": signed})
+    assert response.context["summary"] == {"awarded": 2, "repeat": 0, "error": 3}
+    assert Account.objects.get(resident=neighbour).balance == 7
+    # The same file again: nothing new, in the preview and for real.
+    response = client.post("/admin/points/bulk/", {"file": sheet_csv(*rows)})
+    assert response.context["summary"] == {"awarded": 0, "repeat": 2, "error": 3}
+    client.post("/admin/points/bulk/", {"rows": response.context["rows"]})
+    assert Account.objects.get(resident=neighbour).balance == 7
+
+
+def test_bulk_award_reads_xlsx_with_chinese_headers(client, staff, neighbour):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["手机号", "规则", "日期"])
+    workbook.active.append([13812345678, "garbage_sorting", datetime.datetime.combine(timezone.localdate(), datetime.time())])
+    out = io.BytesIO()
+    workbook.save(out)
+    upload = SimpleUploadedFile("sheet.xlsx", out.getvalue())
+    response = client.post("/admin/points/bulk/", {"file": upload})
+    assert [row.status for row in response.context["results"]] == ["awarded"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("sheet.txt", b"resident,rule,date\n", "CSV 或 XLSX"),
+        ("sheet.csv", b"", "空文件"),  # Django's own check
+        ("sheet.csv", b"\n,,\n", "文件是空的"),
+        ("sheet.csv", b"who,what\n1,2\n", "resident, rule, date"),
+        ("sheet.xlsx", b"not a zip", "XLSX"),
+        ("sheet.csv", b"\xff\xfe\x00resident", "resident"),
+    ],
+)
+def test_malformed_sheets_get_a_clear_message(client, staff, name, content, message):
+    response = client.post("/admin/points/bulk/", {"file": SimpleUploadedFile(name, content)})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not LedgerEntry.objects.exists()
+
+
+def test_a_tampered_preview_is_refused(client, staff):
+    response = client.post("/admin/points/bulk/", {"rows": "forged"})
+    assert response.status_code == 302
+    assert not LedgerEntry.objects.exists()
+
+
+def test_hand_over_by_code(client, staff, neighbour):
+    services.award(resident=neighbour, rule_code="attendance", source_key="h", amount=50)
+    reservation = services.redeem(resident=neighbour, reward=RewardFactory(name="毛巾", cost=20))
+    code = services.format_code(reservation.code)
+    response = client.get("/admin/points/hand-over/", {"code": code.lower()})
+    assert "毛巾" in response.content.decode() and response.context["reservation"] == reservation
+    response = client.post("/admin/points/hand-over/", {"code": reservation.code})
+    assert response.status_code == 302
+    reservation.refresh_from_db()
+    assert reservation.status == Reservation.Status.COLLECTED and reservation.handed_over_by == staff
+    response = client.post("/admin/points/hand-over/", {"code": reservation.code})
+    assert "已于" in response.content.decode()
+    assert "没有此兑换码" in client.get("/admin/points/hand-over/", {"code": "ZZZZ-ZZZZ"}).content.decode()
+
+
+def test_hand_over_refuses_another_communitys_code(client, staff):
+    stranger = resident(community=CommunityFactory())
+    services.award(resident=stranger, rule_code="attendance", source_key="s", amount=50)
+    reservation = services.redeem(resident=stranger, reward=RewardFactory(cost=20))
+    response = client.post("/admin/points/hand-over/", {"code": reservation.code})
+    assert response.status_code == 200 and "本社区" in response.content.decode()
+    reservation.refresh_from_db()
+    assert reservation.status == Reservation.Status.RESERVED
+
+
+def test_dashboard_with_chart_and_exports(client, staff, neighbour):
+    services.award(resident=neighbour, rule_code="attendance", source_key="d1", amount=40)
+    services.redeem(resident=neighbour, reward=RewardFactory(name="肥皂", cost=10, stock=2))
+    response = client.get("/admin/points/")
+    html = response.content.decode()
+    assert response.status_code == 200 and "<svg" in html and "肥皂" in html and "参加活动" in html
+    csv_text = client.get("/admin/points/?export=csv").content.decode("utf-8-sig")
+    assert "参加活动" in csv_text and "肥皂,1,10" in csv_text
+    xlsx = client.get("/admin/points/?export=xlsx")
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(xlsx.content))
+    assert len(workbook.sheetnames) == 4
+
+
+def test_menu_shows_points_to_staff(client, staff):
+    html = client.get("/admin/").content.decode()
+    assert "/admin/points/hand-over/" in html

@@ -1,0 +1,164 @@
+"""Rewards: reserve, cancel, hand over, expiry of uncollected reservations."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from home.factories import CommunityFactory, UserFactory
+from home.services import NotVerified
+from points import services
+from points.factories import RewardFactory, resident
+from points.models import Account, LedgerEntry, Reservation, Reward
+
+pytestmark = pytest.mark.usefixtures("locales", "english")
+
+
+def rich(points: int = 100, **profile):
+    user = resident(**profile)
+    services.award(resident=user, rule_code="staff_award", source_key=f"seed:{user.pk}", amount=min(points, 50), reason="test")
+    if points > 50:
+        services.adjust(actor=UserFactory(is_superuser=True), resident=user, amount=points - 50, reason="test")
+    return user
+
+
+def staff_of(community):
+    community.editors = Group.objects.create(name=f"{community.code} staff")
+    community.save()
+    user = UserFactory()
+    user.groups.add(community.editors)
+    return user
+
+
+def test_redeem_debits_points_and_stock_in_one_go():
+    user = rich(100)
+    reward = RewardFactory(cost=30, stock=2)
+    reservation = services.redeem(resident=user, reward=reward)
+    assert reservation.status == "reserved" and len(reservation.code) == 8 and reservation.cost == 30
+    assert Account.objects.get(resident=user).balance == 70
+    assert Reward.objects.get(pk=reward.pk).stock == 1
+    assert reservation.spend_entry.amount == -30 and reservation.spend_entry.kind == "spend"
+    assert reservation.collect_by - reservation.created_at == datetime.timedelta(days=14)
+
+
+def test_redeem_refusals_change_nothing():
+    user = rich(40)
+    for reward, message in (
+        (RewardFactory(cost=50), "need 50 points but have 40"),
+        (RewardFactory(cost=10, stock=0), "out of stock"),
+        (RewardFactory(cost=10, active=False), "not available"),
+        (RewardFactory(cost=10, available_until=timezone.localdate() - datetime.timedelta(days=1)), "not available"),
+        (RewardFactory(cost=10, available_from=timezone.localdate() + datetime.timedelta(days=1)), "not available"),
+        (RewardFactory(cost=10, community=CommunityFactory()), "only for residents"),
+    ):
+        with pytest.raises(services.PointsError, match=message):
+            services.redeem(resident=user, reward=reward)
+    assert Account.objects.get(resident=user).balance == 40
+    assert not Reservation.objects.exists()
+    assert not LedgerEntry.objects.filter(kind="spend").exists()
+
+
+def test_unverified_residents_cannot_redeem():
+    user = UserFactory()
+    with pytest.raises(NotVerified):
+        services.redeem(resident=user, reward=RewardFactory(cost=1))
+
+
+def test_monthly_limit_per_resident_counts_cancelled_ones_out():
+    user = rich(100)
+    reward = RewardFactory(cost=10, monthly_limit=1)
+    first = services.redeem(resident=user, reward=reward)
+    with pytest.raises(services.PointsError, match="at most 1 times a month"):
+        services.redeem(resident=user, reward=reward)
+    services.cancel_reservation(reservation=first, actor=user)
+    services.redeem(resident=user, reward=reward)
+
+
+def test_redeeming_a_translation_counts_on_the_source_row():
+    from wagtail.models import Locale
+
+    user = rich(100)
+    reward = RewardFactory(cost=10, stock=3)
+    english = reward.copy_for_translation(Locale.objects.get(language_code="en"))
+    english.name = "Tote bag"
+    english.save()
+    reservation = services.redeem(resident=user, reward=english)
+    assert reservation.reward_id == reward.pk
+    assert Reward.objects.get(pk=reward.pk).stock == 2
+
+
+def test_cancel_refunds_by_reversal_and_puts_stock_back():
+    user = rich(100)
+    reward = RewardFactory(cost=30, stock=1)
+    reservation = services.redeem(resident=user, reward=reward)
+    services.cancel_reservation(reservation=reservation, actor=user)
+    reservation.refresh_from_db()
+    assert reservation.status == "cancelled"
+    assert reservation.refund_entry.reverses == reservation.spend_entry
+    assert reservation.refund_entry.amount == 30
+    assert Account.objects.get(resident=user).balance == 100
+    assert Reward.objects.get(pk=reward.pk).stock == 1
+    with pytest.raises(services.PointsError, match="Only a reservation waiting"):
+        services.cancel_reservation(reservation=reservation, actor=user)
+    with pytest.raises(services.PointsError, match="cancelling"):
+        services.reverse_entry(entry=reservation.spend_entry)
+    assert services.audit() == []
+
+
+def test_someone_else_cannot_cancel():
+    reservation = services.redeem(resident=rich(100), reward=RewardFactory(cost=10))
+    with pytest.raises(services.NotAllowed):
+        services.cancel_reservation(reservation=reservation, actor=rich(10))
+
+
+def test_hand_over_by_code_for_staff_of_the_residents_community():
+    community = CommunityFactory()
+    user = rich(100, community=community)
+    staff = staff_of(community)
+    reservation = services.redeem(resident=user, reward=RewardFactory(cost=10))
+    code = services.format_code(reservation.code).lower()
+    with pytest.raises(services.NotAllowed):
+        services.hand_over(code=code, actor=staff_of(CommunityFactory()))
+    with pytest.raises(services.PointsError, match="No reservation"):
+        services.hand_over(code="ZZZZ-ZZZZ", actor=staff)
+    done = services.hand_over(code=code, actor=staff)
+    assert done.status == "collected" and done.handed_over_by == staff
+    with pytest.raises(services.PointsError, match="already handed over"):
+        services.hand_over(code=code, actor=staff)
+    with pytest.raises(services.PointsError, match="Only a reservation waiting"):
+        services.cancel_reservation(reservation=done, actor=user)
+
+
+def test_uncollected_reservations_expire_with_a_refund():
+    community = CommunityFactory()
+    user = rich(100, community=community)
+    reward = RewardFactory(cost=25, stock=1)
+    reservation = services.redeem(resident=user, reward=reward)
+    later = reservation.collect_by + datetime.timedelta(minutes=1)
+    assert services.expire_reservations(now=reservation.collect_by - datetime.timedelta(minutes=1)) == 0
+    Reservation.objects.filter(pk=reservation.pk).update(collect_by=timezone.now() - datetime.timedelta(minutes=1))
+    with pytest.raises(services.PointsError, match="not collected in time"):
+        services.hand_over(code=reservation.code, actor=staff_of(community))
+    assert services.expire_reservations(now=later) == 1
+    assert services.expire_reservations(now=later) == 0
+    reservation.refresh_from_db()
+    assert reservation.status == "expired" and reservation.refund_entry.amount == 25
+    assert Account.objects.get(resident=user).balance == 100
+    assert Reward.objects.get(pk=reward.pk).stock == 1
+    assert services.audit() == []
+
+
+def test_refund_into_a_lapsed_lot_gets_a_new_short_lot():
+    from points.models import Lot
+
+    user = rich(50)
+    reservation = services.redeem(resident=user, reward=RewardFactory(cost=20))
+    Lot.objects.filter(account__resident=user).update(expires_on=timezone.localdate() - datetime.timedelta(days=1))
+    services.cancel_reservation(reservation=reservation, actor=user)
+    reservation.refresh_from_db()
+    new_lot = reservation.refund_entry.lot
+    assert new_lot.amount == 20 and new_lot.expires_on == timezone.localdate() + datetime.timedelta(days=30)
+    assert services.expire_points() == 30
+    assert Account.objects.get(resident=user).balance == 20
+    assert services.audit() == []

@@ -1,0 +1,167 @@
+"""The resident's points pages and the honours roll, in both languages."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from home.factories import CommunityFactory, UserFactory
+from points import services
+from points.factories import RewardFactory, resident
+from points.models import Account, Lot, Reservation
+
+pytestmark = pytest.mark.usefixtures("site_pages")
+
+LANGUAGES = ["zh-hans", "en"]
+
+
+@pytest.fixture
+def member(client):
+    user = resident(display_name="王阿姨", community=CommunityFactory())
+    services.award(resident=user, rule_code="attendance", source_key="v:1", amount=40)
+    services.award(resident=user, rule_code="volunteering", source_key="v:2", hours=2)
+    client.force_login(user)
+    return user
+
+
+def test_pages_need_login(client):
+    response = client.get("/zh-hans/me/points/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_overview_shows_balance_hours_expiry_and_affordable_rewards(client, member, language):
+    from wagtail.models import Locale
+
+    cheap = RewardFactory(name="环保袋", cost=30)
+    english = cheap.copy_for_translation(Locale.objects.get(language_code="en"))
+    english.name = "Tote bag"
+    english.save()
+    RewardFactory(name="电饭煲", cost=500)
+    Lot.objects.filter(account__resident=member, amount=40).update(expires_on=timezone.localdate() + datetime.timedelta(days=9))
+    response = client.get(f"/{language}/me/points/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>60</strong>" in html
+    expiry = (timezone.localdate() + datetime.timedelta(days=9)).isoformat()
+    if language == "en":
+        assert "My points" in html and "Tote bag" in html and "Volunteer hours: 2" in html
+        assert f"40 points expire on {expiry}." in html
+    else:
+        assert "我的积分" in html and "环保袋" in html and "志愿服务时长：2" in html
+        assert f"40 积分将于 {expiry} 过期。" in html
+    assert "电饭煲" not in html  # not affordable
+
+
+def test_profile_page_links_to_my_points(client, member):
+    assert "/zh-hans/me/points/" in client.get("/zh-hans/me/").content.decode()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_statement_pages_with_keyset_navigation(client, member, language, django_assert_num_queries):
+    for number in range(30):
+        services.award(resident=member, rule_code="attendance", source_key=f"s:{number}", amount=1)
+    client.get(f"/{language}/me/points/statement/")  # the portal settings row is made on first use
+    with django_assert_num_queries(10):
+        response = client.get(f"/{language}/me/points/statement/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count('class="amount') == 25
+    older = response.context["older"]
+    response = client.get(f"/{language}/me/points/statement/?before={older}")
+    assert response.content.decode().count('class="amount') == 7
+    assert response.context["older"] is None
+
+
+def test_statement_query_count_does_not_grow_with_the_ledger(client, member, django_assert_num_queries):
+    reward = RewardFactory(cost=5, stock=50)
+    for _number in range(8):
+        services.redeem(resident=member, reward=reward)
+    services.cancel_reservation(reservation=Reservation.objects.first(), actor=member)
+    client.get("/en/me/points/statement/")
+    with django_assert_num_queries(11):  # + the reward names of exchanged entries
+        client.get("/en/me/points/statement/")
+
+
+def test_statement_csv(client, member):
+    response = client.get("/en/me/points/statement.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Date,Kind,Points,Balance,Description"
+    assert len(lines) == 3 and ",Earned,20,60,Volunteering" in lines[1]
+
+
+def test_rewards_page_and_redeem_post(client, member):
+    reward = RewardFactory(name="雨伞", cost=25, stock=1)
+    response = client.get("/zh-hans/me/points/rewards/")
+    assert "雨伞" in response.content.decode()
+    response = client.post(f"/zh-hans/me/points/rewards/{reward.pk}/redeem/")
+    reservation = Reservation.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/me/points/reservations/{reservation.pk}/")
+    page = client.get(response["Location"]).content.decode()
+    assert services.format_code(reservation.code) in page and "data:image/svg+xml;base64," in page
+    # Out of stock now: a clear message, nothing changes.
+    response = client.post(f"/zh-hans/me/points/rewards/{reward.pk}/redeem/", follow=True)
+    assert "已兑完" in response.content.decode()
+    assert Account.objects.get(resident=member).balance == 35
+
+
+def test_cancel_post_and_someone_elses_reservation(client, member):
+    reservation = services.redeem(resident=member, reward=RewardFactory(cost=10))
+    other = resident()
+    client.force_login(other)
+    assert client.get(f"/en/me/points/reservations/{reservation.pk}/").status_code == 404
+    assert client.post(f"/en/me/points/reservations/{reservation.pk}/cancel/").status_code == 404
+    client.force_login(member)
+    response = client.post(f"/en/me/points/reservations/{reservation.pk}/cancel/", follow=True)
+    assert "your points are back" in response.content.decode()
+    reservation.refresh_from_db()
+    assert reservation.status == "cancelled"
+
+
+def test_honours_roll_lists_only_residents_who_opted_in(client, member):
+    community = member.profile.community
+    shy = resident(display_name="不愿上榜", community=community)
+    services.award(resident=shy, rule_code="attendance", source_key="shy", amount=90)
+    response = client.post("/zh-hans/me/points/honours/", {"opt_in": "1"})
+    assert response.status_code == 302 and Account.objects.get(resident=member).honours_opt_in
+    client.logout()
+    for language in LANGUAGES:
+        html = client.get(f"/{language}/points/honours/?community={community.code}&period=year").content.decode()
+        assert "王阿姨" in html and "不愿上榜" not in html
+        assert "<td>60</td>" in html
+    client.post("/en/me/points/honours/", {"opt_in": "0"})  # logged out: refused
+    assert Account.objects.get(resident=member).honours_opt_in
+    client.force_login(member)
+    client.post("/en/me/points/honours/", {"opt_in": "0"})
+    client.logout()  # the anonymous visitor's cached copy is gone too
+    assert "王阿姨" not in client.get(f"/en/points/honours/?community={community.code}&period=year").content.decode()
+
+
+def test_read_only_pages_refuse_post_and_actions_refuse_get(client, member):
+    assert client.post("/en/me/points/").status_code == 405
+    assert client.get("/en/me/points/honours/").status_code == 405
+    assert client.get("/en/me/points/rewards/1/redeem/").status_code == 405
+
+
+def test_unverified_resident_is_told_to_verify(client):
+    user = UserFactory()
+    services.award(resident=user, rule_code="attendance", source_key="u", amount=40)
+    client.force_login(user)
+    reward = RewardFactory(cost=10)
+    response = client.post(f"/en/me/points/rewards/{reward.pk}/redeem/", follow=True)
+    assert "verify your e-mail" in response.content.decode()
+    assert not Reservation.objects.exists()
+
+
+def test_overview_query_count_is_flat(client, member, django_assert_num_queries):
+    rewards = [RewardFactory(cost=5, stock=50) for _index in range(8)]
+    client.get("/en/me/points/")
+    services.redeem(resident=member, reward=rewards[0])
+    with django_assert_num_queries(13):
+        client.get("/en/me/points/")
+    for reward in rewards[1:]:
+        services.redeem(resident=member, reward=reward)
+    with django_assert_num_queries(13):
+        response = client.get("/en/me/points/")
+    assert len(response.context["reservations"]) == 8

@@ -1,0 +1,84 @@
+"""Admin: rules and rewards as snippets; the staff points pages under one "Points" menu."""
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from . import admin_views, services
+from .models import EarningRule, Reward
+
+
+class EarningRuleViewSet(SnippetViewSet):
+    model = EarningRule
+    icon = "list-ul"
+    add_to_admin_menu = False
+    list_display = ["name", "code", "points", "daily_cap", "monthly_cap", "awarded_by", "active", "locale"]
+    list_filter = ["active", "awarded_by"]
+    search_fields = ["name", "code"]
+
+
+class RewardViewSet(SnippetViewSet):
+    model = Reward
+    icon = "pick"
+    add_to_admin_menu = False
+    list_display = ["name", "cost", "stock", "community", "active", "locale"]
+    list_filter = ["active", "community"]
+    search_fields = ["name"]
+
+
+register_snippet(EarningRuleViewSet)
+register_snippet(RewardViewSet)
+
+urlpatterns = [
+    path("", admin_views.dashboard, name="dashboard"),
+    path("award/", admin_views.find_resident, name="find_resident"),
+    path("award/<int:user_id>/", admin_views.award, name="award"),
+    path("bulk/", admin_views.bulk_award, name="bulk_award"),
+    path("hand-over/", admin_views.hand_over, name="hand_over"),
+    path("audit/", admin_views.audit_log, name="audit_log"),
+]
+
+
+@hooks.register("register_admin_urls")
+def register_points_urls():
+    return [path("points/", include((urlpatterns, "points_admin"), namespace="points_admin"))]
+
+
+class StaffMenuItem(MenuItem):
+    def is_shown(self, request):
+        return services.is_points_staff(request.user)
+
+
+class SnippetMenuItem(MenuItem):
+    """A snippet list, shown to those who may change that snippet."""
+
+    def __init__(self, label, model, **kwargs):
+        self.model = model
+        super().__init__(label, reverse(f"wagtailsnippets_points_{model._meta.model_name}:list"), **kwargs)
+
+    def is_shown(self, request):
+        return request.user.has_perm(f"points.change_{self.model._meta.model_name}")
+
+
+class PointsMenuItem(SubmenuMenuItem):
+    def is_shown(self, request):
+        return services.is_points_staff(request.user) or request.user.has_perm("points.change_reward")
+
+
+@hooks.register("register_admin_menu_item")
+def register_points_menu():
+    menu = Menu(
+        items=[
+            StaffMenuItem(_("Points dashboard"), reverse("points_admin:dashboard"), icon_name="table", order=100),
+            StaffMenuItem(_("Award points"), reverse("points_admin:find_resident"), icon_name="plus", order=200),
+            StaffMenuItem(_("Bulk award"), reverse("points_admin:bulk_award"), icon_name="upload", order=300),
+            StaffMenuItem(_("Hand over a reward"), reverse("points_admin:hand_over"), icon_name="tick", order=400),
+            StaffMenuItem(_("Points audit log"), reverse("points_admin:audit_log"), icon_name="history", order=500),
+            SnippetMenuItem(_("Rewards"), Reward, icon_name="pick", order=600),
+            SnippetMenuItem(_("Earning rules"), EarningRule, icon_name="list-ul", order=700),
+        ]
+    )
+    return PointsMenuItem(_("Points"), menu, icon_name="pick", order=260)

@@ -1,0 +1,104 @@
+"""Points in a real browser: earn → reserve → hand over with the code; a bulk sheet twice; axe scans."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+
+from home import factories
+from points import services
+from points.factories import RewardFactory
+from points.models import Account, Reservation
+
+from .test_accessibility import report, scan  # noqa: F401  (the axe fixture)
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "lantern-festival-2026"
+
+
+def log_in(page, base: str, email: str, next_path: str) -> None:
+    page.goto(f"{base}/zh-hans/accounts/login/?next={next_path}")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(f"{base}{next_path}")
+
+
+@pytest.fixture
+def people(portal):
+    community = factories.CommunityFactory(name="六和社区", code="liuhe")
+    group = Group.objects.create(name="六和社区 · staff")
+    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+    community.editors = group
+    community.save()
+    resident = factories.ResidentProfileFactory(
+        user__email="wang@example.com", user__password=PASSWORD, display_name="王秀英", mobile="13905710101", community=community
+    ).user
+    staff = factories.VerifiedUserFactory(email="desk@example.com", username="desk", password=PASSWORD)
+    staff.groups.add(group)
+    return resident, staff
+
+
+def test_resident_earns_reserves_and_staff_hand_over_the_gift(portal, chromium, people, scan, tmp_path):  # noqa: F811
+    resident, staff = people
+    base = portal.url
+    reward = RewardFactory(name="环保购物袋", cost=30, stock=5)
+    # What the check-in at an activity does (events/ calls this service).
+    services.award(resident=resident, rule_code="attendance", source_key="events.attendance:1", amount=40)
+
+    found = {}
+    phone = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    log_in(phone, base, "wang@example.com", "/zh-hans/me/")
+    phone.get_by_role("link", name="我的积分").click()
+    phone.wait_for_url(f"{base}/zh-hans/me/points/")
+    assert "40" in phone.locator(".points-balance").inner_text()
+    found["/zh-hans/me/points/"] = scan(phone)
+    phone.get_by_role("button", name="兑换环保购物袋").click()
+    phone.wait_for_url(f"{base}/zh-hans/me/points/reservations/*/")
+    code = phone.locator(".pickup-code").inner_text().strip()
+    assert phone.locator("img.qr").is_visible()
+    found["/zh-hans/me/points/reservations/N/"] = scan(phone)
+    assert Account.objects.get(resident=resident).balance == 10
+    for path in (
+        "/en/me/points/",
+        "/zh-hans/me/points/statement/",
+        "/en/me/points/statement/",
+        "/zh-hans/me/points/rewards/",
+        "/en/me/points/rewards/",
+        "/zh-hans/points/honours/",
+        "/en/points/honours/",
+    ):
+        phone.goto(base + path)
+        found[path] = scan(phone)
+
+    desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    log_in(desk, base, "desk@example.com", "/admin/points/hand-over/")
+    desk.fill("input[name=code]", code)
+    desk.get_by_role("button", name="查询").click()
+    assert "环保购物袋" in desk.locator("main").inner_text()
+    desk.get_by_role("button", name="确认发放").click()
+    desk.wait_for_url(f"{base}/admin/points/hand-over/")
+    assert Reservation.objects.get().status == Reservation.Status.COLLECTED
+
+    phone.goto(f"{base}/zh-hans/me/points/reservations/{Reservation.objects.get().pk}/")
+    assert "已领取" in phone.locator("main").inner_text()
+
+    # A grid's garbage-sorting sheet, uploaded twice: awarded once.
+    sheet = tmp_path / "garbage.csv"
+    sheet.write_text(f"手机号,规则,日期\n13905710101,garbage_sorting,{timezone.localdate().isoformat()}\n", encoding="utf-8")
+    for _round in range(2):
+        desk.goto(f"{base}/admin/points/bulk/")
+        desk.set_input_files("input[name=file]", str(sheet))
+        desk.get_by_role("button", name="预览").click()
+        desk.wait_for_load_state()
+        if _round == 0:
+            desk.get_by_role("button", name="发放 1 行").click()
+            desk.wait_for_load_state()
+        else:
+            assert "已发放过" in desk.locator("main").inner_text()
+    assert Account.objects.get(resident=resident).balance == 12
+    assert services.audit() == []
+    reward.refresh_from_db()
+    assert reward.stock == 4
+
+    assert not report(found), "axe-core found serious or critical violations:\n" + report(found)
