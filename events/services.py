@@ -9,11 +9,13 @@ database constraints `session_never_overbooked` and
 from __future__ import annotations
 
 import datetime
+import logging
 import random
 import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import holidays
 from django.contrib.auth import get_user_model
@@ -24,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from home.services import has_verified_email
+from points import services as points
 
 from . import notifications
 from .models import (
@@ -33,10 +36,12 @@ from .models import (
     BookingPolicy,
     Draw,
     HouseholdMember,
+    Kind,
     Session,
 )
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 GUARDIAN_CONSENT_UNDER = 14  # PIPL: a guardian consents for a child under 14
 
 
@@ -610,6 +615,7 @@ def check_in(*, session: Session, code: str, actor) -> CheckIn:
     booking.checked_in_at = now
     booking.checked_in_by = actor
     booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
+    _award_attendance(booking, actor=actor)
     return CheckIn(booking=booking, repeated=False)
 
 
@@ -624,7 +630,50 @@ def undo_check_in(*, booking: Booking, actor) -> Booking:
     booking.checked_in_at = None
     booking.checked_in_by = None
     booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
+    points.reverse_award(source_key=attendance_source_key(booking), actor=actor, reason=_("Check-in undone"))
     return booking
+
+
+def attendance_source_key(booking: Booking) -> str:
+    return f"events.attendance:{booking.pk}"
+
+
+def _award_attendance(booking: Booking, *, actor) -> None:
+    """Points for attending (volunteering: points and hours by the session's length) to the booking's resident.
+
+    A walk-in without an account earns nothing. A rule's cap reached is not the door's
+    problem: the check-in stands, the award is skipped (a savepoint keeps the rest).
+    """
+    if booking.resident_id is None:
+        return
+    session = booking.session
+    activity = session.activity
+    key = attendance_source_key(booking)
+    day = timezone.localtime(session.starts_at).date()
+    try:
+        with transaction.atomic():
+            if activity.kind == Kind.VOLUNTEERING:
+                hours = Decimal((session.ends_at - session.starts_at).total_seconds() / 3600).quantize(Decimal("0.1"))
+                points.award(
+                    resident=booking.resident,
+                    rule_code="volunteering",
+                    source_key=key,
+                    hours=hours,
+                    actor=actor,
+                    amount=activity.points or None,
+                    on=min(day, timezone.localdate()),
+                )
+            elif activity.points:
+                points.award(
+                    resident=booking.resident,
+                    rule_code="attendance",
+                    source_key=key,
+                    amount=activity.points,
+                    actor=actor,
+                    on=min(day, timezone.localdate()),
+                )
+    except points.PointsError:
+        logger.info("No attendance points for booking %s: a rule limit was reached", booking.pk)
 
 
 @transaction.atomic
