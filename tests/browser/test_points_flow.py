@@ -1,15 +1,19 @@
-"""Points in a real browser: earn → reserve → hand over with the code; a bulk sheet twice; axe scans."""
+"""Points in a real browser: earn at a check-in → reserve → hand over with the code; a bulk sheet twice; axe scans."""
+
+import datetime
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
+from events import factories as event_factories
+from events import services as event_services
 from home import factories
+from home.services import create_community
 from points import services
 from points.factories import RewardFactory
 from points.models import Account, Reservation
 
-from .test_accessibility import report, scan  # noqa: F401  (the axe fixture)
+from .test_accessibility import report
 
 pytestmark = pytest.mark.browser
 
@@ -26,25 +30,33 @@ def log_in(page, base: str, email: str, next_path: str) -> None:
 
 @pytest.fixture
 def people(portal):
-    community = factories.CommunityFactory(name="六和社区", code="liuhe")
-    group = Group.objects.create(name="六和社区 · staff")
-    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
-    community.editors = group
-    community.save()
+    community = create_community(name="六和社区", code="liuhe", name_en="Liuhe")
     resident = factories.ResidentProfileFactory(
         user__email="wang@example.com", user__password=PASSWORD, display_name="王秀英", mobile="13905710101", community=community
     ).user
     staff = factories.VerifiedUserFactory(email="desk@example.com", username="desk", password=PASSWORD)
-    staff.groups.add(group)
-    return resident, staff
+    staff.groups.add(community.editors)
+    return resident, staff, community
 
 
-def test_resident_earns_reserves_and_staff_hand_over_the_gift(portal, chromium, people, scan, tmp_path):  # noqa: F811
-    resident, staff = people
+def test_resident_earns_reserves_and_staff_hand_over_the_gift(portal, chromium, people, scan, tmp_path):
+    resident, staff, community = people
     base = portal.url
     reward = RewardFactory(name="环保购物袋", cost=30, stock=5)
-    # What the check-in at an activity does (events/ calls this service).
-    services.award(resident=resident, rule_code="attendance", source_key="events.attendance:1", amount=40)
+    # An activity worth 40 points starting within the hour; the resident has booked it.
+    starts = timezone.now() + datetime.timedelta(minutes=30)
+    activity = event_factories.activity(title="太极拳", slug="taiji", community=community, points=40)
+    session = event_factories.SessionFactory(activity=activity, starts_at=starts, ends_at=starts + datetime.timedelta(hours=1))
+    (ticket,) = event_services.book_session(session=session, resident=resident, actor=resident)
+
+    # Staff check the ticket in at the door, in the browser: that is what earns the points.
+    desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    check_in = f"/admin/events/sessions/{session.pk}/check-in/"
+    log_in(desk, base, "desk@example.com", check_in)
+    desk.fill("input[name=code]", ticket.display_code)
+    desk.locator("[data-checkin-form] button[type=submit]").click()
+    assert desk.locator("[data-outcome]").get_attribute("data-outcome") == "checked_in"
+    assert Account.objects.get(resident=resident).balance == 40
 
     found = {}
     phone = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
@@ -71,8 +83,7 @@ def test_resident_earns_reserves_and_staff_hand_over_the_gift(portal, chromium, 
         phone.goto(base + path)
         found[path] = scan(phone)
 
-    desk = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
-    log_in(desk, base, "desk@example.com", "/admin/points/hand-over/")
+    desk.goto(f"{base}/admin/points/hand-over/")
     desk.fill("input[name=code]", code)
     desk.get_by_role("button", name="查询").click()
     assert "环保购物袋" in desk.locator("main").inner_text()
