@@ -193,4 +193,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         labels=labels,
         series=[(_("Issued"), data.issued_per_month, "#2e7d32"), (_("Spent"), data.spent_per_month, "#c62828")],
     )
-    return _render(request, "points/admin/dashboard.html", _("Points dashboard"), {"data": data, "chart": chart}, icon="table")
+    context = {"data": data, "chart": chart, "charts": reports.charts(data)}
+    return _render(request, "points/admin/dashboard.html", _("Points dashboard"), context, icon="table")

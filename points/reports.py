@@ -143,6 +143,64 @@ def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list[int
     return "".join(parts)
 
 
+def hbar_chart(*, key: str, title: str, desc: str, rows: list[tuple[str, int]], colour: str = "#1565c0") -> str:
+    """Horizontal bars as inline SVG, one per (label, value); the table beside it is the text alternative."""
+    width, label_w, bar_h, gap = 640, 180, 18, 8
+    height = max(len(rows), 1) * (bar_h + gap) + gap
+    biggest = max([value for _label, value in rows] + [1])
+    plot_w = width - label_w - 60
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="points-chart"'
+        f' aria-labelledby="{key}-title {key}-desc">',
+        f'<title id="{key}-title">{escape(title)}</title>',
+        f'<desc id="{key}-desc">{escape(desc)}</desc>',
+    ]
+    for position, (label, value) in enumerate(rows):
+        y = gap + position * (bar_h + gap)
+        w = plot_w * max(value, 0) / biggest
+        short = label if len(label) <= 14 else label[:13] + "…"
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + bar_h - 5}" text-anchor="end" font-size="12" fill="#222">{escape(short)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
+            f"<title>{escape(label)}: {value}</title></rect>"
+            f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 5}" font-size="12" fill="#222">{value}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def charts(data: Dashboard) -> dict[str, str]:
+    """The dashboard's charts by rule, by reward and by resident (empty when there is nothing to draw)."""
+    issued = [(name, sum(values)) for name, values in data.issued]
+    spent = [(name, points) for name, _count, points in data.spent]
+    found = {}
+    if issued:
+        found["issued"] = hbar_chart(
+            key="chart-issued",
+            title=_("Points issued by rule"),
+            desc=_("Points issued in the last 12 months, per rule; the table below gives each month."),
+            rows=issued,
+            colour="#2e7d32",
+        )
+    if spent:
+        found["spent"] = hbar_chart(
+            key="chart-spent",
+            title=_("Points spent by reward"),
+            desc=_("Points spent on reservations, per reward; the table below gives the figures."),
+            rows=spent,
+            colour="#c62828",
+        )
+    if data.top_earners:
+        found["top"] = hbar_chart(
+            key="chart-top",
+            title=_("Top earners this year"),
+            desc=_("Points earned this year by the ten residents who earned most; the list below gives the figures."),
+            rows=data.top_earners,
+            colour="#1565c0",
+        )
+    return found
+
+
 def export_rows(data: Dashboard) -> list[tuple[str, list[list]]]:
     """The dashboard's tables, each as (sheet name, rows with a header)."""
     months = [month.strftime("%Y-%m") for month in data.months]

@@ -201,6 +201,24 @@ def test_dashboard_with_chart_and_exports(client, staff, neighbour):
     assert len(workbook.sheetnames) == 4
 
 
+def test_dashboard_draws_a_chart_by_rule_by_reward_and_by_earner(client, staff, neighbour):
+    services.award(resident=neighbour, rule_code="attendance", source_key="d1", amount=40)
+    services.redeem(resident=neighbour, reward=RewardFactory(name="肥皂", cost=10, stock=2))
+    html = client.get("/admin/points/").content.decode()
+    for key in ("chart-issued", "chart-spent", "chart-top"):
+        assert f'aria-labelledby="{key}-title {key}-desc"' in html
+        assert f'<desc id="{key}-desc">' in html
+    assert "<title>参加活动: 40</title>" in html
+    assert "<title>肥皂: 10</title>" in html
+    assert f"<title>{neighbour.profile.display_name}: 40</title>" in html
+
+
+def test_dashboard_draws_no_empty_charts(client, staff):
+    html = client.get("/admin/points/").content.decode()
+    assert "chart-issued" not in html and "chart-top" not in html
+    assert "<table" in html  # the tables stay, as the text alternative
+
+
 def test_menu_shows_points_to_staff(client, staff):
     html = client.get("/admin/").content.decode()
     assert "/admin/points/hand-over/" in html
