@@ -51,9 +51,21 @@ ERRORS = (services.BookingError, PermissionDenied)
 # Scope
 
 
+def communities_of(user) -> set | None:
+    """services.staff_communities, asked once per request (the menu, hooks and views all need it)."""
+    if not hasattr(user, "_events_staff_communities"):
+        user._events_staff_communities = services.staff_communities(user)
+    return user._events_staff_communities
+
+
+def is_event_staff(user) -> bool:
+    communities = communities_of(user)
+    return communities is None or bool(communities)
+
+
 def _community_scope(user, prefix: str = "") -> Q | None:
     """A filter for what the staff member runs; None for a superuser (everything)."""
-    communities = services.staff_communities(user)
+    communities = communities_of(user)
     if communities is None:
         return None
     return Q(**{f"{prefix}community__isnull": True}) | Q(**{f"{prefix}community__translation_key__in": communities})
@@ -74,7 +86,7 @@ def activities_for(user) -> QuerySet[ActivityPage]:
 def residents_for(user) -> QuerySet[ResidentProfile]:
     """Residents staff may book for: their communities' residents (everyone's for a superuser)."""
     profiles = ResidentProfile.objects.select_related("user").filter(user__is_active=True)
-    communities = services.staff_communities(user)
+    communities = communities_of(user)
     if communities is None:
         return profiles
     return profiles.filter(community__translation_key__in=communities)
@@ -94,7 +106,7 @@ class StaffView(WagtailAdminTemplateMixin):
     header_icon = "date"
 
     def dispatch(self, request, *args, **kwargs):
-        if not services.is_event_staff(request.user):
+        if not is_event_staff(request.user):
             raise PermissionDenied
         self.check_scope()
         return super().dispatch(request, *args, **kwargs)

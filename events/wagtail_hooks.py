@@ -8,7 +8,6 @@ from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.menus import MenuItem as DropdownItem
 
 from . import admin_views as views
-from . import services
 from .models import ActivityPage
 
 urlpatterns = [
@@ -42,7 +41,7 @@ def register_events_admin_urls():
 
 class StaffMenuItem(MenuItem):
     def is_shown(self, request):
-        return services.is_event_staff(request.user)
+        return views.is_event_staff(request.user)
 
 
 @hooks.register("register_admin_menu_item")
@@ -62,7 +61,7 @@ def register_events_menu():
 
 @hooks.register("register_page_listing_more_buttons")
 def add_sessions_button(page, user, next_url=None):
-    if page.specific_class is ActivityPage and services.is_event_staff(user):
+    if page.specific_class is ActivityPage and views.is_event_staff(user):
         yield DropdownItem(_("Add sessions"), reverse("events_admin:add_sessions", args=[page.pk]), icon_name="date", priority=90)
 
 
@@ -92,5 +91,5 @@ class AttendancePanel(Component):
 
 @hooks.register("construct_homepage_panels")
 def add_attendance_panel(request, panels):
-    if services.is_event_staff(request.user):
+    if views.is_event_staff(request.user):
         panels.append(AttendancePanel(request.user))
