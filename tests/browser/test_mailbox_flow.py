@@ -11,7 +11,7 @@ from deliberation.factories import community_with_staff, resident, staff_member
 from deliberation.models import CommunityMailbox, Letter, Topic
 from deliberation.tests.conftest import EML, dovecot  # noqa: F401  (the fixture: a real Dovecot on loopback)
 
-from .test_accessibility import report, scan  # noqa: F401  (the axe fixture)
+from .test_accessibility import report
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def log_in(page, base, email, next_path):
     page.wait_for_url(f"{base}{next_path}")
 
 
-def test_a_letter_and_an_email_merge_into_one_topic_and_the_writer_follows_it(portal, phone, chromium, scan, dovecot):  # noqa: F811
+def test_a_letter_and_an_email_merge_into_one_topic_and_the_writer_follows_it(portal, phone, chromium, scan, dovecot):
     community = community_with_staff(name="六和社区", code="liuhe")
     CommunityMailbox.objects.create(community=community, address="liuhe@mailbox.linli.localhost")
     writer = resident(community, display_name="李阿姨", user__email="writer@example.com", user__password=PASSWORD)
