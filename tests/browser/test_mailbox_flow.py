@@ -26,7 +26,7 @@ def log_in(page, base, email, next_path):
     page.wait_for_url(f"{base}{next_path}")
 
 
-def test_a_letter_and_an_email_merge_into_one_topic_and_the_writer_follows_it(portal, phone, chromium, scan, dovecot):
+def test_a_letter_and_an_email_merge_into_one_topic_and_the_writer_follows_it(portal, phone, chromium, scan, dovecot):  # noqa: F811
     community = community_with_staff(name="六和社区", code="liuhe")
     CommunityMailbox.objects.create(community=community, address="liuhe@mailbox.linli.localhost")
     writer = resident(community, display_name="李阿姨", user__email="writer@example.com", user__password=PASSWORD)
