@@ -94,7 +94,10 @@ def booking_cancelled(bookings: list[Booking], *, late: bool) -> None:
     first = bookings[0]
 
     def build():
-        lines = [_("Your booking for %(name)s on %(when)s is cancelled.") % {"name": first.participant_name, "when": _when(first.session)}]
+        lines = [
+            _("Your booking for %(name)s on %(when)s is cancelled.")
+            % {"name": first.participant_name, "when": _when(first.session)}
+        ]
         if late:
             lines.append(_("It was cancelled after the deadline, so it counts as a late cancellation."))
         return _("Cancelled: %(title)s") % {"title": _title(first)}, lines
@@ -150,7 +153,8 @@ def draw_results(winners: list[list[Booking]], waiting: list[list[Booking]]) -> 
 
         def build(first=first):
             return _("You have a place: %(title)s") % {"title": _title(first)}, [
-                _("The draw gave %(name)s a place (number %(rank)s in the draw).") % {"name": first.participant_name, "rank": first.draw_rank},
+                _("The draw gave %(name)s a place (number %(rank)s in the draw).")
+                % {"name": first.participant_name, "rank": first.draw_rank},
                 _("When: %(when)s") % {"when": _when(first.session)},
                 _("Ticket code: %(code)s — show the QR code on My bookings at the door.") % {"code": first.display_code},
             ]

@@ -63,4 +63,3 @@ def other_staff(db, other_community):
 @pytest.fixture
 def session(site_pages):
     return factories.SessionFactory(activity=factories.activity(), capacity=2)
-

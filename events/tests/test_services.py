@@ -243,7 +243,9 @@ def test_check_in_at_the_door(site_pages, community, make_resident, staff, other
     session = factories.SessionFactory(
         activity=factories.activity(community=community), starts_at=timezone.now() + datetime.timedelta(minutes=30), capacity=2
     )
-    other = factories.SessionFactory(starts_at=timezone.now() + datetime.timedelta(minutes=30), activity=factories.activity(title="b", slug="b"))
+    other = factories.SessionFactory(
+        starts_at=timezone.now() + datetime.timedelta(minutes=30), activity=factories.activity(title="b", slug="b")
+    )
     first, second, third = make_resident(), make_resident(), make_resident()
     (ticket,) = book(session, first)
     (cancelled,) = book(session, second)
@@ -292,7 +294,9 @@ def test_no_shows_suspend_new_bookings(site_pages, resident):
             starts_at=timezone.now() - datetime.timedelta(days=day, hours=2),
             ends_at=timezone.now() - datetime.timedelta(days=day),
         )
-        Booking.objects.create(session=past, resident=resident, participant_key=f"u{resident.pk}", participant_name="x", status="no_show")
+        Booking.objects.create(
+            session=past, resident=resident, participant_key=f"u{resident.pk}", participant_name="x", status="no_show"
+        )
     suspension = services.suspension_of(resident)
     assert suspension is not None
     assert suspension.until.date() == (timezone.now() - datetime.timedelta(days=3) + datetime.timedelta(days=14)).date()
@@ -325,14 +329,21 @@ def test_the_draw_is_reproducible_from_its_published_seed(site_pages, make_resid
 
 def test_the_draw_can_favour_first_timers(site_pages, make_resident):
     lottery = factories.activity(
-        title="插花", slug="flowers", allocation="draw", first_timer_priority=True,
+        title="插花",
+        slug="flowers",
+        allocation="draw",
+        first_timer_priority=True,
         booking_closes_at=timezone.now() + datetime.timedelta(days=1),
     )
     veteran = make_resident()
     past = factories.SessionFactory(
-        activity=lottery, starts_at=timezone.now() - datetime.timedelta(days=9), ends_at=timezone.now() - datetime.timedelta(days=9) + datetime.timedelta(hours=1)
+        activity=lottery,
+        starts_at=timezone.now() - datetime.timedelta(days=9),
+        ends_at=timezone.now() - datetime.timedelta(days=9) + datetime.timedelta(hours=1),
     )
-    Booking.objects.create(session=past, resident=veteran, participant_key=f"u{veteran.pk}", participant_name="v", status="attended")
+    Booking.objects.create(
+        session=past, resident=veteran, participant_key=f"u{veteran.pk}", participant_name="v", status="attended"
+    )
     session = factories.SessionFactory(activity=lottery, capacity=1, starts_at=factories.in_days(5))
     (old,) = book(session, veteran)
     (new,) = book(session, make_resident())
@@ -341,7 +352,9 @@ def test_the_draw_can_favour_first_timers(site_pages, make_resident):
 
 
 def test_due_draws_run_when_applications_close(site_pages, make_resident):
-    lottery = factories.activity(title="x", slug="x", allocation="draw", booking_closes_at=timezone.now() + datetime.timedelta(hours=1))
+    lottery = factories.activity(
+        title="x", slug="x", allocation="draw", booking_closes_at=timezone.now() + datetime.timedelta(hours=1)
+    )
     session = factories.SessionFactory(activity=lottery, capacity=1)
     book(session, make_resident())
     assert services.run_due_draws() == 0
@@ -368,20 +381,36 @@ def test_reminders_go_out_once_the_day_before(site_pages, make_resident, django_
 
 def test_a_weekly_series_flags_and_skips_public_holidays():
     planned = services.plan_series(
-        first_day=datetime.date(2026, 9, 28), last_day=datetime.date(2026, 10, 12), weekdays={3},
-        start=datetime.time(14), end=datetime.time(16), skip_holidays=False,
+        first_day=datetime.date(2026, 9, 28),
+        last_day=datetime.date(2026, 10, 12),
+        weekdays={3},
+        start=datetime.time(14),
+        end=datetime.time(16),
+        skip_holidays=False,
     )
     assert [p.starts_at.date() for p in planned] == [datetime.date(2026, 10, 1), datetime.date(2026, 10, 8)]
     assert planned[0].holiday == "国庆节"
     skipped = services.plan_series(
-        first_day=datetime.date(2026, 9, 28), last_day=datetime.date(2026, 10, 12), weekdays={3},
-        start=datetime.time(14), end=datetime.time(16),
+        first_day=datetime.date(2026, 9, 28),
+        last_day=datetime.date(2026, 10, 12),
+        weekdays={3},
+        start=datetime.time(14),
+        end=datetime.time(16),
     )
     assert [p.starts_at.date() for p in skipped] == [datetime.date(2026, 10, 8)]  # National Day left out
     saturday = services.plan_series(
-        first_day=datetime.date(2026, 10, 10), last_day=datetime.date(2026, 10, 10), weekdays={5},
-        start=datetime.time(9), end=datetime.time(10),
+        first_day=datetime.date(2026, 10, 10),
+        last_day=datetime.date(2026, 10, 10),
+        weekdays={5},
+        start=datetime.time(9),
+        end=datetime.time(10),
     )
     assert saturday[0].makeup_workday is True
     with pytest.raises(BookingError):
-        services.plan_series(first_day=datetime.date(2026, 10, 2), last_day=datetime.date(2026, 10, 1), weekdays={1}, start=datetime.time(9), end=datetime.time(10))
+        services.plan_series(
+            first_day=datetime.date(2026, 10, 2),
+            last_day=datetime.date(2026, 10, 1),
+            weekdays={1},
+            start=datetime.time(9),
+            end=datetime.time(10),
+        )
