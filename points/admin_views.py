@@ -13,13 +13,13 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from . import reports, services
-from .forms import AwardForm, BulkUploadForm, FindResidentForm, HandOverForm
+from .forms import AdjustForm, AwardForm, BulkUploadForm, FindResidentForm, HandOverForm, ReverseForm
 from .models import LedgerEntry
 from .sheets import SheetError, SheetRow, read_sheet
 
@@ -49,7 +49,7 @@ def residents_of(user):
 
 
 @points_staff_required
-def find_resident(request: HttpRequest) -> HttpResponse:
+def find_resident(request: HttpRequest, *, purpose: str = "award") -> HttpResponse:
     form = FindResidentForm(request.GET or None)
     results = []
     if form.is_valid():
@@ -59,7 +59,44 @@ def find_resident(request: HttpRequest) -> HttpResponse:
             .filter(Q(profile__display_name__icontains=q) | Q(profile__mobile__startswith=q) | Q(email__iexact=q))
             .order_by("profile__display_name", "pk")[:20]
         )
-    return _render(request, "points/admin/find_resident.html", _("Award points"), {"form": form, "results": results})
+    title = _("Adjust a balance") if purpose == "adjust" else _("Award points")
+    context = {"form": form, "results": results, "purpose": purpose}
+    return _render(request, "points/admin/find_resident.html", title, context)
+
+
+@points_staff_required
+def adjust(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A correction up or down with a reason (services.adjust); the same form sent twice adjusts once."""
+    resident = get_object_or_404(residents_of(request.user), pk=user_id)
+    form = AdjustForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.adjust(
+                actor=request.user, resident=resident, amount=data["amount"], reason=data["reason"], key=data["token"]
+            )
+        except (services.PointsError, PermissionDenied) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("Balance of %(name)s adjusted by %(points)s points.")
+                % {"name": resident.profile or resident, "points": entry.amount},
+            )
+            return redirect("points_admin:audit_log")
+    account = services.get_account(resident=resident)
+    context = {"form": form, "resident": resident, "account": account}
+    return _render(request, "points/admin/adjust.html", _("Adjust a balance"), context, icon="edit")
+
+
+def manual_entries(user):
+    """Awards, adjustments and reversals made by a person, within `user`'s communities."""
+    entries = LedgerEntry.objects.filter(actor__isnull=False, kind__in=["earn", "adjust", "reverse"]).select_related(
+        "actor", "account__resident__profile", "rule"
+    )
+    if not user.is_superuser:
+        entries = entries.filter(account__resident__profile__community__in=services.staff_communities(user))
+    return entries
 
 
 @points_staff_required
@@ -164,13 +201,27 @@ def hand_over(request: HttpRequest) -> HttpResponse:
 @points_staff_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """Every manual award, adjustment and reversal made by a person, newest first, with its author."""
-    entries = LedgerEntry.objects.filter(actor__isnull=False, kind__in=["earn", "adjust", "reverse"]).select_related(
-        "actor", "account__resident__profile", "rule"
-    )
-    if not request.user.is_superuser:
-        entries = entries.filter(account__resident__profile__community__in=services.staff_communities(request.user))
+    entries = manual_entries(request.user).annotate(reversed=Exists(LedgerEntry.objects.filter(reverses=OuterRef("pk"))))
     page = Paginator(entries.order_by("-pk"), 50).get_page(request.GET.get("page"))
     return _render(request, "points/admin/audit_log.html", _("Points audit log"), {"page_obj": page}, icon="history")
+
+
+@points_staff_required
+def reverse_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """Take back one manual award or adjustment, with a reason; refused (and nothing changed) if not possible."""
+    entry = get_object_or_404(manual_entries(request.user).exclude(kind="reverse"), pk=entry_id)
+    form = ReverseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.check_staff_for(actor=request.user, resident=entry.account.resident)
+            services.reverse_entry(entry=entry, actor=request.user, reason=form.cleaned_data["reason"])
+        except (services.PointsError, PermissionDenied) as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The entry has been reversed."))
+            return redirect("points_admin:audit_log")
+    context = {"form": form, "entry": entry}
+    return _render(request, "points/admin/reverse.html", _("Reverse an entry"), context, icon="rotate")
 
 
 @points_staff_required

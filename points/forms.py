@@ -49,3 +49,25 @@ class BulkUploadForm(forms.Form):
         label=_("CSV or XLSX file"),
         help_text=_("Columns: resident (mobile or e-mail), rule (code), date (YYYY-MM-DD); optional: points, hours, reason."),
     )
+
+
+class AdjustForm(forms.Form):
+    amount = forms.IntegerField(
+        label=_("Points"),
+        min_value=-1000,
+        max_value=1000,
+        help_text=_("Positive to add, negative to take away (the balance never goes below zero)."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    # One token per form shown: submitting the same form twice adjusts once.
+    token = forms.CharField(widget=forms.HiddenInput, initial=lambda: secrets.token_hex(12))
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError(_("An adjustment cannot be zero."))
+        return amount
+
+
+class ReverseForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)

@@ -38,7 +38,10 @@ urlpatterns = [
     path("award/<int:user_id>/", admin_views.award, name="award"),
     path("bulk/", admin_views.bulk_award, name="bulk_award"),
     path("hand-over/", admin_views.hand_over, name="hand_over"),
+    path("adjust/", admin_views.find_resident, {"purpose": "adjust"}, name="find_adjust"),
+    path("adjust/<int:user_id>/", admin_views.adjust, name="adjust"),
     path("audit/", admin_views.audit_log, name="audit_log"),
+    path("audit/<int:entry_id>/reverse/", admin_views.reverse_entry, name="reverse_entry"),
 ]
 
 
@@ -76,6 +79,7 @@ def register_points_menu():
             StaffMenuItem(_("Award points"), reverse("points_admin:find_resident"), icon_name="plus", order=200),
             StaffMenuItem(_("Bulk award"), reverse("points_admin:bulk_award"), icon_name="upload", order=300),
             StaffMenuItem(_("Hand over a reward"), reverse("points_admin:hand_over"), icon_name="tick", order=400),
+            StaffMenuItem(_("Adjust a balance"), reverse("points_admin:find_adjust"), icon_name="edit", order=450),
             StaffMenuItem(_("Points audit log"), reverse("points_admin:audit_log"), icon_name="history", order=500),
             SnippetMenuItem(_("Rewards"), Reward, icon_name="pick", order=600),
             SnippetMenuItem(_("Earning rules"), EarningRule, icon_name="list-ul", order=700),

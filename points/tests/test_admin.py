@@ -222,3 +222,109 @@ def test_dashboard_draws_no_empty_charts(client, staff):
 def test_menu_shows_points_to_staff(client, staff):
     html = client.get("/admin/").content.decode()
     assert "/admin/points/hand-over/" in html
+
+
+def adjust_data(amount, reason="登记错误更正", token="a1"):
+    return {"amount": str(amount), "reason": reason, "token": token}
+
+
+def test_find_a_resident_and_adjust_their_balance_up_and_down(client, staff, neighbour):
+    response = client.get("/admin/points/adjust/", {"q": "李"})
+    assert response.status_code == 200 and response.context["results"] == [neighbour]
+    assert f"/admin/points/adjust/{neighbour.pk}/" in response.content.decode()
+    assert client.get(f"/admin/points/adjust/{neighbour.pk}/").status_code == 200
+    response = client.post(f"/admin/points/adjust/{neighbour.pk}/", adjust_data(20))
+    assert (response.status_code, response["Location"]) == (302, "/admin/points/audit/")
+    response = client.post(f"/admin/points/adjust/{neighbour.pk}/", adjust_data(20))  # the same form again
+    assert response.status_code == 200 and "此调整已做过" in response.content.decode()
+    client.post(f"/admin/points/adjust/{neighbour.pk}/", adjust_data(-5, token="a2"))
+    assert Account.objects.get(resident=neighbour).balance == 15
+    entries = LedgerEntry.objects.filter(kind="adjust").order_by("pk")
+    assert [(entry.amount, entry.actor, entry.reason) for entry in entries] == [
+        (20, staff, "登记错误更正"),
+        (-5, staff, "登记错误更正"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (adjust_data(10, reason=""), "必需字段"),
+        (adjust_data(0), "调整不能为零。"),
+        (adjust_data(1001), "1000"),
+        (adjust_data(-30), "需要 30 积分，您现有 10 积分。"),
+    ],
+)
+def test_adjustment_errors_are_shown_and_change_nothing(client, staff, neighbour, data, message):
+    services.award(resident=neighbour, rule_code="attendance", source_key="a", amount=10)
+    response = client.post(f"/admin/points/adjust/{neighbour.pk}/", data)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert Account.objects.get(resident=neighbour).balance == 10
+    assert not LedgerEntry.objects.filter(kind="adjust").exists()
+
+
+def test_staff_cannot_adjust_or_reverse_for_another_community(client, staff):
+    stranger = resident(community=CommunityFactory())
+    entry = services.adjust(actor=UserFactory(is_superuser=True), resident=stranger, amount=30, reason="初始")
+    assert client.get(f"/admin/points/adjust/{stranger.pk}/", follow=True).status_code == 404
+    assert client.post(f"/admin/points/adjust/{stranger.pk}/", adjust_data(10), follow=True).status_code == 404
+    assert client.get("/admin/points/adjust/", {"q": stranger.email}).context["results"] == []
+    assert client.get(f"/admin/points/audit/{entry.pk}/reverse/", follow=True).status_code == 404
+    assert client.post(f"/admin/points/audit/{entry.pk}/reverse/", {"reason": "x"}, follow=True).status_code == 404
+    assert Account.objects.get(resident=stranger).balance == 30
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_residents_cannot_adjust_or_reverse(client, neighbour):
+    entry = services.adjust(actor=UserFactory(is_superuser=True), resident=neighbour, amount=30, reason="初始")
+    plain = resident(community=neighbour.profile.community)
+    client.force_login(plain)
+    for url in ("/admin/points/adjust/", f"/admin/points/adjust/{neighbour.pk}/", f"/admin/points/audit/{entry.pk}/reverse/"):
+        assert "/login/" in client.get(url)["Location"], url
+        assert "/login/" in client.post(url, {**adjust_data(10), "reason": "x"})["Location"], url
+    plain.user_permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
+    for url in ("/admin/points/adjust/", f"/admin/points/adjust/{neighbour.pk}/", f"/admin/points/audit/{entry.pk}/reverse/"):
+        assert client.post(url, {**adjust_data(10), "reason": "x"})["Location"] == "/admin/", url
+    assert Account.objects.get(resident=neighbour).balance == 30
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_reverse_a_manual_award_from_the_audit_log(client, staff, neighbour):
+    entry = services.award_by_staff(actor=staff, resident=neighbour, rule_code="staff_award", amount=15, reason="帮忙")
+    url = f"/admin/points/audit/{entry.pk}/reverse/"
+    assert url in client.get("/admin/points/audit/").content.decode()
+    page = client.get(url)
+    assert page.status_code == 200 and "帮忙" in page.content.decode()
+    response = client.post(url, {"reason": ""})  # a reason is required
+    assert response.status_code == 200 and "必需字段" in response.content.decode()
+    assert Account.objects.get(resident=neighbour).balance == 15
+    response = client.post(url, {"reason": "发错人了"})
+    assert (response.status_code, response["Location"]) == (302, "/admin/points/audit/")
+    assert Account.objects.get(resident=neighbour).balance == 0
+    correction = LedgerEntry.objects.get(reverses=entry)
+    assert (correction.amount, correction.actor, correction.reason) == (-15, staff, "发错人了")
+    assert url not in client.get("/admin/points/audit/").content.decode()
+    response = client.post(url, {"reason": "再来一次"})
+    assert response.status_code == 200 and "此记录已冲正过。" in response.content.decode()
+    assert LedgerEntry.objects.filter(kind="reverse").count() == 1
+    # A reversal itself, and what the portal awarded by itself, are not reversed here.
+    assert client.get(f"/admin/points/audit/{correction.pk}/reverse/", follow=True).status_code == 404
+    automatic = services.award(resident=neighbour, rule_code="attendance", source_key="events.attendance:9", amount=5)
+    assert client.post(f"/admin/points/audit/{automatic.pk}/reverse/", {"reason": "x"}, follow=True).status_code == 404
+    assert Account.objects.get(resident=neighbour).balance == 5
+
+
+def test_audit_log_query_count_does_not_grow(client, staff, neighbour):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/points/audit/").status_code == 200
+        return len(queries)
+
+    services.adjust(actor=staff, resident=neighbour, amount=5, reason="一")
+    few = count()
+    for number in range(5):
+        services.adjust(actor=staff, resident=resident(community=neighbour.profile.community), amount=5, reason=str(number))
+    assert count() == few
