@@ -401,31 +401,48 @@ def book_walk_in(*, session: Session, actor, name: str, phone: str, birth_year: 
         raise BookingError(_("Please give the participant's name and phone number."))
     if not phone.lstrip("+").isdigit() or not 5 <= len(phone) <= 20:
         raise BookingError(_("Please give a valid phone number."))
-    now = timezone.now()
-    (session,) = _lock_sessions([session])
     session = Session.objects.select_related("activity").get(pk=session.pk)
-    if session.status == Session.Status.CANCELLED:
-        raise BookingError(_("This session has been cancelled."))
-    if session.ends_at <= now:
-        raise BookingError(_("This session is over."))
+    activity = session.activity
+    # A course booked as a whole: a place in every session still to come, like a resident's.
+    sessions = _lock_sessions(_sessions_to_book(session) if activity.is_series else [session])
+    if not sessions:
+        raise BookingError(_("This course has no sessions left to book."))
+    now = timezone.now()
+    for each in sessions:
+        if each.status == Session.Status.CANCELLED:
+            raise BookingError(_("This session has been cancelled."))
+        if each.ends_at <= now:
+            raise BookingError(_("This session is over."))
     key = f"p{phone}"
-    if Booking.objects.active().filter(session=session, participant_key=key).exists():
+    if Booking.objects.active().filter(session__in=sessions, participant_key=key).exists():
         raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": name})
-    status = Booking.Status.CONFIRMED if session.seats_taken < session.capacity else Booking.Status.WAITLISTED
-    booking = Booking.objects.create(
-        session=session,
-        participant_key=key,
-        participant_name=name,
-        participant_birth_year=birth_year,
-        phone=phone,
-        status=status,
-        queued_at=now,
-        confirmed_at=now if status == Booking.Status.CONFIRMED else None,
-        created_by=actor,
-    )
-    if status == Booking.Status.CONFIRMED:
-        _take_seat(session)
-    return booking
+    if activity.is_draw and not sessions[0].drawn_at:
+        status = Booking.Status.APPLIED  # staff enter the draw for them; it stays fair
+    elif all(each.seats_taken < each.capacity for each in sessions) and not _someone_waiting(sessions):
+        status = Booking.Status.CONFIRMED
+    else:
+        status = Booking.Status.WAITLISTED
+    group = uuid.uuid4()
+    bookings = []
+    for each in sessions:
+        bookings.append(
+            Booking.objects.create(
+                session=each,
+                group=group,
+                participant_key=key,
+                participant_name=name,
+                participant_birth_year=birth_year,
+                phone=phone,
+                status=status,
+                queued_at=now,
+                confirmed_at=now if status == Booking.Status.CONFIRMED else None,
+                created_by=actor,
+            )
+        )
+        if status == Booking.Status.CONFIRMED:
+            _take_seat(each)
+    chosen = [booking for booking in bookings if booking.session_id == session.pk]
+    return (chosen or bookings)[0]
 
 
 # ---------------------------------------------------------------------------
@@ -905,9 +922,11 @@ def create_sessions(
         raise BookingError(_("A session needs at least one seat."))
     if not planned:
         raise BookingError(_("The series has no dates."))
-    if actor is not None and staff_communities(actor) is not None:
+    if actor is not None:
         communities = staff_communities(actor)
-        if activity.community is not None and activity.community.translation_key not in communities:
+        if communities is not None and (
+            not communities or (activity.community is not None and activity.community.translation_key not in communities)
+        ):
             raise NotStaffOfCommunity(_("This activity belongs to another community."))
     return Session.objects.bulk_create(
         [

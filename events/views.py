@@ -84,8 +84,11 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _qr_svg(booking: Booking) -> str:
-    # No fixed size: the viewBox lets CSS size the code for the screen.
-    return segno.make(f"LINLI:{booking.code}", error="m").svg_inline(scale=5, border=2, omitsize=True, title=booking.display_code)
+    # A full QR code (segno.make would choose a Micro QR, which phone cameras and jsQR cannot read);
+    # no fixed size: the viewBox lets CSS size the code for the screen.
+    return segno.make_qr(f"LINLI:{booking.code}", error="m").svg_inline(
+        scale=5, border=2, omitsize=True, title=booking.display_code
+    )
 
 
 @login_required

@@ -414,3 +414,31 @@ def test_a_weekly_series_flags_and_skips_public_holidays():
             start=datetime.time(9),
             end=datetime.time(10),
         )
+
+
+def test_a_walk_in_for_a_course_gets_every_session_and_a_draw_stays_a_draw(site_pages, staff):
+    course = factories.activity(title="国画课", slug="guohua", booking_unit="series")
+    sessions = [factories.SessionFactory(activity=course, starts_at=factories.in_days(day)) for day in (2, 9)]
+    booking = services.book_walk_in(session=sessions[0], actor=staff, name="李大爷", phone="13812345678")
+    assert set(Booking.objects.filter(group=booking.group).values_list("session_id", flat=True)) == {s.pk for s in sessions}
+    lottery = factories.activity(
+        title="陶笛", slug="ocarina", allocation="draw", booking_closes_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    entered = services.book_walk_in(
+        session=factories.SessionFactory(activity=lottery), actor=staff, name="张阿姨", phone="13900000000"
+    )
+    assert entered.status == Booking.Status.APPLIED
+
+
+def test_only_staff_add_sessions(site_pages, resident, staff):
+    street_wide = factories.activity(title="x", slug="x")
+    planned = services.plan_series(
+        first_day=factories.in_days(3).date(),
+        last_day=factories.in_days(3).date(),
+        weekdays=set(range(7)),
+        start=datetime.time(9),
+        end=datetime.time(10),
+    )
+    with pytest.raises(PermissionDenied):
+        services.create_sessions(activity=street_wide, planned=planned, capacity=5, actor=resident)
+    assert len(services.create_sessions(activity=street_wide, planned=planned, capacity=5, actor=staff)) == len(planned)

@@ -1,6 +1,7 @@
 """Residents' pages: the list, an activity, booking, My bookings, tickets, household, draws — in both languages."""
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -132,6 +133,9 @@ def test_my_bookings_shows_the_ticket_and_nobody_elses(client, bilingual_class, 
     for language in ("zh-hans", "en"):
         content = client.get(f"/{language}/me/bookings/").content.decode()
         assert booking.display_code in content and "<svg" in content
+    # A full QR code (at least 21 modules; Micro QR has at most 17), scale 5, border 2.
+    size = int(re.search(r'<svg viewBox="0 0 (\d+) \d+"', content).group(1))
+    assert size // 5 - 4 >= 21
     ics = client.get(f"/en/me/bookings/{booking.code}.ics")
     assert ics["Content-Type"].startswith("text/calendar")
     assert b"BEGIN:VALARM" in ics.content and b"Paper-cutting class" in ics.content
