@@ -108,6 +108,37 @@ def test_resident_earns_reserves_and_staff_hand_over_the_gift(portal, chromium, 
         else:
             assert "已发放过" in desk.locator("main").inner_text()
     assert Account.objects.get(resident=resident).balance == 12
+
+    # A correction by hand, then taken back from the audit log; the staff pages pass axe on the way.
+    for path in ("/admin/points/", "/admin/points/award/?q=王", f"/admin/points/award/{resident.pk}/", "/admin/points/bulk/"):
+        desk.goto(base + path)
+        found[path] = scan(desk)
+    desk.goto(f"{base}/admin/points/hand-over/")
+    found["/admin/points/hand-over/"] = scan(desk)
+    desk.goto(f"{base}/admin/points/adjust/?q=王")
+    found["/admin/points/adjust/?q=王"] = scan(desk)
+    desk.get_by_role("link", name="调整").click()
+    desk.wait_for_url(f"{base}/admin/points/adjust/{resident.pk}/")
+    found["/admin/points/adjust/N/"] = scan(desk)
+    desk.fill("input[name=amount]", "5")
+    desk.get_by_role("button", name="调整").click()  # no reason: refused, nothing changed
+    desk.wait_for_load_state()
+    assert desk.locator("input[name=reason][aria-invalid=true]").is_visible()
+    found["/admin/points/adjust/N/ (error)"] = scan(desk)
+    desk.fill("input[name=reason]", "漏记一次值守")
+    desk.get_by_role("button", name="调整").click()
+    desk.wait_for_url(f"{base}/admin/points/audit/")
+    assert Account.objects.get(resident=resident).balance == 17
+    found["/admin/points/audit/"] = scan(desk)
+    desk.locator("tbody tr").first.get_by_role("link", name="冲正").click()
+    desk.wait_for_url(f"{base}/admin/points/audit/*/reverse/")
+    found["/admin/points/audit/N/reverse/"] = scan(desk)
+    desk.fill("input[name=reason]", "重复记录")
+    desk.get_by_role("button", name="冲正此记录").click()
+    desk.wait_for_url(f"{base}/admin/points/audit/")
+    assert Account.objects.get(resident=resident).balance == 12
+    assert "漏记一次值守" in desk.locator("main").inner_text()
+
     assert services.audit() == []
     reward.refresh_from_db()
     assert reward.stock == 4
