@@ -328,3 +328,21 @@ def test_audit_log_query_count_does_not_grow(client, staff, neighbour):
     for number in range(5):
         services.adjust(actor=staff, resident=resident(community=neighbour.profile.community), amount=5, reason=str(number))
     assert count() == few
+
+
+def test_adjust_and_reverse_pages_in_english(client, staff, neighbour):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(staff)
+    profile.preferred_language = "en"
+    profile.save()
+    entry = services.award_by_staff(actor=staff, resident=neighbour, rule_code="staff_award", amount=15, reason="帮忙")
+    assert "Positive to add, negative to take away" in client.get(f"/admin/points/adjust/{neighbour.pk}/").content.decode()
+    assert "Reverse this entry" in client.get(f"/admin/points/audit/{entry.pk}/reverse/").content.decode()
+    assert "Points issued by rule" in client.get("/admin/points/").content.decode()
+    # The same pages in Chinese, the admin's default.
+    profile.preferred_language = "zh-hans"
+    profile.save()
+    assert "正数为增加" in client.get(f"/admin/points/adjust/{neighbour.pk}/").content.decode()
+    assert "冲正此记录" in client.get(f"/admin/points/audit/{entry.pk}/reverse/").content.decode()
+    assert "按规则发放的积分" in client.get("/admin/points/").content.decode()
