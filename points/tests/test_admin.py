@@ -346,3 +346,22 @@ def test_adjust_and_reverse_pages_in_english(client, staff, neighbour):
     assert "正数为增加" in client.get(f"/admin/points/adjust/{neighbour.pk}/").content.decode()
     assert "冲正此记录" in client.get(f"/admin/points/audit/{entry.pk}/reverse/").content.decode()
     assert "按规则发放的积分" in client.get("/admin/points/").content.decode()
+
+
+def test_dashboard_query_count_does_not_grow(client, staff, neighbour):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/points/").status_code == 200
+        return len(queries)
+
+    services.award(resident=neighbour, rule_code="attendance", source_key="q0", amount=40)
+    services.redeem(resident=neighbour, reward=RewardFactory(cost=10, stock=2))
+    few = count()
+    for number in range(5):
+        someone = resident(community=neighbour.profile.community)
+        services.award(resident=someone, rule_code="attendance", source_key=f"q{number + 1}", amount=40)
+        services.redeem(resident=someone, reward=RewardFactory(cost=10, stock=2))
+    assert count() == few
