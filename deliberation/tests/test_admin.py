@@ -275,7 +275,8 @@ def test_the_inbox_and_topic_list_pin_their_queries(client, staff, community, dj
         client.get(reverse("deliberation_admin:inbox"))
     with CaptureQueriesContext(connection) as topics:
         client.get(reverse("deliberation_admin:topics"))
-    assert len(inbox) < 30 and len(topics) < 30
+    # Bounded (the admin menu of every app checks who may see its items), and flat below.
+    assert len(inbox) < 40 and len(topics) < 40
     for _ in range(6):
         LetterFactory(community=community, grid=GridFactory(community=community), topic=topic, status="merged", assigned_to=staff)
         TopicFactory(community=community)
