@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,7 +20,7 @@ from .forms import BookingForm, HouseholdMemberForm
 from .models import Booking, CalendarFeed, Draw, HouseholdMember, Session
 
 
-def _back_to_activity(session: Session | None, request: HttpRequest):
+def _back_to_activity(session: Session | None):
     page = session.activity.localized if session is not None else None
     return redirect(page.url if page is not None and page.live else "events:my_bookings")
 
@@ -33,7 +35,7 @@ def book(request: HttpRequest, session_id: int) -> HttpResponse:
     form = BookingForm(request.POST, resident=request.user)
     if not form.is_valid():
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-        return _back_to_activity(session, request)
+        return _back_to_activity(session)
     try:
         bookings = services.book_session(
             session=session,
@@ -45,7 +47,7 @@ def book(request: HttpRequest, session_id: int) -> HttpResponse:
         )
     except (services.BookingError, PermissionDenied) as error:
         messages.error(request, str(error))
-        return _back_to_activity(session, request)
+        return _back_to_activity(session)
     first = bookings[0]
     if first.status == Booking.Status.CONFIRMED:
         messages.success(request, _("Booked: your ticket is below."))
@@ -130,12 +132,10 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = CalendarFeed.objects.select_related("resident__profile").filter(token=token).first()
     if feed is None:
         raise Http404
-    from django.utils import translation
-
     profile = getattr(feed.resident, "profile", None)
     bookings = (
         Booking.objects.filter(resident=feed.resident, status__in=(*Booking.HOLDING_SEAT, Booking.Status.CANCELLED))
-        .filter(session__ends_at__gt=timezone.now() - timezone.timedelta(days=60))
+        .filter(session__ends_at__gt=timezone.now() - datetime.timedelta(days=60))
         .select_related("session__activity")
         .order_by("session__starts_at")[:200]
     )

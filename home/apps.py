@@ -9,3 +9,17 @@ class HomeConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (page cache invalidation)
+
+
+# The domain apps built on home, in the order their parts depend on each other.
+DOMAIN_APPS = ("events", "points", "deliberation")
+
+
+def app_modules(name: str) -> list:
+    """Each domain app's module `<app>.<name>` that exists (e.g. demo, privacy), in DOMAIN_APPS order."""
+    import importlib
+    import importlib.util
+
+    return [
+        importlib.import_module(f"{app}.{name}") for app in DOMAIN_APPS if importlib.util.find_spec(f"{app}.{name}") is not None
+    ]

@@ -162,14 +162,9 @@ def export_personal_data(*, user) -> dict[str, Any]:
 
 def _privacy_modules() -> list:
     """Each app's `<app>/privacy.py` (`export(user) -> dict`, `erase(user)`): what it holds about a resident."""
-    import importlib
-    import importlib.util
+    from .apps import app_modules
 
-    return [
-        importlib.import_module(f"{app}.privacy")
-        for app in ("events", "points", "deliberation")
-        if importlib.util.find_spec(f"{app}.privacy") is not None
-    ]
+    return app_modules("privacy")
 
 
 @transaction.atomic

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import importlib
-import importlib.util
 
 import factory
 from django.conf import settings
@@ -30,6 +28,7 @@ from wagtail_localize.models import Translation
 from wagtail_localize.strings import StringValue, extract_strings
 
 from home import demo_content, factories, services
+from home.apps import app_modules
 from home.demo_content import SITE, DemoCommunity, DemoNotice, DemoPage, Text
 from home.models import Community, CommunityPage, Grid, NoticeIndexPage, NoticePage, PortalSettings, StandardPage
 
@@ -71,12 +70,8 @@ def seed(*, password_hash: str) -> None:
 
 
 def later_parts() -> list:
-    """Demo content of the other apps: `<app>/demo.py` with `seed()` and `summary() -> str`, in this order."""
-    return [
-        importlib.import_module(f"{app}.demo")
-        for app in ("events", "points", "deliberation")
-        if importlib.util.find_spec(f"{app}.demo") is not None
-    ]
+    """Demo content of the other apps: `<app>/demo.py` with `seed()` and `summary() -> str`."""
+    return app_modules("demo")
 
 
 # ---------------------------------------------------------------------------
