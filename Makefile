@@ -48,12 +48,14 @@ test: $(VENV)/.installed-dev
 # Production mode on 127.0.0.1 with the demo data, bounded load (about a minute); see bench/run.py.
 # Then classes and activities on a throwaway PostgreSQL database: a 500-resident booking rush
 # and the list and calendars with 1,000 activities (about four minutes); see bench/events.py.
+# A council of 50 voting on 10 items over HTTP on PostgreSQL (under a minute); see bench/council.py.
 # BENCH_ARGS="--seconds 5 --file-cache --python-load" for a shorter run or other choices.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/events.py $(BENCH_ARGS)
 	$(BIN)/python bench/mailbox.py
 	$(BIN)/python bench/points.py $(POINTS_BENCH_ARGS)
+	$(BIN)/python bench/council.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from home.models import Community, Grid
 
-from . import services
+from . import council_demo, services
 from .models import Category, CommunityMailbox, Letter, LetterEvent, Support, Topic
 
 User = get_user_model()
@@ -51,7 +51,7 @@ TOPICS = (
         "桂花里老楼加装电梯",
         "桂花里多栋六层老楼的老年居民上下楼困难，希望推进加装电梯并协调低层住户意见。",
         Category.ELEVATOR,
-        Topic.Status.SCHEDULED,
+        Topic.Status.SHORTLISTED,
     ),
     DemoTopic(
         "garbage",
@@ -59,7 +59,7 @@ TOPICS = (
         "垃圾投放点异味",
         "夏季垃圾投放点异味明显，建议增加清运次数并安装冲洗设施。",
         Category.GARBAGE,
-        Topic.Status.DECIDED,
+        Topic.Status.SHORTLISTED,
     ),
     DemoTopic(
         "water",
@@ -67,9 +67,11 @@ TOPICS = (
         "运河人家雨后积水",
         "大雨后小区主干道和地下车库入口积水，影响出行。建议疏通雨水管并加装挡水板。",
         Category.WATERLOGGING,
-        Topic.Status.FOLLOW_UP,
+        Topic.Status.SHORTLISTED,
     ),
-    DemoTopic("meals", "liuhe", "老年食堂周末开放", "独居老人希望老年食堂周末也能供餐。", Category.ELDERLY, Topic.Status.CLOSED),
+    DemoTopic(
+        "meals", "liuhe", "老年食堂周末开放", "独居老人希望老年食堂周末也能供餐。", Category.ELDERLY, Topic.Status.SHORTLISTED
+    ),
     DemoTopic("noise", "liuhe", "夜间施工噪音", "周边工地夜间十点后仍在施工，影响居民休息。", Category.NOISE, Topic.Status.OPEN),
     DemoTopic(
         "charging",
@@ -398,10 +400,7 @@ def seed() -> None:
                 services.record_satisfaction(letter=letter, writer=letter.writer, satisfied=True)
         elif outcome == "out_of_scope":
             services.mark_out_of_scope(letter=letter, actor=actor, reason="不属于社区职责，已告知来电人向相关部门反映。")
-    # Writers of the closed topic answer the satisfaction question; residents support open topics.
-    meals = topic_by_key["meals"][0]
-    for number, letter in enumerate(meals.letters.filter(writer__isnull=False, satisfied__isnull=True)):
-        services.record_satisfaction(letter=letter, writer=letter.writer, satisfied=number % 3 != 2)
+    # Residents support open topics.
     residents = list(User.objects.filter(username__startswith="demo-", groups__isnull=True).select_related("profile"))
     for topic, _created, _demo in topic_by_key.values():
         topic.refresh_from_db()
@@ -412,6 +411,14 @@ def seed() -> None:
             if profile and profile.community_id == topic.community_id and (person.pk + topic.pk) % 3 != 0:
                 if not Support.objects.filter(topic=topic, resident=person).exists():
                     services.support_topic(topic=topic, resident=person)
+    # The council takes the shortlisted topics on (sessions, votes, decisions, follow-up).
+    council_demo.seed()
+    # Writers of the topic the council closed answer the satisfaction question.
+    meals = topic_by_key["meals"][0]
+    meals.refresh_from_db()
+    if meals.status == Topic.Status.CLOSED:
+        for number, letter in enumerate(meals.letters.filter(writer__isnull=False, satisfied__isnull=True)):
+            services.record_satisfaction(letter=letter, writer=letter.writer, satisfied=number % 3 != 2)
     # Seeding does not mail every demo writer: their timeline steps count as told.
     LetterEvent.objects.filter(notified_at__isnull=True, letter__external_id__startswith="demo-").update(
         notified_at=timezone.now()
@@ -423,4 +430,7 @@ def summary() -> str:
     channels = ", ".join(
         f"{count} {channel}" for channel, count in sorted(letters.values_list("channel").annotate(n=Count("pk")))
     )
-    return f"Mailbox: {letters.count()} letters ({channels}), {Topic.objects.count()} topics, {Support.objects.count()} supports."
+    mailbox = (
+        f"Mailbox: {letters.count()} letters ({channels}), {Topic.objects.count()} topics, {Support.objects.count()} supports."
+    )
+    return f"{mailbox}\n{council_demo.summary()}"

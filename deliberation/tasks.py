@@ -9,6 +9,7 @@ from django_tasks import task
 from home.periodic import every
 
 from . import services
+from .services import council
 
 
 @task()
@@ -38,3 +39,38 @@ def fetch_mailbox() -> str:
     if account is None:
         return "no mailbox configured"
     return str(fetch_mail(account=account))
+
+
+# --- Councils
+
+
+@every(datetime.timedelta(minutes=15))
+@task()
+def send_council_reminders() -> int:
+    return council.send_session_reminders()
+
+
+@every(datetime.timedelta(minutes=1))
+@task()
+def close_due_council_votes() -> int:
+    return council.close_due_items()
+
+
+# --- The council's follow-up ---------------------------------------------------------------
+
+
+@every(datetime.timedelta(hours=1))
+@task()
+def decisions_take_effect() -> int:
+    """Decisions whose notice period is over and whose objections are answered take effect."""
+    from .services import followup
+
+    return followup.take_effect_due()
+
+
+@every(datetime.timedelta(hours=1))
+@task()
+def escalate_overdue_actions() -> int:
+    from .services import followup
+
+    return followup.escalate_overdue_actions()

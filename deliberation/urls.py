@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import views
+from .views import council
+from .views import followup as followup_views
 
 app_name = "deliberation"
 
@@ -15,4 +17,18 @@ urlpatterns = [
     path("me/letters/<str:tracking_number>/", views.letter_detail, name="letter_detail"),
     path("me/letters/<str:tracking_number>/satisfaction/", views.letter_satisfaction, name="letter_satisfaction"),
     path("me/letters/<str:tracking_number>/photos/<int:pk>/", views.letter_photo, name="letter_photo"),
+    # The council: public sessions; members' portal under /me/ (never cached).
+    path("council/", council.public_sessions, name="council_sessions"),
+    path("council/sessions/<int:pk>/", council.public_session, name="council_session"),
+    path("me/council/", council.my_councils, name="my_councils"),
+    path("me/council/sessions/<int:pk>/", council.session_live, name="council_session_live"),
+    path("me/council/door/<int:session_pk>/<str:door_key>/", council.door, name="council_door"),
+    # The council's follow-up: minutes for members (under /me/), public decisions and progress.
+    path("me/council/sessions/<int:pk>/minutes/", followup_views.member_minutes, name="member_minutes"),
+    path("me/council/sessions/<int:pk>/minutes/edit/", followup_views.edit_minutes, name="edit_minutes"),
+    path("me/council/sessions/<int:pk>/minutes/confirm/", followup_views.confirm_minutes, name="confirm_minutes"),
+    path("me/council/sessions/<int:pk>/minutes/publish/", followup_views.publish_minutes, name="publish_minutes"),
+    path("council/decisions/<int:pk>/", followup_views.decision_detail, name="decision_detail"),
+    path("council/decisions/<int:pk>/objection/", followup_views.file_objection, name="file_objection"),
+    path("council/progress/", followup_views.progress, name="progress"),
 ]

@@ -1,4 +1,5 @@
-"""The mailbox in the Wagtail admin: a menu for community staff, its views, and the community mailbox snippet."""
+"""The mailbox and the council in the Wagtail admin: menus for community staff, their views, and the community
+mailbox snippet."""
 
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +9,8 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import admin_views, services
+from .admin_views import council as council_views
+from .admin_views import followup as admin_views_followup
 from .models import CommunityMailbox
 
 admin_urls = [
@@ -24,9 +27,25 @@ admin_urls = [
 ]
 
 
+council_urls = [
+    path("", council_views.session_list, name="sessions"),
+    path("councils/", council_views.council_list, name="councils"),
+    path("councils/<int:pk>/", council_views.council_detail, name="council"),
+    path("councils/<int:council_pk>/sessions/new/", council_views.session_new, name="session_new"),
+    path("sessions/<int:pk>/", council_views.session_detail, name="session"),
+    path("sessions/<int:pk>/edit/", council_views.session_edit, name="session_edit"),
+    path("sessions/<int:pk>/door/", council_views.door_qr, name="door_qr"),
+    path("items/<int:pk>/", council_views.item_edit, name="item"),
+    path("results/", council_views.result_list, name="results"),
+]
+
+
 @hooks.register("register_admin_urls")
 def register_mailbox_urls():
-    return [path("mailbox/", include((admin_urls, "deliberation_admin"), namespace="deliberation_admin"))]
+    return [
+        path("mailbox/", include((admin_urls, "deliberation_admin"), namespace="deliberation_admin")),
+        path("council/", include((council_urls, "council_admin"), namespace="council_admin")),
+    ]
 
 
 class StaffMenuItem(MenuItem):
@@ -59,6 +78,18 @@ def register_mailbox_menu():
     return StaffSubmenu(_("Mailbox"), menu, icon_name="mail", order=260)
 
 
+@hooks.register("register_admin_menu_item")
+def register_council_menu():
+    menu = Menu(
+        items=[
+            StaffMenuItem(_("Sessions"), reverse("council_admin:sessions"), icon_name="date", order=1),
+            StaffMenuItem(_("Councils and members"), reverse("council_admin:councils"), icon_name="group", order=2),
+            StaffMenuItem(_("Results"), reverse("council_admin:results"), icon_name="list-ol", order=3),
+        ]
+    )
+    return StaffSubmenu(_("Council"), menu, name="council", icon_name="group", order=261)
+
+
 class CommunityMailboxViewSet(SnippetViewSet):
     model = CommunityMailbox
     icon = "mail"
@@ -66,3 +97,41 @@ class CommunityMailboxViewSet(SnippetViewSet):
 
 
 register_snippet(CommunityMailboxViewSet)
+
+
+@hooks.register("register_log_actions")
+def register_council_log_actions(actions):
+    from .audit import ACTIONS
+
+    for action, (label, message) in ACTIONS.items():
+        actions.register_action(action, label, message)
+
+
+# --- The council's follow-up: decisions, objections, actions, minutes ---------------------------
+
+followup_admin_urls = [
+    path("", admin_views_followup.decisions, name="decisions"),
+    path("<int:pk>/", admin_views_followup.decision, name="decision"),
+    path("minutes/", admin_views_followup.minutes, name="minutes"),
+]
+
+
+@hooks.register("register_admin_urls")
+def register_followup_urls():
+    return [
+        path(
+            "council-follow-up/",
+            include((followup_admin_urls, "deliberation_followup_admin"), namespace="deliberation_followup_admin"),
+        )
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_followup_menu():
+    menu = Menu(
+        items=[
+            StaffMenuItem(_("Decisions"), reverse("deliberation_followup_admin:decisions"), icon_name="tasks", order=1),
+            StaffMenuItem(_("Minutes"), reverse("deliberation_followup_admin:minutes"), icon_name="doc-full", order=2),
+        ]
+    )
+    return StaffSubmenu(_("Follow-up"), menu, icon_name="tasks", order=270)

@@ -119,7 +119,13 @@ class HomePage(Page):
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["home.NoticeIndexPage", "home.CommunityPage", "home.StandardPage", "events.ActivityIndexPage"]
+    subpage_types = [
+        "home.NoticeIndexPage",
+        "home.CommunityPage",
+        "home.StandardPage",
+        "events.ActivityIndexPage",
+        "deliberation.MinutesIndexPage",
+    ]
     max_count_per_parent = None
 
     class Meta:
@@ -136,7 +142,19 @@ class HomePage(Page):
         context["current_notices"] = [n for n in notices if not n.pinned][:8]
         context["notice_index"] = NoticeIndexPage.objects.live().filter(locale=self.locale).first()
         context.update(self.upcoming_activities())
+        context["council_sessions"] = self.upcoming_council_sessions()
         return context
+
+    @staticmethod
+    def upcoming_council_sessions() -> list:
+        """The next announced council sessions of every community, soonest first (one query)."""
+        from deliberation.models import CouncilSession
+
+        return list(
+            CouncilSession.objects.filter(status=CouncilSession.Status.ANNOUNCED, ends_at__gte=timezone.now())
+            .select_related("council")
+            .order_by("starts_at", "pk")[:3]
+        )
 
     def upcoming_activities(self) -> dict:
         """The next classes and activities of this language, soonest first (two queries)."""
@@ -160,7 +178,7 @@ class CommunityPage(Page):
 
     content_panels = Page.content_panels + [FieldPanel("community"), FieldPanel("intro")]
     parent_page_types = ["home.HomePage"]
-    subpage_types = ["home.NoticeIndexPage", "home.StandardPage", "events.ActivityIndexPage"]
+    subpage_types = ["home.NoticeIndexPage", "home.StandardPage", "events.ActivityIndexPage", "deliberation.MinutesIndexPage"]
     search_fields = Page.search_fields + [index.SearchField("intro")]
 
     class Meta:

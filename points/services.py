@@ -122,6 +122,7 @@ BUILTIN_RULES = [
     ("adopted_suggestion", "建议被采纳", "Adopted suggestion", 20, False, 50, None, 100, "automatic", False),
     ("health_checkin", "健康运动打卡", "Health exercise check-in", 1, False, 1, 1, 31, "grid_worker", False),
     ("staff_award", "工作人员奖励", "Discretionary staff award", 10, False, 50, None, 200, "staff", True),
+    ("council_attendance", "参加居民议事会", "Attending a council session", 5, False, 20, 20, None, "automatic", False),
 ]
 
 

@@ -1,12 +1,25 @@
 """The mailbox's demo content: 60+ letters over all channels and categories, 8+ topics at different stages, idempotent."""
 
+import datetime
 import io
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from deliberation.models import Category, Letter, Support, Topic
+from deliberation.models import (
+    Category,
+    Council,
+    CouncilSession,
+    Decision,
+    FollowUpAction,
+    Letter,
+    MinutesPage,
+    Result,
+    Support,
+    Topic,
+)
+from deliberation.services import council as council_services
 
 pytestmark = pytest.mark.django_db
 
@@ -29,3 +42,28 @@ def test_seed_demo_fills_the_mailbox_once(django_capture_on_commit_callbacks):
     call_command("seed_demo", stdout=out)
     assert (Letter.objects.count(), Topic.objects.count(), Support.objects.count()) == before
     assert "Mailbox:" in out.getvalue()
+
+
+def test_seed_demo_runs_the_councils_through_the_services(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert Council.objects.count() == 2
+    assert all(council.current_members().count() == 7 for council in Council.objects.all())
+    statuses = set(CouncilSession.objects.values_list("status", flat=True))
+    assert statuses == {CouncilSession.Status.MINUTES_PUBLISHED, CouncilSession.Status.ANNOUNCED}
+    past = CouncilSession.objects.get(status=CouncilSession.Status.MINUTES_PUBLISHED)
+    assert past.starts_at < past.closed_at and past.closed_at.date() < datetime.date.today()
+    results = Result.objects.filter(item__session=past)
+    assert results.count() == 4 and results.filter(ballot="secret").count() == 1
+    assert all(result.closed_at <= past.ends_at for result in results)  # dated the day the session sat
+    assert council_services.verify_results() == []
+    assert MinutesPage.objects.live().filter(session=past).count() == 2  # both languages
+    assert {Decision.Status.IN_EFFECT, Decision.Status.COMPLETED} <= set(Decision.objects.values_list("status", flat=True))
+    actions = FollowUpAction.objects.all()
+    assert actions.filter(completed_at__isnull=False).exists() and actions.filter(progress__lt=100).exists()
+    assert any(action.is_overdue() for action in actions)
+    assert Topic.objects.filter(status=Topic.Status.CLOSED, letters__satisfied__isnull=False).exists()
+    assert mail.outbox == []  # seeding mails nobody
+    before = (CouncilSession.objects.count(), Result.objects.count(), Decision.objects.count(), actions.count())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert (CouncilSession.objects.count(), Result.objects.count(), Decision.objects.count(), actions.count()) == before

@@ -26,7 +26,15 @@ def test_builtin_rules_are_seeded_once_with_english_names():
     services.ensure_builtin_rules()
     services.ensure_builtin_rules()
     codes = set(EarningRule.objects.filter(locale__language_code="zh-hans").values_list("code", flat=True))
-    assert codes == {"attendance", "volunteering", "garbage_sorting", "adopted_suggestion", "health_checkin", "staff_award"}
+    assert codes == {
+        "attendance",
+        "volunteering",
+        "garbage_sorting",
+        "adopted_suggestion",
+        "health_checkin",
+        "staff_award",
+        "council_attendance",
+    }
     assert EarningRule.objects.get(code="attendance", locale__language_code="en").name == "Attending an activity"
 
 

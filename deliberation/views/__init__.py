@@ -12,16 +12,23 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from home.services import has_verified_email
 
-from . import services
-from .forms import LetterForm, SatisfactionForm, TopicFilterForm, localized_names
-from .models import Letter, LetterPhoto, MailboxSettings, Support, Topic
+from .. import services
+from ..forms import LetterForm, SatisfactionForm, TopicFilterForm, localized_names
+from ..models import AgendaItem, CouncilSession, Decision, Letter, LetterPhoto, MailboxSettings, Support, Topic
+
+PUBLIC_SESSION_STATUSES = [
+    CouncilSession.Status.ANNOUNCED,
+    CouncilSession.Status.IN_SESSION,
+    CouncilSession.Status.CLOSED,
+    CouncilSession.Status.MINUTES_PUBLISHED,
+]
 
 
 def _client_address(request: HttpRequest) -> str:
@@ -207,6 +214,12 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "households": households,
         "threshold": services.support_threshold(topic.community),
         "supported": supported,
+        # The council's work on the topic: sessions it is on (once announced), its decision and follow-up.
+        "agenda_items": AgendaItem.objects.filter(topic=topic, session__status__in=PUBLIC_SESSION_STATUSES)
+        .select_related("session", "result")
+        .order_by("session__starts_at", "position"),
+        "decisions": topic.decisions.exclude(status=Decision.Status.WITHDRAWN).prefetch_related("actions").order_by("pk"),
+        "today": timezone.localdate(),
     }
     return render(request, "deliberation/topic_detail.html", context)
 

@@ -18,7 +18,7 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from home.models import Community, Grid
 
-from . import workdays
+from .. import workdays
 
 
 class Category(models.TextChoices):

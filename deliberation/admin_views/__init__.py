@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy
 
 from home.models import Grid
 
-from . import services
-from .charts import bar_chart
-from .forms import localized_names
-from .models import Category, HotlineColumnMapping, HotlineUpload, IncomingMail, Letter, MailboxSettings, Topic, TopicChange
+from .. import services
+from ..charts import bar_chart
+from ..forms import localized_names
+from ..models import Category, HotlineColumnMapping, HotlineUpload, IncomingMail, Letter, MailboxSettings, Topic, TopicChange
 
 User = get_user_model()
 OPEN_STATUSES = [Letter.Status.NEW, Letter.Status.ACCEPTED]

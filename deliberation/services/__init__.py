@@ -25,9 +25,9 @@ from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
 from home.services import has_verified_email
 
-from . import similarity
-from .mail import MalformedMessage, ParsedMail, parse_message
-from .models import (
+from .. import similarity
+from ..mail import MalformedMessage, ParsedMail, parse_message
+from ..models import (
     Category,
     CommunityMailbox,
     IncomingMail,
@@ -340,7 +340,7 @@ def _record_event(
         created_at=at or timezone.now(),
     )
     if _recipient(letter):
-        from .tasks import send_letter_event
+        from ..tasks import send_letter_event
 
         transaction.on_commit(lambda: send_letter_event.enqueue(event.pk))
     return event
@@ -605,8 +605,18 @@ TOPIC_FLOW = {
 @transaction.atomic
 def change_topic_status(*, topic: Topic, actor, status: str, reason: str = "") -> Topic:
     """Move a topic along its workflow; every writer of its letters hears of it."""
-    topic = Topic.objects.select_for_update().get(pk=topic.pk)
     _require_staff(actor, topic.community)
+    return move_topic(topic=topic, actor=actor, status=status, reason=reason)
+
+
+@transaction.atomic
+def move_topic(*, topic: Topic, actor, status: str, reason: str = "", notify_writers: bool = True) -> Topic:
+    """`change_topic_status` without the staff check, for the council's own steps (a vote decided it).
+
+    With `notify_writers` False the steps still show on each letter's timeline but are not e-mailed
+    one by one: the caller sends its own message to every writer and supporter instead.
+    """
+    topic = Topic.objects.select_for_update().get(pk=topic.pk)
     if status not in TOPIC_FLOW.get(topic.status, set()):
         raise MailboxError(
             _("A topic cannot go from “%(current)s” to “%(new)s”.")
@@ -623,7 +633,7 @@ def change_topic_status(*, topic: Topic, actor, status: str, reason: str = "") -
     topic.save(update_fields=["status", "status_changed_at", "rejection_reason"])
     if topic.is_public:
         transaction.on_commit(bump_page_cache_generation)
-    for letter in topic.letters.select_related("writer"):
+    events = [
         _record_event(
             letter=letter,
             kind=LetterEvent.Kind.TOPIC_STATUS,
@@ -632,6 +642,10 @@ def change_topic_status(*, topic: Topic, actor, status: str, reason: str = "") -
             topic_status=status,
             message=reason.strip(),
         )
+        for letter in topic.letters.select_related("writer")
+    ]
+    if not notify_writers:
+        LetterEvent.objects.filter(pk__in=[event.pk for event in events]).update(notified_at=timezone.now())
     return topic
 
 
@@ -880,7 +894,7 @@ def read_table(*, data: bytes, filename: str) -> tuple[list[str], list[list[str]
         ]
         workbook.close()
     elif filename.lower().endswith(".csv"):
-        from .mail import decode_bytes
+        from ..mail import decode_bytes
 
         text = decode_bytes(data.removeprefix(b"\xef\xbb\xbf"), "utf-8")
         table = list(csv.reader(io.StringIO(text)))
@@ -973,7 +987,7 @@ def preview_hotline(*, upload, mapping: dict[str, str]) -> list[HotlineRow]:
 @transaction.atomic
 def import_hotline(*, upload, mapping: dict[str, str], actor) -> int:
     """Import every valid row not imported before (idempotent by the record's own id); save the mapping."""
-    from .models import HotlineColumnMapping, HotlineUpload
+    from ..models import HotlineColumnMapping, HotlineUpload
 
     upload = HotlineUpload.objects.select_for_update().get(pk=upload.pk)
     _require_staff(actor, upload.community)

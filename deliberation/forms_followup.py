@@ -1,0 +1,44 @@
+"""Forms of the council's follow-up: minutes text, objections, and the staff's answers, actions and progress."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from .models import FollowUpAction
+from .services.followup import MAX_ANSWER_CHARS, MAX_OBJECTION_CHARS
+
+
+class MinutesForm(forms.Form):
+    body = forms.CharField(
+        label=_("Minutes (Chinese)"),
+        widget=forms.Textarea(attrs={"rows": 18}),
+        help_text=_("Markdown: “## ” starts a heading, “- ” a list item, **bold**."),
+    )
+    body_en = forms.CharField(label=_("Minutes (English)"), widget=forms.Textarea(attrs={"rows": 18}))
+
+
+class ObjectionForm(forms.Form):
+    text = forms.CharField(label=_("Your objection"), max_length=MAX_OBJECTION_CHARS, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=pgettext_lazy("reply to an objection", "Answer"),
+        max_length=MAX_ANSWER_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ActionForm(forms.Form):
+    description = forms.CharField(label=_("Action (Chinese)"), max_length=200)
+    description_en = forms.CharField(label=_("Action (English)"), max_length=200, required=False)
+    party = forms.ChoiceField(label=_("Responsible party"), choices=FollowUpAction.Party.choices)
+    due_on = forms.DateField(label=_("Due on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ProgressForm(forms.Form):
+    progress = forms.IntegerField(label=_("Progress (%)"), min_value=0, max_value=100)
+    note = forms.CharField(label=_("Note (Chinese)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note_en = forms.CharField(label=_("Note (English)"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

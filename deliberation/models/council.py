@@ -1,0 +1,556 @@
+"""Residents' councils (居民议事会): members and terms, sessions with agendas, attendance, votes and results,
+minutes, decisions with their notice period (公示期) and follow-up (督办).
+
+Councils point at the source-language (zh-hans) community, like topics and letters. Text that residents
+read is kept in both languages side by side (`title` / `title_en`); `localized()` picks the active one.
+
+Secret ballots: who voted (`Participation`, one row per member and item) is stored apart from what was
+chosen (`Ballot`: no member, no time, a random primary key, so neither a join nor the order of rows links
+them). A member changes a secret vote with the receipt their device keeps; only its hash is stored.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
+from wagtail.models import Page, PagePermissionTester
+from wagtail.search import index
+
+from home.models import Community
+
+from .mailbox import Topic
+
+
+def localized(obj, field: str) -> str:
+    """`obj.<field>_en` when English is active and it is filled in, else the Chinese `obj.<field>`."""
+    if (translation.get_language() or "").startswith("en"):
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, field)
+
+
+class Council(models.Model):
+    """A community's residents' council; only its current members vote in it."""
+
+    class Quorum(models.TextChoices):
+        MORE_THAN_HALF = "half", _("More than half of current members present")
+        TWO_THIRDS = "two_thirds", _("At least two-thirds of current members present")
+
+    community = models.OneToOneField(Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="council")
+    name = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    quorum = models.CharField(_("quorum"), max_length=12, choices=Quorum.choices, default=Quorum.MORE_THAN_HALF)
+    notice_days = models.PositiveSmallIntegerField(
+        _("notice period (working days)"), default=5, help_text=_("How long a passed decision is posted for objections.")
+    )
+
+    class Meta:
+        verbose_name = _("council")
+        verbose_name_plural = _("councils")
+        ordering = ["community__code"]
+
+    def __str__(self) -> str:
+        return localized(self, "name")
+
+    def current_members(self, on: datetime.date | None = None) -> models.QuerySet[CouncilMember]:
+        """Members whose term includes `on` (default today)."""
+        on = on or timezone.localdate()
+        return self.members.filter(Q(term_end__isnull=True) | Q(term_end__gte=on), term_start__lte=on)
+
+    def quorum_needed(self, members: int) -> int:
+        """Members that must be present for a quorum among `members` eligible ones."""
+        if self.quorum == self.Quorum.TWO_THIRDS:
+            return -(-2 * members // 3)  # ceiling of 2/3
+        return members // 2 + 1
+
+
+class CouncilMember(models.Model):
+    """A resident's seat on a council for a term (from/to); a later term is a new row."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", _("Chair")
+        SECRETARY = "secretary", _("Secretary")
+        MEMBER = "member", _("Member")
+
+    council = models.ForeignKey(Council, verbose_name=_("council"), on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="council_seats"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    term_start = models.DateField(_("term from"))
+    term_end = models.DateField(_("term to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("council member")
+        verbose_name_plural = _("council members")
+        ordering = ["council", "role", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["council", "user", "term_start"], name="deliberation_one_seat_per_term"),
+            models.CheckConstraint(
+                condition=Q(term_end__isnull=True) | Q(term_end__gte=models.F("term_start")),
+                name="deliberation_member_term_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    def is_current(self, on: datetime.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return self.term_start <= on and (self.term_end is None or self.term_end >= on)
+
+
+class CouncilSession(models.Model):
+    """A council session (议事会会议): draft → announced → in session → closed → minutes published."""
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        ONLINE = "online", _("Online")
+        HYBRID = "hybrid", _("Hybrid")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ANNOUNCED = "announced", _("Announced")
+        IN_SESSION = "in_session", _("In session")
+        CLOSED = "closed", _("Closed")
+        MINUTES_PUBLISHED = "minutes_published", _("Minutes published")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    council = models.ForeignKey(Council, verbose_name=_("council"), on_delete=models.PROTECT, related_name="sessions")
+    title = models.CharField(_("title (Chinese)"), max_length=120)
+    title_en = models.CharField(_("title (English)"), max_length=120, blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    place = models.CharField(_("place (Chinese)"), max_length=120, blank=True)
+    place_en = models.CharField(_("place (English)"), max_length=120, blank=True)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    # A secret printed in the door QR code; members scan it to check in while the session is on.
+    door_key = models.CharField(max_length=32, editable=False, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    announced_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("council session")
+        verbose_name_plural = _("council sessions")
+        ordering = ["-starts_at", "-pk"]
+        indexes = [models.Index(fields=["status", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="deliberation_session_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def display_title(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def display_place(self) -> str:
+        return localized(self, "place")
+
+    @property
+    def is_public(self) -> bool:
+        return self.status not in (self.Status.DRAFT, self.Status.CANCELLED)
+
+
+class AgendaItem(models.Model):
+    """One item of a session's agenda: a motion about a topic, or free-standing, with its voting rule."""
+
+    class Rule(models.TextChoices):
+        SIMPLE = "simple", _("Simple majority of votes cast")
+        ABSOLUTE = "absolute", _("Absolute majority of members")
+        TWO_THIRDS = "two_thirds", _("Two-thirds of members")
+
+    class Ballot(models.TextChoices):
+        OPEN = "open", _("Open ballot")
+        SECRET = "secret", _("Secret ballot")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Not yet voted")
+        OPEN = "open", _("Voting open")
+        CLOSED = "closed", _("Voting closed")
+
+    session = models.ForeignKey(CouncilSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(_("position"))
+    topic = models.ForeignKey(
+        Topic, verbose_name=_("topic"), null=True, blank=True, on_delete=models.PROTECT, related_name="agenda_items"
+    )
+    title = models.CharField(_("title (Chinese)"), max_length=120)
+    title_en = models.CharField(_("title (English)"), max_length=120, blank=True)
+    motion = models.TextField(_("motion (Chinese)"))
+    motion_en = models.TextField(_("motion (English)"), blank=True)
+    rule = models.CharField(_("voting rule"), max_length=12, choices=Rule.choices, default=Rule.SIMPLE)
+    ballot = models.CharField(_("ballot"), max_length=8, choices=Ballot.choices, default=Ballot.OPEN)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True, help_text=_("Voting closes by itself at this time."))
+    closed_at = models.DateTimeField(null=True, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["session", "position"]
+        constraints = [models.UniqueConstraint(fields=["session", "position"], name="deliberation_agenda_position_once")]
+
+    def __str__(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def display_title(self) -> str:
+        return localized(self, "title")
+
+    @property
+    def display_motion(self) -> str:
+        return localized(self, "motion")
+
+
+class Choice(models.TextChoices):
+    YES = "yes", _("In favour")
+    NO = "no", _("Against")
+    ABSTAIN = "abstain", _("Abstain")
+
+
+class Attendance(models.Model):
+    """A member present at a session: by the door QR code, online, or marked by the secretary."""
+
+    class Method(models.TextChoices):
+        QR = "qr", _("QR code at the door")
+        ONLINE = "online", _("Online")
+        SECRETARY = "secretary", _("Marked by the secretary")
+
+    session = models.ForeignKey(CouncilSession, on_delete=models.CASCADE, related_name="attendances")
+    member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="attendances")
+    method = models.CharField(max_length=10, choices=Method.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    checked_in_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attendance")
+        constraints = [models.UniqueConstraint(fields=["session", "member"], name="deliberation_attend_once")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.member_id}"
+
+
+class Recusal(models.Model):
+    """A member's declared conflict of interest on an item: they do not vote on it and do not count for its quorum."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="recusals")
+    member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="recusals")
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("recusal")
+        constraints = [models.UniqueConstraint(fields=["item", "member"], name="deliberation_recuse_once")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.member_id}"
+
+
+class Vote(models.Model):
+    """A member's vote on an open-ballot item (one per member and item; changed in place until voting closes)."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="votes")
+    member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="votes")
+    choice = models.CharField(max_length=8, choices=Choice.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The secretary who recorded the vote of a member in the room."),
+    )  # fmt: skip
+    cast_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("vote")
+        constraints = [models.UniqueConstraint(fields=["item", "member"], name="deliberation_one_vote_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.member_id}"
+
+
+class Participation(models.Model):
+    """That a member voted on a secret-ballot item (one per member and item); never what they chose."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="participations")
+    member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="participations")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("participation")
+        constraints = [models.UniqueConstraint(fields=["item", "member"], name="deliberation_one_ballot_per_member")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.member_id}"
+
+
+class Ballot(models.Model):
+    """A secret ballot: what was chosen on an item, with no member, no time and a random key.
+
+    `receipt_hash` is the SHA-256 of a random receipt only the voter's device holds; with it the voter
+    may change the choice while voting is open.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="ballots")
+    choice = models.CharField(max_length=8, choices=Choice.choices)
+    receipt_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("secret ballot")
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class Result(models.Model):
+    """The stored result of an item's vote; never changed, chained by hash to the council's previous result.
+
+    `digest` is the SHA-256 of the canonical form of every field below and `previous_digest`, so a later
+    change to any stored result breaks the chain (`manage.py verify_results`).
+    """
+
+    class Outcome(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Not passed")
+        NO_QUORUM = "no_quorum", _("No quorum")
+
+    item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="result")
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="results")
+    sequence = models.PositiveIntegerField()
+    rule = models.CharField(max_length=12, choices=AgendaItem.Rule.choices)
+    ballot = models.CharField(max_length=8, choices=AgendaItem.Ballot.choices)
+    members = models.PositiveIntegerField(help_text=_("Current members, not counting those recused."))
+    present = models.PositiveIntegerField()
+    recused = models.PositiveIntegerField()
+    quorum_needed = models.PositiveIntegerField()
+    yes = models.PositiveIntegerField()
+    no = models.PositiveIntegerField()
+    abstain = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    closed_at = models.DateTimeField()
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    previous_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("result")
+        ordering = ["council", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["council", "sequence"], name="deliberation_result_sequence_once")]
+
+    def __str__(self) -> str:
+        return f"{self.council_id}#{self.sequence}: {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        """Stored once (by `services.council.close_voting`); PostgreSQL's trigger also refuses updates in SQL."""
+        if not self._state.adding:
+            raise ValueError("a stored council result cannot be changed")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("a stored council result cannot be deleted")
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == self.Outcome.PASSED
+
+
+class Decision(models.Model):
+    """A passed item's decision: posted for a notice period, answered objections, then in effect and followed up."""
+
+    class Status(models.TextChoices):
+        NOTICE = "notice", _("In notice period")
+        IN_EFFECT = "in_effect", _("In effect")
+        COMPLETED = "completed", _("Completed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    item = models.OneToOneField(AgendaItem, on_delete=models.PROTECT, related_name="decision")
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions")
+    summary = models.TextField(_("decision (Chinese)"))
+    summary_en = models.TextField(_("decision (English)"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NOTICE)
+    notice_until = models.DateField(_("notice period ends"), null=True, blank=True)
+    effective_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    suggestion_points_awarded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return localized(self, "summary")[:60]
+
+    @property
+    def display_summary(self) -> str:
+        return localized(self, "summary")
+
+
+class Objection(models.Model):
+    """A resident's objection to a decision during its notice period; it must be answered before the decision takes effect."""
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="objections")
+    resident = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(_("objection"))
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    created_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("objection")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision", "resident"], condition=Q(answered_at__isnull=True), name="deliberation_one_open_objection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class FollowUpAction(models.Model):
+    """One action (督办事项) carrying out a decision: who, by when, how far."""
+
+    class Party(models.TextChoices):
+        RESIDENTS_COMMITTEE = "residents_committee", _("Residents' committee")
+        PROPERTY_MANAGEMENT = "property_management", _("Property management")
+        OWNERS_COMMITTEE = "owners_committee", _("Owners' committee")
+        STREET_OFFICE = "street_office", _("Street office")
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="actions")
+    description = models.CharField(_("action (Chinese)"), max_length=200)
+    description_en = models.CharField(_("action (English)"), max_length=200, blank=True)
+    party = models.CharField(_("responsible party"), max_length=20, choices=Party.choices)
+    due_on = models.DateField(_("due on"))
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow-up action")
+        verbose_name_plural = _("follow-up actions")
+        ordering = ["due_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="deliberation_action_progress_at_most_100")]
+
+    def __str__(self) -> str:
+        return localized(self, "description")
+
+    @property
+    def display_description(self) -> str:
+        return localized(self, "description")
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        return self.completed_at is None and (today or timezone.localdate()) > self.due_on
+
+
+class ActionUpdate(models.Model):
+    """A dated progress report on a follow-up action."""
+
+    action = models.ForeignKey(FollowUpAction, on_delete=models.CASCADE, related_name="updates")
+    progress = models.PositiveSmallIntegerField(_("progress (%)"))
+    note = models.TextField(_("note (Chinese)"), blank=True)
+    note_en = models.TextField(_("note (English)"), blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="deliberation_update_progress_at_most_100")]
+
+    def __str__(self) -> str:
+        return f"{self.action_id}: {self.progress}%"
+
+    @property
+    def display_note(self) -> str:
+        return localized(self, "note")
+
+
+class MinutesConfirmation(models.Model):
+    """A member's online confirmation of a session's minutes."""
+
+    session = models.ForeignKey(CouncilSession, on_delete=models.CASCADE, related_name="minutes_confirmations")
+    member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["session", "member"], name="deliberation_confirm_minutes_once")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}: {self.member_id}"
+
+
+class MinutesIndexPage(Page):
+    """The list of a council's published minutes (议事会会议纪要)."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["home.HomePage", "home.CommunityPage"]
+    subpage_types = ["deliberation.MinutesPage"]
+
+    class Meta:
+        verbose_name = _("minutes index")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["minutes"] = MinutesPage.objects.child_of(self).live().select_related("session").order_by("-held_on", "-pk")
+        return context
+
+
+class MinutesPage(Page):
+    """A session's minutes: generated from attendance, items and results, edited by the secretary,
+    confirmed by the members, then published in both languages."""
+
+    session = models.ForeignKey(
+        CouncilSession, verbose_name=_("session"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    held_on = models.DateField(_("held on"))
+    body = RichTextField(_("minutes"), features=["h2", "h3", "bold", "italic", "ol", "ul", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("held_on"), FieldPanel("body")]
+    parent_page_types = ["deliberation.MinutesIndexPage"]
+    subpage_types: list[str] = []
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+
+    class Meta:
+        verbose_name = _("minutes")
+        verbose_name_plural = _("minutes")
+
+    def permissions_for_user(self, user):
+        return MinutesPermissionTester(user, self)
+
+
+class MinutesPermissionTester(PagePermissionTester):
+    """Minutes are edited in the admin like any page but published only by `followup.publish_minutes`,
+    once more than half of the members present confirmed them: nobody publishes them from the editor."""
+
+    def can_publish(self) -> bool:
+        return False
+
+    def can_unpublish(self) -> bool:
+        return False
