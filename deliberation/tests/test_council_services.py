@@ -438,8 +438,8 @@ def test_door_check_in_opens_an_hour_before_the_start(council, seats):
 
 def test_only_current_members_of_this_council_check_in(council, seats, other_council, community, staff):
     session, _items = running_session(council, present=[])
-    former = seats[4]
-    former.term_end = timezone.localdate() - datetime.timedelta(days=1)
+    former = seats[4]  # their term ended the day before the session (which may have begun before midnight)
+    former.term_end = services.session_day(session) - datetime.timedelta(days=1)
     former.save()
     for outsider in (resident(community, user__username="neighbour"), other_council[1][0].user, former.user, staff):
         with pytest.raises(NotAllowed, match="Only current members"):

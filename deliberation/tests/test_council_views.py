@@ -109,8 +109,8 @@ def test_my_councils_for_a_resident_without_a_seat(client, council):
 
 
 def test_a_former_member_no_longer_sees_the_council(client, council, seats, session):
-    seat = seats["members"][0]
-    seat.term_end = timezone.localdate() - datetime.timedelta(days=1)
+    seat = seats["members"][0]  # their term ended the day before the session (begun minutes ago, maybe yesterday)
+    seat.term_end = timezone.localdate(session.starts_at) - datetime.timedelta(days=1)
     seat.save()
     client.force_login(seat.user)
     assert client.get(url("my_councils")).context["entries"] == []
