@@ -174,6 +174,7 @@ def _past_session(*, council: Council, staff, members: list) -> None:
                 rule=rule,
                 ballot=ballot,
                 topic=_topic(council, topic_title),
+                public_notice=topic_title is not None,  # approving the minutes is procedural
             )
         )
     chair, secretary = members[0], members[1]

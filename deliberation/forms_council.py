@@ -85,6 +85,12 @@ class ItemForm(forms.Form):
     motion_en = forms.CharField(label=_("Motion (English)"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     rule = forms.ChoiceField(label=_("Voting rule"), choices=AgendaItem.Rule.choices)
     ballot = forms.ChoiceField(label=_("Ballot"), choices=AgendaItem.Ballot.choices)
+    public_notice = forms.BooleanField(
+        label=_("Public notice period if passed"),
+        required=False,
+        initial=True,
+        help_text=_("Untick for procedural items such as approving the minutes: if passed, they take effect at once."),
+    )
     topic = forms.ModelChoiceField(label=_("Topic (optional)"), queryset=Topic.objects.none(), required=False)
 
     def __init__(self, *args, council: Council, **kwargs):

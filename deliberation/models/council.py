@@ -196,6 +196,11 @@ class AgendaItem(models.Model):
     motion_en = models.TextField(_("motion (English)"), blank=True)
     rule = models.CharField(_("voting rule"), max_length=12, choices=Rule.choices, default=Rule.SIMPLE)
     ballot = models.CharField(_("ballot"), max_length=8, choices=Ballot.choices, default=Ballot.OPEN)
+    public_notice = models.BooleanField(
+        _("public notice period if passed"),
+        default=True,
+        help_text=_("Off for procedural items such as approving the minutes: if passed, they take effect at once."),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     opened_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True, help_text=_("Voting closes by itself at this time."))

@@ -60,7 +60,7 @@ EARLY_CHECK_IN = datetime.timedelta(hours=1)
 # Session fields `update_session` may change; a change to these re-mails the members once announced.
 SESSION_FIELDS = ("title", "title_en", "starts_at", "ends_at", "mode", "place", "place_en")
 SESSION_MAILED_FIELDS = ("starts_at", "ends_at", "place", "place_en", "mode")
-ITEM_FIELDS = ("title", "title_en", "motion", "motion_en", "rule", "ballot", "topic")
+ITEM_FIELDS = ("title", "title_en", "motion", "motion_en", "rule", "ballot", "public_notice", "topic")
 PREPARING = (CouncilSession.Status.DRAFT, CouncilSession.Status.ANNOUNCED)
 
 
@@ -422,6 +422,7 @@ def add_item(
     title_en: str = "",
     motion_en: str = "",
     topic: Topic | None = None,
+    public_notice: bool = True,
 ) -> AgendaItem:
     """Append an item to the agenda of a session that has not started."""
     session = _locked_session(session)
@@ -442,6 +443,7 @@ def add_item(
         motion_en=motion_en.strip(),
         rule=rule,
         ballot=ballot,
+        public_notice=bool(public_notice),
     )
     audit.record(session, "deliberation.agenda.edit", actor=actor, added=item.pk)
     if topic is not None and session.status == CouncilSession.Status.ANNOUNCED:
@@ -455,7 +457,7 @@ def add_item(
 
 @transaction.atomic
 def update_item(*, item: AgendaItem, actor, **fields) -> AgendaItem:
-    """Change an item's text, rule, ballot or topic before the session starts."""
+    """Change an item's text, rule, ballot, notice period or topic before the session starts."""
     unknown = set(fields) - set(ITEM_FIELDS)
     if unknown:
         raise TypeError(f"update_item() cannot change {', '.join(sorted(unknown))}")

@@ -456,20 +456,20 @@ def result_stored(*, result: Result, actor) -> Decision | None:
     """Called by `council.close_voting` inside its transaction once a result is stored.
 
     A passed item becomes a decision, posted for the council's notice period (in effect at once when it
-    is 0 days); its topic is DECIDED, its writers earn the adopted-suggestion points. A failed item's
-    topic goes back to SHORTLISTED. Writers and supporters are told either way.
+    is 0 days or the item is procedural, without public notice); its topic is DECIDED, its writers earn
+    the adopted-suggestion points. A failed item's topic goes back to SHORTLISTED. Writers and supporters
+    are told either way.
     """
     item = AgendaItem.objects.select_related("session__council", "topic").get(pk=result.item_id)
     council = item.session.council
     topic = item.topic
     decision = None
     if result.outcome == Result.Outcome.PASSED and not Decision.objects.filter(item=item).exists():
-        now = timezone.now()
         decision = Decision(item=item, topic=topic, summary=item.motion, summary_en=item.motion_en)
-        if council.notice_days:
+        if council.notice_days and item.public_notice:
             decision.notice_until = workdays.add(timezone.localdate(result.closed_at), council.notice_days)
         else:
-            decision.status, decision.effective_at = Decision.Status.IN_EFFECT, now
+            decision.status, decision.effective_at = Decision.Status.IN_EFFECT, result.closed_at
         decision.save()
         record(decision, "deliberation.decision.create", actor=actor)
         if decision.status == Decision.Status.IN_EFFECT:

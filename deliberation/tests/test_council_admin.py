@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from wagtail.models import ModelLogEntry
 
 from deliberation.factories import (
@@ -245,10 +246,11 @@ def item_data(**changes):
         "motion_en": "",
         "rule": "simple",
         "ballot": "open",
+        "public_notice": "on",  # ticked on a new item's form
         "topic": "",
     }
     data.update(changes)
-    return data
+    return {name: value for name, value in data.items() if value is not None}
 
 
 def test_agenda_add_edit_move_remove_then_announce_and_cancel(client, staff, council, draft, django_capture_on_commit_callbacks):
@@ -261,9 +263,11 @@ def test_agenda_add_edit_move_remove_then_announce_and_cancel(client, staff, cou
     third = draft.items.get(title="三")
     client.post(admin("session", draft.pk), {"action": "move", "item": third.pk, "position": 1})
     assert list(draft.items.order_by("position").values_list("title", flat=True)) == ["三", "一", "二"]
-    client.post(admin("item", third.pk), item_data(title="三（改）", rule="two_thirds"))
+    assert third.public_notice
+    client.post(admin("item", third.pk), item_data(title="三（改）", rule="two_thirds", public_notice=None))
     third.refresh_from_db()
-    assert (third.title, third.rule) == ("三（改）", "two_thirds")
+    assert (third.title, third.rule, third.public_notice) == ("三（改）", "two_thirds", False)
+    assert gettext("No public notice period") in client.get(admin("session", draft.pk)).content.decode()
     client.post(admin("session", draft.pk), {"action": "remove", "item": draft.items.get(title="二").pk})
     assert draft.items.count() == 2
     response = client.post(

@@ -235,6 +235,19 @@ def test_with_no_notice_period_a_decision_is_in_effect_at_once(session, council)
     assert decision.status == Decision.Status.IN_EFFECT and decision.notice_until is None and decision.effective_at
 
 
+def test_a_procedural_item_without_public_notice_takes_effect_when_voting_closes(session, council, community):
+    closed = timezone.now() - datetime.timedelta(minutes=3)
+    procedural = AgendaItemFactory(session=session, position=1, title="通过上次会议纪要", public_notice=False)
+    decision = decide(procedural, closed_at=closed)
+    assert (decision.status, decision.notice_until, decision.effective_at) == (Decision.Status.IN_EFFECT, None, closed)
+    with pytest.raises(followup.FollowUpError, match="notice period"):
+        followup.file_objection(decision=decision, resident=resident(community), text="不同意")
+    assert not Objection.objects.exists()
+    # The same council's other items still get their notice period.
+    ordinary = decide(AgendaItemFactory(session=session, position=2))
+    assert ordinary.status == Decision.Status.NOTICE and ordinary.notice_until
+
+
 def test_a_failed_item_sends_its_topic_back_to_the_shortlist_and_tells_everyone(
     item, topic, people, django_capture_on_commit_callbacks
 ):
