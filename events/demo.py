@@ -686,13 +686,17 @@ def create_activity(demo: DemoActivity, index: ActivityIndexPage, members: dict[
     )
     if demo.weekly is not None:
         first_week, last_week, weekday, start, end = demo.weekly
-        planned = services.plan_series(
-            first_day=session_day(first_week, weekday),
-            last_day=session_day(last_week, weekday),
-            weekdays={weekday},
-            start=datetime.time.fromisoformat(start),
-            end=datetime.time.fromisoformat(end),
-        )
+        weeks = last_week - first_week + 1
+        for extra in range(4):  # a week lost to a public holiday moves the course's last session a week later
+            planned = services.plan_series(
+                first_day=session_day(first_week, weekday),
+                last_day=session_day(last_week + extra, weekday),
+                weekdays={weekday},
+                start=datetime.time.fromisoformat(start),
+                end=datetime.time.fromisoformat(end),
+            )
+            if len(planned) >= weeks:
+                break
         sessions = services.create_sessions(activity=page, planned=planned, capacity=demo.capacity)
     else:
         sessions = [
