@@ -439,6 +439,7 @@ def test_only_staff_add_sessions(site_pages, resident, staff):
         weekdays=set(range(7)),
         start=datetime.time(9),
         end=datetime.time(10),
+        skip_holidays=False,  # one date, whether or not it is a public holiday
     )
     with pytest.raises(PermissionDenied):
         services.create_sessions(activity=street_wide, planned=planned, capacity=5, actor=resident)
