@@ -239,7 +239,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = 'attachment; filename="linli-points.xlsx"'
         return response
     labels = [month.strftime("%m") for month in data.months]
-    chart = reports.bar_chart(
+    chart = reports.column_chart(
         title=_("Points issued and spent per month"),
         labels=labels,
         series=[(_("Issued"), data.issued_per_month, "#2e7d32"), (_("Spent"), data.spent_per_month, "#c62828")],

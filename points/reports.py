@@ -14,6 +14,8 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from home.charts import bar_chart
+
 from . import services
 from .models import EarningRule, LedgerEntry, Lot, Reservation, Reward
 
@@ -109,7 +111,7 @@ def dashboard(*, user, months: int = 12) -> Dashboard:
     )
 
 
-def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list[int], str]], height: int = 220) -> str:
+def column_chart(*, title: str, labels: list[str], series: list[tuple[str, list[int], str]], height: int = 220) -> str:
     """A grouped bar chart as inline SVG (no JavaScript); `series` is (name, values, colour)."""
     width = 640
     left, bottom, top = 48, 28, 24
@@ -144,29 +146,20 @@ def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list[int
 
 
 def hbar_chart(*, key: str, title: str, desc: str, rows: list[tuple[str, int]], colour: str = "#1565c0") -> str:
-    """Horizontal bars as inline SVG, one per (label, value); the table beside it is the text alternative."""
-    width, label_w, bar_h, gap = 640, 180, 18, 8
-    height = max(len(rows), 1) * (bar_h + gap) + gap
-    biggest = max([value for _label, value in rows] + [1])
-    plot_w = width - label_w - 60
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="points-chart"'
-        f' aria-labelledby="{key}-title {key}-desc">',
-        f'<title id="{key}-title">{escape(title)}</title>',
-        f'<desc id="{key}-desc">{escape(desc)}</desc>',
-    ]
-    for position, (label, value) in enumerate(rows):
-        y = gap + position * (bar_h + gap)
-        w = plot_w * max(value, 0) / biggest
-        short = label if len(label) <= 14 else label[:13] + "…"
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + bar_h - 5}" text-anchor="end" font-size="12" fill="#222">{escape(short)}</text>'
-            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
-            f"<title>{escape(label)}: {value}</title></rect>"
-            f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 5}" font-size="12" fill="#222">{value}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    """Horizontal bars, one per (label, value); the table beside the chart is its text alternative."""
+    return bar_chart(
+        rows,
+        title=title,
+        desc=desc,
+        key=key,
+        colour=colour,
+        label_width=180,
+        bar_width=400,
+        row=26,
+        font_size=12,
+        label_chars=14,
+        css_class="points-chart",
+    )
 
 
 def charts(data: Dashboard) -> dict[str, str]:

@@ -24,10 +24,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from home.charts import bar_chart
 from home.models import Grid
 
 from .. import services
-from ..charts import bar_chart
 from ..forms import localized_names
 from ..models import Category, HotlineColumnMapping, HotlineUpload, IncomingMail, Letter, MailboxSettings, Topic, TopicChange
 
