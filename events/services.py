@@ -21,10 +21,11 @@ import holidays
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from home import services as home_services
 from home.services import has_verified_email
 from points import services as points
 
@@ -59,14 +60,9 @@ class NotStaffOfCommunity(PermissionDenied):
 
 def staff_communities(user) -> set | None:
     """Translation keys of the communities a staff member runs; None means every community."""
-    if not user.is_authenticated:
-        return set()
-    if user.is_superuser:
+    if user.is_authenticated and user.is_active and user.is_superuser:
         return None
-    from home.models import Community
-
-    groups = user.groups.all()
-    return set(Community.objects.filter(Q(editors__in=groups) | Q(heads__in=groups)).values_list("translation_key", flat=True))
+    return set(home_services.staff_communities(user).values_list("translation_key", flat=True))
 
 
 def is_event_staff(user) -> bool:

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import (
@@ -48,6 +49,16 @@ def has_verified_email(user) -> bool:
 def require_verified_email(user) -> None:
     if not has_verified_email(user):
         raise NotVerified(_("Please verify your e-mail address first."))
+
+
+def staff_communities(user) -> QuerySet[Community]:
+    """The communities (in every language) whose editors or heads group `user` belongs to: every one for
+    a superuser (the street office), none for anonymous or inactive users. Each app narrows it as it needs."""
+    if not user.is_authenticated or not user.is_active:
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(Q(editors__user=user) | Q(heads__user=user)).distinct()
 
 
 def get_or_create_profile(*, user) -> ResidentProfile:

@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
-from home.models import Community
+from home import services as home_services
 from home.services import require_verified_email
 
 from .models import (
@@ -409,11 +409,7 @@ def _reverse(account: Account, entry: LedgerEntry, *, actor, reason: str, now: d
 
 def staff_communities(user):
     """Source-language communities whose staff or heads `user` belongs to (all for superusers)."""
-    communities = Community.objects.filter(locale__language_code=settings.LANGUAGE_CODE)
-    if user.is_superuser:
-        return communities
-    groups = user.groups.all()
-    return communities.filter(Q(editors__in=groups) | Q(heads__in=groups)).distinct()
+    return home_services.staff_communities(user).filter(locale__language_code=settings.LANGUAGE_CODE)
 
 
 def is_points_staff(user) -> bool:

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
-from home.services import has_verified_email
+from home.services import has_verified_email, staff_communities
 
 from .. import similarity
 from ..mail import MalformedMessage, ParsedMail, parse_message
@@ -71,15 +71,6 @@ class NotStaffOfCommunity(PermissionDenied):
 
 
 # --- Who may see and do what -------------------------------------------------------------
-
-
-def staff_communities(user) -> QuerySet[Community]:
-    """The communities whose letters and topics `user` handles (every one for street managers)."""
-    if not user.is_authenticated or not user.is_active:
-        return Community.objects.none()
-    if user.is_superuser:
-        return Community.objects.all()
-    return Community.objects.filter(Q(editors__user=user) | Q(heads__user=user)).distinct()
 
 
 def is_staff_of(user, community: Community | None) -> bool:
