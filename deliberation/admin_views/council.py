@@ -21,7 +21,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .. import services
-from ..charts import result_chart
 from ..forms_council import CouncilForm, ItemForm, MemberForm, NewMemberForm, OpenVotingForm, SessionForm
 from ..models import AgendaItem, Attendance, Council, CouncilMember, CouncilSession, Result
 from ..services import council as voting
@@ -262,10 +261,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             _done(request)
         return redirect("council_admin:session", pk=session.pk)
-    items = list(session.items.select_related("result", "topic").order_by("position"))
-    for item in items:
-        item.result_obj = getattr(item, "result", None) if item.status == AgendaItem.Status.CLOSED else None
-        item.chart = result_chart(item.result_obj) if item.result_obj else ""
+    items = voting.agenda_with_results(session)
     present = set(session.attendances.values_list("member_id", flat=True))
     roll = [
         (member, member.pk in present)

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from home.middleware import bump_page_cache_generation
 
 from .. import audit, notifications_council
+from ..charts import result_chart
 from ..models import (
     AgendaItem,
     Attendance,
@@ -584,6 +585,16 @@ def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", 
 
 def _current_member_ids(session: CouncilSession) -> set[int]:
     return set(session.council.current_members(session_day(session)).values_list("pk", flat=True))
+
+
+def agenda_with_results(session: CouncilSession) -> list[AgendaItem]:
+    """The session's items in order, each with `result_obj` and its `chart` once its voting has closed
+    (None and "" before): no page shows a count while an item is open."""
+    items = list(session.items.select_related("result", "topic").order_by("position"))
+    for item in items:
+        item.result_obj = getattr(item, "result", None) if item.status == AgendaItem.Status.CLOSED else None
+        item.chart = result_chart(item.result_obj) if item.result_obj else ""
+    return items
 
 
 def session_quorum(*, session: CouncilSession) -> Quorum:

@@ -26,7 +26,6 @@ from wagtail.models import Locale
 
 from home.middleware import StaffMfaMiddleware
 
-from ..charts import result_chart
 from ..forms_council import MemberChoiceForm, OpenVotingForm, RecusalForm, VoteForm
 from ..models import (
     AgendaItem,
@@ -137,7 +136,7 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
     council = session.council
     member = voting.member_of(council=council, user=request.user, on=voting.session_day(session))
     can_chair, can_clerk = voting.can_chair(request.user, session), voting.can_clerk(request.user, session)
-    items = list(session.items.select_related("result", "topic").order_by("position"))
+    items = voting.agenda_with_results(session)
     votes, participated, recused = {}, set(), set()
     if member is not None:
         votes = dict(Vote.objects.filter(member=member, item__session=session).values_list("item_id", "choice"))
@@ -150,8 +149,6 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
         item.my_choice = choices.get(votes.get(item.pk)) if item.ballot == AgendaItem.Ballot.OPEN else None
         item.voted_secretly = item.pk in participated
         item.has_receipt = bool(read_receipt(request, item)) if item.ballot == AgendaItem.Ballot.SECRET else False
-        item.result_obj = getattr(item, "result", None) if item.status == AgendaItem.Status.CLOSED else None
-        item.chart = result_chart(item.result_obj) if item.result_obj else ""
         if item.status == AgendaItem.Status.OPEN:
             open_item = item
             item.quorum = voting.quorum(item=item)
@@ -309,10 +306,7 @@ def public_sessions(request: HttpRequest) -> HttpResponse:
 def public_session(request: HttpRequest, pk: int) -> HttpResponse:
     """A session's public page: agenda, time, place, mode; each result with its chart once voting closed."""
     session = get_object_or_404(CouncilSession.objects.select_related("council"), pk=pk, status__in=PUBLIC_STATUSES)
-    items = list(session.items.select_related("result", "topic").order_by("position"))
-    for item in items:
-        item.result_obj = getattr(item, "result", None) if item.status == AgendaItem.Status.CLOSED else None
-        item.chart = result_chart(item.result_obj) if item.result_obj else ""
+    items = voting.agenda_with_results(session)
     minutes = None
     if session.status == CouncilSession.Status.MINUTES_PUBLISHED:
         pages = MinutesPage.objects.live().filter(session=session)
