@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext
 
+from .network import client_address
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
@@ -20,6 +22,10 @@ class AccountAdapter(DefaultAccountAdapter):
             # Mail says who it is from by the portal's name, not the request's host name.
             context["current_site"] = SimpleNamespace(name=gettext("Linli"), domain=getattr(site, "domain", ""))
             super().send_mail(template_prefix, email, context)
+
+    def get_client_ip(self, request):
+        # One address helper for the whole portal: the trusted proxy as configured, never a 500.
+        return client_address(request)
 
     def get_login_redirect_url(self, request):
         profile = getattr(request.user, "profile", None)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from home.network import client_address
 from home.services import has_verified_email
 
 from .. import services
@@ -29,10 +30,6 @@ PUBLIC_SESSION_STATUSES = [
     CouncilSession.Status.CLOSED,
     CouncilSession.Status.MINUTES_PUBLISHED,
 ]
-
-
-def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 @never_cache
@@ -72,7 +69,7 @@ def write_letter(request: HttpRequest) -> HttpResponse:
                         contact=data.get("contact", ""),
                         language=translation.get_language(),
                         photos=photos,
-                        address=_client_address(request),
+                        address=client_address(request),
                     )
                 except services.RateLimited as error:
                     form.add_error(None, str(error))

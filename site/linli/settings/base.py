@@ -191,9 +191,17 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[邻里 Linli] "
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 10 / (24 * 60)
 PASSWORD_RESET_TIMEOUT = 10 * 60
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+# Behind a reverse proxy, the client's address comes from it (home/network.py); unset, no proxy
+# is trusted and X-Forwarded-For is ignored. Set one: the header the proxy sets to the client's
+# address (e.g. X-Real-IP), or how many proxies append to X-Forwarded-For.
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.text("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
+ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
 ACCOUNT_RATE_LIMITS = {
-    # The 6th wrong password for one account within 5 minutes is refused (HTTP 429).
-    "login_failed": "20/m/ip,5/5m/key",
+    # The main guard is per account: the 6th wrong password for one account within 5 minutes is
+    # refused (HTTP 429). The per-address limits are loose, as residents share addresses (a
+    # community centre's Wi-Fi, a carrier's NAT): they only slow one client trying many accounts.
+    "login_failed": "60/m/ip,5/5m/key",
+    "login": "60/m/ip",
 }
 LOGIN_REDIRECT_URL = "home:profile"
 LOGIN_URL = "account_login"
