@@ -1,4 +1,4 @@
-"""Site-wide middleware: the anonymous page cache, CSP for public pages, staff TOTP."""
+"""Site-wide middleware: the anonymous page cache, CSP for public pages, no caching of personal responses, staff TOTP."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.cache import cc_delim_re
+from django.utils.cache import cc_delim_re, patch_vary_headers
 
 logger = logging.getLogger(__name__)
 
@@ -283,6 +283,36 @@ class PublicContentSecurityPolicyMiddleware(CSPMiddleware):
         if request.path.startswith(settings.LINLI_CSP_EXEMPT_PREFIXES):
             return response
         return super().process_response(request, response)
+
+
+# Personal whoever asks (a key or token in the address, or a page about the visitor).
+PERSONAL_PREFIXES = ("/admin/", "/django-admin/", "/calendar/")
+PERSONAL_LOCALIZED_PREFIXES = ("/me/", "/accounts/", "/mailbox/track/")
+
+
+class PrivateResponseMiddleware:
+    """Personal responses carry `Cache-Control: private, no-store`, decided here once for the site.
+
+    Personal are: everything a logged-in visitor gets (their name is in the header), and the
+    personal addresses whoever asks (/me/, accounts, a letter's tracking page, calendar feeds,
+    the admin). Neither a shared proxy nor the phone's disk cache then keeps a ticket, a data
+    export, a statement or a CSV of residents.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.localized = tuple(
+            language + prefix[1:] for language in _language_prefixes() for prefix in PERSONAL_LOCALIZED_PREFIXES
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        path = request.path
+        if (user is not None and user.is_authenticated) or path.startswith(PERSONAL_PREFIXES) or path.startswith(self.localized):
+            response["Cache-Control"] = "private, no-store"
+            patch_vary_headers(response, ("Cookie",))
+        return response
 
 
 class StaffMfaMiddleware:
