@@ -34,8 +34,13 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 def _preferred_language(request: HttpRequest) -> str:
+    """The language chosen on this device (the switcher's cookie), else the profile's, else the browser's."""
+    languages = dict(settings.LANGUAGES)
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen in languages:
+        return chosen
     profile = getattr(request.user, "profile", None) if request.user.is_authenticated else None
-    if profile is not None and profile.preferred_language in dict(settings.LANGUAGES):
+    if profile is not None and profile.preferred_language in languages:
         return profile.preferred_language
     return translation.get_language_from_request(request, check_path=False)
 
@@ -43,7 +48,7 @@ def _preferred_language(request: HttpRequest) -> str:
 @never_cache
 @require_safe
 def root(request: HttpRequest) -> HttpResponse:
-    """`/` sends the visitor to their profile's language, else their browser's."""
+    """`/` sends the visitor to the language chosen on this device, else their profile's, else their browser's."""
     return redirect(f"/{_preferred_language(request)}/")
 
 
@@ -213,15 +218,14 @@ def set_text_size(request: HttpRequest) -> HttpResponse:
 def set_language(request: HttpRequest, language: str) -> HttpResponse:
     """Switch language with a plain link (no form, so cached pages carry no CSRF token).
 
-    The choice is kept in a cookie, and in the profile of a resident who is logged in.
+    The choice is kept in a cookie only: a link from another site must not change the language
+    of a resident's mail, so the profile's language changes only through the profile form.
     """
     if language not in dict(settings.LANGUAGES):
         raise Http404(_("Unknown language."))
     next_url = request.GET.get("next", f"/{language}/")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = f"/{language}/"
-    if request.user.is_authenticated:
-        services.set_preferences(profile=services.get_or_create_profile(user=request.user), language=language)
     response = HttpResponseRedirect(next_url)
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=ONE_YEAR, samesite="Lax", secure=request.is_secure())
     return response

@@ -88,23 +88,27 @@ def test_language_switch_sets_the_cookie_and_returns_to_next(client, site_pages)
     assert not ResidentProfile.objects.exists()
 
 
-def test_language_switch_saves_the_preference_of_a_logged_in_resident(client, site_pages):
+def test_language_switch_leaves_the_saved_language_of_a_logged_in_resident_alone(client, site_pages):
+    # A link from another site must not change the language of the resident's mail: only the cookie changes.
     profile = factories.ResidentProfileFactory(preferred_language="zh-hans")
     client.force_login(profile.user)
 
-    client.get("/language/en/", {"next": "/en/"})
+    response = client.get("/language/en/", {"next": "/en/"})
 
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     profile.refresh_from_db()
-    assert profile.preferred_language == "en"
+    assert profile.preferred_language == "zh-hans"
+    # On this device the choice holds: `/` leads to English.
+    assert client.get("/")["Location"] == "/en/"
 
 
-def test_language_switch_makes_a_profile_for_a_user_without_one(client, site_pages):
+def test_language_switch_makes_no_profile_for_a_user_without_one(client, site_pages):
     user = factories.VerifiedUserFactory()
     client.force_login(user)
 
     client.get("/language/en/")
 
-    assert ResidentProfile.objects.get(user=user).preferred_language == "en"
+    assert not ResidentProfile.objects.filter(user=user).exists()
 
 
 @pytest.mark.parametrize("next_url", ["http://evil.example/", "//evil.example/", "https://evil.example/en/"])
@@ -329,4 +333,4 @@ def test_switching_language_works_even_when_the_profile_holds_old_invalid_data(c
 
     assert response.status_code == 302
     resident.refresh_from_db()
-    assert (resident.preferred_language, resident.large_text, resident.mobile) == ("en", True, "12345")
+    assert (resident.large_text, resident.mobile) == (True, "12345")
