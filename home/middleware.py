@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -43,6 +44,13 @@ EXCLUDED_LOCALIZED_PREFIXES = ("/accounts/", "/me/")
 SHAREABLE_VARY = {"cookie"}
 # Pages each worker process keeps in its own memory (about 10-30 kB each).
 LOCAL_PAGES = 500
+# Query parameters of public lists and calendars whose pages may be cached, each given once with a
+# short plain value (a page number, a date, a filter's code). Any other query (a search's free text,
+# tracking tags, junk) is rendered afresh and never stored, so random queries cannot fill the cache.
+CACHEABLE_PARAMETERS = frozenset(
+    {"page", "view", "date", "kind", "category", "age", "community", "from", "to", "free", "status", "period"}
+)
+CACHEABLE_VALUE = re.compile(r"[0-9A-Za-z_-]{0,16}")
 
 
 def _redis_client():
@@ -240,7 +248,18 @@ class AnonymousPageCacheMiddleware:
         if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
             return False
         path = request.path
-        return not path.startswith(EXCLUDED_PREFIXES) and not path.startswith(self.localized_excluded)
+        return (
+            not path.startswith(EXCLUDED_PREFIXES)
+            and not path.startswith(self.localized_excluded)
+            and self.cacheable_query(request.GET)
+        )
+
+    @staticmethod
+    def cacheable_query(query) -> bool:
+        return all(
+            name in CACHEABLE_PARAMETERS and len(values) == 1 and CACHEABLE_VALUE.fullmatch(values[0])
+            for name, values in query.lists()
+        )
 
     @staticmethod
     def key(request) -> str:

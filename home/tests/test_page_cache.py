@@ -324,6 +324,23 @@ def test_posts_and_private_areas_are_not_cached(client, site_pages):
     assert client.get("/").status_code == 302 and cache_status(client.get("/")) is None  # never_cache
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["?q=random-words", "?utm_source=x", "?page=1&page=2", "?page=" + "9" * 40, "?category=a%20b", "?date=%00"],
+)
+def test_only_short_allow_listed_query_parameters_are_cached(client, site_pages, query):
+    # A random query must not become a new cache entry: it is rendered afresh and never stored.
+    notices = factories.notice(title="停水通知").get_parent().url
+    assert cache_status(client.get(notices + "?category=general&page=1")) == "miss"
+    assert cache_status(client.get(notices + "?category=general&page=1")) == "hit"
+    before = len(cache._cache)
+    for _ in range(2):
+        response = client.get(notices + query)
+        assert response.status_code in (200, 400, 404)
+        assert cache_status(response) is None
+    assert len(cache._cache) == before
+
+
 def test_head_is_served_from_the_cache_but_never_stores(site_pages):
     factory = RequestFactory()
     middleware = AnonymousPageCacheMiddleware(lambda request: HttpResponse("<p>page</p>"))

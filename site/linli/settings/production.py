@@ -57,5 +57,7 @@ if not REDIS_URL:  # noqa: F405
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": env.text("CACHE_DIR", str(BASE_DIR / "var" / "cache")),  # noqa: F405
+            # A bounded number of files: past it, a third are culled (Redis is bounded by maxmemory, see README).
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     }
