@@ -63,6 +63,10 @@ class ProfileForm(forms.ModelForm):
         help_texts = {
             "display_name": _("Shown instead of your e-mail, e.g. on honour rolls you opt into."),
             "birth_year": _("Optional. Used only to check age-banded classes."),
+            "preferred_language": _(
+                "The language of the e-mails and messages we send you, and of the portal after you log in. "
+                "The switch at the top of each page changes only this device."
+            ),
         }
 
     def __init__(self, *args, **kwargs):
