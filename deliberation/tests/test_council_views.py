@@ -256,11 +256,15 @@ def test_the_door_link_asks_to_log_in_then_confirms_and_checks_in(client, seats,
     assert Attendance.objects.get(member=seat).method == Attendance.Method.QR
 
 
-def test_a_wrong_door_key_is_refused(client, seats, session):
+@pytest.mark.parametrize("key", ["forged-key", "签到码", "ключ"])
+def test_a_wrong_door_key_is_refused(client, seats, session, key):
     client.force_login(seats["members"][1].user)
-    response = client.post(url("council_door", session.pk, "forged-key"), follow=True)
-    (message,) = messages_of(response)
-    assert "二维码" in message
+    door = url("council_door", session.pk, key)
+    assert client.get(door).status_code == 200
+    response = client.post(door)
+    assert response.status_code == 302  # not ASCII: a message, not a server error
+    (message,) = messages_of(client.get(response["Location"]))
+    assert "这个签到码已过期" in message and "二维码" in message
     assert not Attendance.objects.exists()
 
 
