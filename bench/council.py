@@ -127,7 +127,6 @@ def setup(workdir: Path) -> None:
         ends_at=now + datetime.timedelta(hours=3),
         mode=CouncilSession.Mode.HYBRID,
         status=CouncilSession.Status.IN_SESSION,
-        door_key="bench-door-key",
         opened_at=now,
     )
     items = AgendaItem.objects.bulk_create(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import secrets
 
 import factory
 from django.contrib.auth.models import Group
@@ -115,7 +114,6 @@ class CouncilSessionFactory(factory.django.DjangoModelFactory):
     place = "社区党群服务中心二楼会议室"
     place_en = "Community service centre, meeting room, 2nd floor"
     mode = CouncilSession.Mode.HYBRID
-    door_key = factory.LazyFunction(lambda: secrets.token_urlsafe(16))
 
 
 class AgendaItemFactory(factory.django.DjangoModelFactory):

@@ -311,7 +311,14 @@ def door_qr(request: HttpRequest, pk: int) -> HttpResponse:
     url = door_url(request, session)
     # A full QR code (phone cameras cannot read Micro QR); sized by CSS through its viewBox.
     qr = segno.make_qr(url, error="m").svg_inline(scale=8, border=4, omitsize=True, title=session.display_title)
-    response = render(request, "deliberation/admin/council/door_qr.html", {"session": session, "qr": qr, "url": url})
+    context = {
+        "session": session,
+        "qr": qr,
+        "url": url,
+        "started": session.status not in voting.PREPARING,
+        "day": voting.session_day(session).isoformat(),
+    }
+    response = render(request, "deliberation/admin/council/door_qr.html", context)
     response["Cache-Control"] = "private, no-store"
     return response
 

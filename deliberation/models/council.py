@@ -11,6 +11,7 @@ them). A member changes a secret vote with the receipt their device keeps; only 
 
 from __future__ import annotations
 
+import base64
 import datetime
 import uuid
 
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField
@@ -134,8 +136,9 @@ class CouncilSession(models.Model):
     place_en = models.CharField(_("place (English)"), max_length=120, blank=True)
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
-    # A secret printed in the door QR code; members scan it to check in while the session is on.
-    door_key = models.CharField(max_length=32, editable=False, blank=True)
+    # The door QR code's key is derived (`door_key`); starting the session turns this counter, so a code
+    # printed or photographed before the start stops working.
+    door_rotation = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     announced_at = models.DateTimeField(null=True, blank=True)
@@ -166,6 +169,17 @@ class CouncilSession(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status not in (self.Status.DRAFT, self.Status.CANCELLED)
+
+    @property
+    def door_key(self) -> str:
+        """The secret in the door QR code: an HMAC (with SECRET_KEY) of the session, its day and its rotation,
+        so it is this session's only, changes with the session's day and when the session starts, and a
+        database copy alone cannot forge it."""
+        if self.pk is None:
+            return ""
+        value = f"{self.pk}:{timezone.localdate(self.starts_at).isoformat()}:{self.door_rotation}"
+        digest = salted_hmac("deliberation.council.door", value, algorithm="sha256").digest()
+        return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
 class AgendaItem(models.Model):

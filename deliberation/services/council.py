@@ -206,7 +206,6 @@ def create_session(
         mode=mode,
         place=place.strip(),
         place_en=place_en.strip(),
-        door_key=secrets.token_urlsafe(16),
         created_by=actor,
     )
     audit.record(session, "deliberation.session.create", actor=actor)
@@ -323,7 +322,8 @@ def start_session(*, session: CouncilSession, actor) -> CouncilSession:
     if session.status != CouncilSession.Status.ANNOUNCED:
         raise CouncilError(_("Only an announced session can start."))
     session.status, session.opened_at = CouncilSession.Status.IN_SESSION, timezone.now()
-    session.save(update_fields=["status", "opened_at"])
+    session.door_rotation += 1  # a new door key: a code seen before the start no longer checks anyone in
+    session.save(update_fields=["status", "opened_at", "door_rotation"])
     audit.record(session, "deliberation.session.start", actor=actor)
     _refresh_public_pages()
     return session
@@ -541,8 +541,8 @@ def move_item(*, item: AgendaItem, actor, position: int) -> AgendaItem:
 
 @transaction.atomic
 def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", actor=None) -> Attendance:
-    """Record `user` present: by the door QR code, online during an online or hybrid session, or marked by the
-    secretary (`actor`). A second check-in returns the first one."""
+    """Record `user` present: by the door QR code (its current key, on the session's day), online during an
+    online or hybrid session, or marked by the secretary (`actor`). A second check-in returns the first one."""
     session = CouncilSession.objects.select_related("council__community").get(pk=session.pk)
     if method not in Attendance.Method.values:
         raise CouncilError(_("Unknown way of checking in."))
@@ -569,8 +569,7 @@ def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", 
         if not (in_session or about_to_start):
             raise CouncilError(_("Check-in opens an hour before the session starts and closes when it ends."))
     if method == Attendance.Method.QR:
-        if not session.door_key or not secrets.compare_digest(str(door_key or ""), session.door_key):
-            raise CouncilError(_("This QR code is not the one of this session's door."))
+        _check_door_key(session=session, door_key=door_key, now=now)
     existing = Attendance.objects.filter(session=session, member=member).first()
     if existing is not None:
         return existing
@@ -581,6 +580,25 @@ def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", 
         return Attendance.objects.get(session=session, member=member)
     audit.record(session, "deliberation.attendance", actor=actor or user, member=member.pk, method=method)
     return attendance
+
+
+def _door_key_days(session: CouncilSession) -> tuple[datetime.date, datetime.date]:
+    """The days a door key works: the session's day (from the early check-in, to its planned end if that is
+    after midnight)."""
+    return timezone.localdate(session.starts_at - EARLY_CHECK_IN), timezone.localdate(session.ends_at)
+
+
+def _check_door_key(*, session: CouncilSession, door_key: str, now: datetime.datetime) -> None:
+    """The key of the door QR code: this session's current one (since the chair started it), on its day."""
+    first, last = _door_key_days(session)
+    if not first <= timezone.localdate(now) <= last:
+        raise CouncilError(
+            _("This check-in code has expired: it works only on the day of the session (%(day)s).")
+            % {"day": session_day(session).isoformat()}
+        )
+    # As bytes: compare_digest refuses a str with characters beyond ASCII, which anyone may put in the link.
+    if not secrets.compare_digest(str(door_key or "").encode(), session.door_key.encode()):
+        raise CouncilError(_("This check-in code has expired or is not this session's: scan the QR code at the door again."))
 
 
 def _current_member_ids(session: CouncilSession) -> set[int]:

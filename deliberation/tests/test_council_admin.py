@@ -327,6 +327,17 @@ def test_the_door_qr_code_is_an_svg_of_the_check_in_link(client, staff, draft):
     assert "no-store" in response["Cache-Control"]
 
 
+def test_the_door_qr_code_shows_the_new_key_once_the_session_started(client, staff, council):
+    session = CouncilSessionFactory(council=council, status=CouncilSession.Status.ANNOUNCED)
+    client.force_login(staff)
+    before = session.door_key
+    assert f"/{session.pk}/{before}/" in client.get(admin("door_qr", session.pk)).content.decode()
+    voting.start_session(session=session, actor=staff)
+    session.refresh_from_db()
+    content = client.get(admin("door_qr", session.pk)).content.decode()
+    assert f"/zh-hans/me/council/door/{session.pk}/{session.door_key}/" in content and before not in content
+
+
 def test_results_list_shows_the_chain_verified(client, staff, council):
     session = CouncilSessionFactory(council=council, status=CouncilSession.Status.IN_SESSION)
     item = AgendaItemFactory(session=session, position=1)

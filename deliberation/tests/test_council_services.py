@@ -400,16 +400,48 @@ def test_the_chair_or_staff_start_an_announced_session(council, seats, staff):
 def test_check_in_at_the_door_needs_the_right_key_and_is_idempotent(council, seats):
     session, _items = running_session(council, present=[])
     member = seats[3].user
-    with pytest.raises(CouncilError, match="not the one of this session's door"):
-        services.check_in(session=session, user=member, method="qr", door_key="forged")
-    with pytest.raises(CouncilError, match="not the one"):
-        services.check_in(session=session, user=member, method="qr", door_key="")
+    for forged in ("forged", "", "签到码", session.door_key.upper()):  # not ASCII: refused, no TypeError
+        with pytest.raises(CouncilError, match="expired or is not this session's"):
+            services.check_in(session=session, user=member, method="qr", door_key=forged)
     assert not Attendance.objects.exists()
     first = services.check_in(session=session, user=member, method="qr", door_key=session.door_key)
     again = services.check_in(session=session, user=member, method="online")
     assert again.pk == first.pk and again.method == "qr"
     assert Attendance.objects.count() == 1
     assert actions(session) == ["deliberation.attendance"]
+
+
+def test_starting_the_session_changes_the_door_key(council, seats):
+    session = CouncilSessionFactory(
+        council=council, status="announced", starts_at=timezone.now() + datetime.timedelta(minutes=30)
+    )
+    before = session.door_key
+    assert services.check_in(session=session, user=seats[2].user, method="qr", door_key=before)  # arriving early
+    services.start_session(session=session, actor=seats[0].user)
+    session.refresh_from_db()
+    assert session.door_rotation == 1 and session.door_key != before
+    with pytest.raises(CouncilError, match="expired"):
+        services.check_in(session=session, user=seats[3].user, method="qr", door_key=before)
+    assert services.check_in(session=session, user=seats[3].user, method="qr", door_key=session.door_key)
+    assert Attendance.objects.filter(session=session).count() == 2
+
+
+def test_a_door_key_works_only_on_the_session_day(council, seats):
+    """A session the chair never ended: its code (a photo of the door) no longer checks anyone in days later."""
+    starts = timezone.now() - datetime.timedelta(days=3)
+    session = CouncilSessionFactory(council=council, status="in_session", starts_at=starts, opened_at=starts)
+    day = timezone.localdate(session.starts_at).isoformat()
+    with pytest.raises(CouncilError, match=f"expired: it works only on the day of the session \\({day}\\)"):
+        services.check_in(session=session, user=seats[3].user, method="qr", door_key=session.door_key)
+    assert not Attendance.objects.exists()
+
+
+def test_a_door_key_belongs_to_one_session_and_its_day(council):
+    session, other = CouncilSessionFactory(council=council), CouncilSessionFactory(council=council)
+    key = session.door_key
+    assert len(key) == 22 and key != other.door_key and key == CouncilSession.objects.get(pk=session.pk).door_key
+    session.starts_at += datetime.timedelta(days=1)  # moved to another day: the code printed for the first is void
+    assert session.door_key != key
 
 
 def test_online_check_in_only_in_session_and_not_in_person(council, seats):

@@ -2,12 +2,13 @@
 link, the public session pages and the home page's block. Every refusal shows a message and changes nothing."""
 
 import datetime
+import re
 
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.cache import cache
 from django.test import Client, override_settings
-from django.urls import reverse
+from django.urls import LocalePrefixPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone, translation
 
 from deliberation.factories import (
@@ -165,6 +166,47 @@ def test_members_without_totp_are_sent_to_set_it_up_when_required(client, seats,
     assert client.get(live(session)).status_code == 200
 
 
+def members_portal_routes() -> dict[str, str]:
+    """Every route of the site under /<lang>/me/council/, by name, walked from the resolver: a view added there
+    later is in this list without anyone adding it."""
+    found = {}
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            route = prefix if isinstance(pattern.pattern, LocalePrefixPattern) else prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif route.startswith("me/council/"):
+                found[pattern.name or route] = route
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def portal_url(route: str, session) -> str:
+    """The route filled in with the session (its id for every number, its door key for every string)."""
+    return "/zh-hans/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: str(session.pk if m[1] == "int" else session.door_key), route)
+
+
+@override_settings(LINLI_STAFF_MFA_REQUIRED=True)
+def test_every_page_of_the_members_portal_asks_members_and_staff_for_totp_first(client, council, seats, session):
+    routes = members_portal_routes()
+    minutes = {"member_minutes", "edit_minutes", "confirm_minutes", "publish_minutes"}
+    assert minutes | {"my_councils", "council_session_live", "council_door"} <= set(routes)
+    for user in (seats["members"][0].user, seats["secretary"].user, staff_member(council.community)):
+        client.force_login(user)
+        for name, route in routes.items():
+            for method in (client.get, client.post):
+                response = method(portal_url(route, session))
+                assert (response.status_code, response.get("Location")) == (302, reverse("mfa_activate_totp")), (name, method)
+    assert not Attendance.objects.exists()
+    for name, route in routes.items():
+        response = Client().get(portal_url(route, session))
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], name
+    client.force_login(resident(council.community))  # no seat, not staff: nothing here to protect
+    assert client.get(url("my_councils")).status_code == 200
+
+
 @override_settings(LINLI_STAFF_MFA_REQUIRED=False)
 def test_without_the_setting_members_vote_without_totp(client, seats, session):
     client.force_login(seats["members"][0].user)
@@ -214,11 +256,15 @@ def test_the_door_link_asks_to_log_in_then_confirms_and_checks_in(client, seats,
     assert Attendance.objects.get(member=seat).method == Attendance.Method.QR
 
 
-def test_a_wrong_door_key_is_refused(client, seats, session):
+@pytest.mark.parametrize("key", ["forged-key", "签到码", "ключ"])
+def test_a_wrong_door_key_is_refused(client, seats, session, key):
     client.force_login(seats["members"][1].user)
-    response = client.post(url("council_door", session.pk, "forged-key"), follow=True)
-    (message,) = messages_of(response)
-    assert "二维码" in message
+    door = url("council_door", session.pk, key)
+    assert client.get(door).status_code == 200
+    response = client.post(door)
+    assert response.status_code == 302  # not ASCII: a message, not a server error
+    (message,) = messages_of(client.get(response["Location"]))
+    assert "这个签到码已过期" in message and "二维码" in message
     assert not Attendance.objects.exists()
 
 

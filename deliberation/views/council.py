@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from wagtail.models import Locale
 
 from home.middleware import StaffMfaMiddleware
+from home.services import staff_communities
 
 from ..forms_council import MemberChoiceForm, OpenVotingForm, RecusalForm, VoteForm
 from ..models import (
@@ -51,16 +52,30 @@ RECEIPT_MAX_AGE = 14 * 24 * 3600
 PUBLIC_SESSIONS_PER_COUNCIL = 10
 
 
-def council_mfa_required(view):
-    """Council members, like staff, must have TOTP before they vote or check in (LINLI_STAFF_MFA_REQUIRED)."""
+def must_have_totp(user) -> bool:
+    """Council members (of any council, any term) and staff, where LINLI_STAFF_MFA_REQUIRED asks them for TOTP."""
+    return (
+        user.is_staff
+        or user.is_superuser
+        or user.has_perm("wagtailadmin.access_admin")
+        or CouncilMember.objects.filter(user=user).exists()
+        or staff_communities(user).exists()
+    )
+
+
+def council_portal(view):
+    """Every view of the members' portal (under /<lang>/me/council/), applied once by `deliberation.urls` so a
+    new view cannot forget it: log in first; then, where required, council members and staff set up TOTP
+    before they read minutes, vote or check in."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if settings.LINLI_STAFF_MFA_REQUIRED and not StaffMfaMiddleware.has_totp(request.user):
+        user = request.user
+        if settings.LINLI_STAFF_MFA_REQUIRED and must_have_totp(user) and not StaffMfaMiddleware.has_totp(user):
             return redirect("mfa_activate_totp")
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return login_required(wrapper)
 
 
 # ---------------------------------------------------------------------------
@@ -124,7 +139,6 @@ def _member_session(request: HttpRequest, pk: int) -> CouncilSession | None:
 
 @never_cache
 @login_required
-@council_mfa_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def session_live(request: HttpRequest, pk: int) -> HttpResponse:
     """A session as a member lives it: roll call, the agenda, voting; the chair's and secretary's controls."""
@@ -266,7 +280,6 @@ def member_name(member: CouncilMember) -> str:
 
 @never_cache
 @login_required
-@council_mfa_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def door(request: HttpRequest, session_pk: int, door_key: str) -> HttpResponse:
     """The QR code at the door: a confirmation page; the POST checks the member in."""
