@@ -569,7 +569,7 @@ def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", 
         if not (in_session or about_to_start):
             raise CouncilError(_("Check-in opens an hour before the session starts and closes when it ends."))
     if method == Attendance.Method.QR:
-        _check_door_key(session=session, door_key=door_key, now=now)
+        check_door_key(session=session, door_key=door_key, now=now)
     existing = Attendance.objects.filter(session=session, member=member).first()
     if existing is not None:
         return existing
@@ -588,8 +588,10 @@ def _door_key_days(session: CouncilSession) -> tuple[datetime.date, datetime.dat
     return timezone.localdate(session.starts_at - EARLY_CHECK_IN), timezone.localdate(session.ends_at)
 
 
-def _check_door_key(*, session: CouncilSession, door_key: str, now: datetime.datetime) -> None:
-    """The key of the door QR code: this session's current one (since the chair started it), on its day."""
+def check_door_key(*, session: CouncilSession, door_key: str, now: datetime.datetime) -> None:
+    """The key of the door QR code: this session's current one (since the chair started it), on its day.
+
+    Raises CouncilError saying why not; the door page asks it before offering to check in."""
     first, last = _door_key_days(session)
     if not first <= timezone.localdate(now) <= last:
         raise CouncilError(

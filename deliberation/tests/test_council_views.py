@@ -260,7 +260,11 @@ def test_the_door_link_asks_to_log_in_then_confirms_and_checks_in(client, seats,
 def test_a_wrong_door_key_is_refused(client, seats, session, key):
     client.force_login(seats["members"][1].user)
     door = url("council_door", session.pk, key)
-    assert client.get(door).status_code == 200
+    page = client.get(door)
+    # Said before the tap: the page explains and offers no button that cannot work.
+    assert page.status_code == 403
+    assert "这个签到码已过期" in page.content.decode() and "check me in" not in page.content.decode().lower()
+    assert "签到" in page.content.decode() and 'type="submit"' not in page.content.decode().split("<main")[-1]
     response = client.post(door)
     assert response.status_code == 302  # not ASCII: a message, not a server error
     (message,) = messages_of(client.get(response["Location"]))

@@ -292,6 +292,11 @@ def door(request: HttpRequest, session_pk: int, door_key: str) -> HttpResponse:
             return redirect(request.path)
         messages.success(request, _("You are checked in."))
         return redirect("deliberation:council_session_live", pk=session.pk)
+    try:
+        voting.check_door_key(session=session, door_key=door_key, now=timezone.now())
+    except voting.CouncilError as error:
+        # Said before the tap, not after it: an old photo of the code offers no button that cannot work.
+        return render(request, "deliberation/council/door.html", {"session": session, "refusal": str(error)}, status=403)
     return render(request, "deliberation/council/door.html", {"session": session})
 
 
