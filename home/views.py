@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -50,6 +52,20 @@ def _preferred_language(request: HttpRequest) -> str:
 def root(request: HttpRequest) -> HttpResponse:
     """`/` sends the visitor to the language chosen on this device, else their profile's, else their browser's."""
     return redirect(f"/{_preferred_language(request)}/")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database that cannot be reached is "unavailable, try again" (503), not a fault.
+
+    Rendered from static templates without a context: nothing here may need the database.
+    """
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = "30"
+    else:
+        response = HttpResponse(loader.get_template("500.html").render(), status=500)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @never_cache

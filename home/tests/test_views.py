@@ -334,3 +334,50 @@ def test_switching_language_works_even_when_the_profile_holds_old_invalid_data(c
     assert response.status_code == 302
     resident.refresh_from_db()
     assert (resident.large_text, resident.mobile) == (True, "12345")
+
+
+# The database unavailable: 503 with Retry-After, not 500
+
+
+@pytest.fixture
+def unreachable_database(transactional_db, settings, tmp_path):
+    """The default connection pointed at a database that cannot be reached (a closed port or a missing
+    folder), for real: the next query fails to connect. Restored afterwards."""
+    connection = connections["default"]
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if connection.vendor == "postgresql":
+        connection.settings_dict["PORT"] = "1"  # nothing listens there
+    else:
+        connection.settings_dict["NAME"] = str(tmp_path / "missing" / "db.sqlite3")
+    yield
+    connection.close()
+    connection.settings_dict.clear()
+    connection.settings_dict.update(saved)
+
+
+@pytest.mark.parametrize("url, session", [("/zh-hans/", False), ("/en/activities/", False), ("/zh-hans/me/", True)])
+def test_pages_answer_503_with_retry_after_while_the_database_is_unreachable(unreachable_database, url, session):
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    if session:  # a resident: the session middleware's own query fails first
+        client.cookies[settings.SESSION_COOKIE_NAME] = "a" * 32
+    response = client.get(url)
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    body = response.content.decode()
+    assert "请稍候再试" in body and "Please try again in a minute" in body
+    for leak in ("Traceback", "OperationalError", "127.0.0.1", "sqlite"):
+        assert leak not in body
+
+
+def test_other_faults_still_answer_500(rf):
+    from home.views import server_error
+
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(rf.get("/"))
+    assert response.status_code == 500 and "Retry-After" not in response

@@ -11,6 +11,9 @@ from wagtail.documents import urls as wagtaildocs_urls
 from events import views as events_views
 from home import views as home_views
 
+# A database that cannot be reached answers 503 with Retry-After, other faults 500 (static pages).
+handler500 = home_views.server_error
+
 urlpatterns = [
     path("", home_views.root, name="root"),
     path("healthz", home_views.healthz, name="healthz"),
