@@ -7,7 +7,6 @@ Views bind the input, call one service and show its error; the rules live in ser
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from home.models import ResidentProfile
+from home.spreadsheets import csv_writer, xlsx_row
 
 from . import services
 from .admin_forms import (
@@ -280,13 +280,6 @@ def export_rows(session: Session) -> list[list]:
     return rows
 
 
-def _safe_cell(value):
-    """Spreadsheets run cells starting with =, @, + or - as formulas; a phone number like +86… is kept."""
-    if isinstance(value, str) and value[:1] in ("=", "@", "+", "-") and not value.lstrip("+-").isdigit():
-        return "'" + value
-    return value
-
-
 def _export_name(session: Session, extension: str) -> str:
     return f"roster-{session.pk}-{timezone.localtime(session.starts_at):%Y%m%d-%H%M}.{extension}"
 
@@ -294,9 +287,7 @@ def _export_name(session: Session, extension: str) -> str:
 class ExportCsvView(SessionMixin, View):
     def get(self, request: HttpRequest, session_id: int) -> HttpResponse:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in export_rows(self.session):
-            writer.writerow([_safe_cell(value) for value in row])
+        csv_writer(buffer).writerows(export_rows(self.session))
         # A byte-order mark, so that Excel reads the Chinese names as UTF-8.
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_export_name(self.session, "csv")}"'
@@ -310,7 +301,7 @@ class ExportXlsxView(SessionMixin, View):
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(_("Roster"))
         for row in export_rows(self.session):
-            sheet.append([_safe_cell(value) for value in row])
+            sheet.append(xlsx_row(row))
         buffer = io.BytesIO()
         workbook.save(buffer)
         response = HttpResponse(

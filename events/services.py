@@ -196,6 +196,38 @@ def _sessions_to_book(session: Session) -> list[Session]:
     return list(activity.upcoming_sessions().select_related("activity"))
 
 
+def is_visible_to(*, activity: ActivityPage, user) -> bool:
+    """Whether a resident can see the activity's page: it is live and no view restriction keeps them out.
+
+    Sessions are found by their (sequential) ids, so everything a resident reaches through a
+    session id asks this first. A restriction to signed-in users admits any signed-in user and
+    one to groups admits their members (as Wagtail's own check does); a page behind a shared
+    password is never open through a session id, which carries no password.
+    """
+    if not activity.live:
+        return False
+    for restriction in activity.get_view_restrictions():
+        if restriction.restriction_type == restriction.LOGIN:
+            if not user.is_authenticated:
+                return False
+        elif restriction.restriction_type == restriction.GROUPS:
+            if not user.is_authenticated or not (
+                user.is_superuser or restriction.groups.filter(pk__in=user.groups.values("pk")).exists()
+            ):
+                return False
+        else:
+            return False
+    return True
+
+
+def _check_visible(*, activity: ActivityPage, user, acting_for_resident: bool) -> None:
+    # Staff booking for a resident vouch for them (as they do for the community rule), so a
+    # view restriction does not stop them; an activity that is not published takes no
+    # bookings from anyone: residents cannot see it, its seats and rules may still change.
+    if not activity.live or not (acting_for_resident or is_visible_to(activity=activity, user=user)):
+        raise BookingError(_("This activity is not open for booking."))
+
+
 def _check_bookable(*, session: Session, activity: ActivityPage, now: datetime.datetime) -> None:
     if session.status == Session.Status.CANCELLED:
         raise BookingError(_("This session has been cancelled."))
@@ -303,6 +335,7 @@ def book_session(
     _lock_resident(resident)
     session = Session.objects.select_related("activity__community").get(pk=session.pk)
     activity = session.activity
+    _check_visible(activity=activity, user=resident, acting_for_resident=acting_for_resident)
     candidates = _sessions_to_book(session)
     if not candidates:
         raise BookingError(_("This course has no sessions left to book."))
@@ -399,6 +432,7 @@ def book_walk_in(*, session: Session, actor, name: str, phone: str, birth_year: 
         raise BookingError(_("Please give a valid phone number."))
     session = Session.objects.select_related("activity").get(pk=session.pk)
     activity = session.activity
+    _check_visible(activity=activity, user=actor, acting_for_resident=True)
     # A course booked as a whole: a place in every session still to come, like a resident's.
     sessions = _lock_sessions(_sessions_to_book(session) if activity.is_series else [session])
     if not sessions:
@@ -739,6 +773,8 @@ def run_draw(*, session: Session, actor=None, seed: str | None = None) -> Draw:
     activity = session.activity
     if not activity.is_draw:
         raise BookingError(_("This activity does not use a draw."))
+    if not activity.live:
+        raise BookingError(_("This activity is not published; its draw runs once it is."))
     if session.drawn_at is not None:
         raise BookingError(_("The draw for this session has already run."))
     if session.status == Session.Status.CANCELLED:

@@ -29,7 +29,8 @@ def _back_to_activity(session: Session | None):
 @require_POST
 def book(request: HttpRequest, session_id: int) -> HttpResponse:
     session = Session.objects.select_related("activity").filter(pk=session_id).first()
-    if session is None:
+    if session is None or not services.is_visible_to(activity=session.activity, user=request.user):
+        # A draft or private activity's sessions are as absent as ids that were never used.
         messages.error(request, _("This session does not exist."))
         return redirect("events:my_bookings")
     form = BookingForm(request.POST, resident=request.user)
@@ -189,6 +190,8 @@ def remove_household_member(request: HttpRequest, member_id: int) -> HttpRespons
 def draw_result(request: HttpRequest, session_id: int) -> HttpResponse:
     """The published draw: seed, entrants and order, and how to re-run it."""
     draw = get_object_or_404(Draw.objects.select_related("session__activity"), session_id=session_id)
+    if not services.is_visible_to(activity=draw.session.activity, user=request.user):
+        raise Http404
     ranked = [{"rank": rank, "number": number, "won": rank <= draw.seats} for rank, number in enumerate(draw.order, start=1)]
     first_timers = sorted(entrant["number"] for entrant in draw.entrants if entrant["first_timer"])
     numbers = sorted(entrant["number"] for entrant in draw.entrants)

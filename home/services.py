@@ -61,6 +61,24 @@ def staff_communities(user) -> QuerySet[Community]:
     return Community.objects.filter(Q(editors__user=user) | Q(heads__user=user)).distinct()
 
 
+def pages_visible_in_admin(pages: QuerySet[Page], *, user) -> QuerySet[Page]:
+    """The pages whose titles `user` may see in the admin: live pages, and drafts only in their own sections.
+
+    Own sections are the sections of their communities (in every language) and any page their
+    groups hold page permissions on. Superusers (the street office) see every page.
+    """
+    if user.is_superuser:
+        return pages
+    sections = Page.objects.filter(
+        Q(translation_key__in=staff_communities(user).exclude(root_page=None).values("root_page__translation_key"))
+        | Q(pk__in=GroupPagePermission.objects.filter(group__user=user).values("page"))
+    )
+    visible = Q(live=True)
+    for path in sections.values_list("path", flat=True):
+        visible |= Q(path__startswith=path)
+    return pages.filter(visible)
+
+
 def get_or_create_profile(*, user) -> ResidentProfile:
     profile, _created = ResidentProfile.objects.get_or_create(user=user)
     return profile

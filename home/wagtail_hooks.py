@@ -1,10 +1,12 @@
 """Admin: communities and grids as snippets, grouped under one menu item."""
 
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from .models import Community, Grid
+from .services import pages_visible_in_admin
 
 
 class CommunityViewSet(SnippetViewSet):
@@ -30,3 +32,17 @@ class PlacesGroup(SnippetViewSetGroup):
 
 
 register_snippet(PlacesGroup)
+
+
+# Staff see the titles of another community's pages only once they are published (the page
+# explorer, its search and the page chooser); admin_views.py guards the pages opened by id.
+
+
+@hooks.register("construct_explorer_page_queryset")
+def hide_other_communities_drafts_from_explorer(parent_page, pages, request):
+    return pages_visible_in_admin(pages, user=request.user)
+
+
+@hooks.register("construct_page_chooser_queryset")
+def hide_other_communities_drafts_from_chooser(pages, request):
+    return pages_visible_in_admin(pages, user=request.user)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from home.charts import bar_chart
+from home.spreadsheets import csv_writer, xlsx_row
 
 from . import services
 from .models import EarningRule, LedgerEntry, Lot, Reservation, Reward
@@ -210,7 +210,7 @@ def export_rows(data: Dashboard) -> list[tuple[str, list[list]]]:
 
 def export_csv(data: Dashboard) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     for name, rows in export_rows(data):
         writer.writerow([name])
         writer.writerows(rows)
@@ -226,7 +226,7 @@ def export_xlsx(data: Dashboard) -> bytes:
     for name, rows in export_rows(data):
         sheet = workbook.create_sheet(title=name[:31])
         for row in rows:
-            sheet.append(row)
+            sheet.append(xlsx_row(row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
 import datetime
 
 import segno
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from home.models import Community
+from home.spreadsheets import csv_writer
 
 from . import services
 from .models import Account, EarningRule, LedgerEntry, Reservation, Reward
@@ -184,7 +184,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
                 entry.description,
             ]
         )
-    writer = csv.writer(Echo())
+    writer = csv_writer(Echo())
     # A byte-order mark, so that spreadsheet programs read the Chinese correctly.
     response = HttpResponse("\ufeff" + "".join(writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="linli-points.csv"'

@@ -6,7 +6,6 @@ managers); a letter or topic of another community answers 404. Each POST calls o
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections import Counter
 from functools import wraps
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from home.charts import bar_chart
 from home.models import Grid
+from home.spreadsheets import csv_writer
 
 from .. import services
 from ..forms import localized_names
@@ -276,7 +276,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="open-concerns.csv"'
         response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly only with a BOM
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow([_("Grid")] + [str(label) for label in Category.labels] + [_("Total")])
         for name, counts, total in table:
             writer.writerow([name, *counts, total])

@@ -284,3 +284,14 @@ def test_the_inbox_and_topic_list_pin_their_queries(client, staff, community, dj
         client.get(reverse("deliberation_admin:inbox"), {"status": "all"})
     with django_assert_num_queries(len(topics)):
         client.get(reverse("deliberation_admin:topics"))
+
+
+def test_the_dashboard_export_defuses_spreadsheet_formulas(client, staff, community):
+    names = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(1)", "\tx", "\rx"]
+    for name in names:
+        LetterFactory(community=community, grid=GridFactory(community=community, name=name), category="noise")
+    client.force_login(staff)
+    export = client.get(reverse("deliberation_admin:dashboard"), {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"), newline="")))
+    assert {row[0] for row in rows[1:]} == {"'" + name for name in names}
+    assert {row[-1] for row in rows[1:]} == {"1"}

@@ -219,11 +219,21 @@ def test_the_xlsx_export_holds_the_roster(staff_client, full_session):
     assert sorted(row[2] for row in rows[1:]) == sorted(["张三", "李四", "王五", "赵六"])
 
 
-def test_exports_defuse_spreadsheet_formulas(staff_client, liuhe_session, staff):
-    services.book_walk_in(session=liuhe_session, actor=staff, name="=HYPERLINK(1)", phone="+8613812345678")
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(1)", "\tx", "\rx"]
+
+
+def test_exports_defuse_spreadsheet_formulas(staff_client, liuhe_session, staff, make_resident):
+    for name in FORMULAS:
+        book(liuhe_session, make_resident(display_name=name))
+    services.book_walk_in(session=liuhe_session, actor=staff, name="刘奶奶", phone="+8613812345678")
     rows = list(csv.reader(io.StringIO(staff_client.get(url("export_csv", liuhe_session.pk)).content.decode("utf-8-sig"))))
-    assert rows[1][2] == "'=HYPERLINK(1)"
-    assert rows[1][4] == "+8613812345678"
+    names = {row[2] for row in rows[1:]}
+    assert names == {"'" + name for name in FORMULAS} | {"刘奶奶"}
+    assert "'+8613812345678" in {row[4] for row in rows[1:]}  # a + starts a formula too; the number stays readable
+    sheet = load_workbook(io.BytesIO(staff_client.get(url("export_xlsx", liuhe_session.pk)).content)).active
+    cells = {cell.value.replace("\n", "\r"): cell for cell in next(sheet.iter_cols(min_col=3, max_col=3, min_row=2))}
+    assert set(cells) == {"'" + name for name in FORMULAS} | {"刘奶奶"}
+    assert all(cell.data_type == "s" for cell in cells.values())
 
 
 # ---------------------------------------------------------------------------

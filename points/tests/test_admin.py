@@ -1,5 +1,6 @@
 """Staff pages in the Wagtail admin: award, bulk award, hand-over, audit log, dashboard."""
 
+import csv
 import datetime
 import io
 
@@ -365,3 +366,24 @@ def test_dashboard_query_count_does_not_grow(client, staff, neighbour):
         services.award(resident=someone, rule_code="attendance", source_key=f"q{number + 1}", amount=40)
         services.redeem(resident=someone, reward=RewardFactory(cost=10, stock=2))
     assert count() == few
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(1)", "\tx", "\rx"]
+
+
+def test_dashboard_exports_defuse_spreadsheet_formulas(client, staff, community):
+    from openpyxl import load_workbook
+
+    for number, name in enumerate(FORMULAS):
+        services.award(
+            resident=resident(display_name=name, community=community), rule_code="attendance", source_key=f"f{number}", amount=10
+        )
+    quoted = {"'" + name for name in FORMULAS}
+    lines = client.get("/admin/points/?export=csv").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(lines, newline="")))
+    assert quoted <= {row[0] for row in rows if len(row) == 2 and row[1] == "10"}
+    workbook = load_workbook(io.BytesIO(client.get("/admin/points/?export=xlsx").content))
+    top = workbook.worksheets[2]
+    cells = [row[0] for row in top.iter_rows(min_row=2)]
+    assert {cell.value.replace("\n", "\r") for cell in cells} == quoted
+    assert all(cell.data_type == "s" for cell in cells)

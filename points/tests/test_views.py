@@ -165,3 +165,16 @@ def test_overview_query_count_is_flat(client, member, django_assert_num_queries)
     with django_assert_num_queries(13):
         response = client.get("/en/me/points/")
     assert len(response.context["reservations"]) == 8
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(1)", "\tx", "\rx"])
+def test_statement_csv_defuses_spreadsheet_formulas(client, member, name):
+    import csv
+    import io
+
+    from points.factories import EarningRuleFactory
+
+    rule = EarningRuleFactory(name=name)
+    services.award(resident=member, rule_code=rule.code, source_key="f", amount=5)
+    rows = list(csv.reader(io.StringIO(client.get("/zh-hans/me/points/statement.csv").content.decode("utf-8-sig"), newline="")))
+    assert rows[1][4] == "'" + name and rows[1][2] == "5"

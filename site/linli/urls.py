@@ -9,6 +9,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from events import views as events_views
+from home import admin_views as home_admin_views
 from home import views as home_views
 
 # A database that cannot be reached answers 503 with Retry-After, other faults 500 (static pages).
@@ -24,6 +25,7 @@ urlpatterns = [
     # Both admins log in through allauth (rate limits, TOTP).
     path("admin/login/", home_views.wagtail_admin_login),
     path("django-admin/login/", home_views.django_admin_login),
+    path("admin/", include(home_admin_views)),  # guards in front of Wagtail's explorer and chooser
     path("admin/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),
     path("documents/", include(wagtaildocs_urls)),
