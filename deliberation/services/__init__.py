@@ -27,7 +27,7 @@ from home.models import Community, Grid, ResidentProfile
 from home.services import has_verified_email, staff_communities
 
 from .. import similarity
-from ..mail import MalformedMessage, ParsedMail, parse_message
+from ..mail import MalformedMessage, ParsedMail, parse_message, sender_is_authenticated
 from ..models import (
     Category,
     CommunityMailbox,
@@ -844,8 +844,10 @@ def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) 
     """Store one fetched message exactly once (by mailbox UID and by Message-ID); True if it is new.
 
     A readable message from a person becomes a letter, acknowledged with its tracking
-    number (the receipt step of its timeline); auto-replies, bounces and list mail are
-    recorded and never answered; an unreadable one is quarantined with its raw source.
+    number (the receipt step of its timeline); it goes into the sender's account only when
+    our receiving server authenticated the From: address (`mail.sender_is_authenticated`).
+    Auto-replies, bounces and list mail are recorded and never answered; an unreadable
+    message is quarantined with its raw source.
     """
     existing = IncomingMail.objects.filter(folder=folder, uidvalidity=uidvalidity, uid=uid).first()
     if existing is not None:
@@ -861,7 +863,10 @@ def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) 
             return duplicate, False
     if parsed.automatic:
         return IncomingMail.objects.create(**place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.AUTOMATIC), True
-    writer = verified_user(parsed.sender)
+    # From: is whatever the sender typed: the letter is a resident's only when our own mail
+    # server vouches for the address; otherwise it is a letter from a contact address.
+    authenticated = sender_is_authenticated(parsed, authserv_id=settings.LINLI_MAILBOX_AUTHSERV_ID)
+    writer = verified_user(parsed.sender) if authenticated else None
     photos, dropped = [], list(parsed.dropped)
     for image in parsed.images:
         try:
