@@ -62,6 +62,8 @@ class ParsedMail:
     automatic: bool
     images: list[Attachment] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # names of attachments not kept
+    authentication_results: list[str] = field(default_factory=list)  # the raw Authentication-Results values
+    from_headers: int = 1  # RFC 5322 allows one; two can be read differently by two programs
 
     @property
     def language(self) -> str:
@@ -229,6 +231,11 @@ def parse_message(raw: bytes) -> ParsedMail:
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS] + "\n[…]"
     subject = _header(message, "Subject", raw)
+    try:
+        authentication_results = [str(value) for value in message.get_all("Authentication-Results") or []]
+    except (IndexError, ValueError, TypeError):  # a malformed header: nothing in it is trusted
+        authentication_results = []
+    from_headers = sum(1 for name in message.keys() if name.lower() == "from")
     return ParsedMail(
         message_id=_header(message, "Message-ID").strip()[:255],
         sender=sender,
@@ -239,4 +246,149 @@ def parse_message(raw: bytes) -> ParsedMail:
         automatic=is_automatic(message, sender),
         images=images,
         dropped=dropped,
+        authentication_results=authentication_results,
+        from_headers=from_headers,
+    )
+
+
+# --- Who sent it: Authentication-Results (RFC 8601) -------------------------------------------
+
+# Methods that begin a new result even where a server forgot the ";" between two of them.
+_METHODS = {
+    "arc", "auth", "bimi", "compauth", "dkim", "dkim-adsp", "dmarc", "dnswl", "domainkeys",
+    "iprev", "rrvs", "sender-id", "smime", "spf", "vbr",
+}  # fmt: skip
+_PAIR = re.compile(r'([A-Za-z0-9_.\-/]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;"]+)')
+
+
+@dataclass(frozen=True)
+class AuthenticationResult:
+    """One method's verdict in an Authentication-Results header, e.g. dkim=pass header.d=example.com."""
+
+    method: str
+    result: str
+    properties: dict[str, str]
+
+
+def _without_comments(value: str) -> str:
+    """The header with its (nested) comments removed and quoted strings kept; folding undone."""
+    out, depth, quoted, escaped = [], 0, False, False
+    for char in value:
+        if escaped:
+            escaped = False
+            if not depth:
+                out.append(char)
+            continue
+        if char == "\\" and (quoted or depth):
+            escaped = True
+            if not depth:
+                out.append(char)
+            continue
+        if quoted:
+            quoted = char != '"'
+            out.append(char)
+        elif char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif not depth:
+            quoted = char == '"'
+            out.append(" " if char in "\r\n\t" else char)
+    return "".join(out)
+
+
+def _split_outside_quotes(value: str, separator: str) -> list[str]:
+    parts, current, quoted = [], [], False
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        if char == separator and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def parse_authentication_results(value: str) -> tuple[str, list[AuthenticationResult]]:
+    """The authserv-id (lower case) and the results of one Authentication-Results header value.
+
+    Lenient about what servers write in practice: comments anywhere, any case, folded lines,
+    a version after the authserv-id, quoted values, a missing ";" between two results.
+    """
+    parts = _split_outside_quotes(_without_comments(value), ";")
+    authserv = parts[0].split()
+    authserv_id = authserv[0].lower().rstrip(".") if authserv else ""
+    results: list[AuthenticationResult] = []
+    for part in parts[1:]:
+        method = result = ""
+        properties: dict[str, str] = {}
+        for key, raw_value in _PAIR.findall(part):
+            key = key.lower()
+            text = raw_value[1:-1].replace('\\"', '"') if raw_value.startswith('"') else raw_value
+            name = key.split("/", 1)[0]  # a method may carry a version: dkim/1=pass
+            if name in _METHODS or not method:
+                if method:
+                    results.append(AuthenticationResult(method, result, properties))
+                method, result, properties = name, text.lower(), {}
+            else:
+                properties[key] = text
+        if method:
+            results.append(AuthenticationResult(method, result, properties))
+    return authserv_id, results
+
+
+def _domain(value: str) -> str:
+    """The domain of header.d or header.i (an address or "@domain"), lower case, without a final dot."""
+    return value.rpartition("@")[2].strip().strip("<>").lower().rstrip(".")
+
+
+def _aligned(signing_domain: str, from_domain: str) -> bool:
+    """Relaxed alignment without a public-suffix list: the signer is the From domain or a parent of it.
+
+    (A parent's DNS controls the From domain anyway; a signer below the From domain, which
+    DMARC would also accept, is refused here: without the suffix list, evil.example.com.cn
+    and example.com.cn could not be told apart from one organisation.)
+    """
+    return (
+        bool(signing_domain)
+        and "." in signing_domain
+        and (from_domain == signing_domain or from_domain.endswith("." + signing_domain))
+    )
+
+
+def sender_is_authenticated(parsed: ParsedMail, *, authserv_id: str) -> bool:
+    """Whether our own receiving server vouches for the From: address of this message.
+
+    Only Authentication-Results headers with our server's authserv-id count (anyone can add
+    headers with another id, and RFC 8601 has our server remove forged ones with its id).
+    A DMARC pass for the From domain vouches; so does a DKIM pass whose signing domain
+    (header.d, else header.i) is aligned with it. A DMARC verdict other than pass or none
+    from our server is never outweighed, nor is one made for another From domain than the
+    one read here; a message with two From: headers (which two programs may read
+    differently) is never vouched for.
+    """
+    authserv_id = authserv_id.strip().lower().rstrip(".")
+    from_domain = _domain(parsed.sender)
+    if not authserv_id or not from_domain or parsed.from_headers != 1:
+        return False
+    ours = [
+        result
+        for value in parsed.authentication_results
+        for found_id, results in [parse_authentication_results(value)]
+        if found_id == authserv_id
+        for result in results
+    ]
+    dmarc = [result for result in ours if result.method == "dmarc"]
+    for result in dmarc:
+        judged = _domain(result.properties.get("header.from", from_domain))
+        if result.result not in ("pass", "none") or judged != from_domain:
+            return False
+    if any(result.result == "pass" for result in dmarc):
+        return True
+    return any(
+        _aligned(_domain(result.properties.get("header.d") or result.properties.get("header.i", "")), from_domain)
+        for result in ours
+        if result.method == "dkim" and result.result == "pass"
     )

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.core.files import File
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, QuerySet
@@ -26,7 +27,7 @@ from home.models import Community, Grid, ResidentProfile
 from home.services import has_verified_email, staff_communities
 
 from .. import similarity
-from ..mail import MalformedMessage, ParsedMail, parse_message
+from ..mail import MalformedMessage, ParsedMail, parse_message, sender_is_authenticated
 from ..models import (
     Category,
     CommunityMailbox,
@@ -44,9 +45,9 @@ from ..models import (
 
 User = get_user_model()
 
-# Letters one account may send per day, and one network address per hour.
+# Letters one account may send per day, and anonymous letters one network address per hour.
 LETTERS_PER_ACCOUNT_PER_DAY = 5
-LETTERS_PER_ADDRESS_PER_HOUR = 10
+ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR = 10
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000
@@ -153,34 +154,54 @@ class CleanPhoto:
     height: int
 
 
-def clean_photo(*, data: bytes, name: str = "") -> CleanPhoto:
-    """Check that `data` is a JPEG, PNG or WebP image and re-encode it without EXIF, GPS or other metadata."""
+def clean_photo(*, data: bytes | File, name: str = "") -> CleanPhoto:
+    """Check that `data` is a JPEG, PNG or WebP image and re-encode it without EXIF, GPS or other metadata.
+
+    `data` is the photo's bytes or an uploaded file, whose size is checked before anything
+    is read. The pixel count is read from the header before any pixel is decoded; a JPEG is
+    decoded at the smallest of its built-in scales (1/2, 1/4, 1/8) that still covers the
+    size kept, and every photo is scaled down in place at once, so that a 40 Mpx photo
+    costs at most one decoded image in memory (a JPEG much less).
+    """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    if len(data) > MAX_PHOTO_BYTES:
+    size = len(data) if isinstance(data, bytes) else data.size
+    if size is None or size > MAX_PHOTO_BYTES:
         raise PhotoError(
             _("%(name)s is too large: photos may be at most %(size)d MB.")
             % {"name": name, "size": MAX_PHOTO_BYTES // (1024 * 1024)}
         )
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
     not_an_image = PhotoError(_("%(name)s is not a photo (JPEG, PNG or WebP).") % {"name": name})
+    too_many_pixels = PhotoError(
+        _("%(name)s has too many pixels: photos may have at most %(count)d million.")
+        % {"name": name, "count": MAX_PHOTO_PIXELS // 1_000_000}
+    )
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            image_format = probe.format
-            if image_format not in PHOTO_FORMATS:
+        with _open_image(source) as probe:
+            if probe.format not in PHOTO_FORMATS:
                 raise not_an_image
             if probe.width * probe.height > MAX_PHOTO_PIXELS:
-                raise PhotoError(_("%(name)s has too many pixels.") % {"name": name})
+                raise too_many_pixels
             probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
+        with _open_image(source) as image:
+            image_format = image.format
+            # Decoded straight to (about) the size kept: draft() for JPEG, then thumbnail() in place.
+            image.draft(None, (PHOTO_LONGEST_SIDE, PHOTO_LONGEST_SIDE))
+            # reducing_gap=1: a box reduction by the whole factor first, so the resampling's
+            # intermediate image is small (quality is the same at the size kept).
+            image.thumbnail((PHOTO_LONGEST_SIDE, PHOTO_LONGEST_SIDE), reducing_gap=1.0)
             upright = ImageOps.exif_transpose(image)
     except PhotoError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow refuses over 179 Mpx and warns over 89 Mpx (the warning is an error where
+        # warnings are errors, as in the tests); either way the photo has too many pixels.
+        raise too_many_pixels from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise not_an_image from error
     if upright.mode not in ("RGB", "RGBA", "L"):
         upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
-    upright.thumbnail((PHOTO_LONGEST_SIDE, PHOTO_LONGEST_SIDE))
     # A new image from the pixels alone: no EXIF, GPS, XMP, ICC comments or text chunks survive.
     bare = Image.new(upright.mode, upright.size)
     bare.paste(upright)
@@ -194,10 +215,23 @@ def clean_photo(*, data: bytes, name: str = "") -> CleanPhoto:
     return CleanPhoto(content_type=content_type, data=out.getvalue(), width=bare.width, height=bare.height)
 
 
+def _open_image(source):
+    """Pillow's open (which reads only the header), restricted to the photo formats."""
+    from PIL import Image
+
+    source.seek(0)
+    return Image.open(source, formats=list(PHOTO_FORMATS))
+
+
 # --- Letters ------------------------------------------------------------------------------
 
 
 def _check_rate_limits(*, writer, address: str | None) -> None:
+    """A resident is limited per account; anonymous letters per network address.
+
+    Residents behind one address (a community centre's Wi-Fi, a carrier's shared address)
+    must not block each other, so the address counts only letters without an account.
+    """
     if writer is not None:
         # The writer's row is locked so that two letters sent at once cannot both pass the count.
         User.objects.select_for_update().filter(pk=writer.pk).first()
@@ -214,10 +248,10 @@ def _check_rate_limits(*, writer, address: str | None) -> None:
                 )
                 % {"count": LETTERS_PER_ACCOUNT_PER_DAY}
             )
-    if address:
-        key = f"deliberation:letters-from:{address}"
+    elif address:
+        key = f"deliberation:anonymous-letters-from:{address}"
         cache.add(key, 0, 3600)
-        if cache.incr(key) > LETTERS_PER_ADDRESS_PER_HOUR:
+        if cache.incr(key) > ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR:
             raise RateLimited(_("Too many letters from your network. Please try again in an hour."))
 
 
@@ -244,7 +278,7 @@ def submit_letter(
     contact_name: str = "",
     contact: str = "",
     language: str = settings.LANGUAGE_CODE,
-    photos: Sequence[CleanPhoto] = (),
+    photos: Sequence[CleanPhoto | File] = (),
     address: str | None = None,
     actor=None,
     consent_recorded: bool = False,
@@ -256,6 +290,8 @@ def submit_letter(
 
     Web letters come from verified residents, or from anyone when the mailbox allows
     anonymous letters; staff entering a letter on a resident's behalf record their consent.
+    Uploaded photos (files) are checked and decoded only after the rate limits let the
+    letter through, so that a refused letter costs no image decoding.
     """
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
@@ -279,6 +315,7 @@ def submit_letter(
         _require_staff(actor, community)
         if channel == Letter.Channel.STAFF and not consent_recorded:
             raise MailboxError(_("Record the resident's consent before entering a letter on their behalf."))
+    photos = [photo if isinstance(photo, CleanPhoto) else clean_photo(data=photo, name=photo.name) for photo in photos]
     now = timezone.now()
     received_at = received_at or now
     letter = Letter(
@@ -798,8 +835,10 @@ def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) 
     """Store one fetched message exactly once (by mailbox UID and by Message-ID); True if it is new.
 
     A readable message from a person becomes a letter, acknowledged with its tracking
-    number (the receipt step of its timeline); auto-replies, bounces and list mail are
-    recorded and never answered; an unreadable one is quarantined with its raw source.
+    number (the receipt step of its timeline); it goes into the sender's account only when
+    our receiving server authenticated the From: address (`mail.sender_is_authenticated`).
+    Auto-replies, bounces and list mail are recorded and never answered; an unreadable
+    message is quarantined with its raw source.
     """
     existing = IncomingMail.objects.filter(folder=folder, uidvalidity=uidvalidity, uid=uid).first()
     if existing is not None:
@@ -815,7 +854,10 @@ def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) 
             return duplicate, False
     if parsed.automatic:
         return IncomingMail.objects.create(**place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.AUTOMATIC), True
-    writer = verified_user(parsed.sender)
+    # From: is whatever the sender typed: the letter is a resident's only when our own mail
+    # server vouches for the address; otherwise it is a letter from a contact address.
+    authenticated = sender_is_authenticated(parsed, authserv_id=settings.LINLI_MAILBOX_AUTHSERV_ID)
+    writer = verified_user(parsed.sender) if authenticated else None
     photos, dropped = [], list(parsed.dropped)
     for image in parsed.images:
         try:

@@ -5,11 +5,12 @@ import itertools
 
 import pytest
 from django.core import mail
+from django.test import override_settings
 from PIL import Image
 
 from deliberation import fetching, services
 from deliberation.factories import community_with_staff, resident
-from deliberation.mail import MAX_TEXT_CHARS, MalformedMessage, parse_message
+from deliberation.mail import MAX_TEXT_CHARS, MalformedMessage, parse_message, sender_is_authenticated
 from deliberation.models import CommunityMailbox, IncomingMail, Letter
 
 from .conftest import EML
@@ -30,6 +31,7 @@ PEOPLE = {  # file → (sender, subject, start of the text)
 }
 AUTOMATIC = {"09_auto_reply.eml", "10_bounce.eml", "11_mailing_list.eml"}
 MALFORMED = {"12_no_sender.eml"}
+OUR_SERVER = "mx.linli.example"  # the authserv-id of our receiving mail server in the authentication/ messages
 
 
 def read(name: str) -> bytes:
@@ -105,12 +107,13 @@ def store(name, **place):
 
 
 @pytest.mark.django_db
+@override_settings(LINLI_MAILBOX_AUTHSERV_ID=OUR_SERVER)
 def test_a_letter_from_a_verified_resident_is_theirs_and_acknowledged_in_their_language(
     community, django_capture_on_commit_callbacks
 ):
     anna = resident(community, user__email="anna@example.com", user__username="anna", preferred_language="en")
     with django_capture_on_commit_callbacks(execute=True):
-        incoming, created = store("15_english_resident.eml")
+        incoming, created = store("authentication/dmarc_pass.eml")
     letter = incoming.letter
     assert created and letter.writer == anna and letter.channel == Letter.Channel.EMAIL and letter.community == community
     assert mail.outbox[0].to == ["anna@example.com"]
@@ -162,6 +165,104 @@ def test_the_same_message_is_stored_once_by_uid_and_by_message_id(community):
     assert created and not created_again and not created_elsewhere
     assert first == again == elsewhere
     assert Letter.objects.count() == 1
+
+
+# --- Whose letter: the From: address only counts when our mail server vouches for it ---------
+
+
+@pytest.mark.django_db
+@override_settings(LINLI_MAILBOX_AUTHSERV_ID=OUR_SERVER)
+@pytest.mark.parametrize(
+    ("name", "in_her_account"),
+    [
+        ("forged_from.eml", False),  # our server: spf=fail, dmarc=fail
+        ("foreign_pass.eml", False),  # "pass" only in headers with other servers' ids
+        ("unaligned_dkim.eml", False),  # a DKIM pass for another domain than From's
+        ("aligned_dkim.eml", True),  # our OpenDKIM: pass for d=example.com (folded, comments, other case)
+        ("dmarc_pass.eml", True),
+    ],
+)
+def test_an_email_is_a_residents_letter_only_when_our_server_authenticated_its_sender(
+    community, name, in_her_account, django_capture_on_commit_callbacks
+):
+    anna = resident(community, user__email="anna@example.com", user__username="anna", preferred_language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        incoming, created = store(f"authentication/{name}")
+    letter = incoming.letter
+    assert created and incoming.outcome == IncomingMail.Outcome.LETTER
+    assert letter.writer == (anna if in_her_account else None)
+    assert letter.contact == "anna@example.com" and letter.community == community
+    assert (letter.access_key == "") is in_her_account  # a contact's letter is followed by its secret link
+    assert list(Letter.objects.filter(writer=anna)) == ([letter] if in_her_account else [])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("authserv_id", ["", "mx.elsewhere.example"])
+def test_without_our_servers_id_configured_no_email_goes_into_an_account(community, authserv_id):
+    resident(community, user__email="anna@example.com", user__username="anna")
+    with override_settings(LINLI_MAILBOX_AUTHSERV_ID=authserv_id):
+        incoming, _created = store("authentication/dmarc_pass.eml")
+    assert incoming.letter.writer is None and incoming.letter.contact == "anna@example.com"
+
+
+def message_with(*headers: str, sender: str = "Anna <anna@example.com>") -> bytes:
+    head = "".join(f"{header}\r\n" for header in headers)
+    return (
+        f"{head}From: {sender}\r\nTo: liuhe@mailbox.linli.localhost\r\nSubject: Swing\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nBroken.\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("headers", "trusted"),
+    [
+        (["Authentication-Results: mx.linli.example; dmarc=pass header.from=example.com"], True),
+        (["Authentication-Results: mx.linli.example; dmarc=pass"], True),
+        (["Authentication-Results: mx.linli.example; DKIM=Pass Header.D=Example.COM"], True),
+        (["Authentication-Results: mx.linli.example; dkim=pass header.i=anna@mail.example.com"], False),
+        (["Authentication-Results: mx.linli.example; dkim=pass header.i=@example.com"], True),
+        (["Authentication-Results: mx.linli.example; dkim=pass header.d=com"], False),
+        (["Authentication-Results: mx.linli.example; dkim=pass header.d=evil-example.com"], False),
+        (["Authentication-Results: mx.linli.example; spf=pass smtp.mailfrom=example.com"], False),  # SPF is not about From
+        (["Authentication-Results: mx.linli.example; dkim=pass header.d=example.com dmarc=fail"], False),  # no ";"
+        (["Authentication-Results: mx.linli.example; (dmarc=pass header.from=example.com) dkim=none"], False),  # a comment
+        (['Authentication-Results: mx.linli.example; dkim=neutral reason="dmarc=pass" header.d=example.com'], False),
+        (["Authentication-Results: mx.linli.example; dmarc=pass header.from=evil.example"], False),  # read another From
+        (
+            [
+                "Authentication-Results: mx.linli.example; dmarc=fail header.from=example.com",
+                "Authentication-Results: mx.linli.example; dmarc=pass header.from=example.com",
+            ],
+            False,  # a failure from our server is not outweighed
+        ),
+        (
+            [
+                "Authentication-Results: mx.linli.example; dmarc=none header.from=example.com",
+                "Authentication-Results: mx.linli.example;\r\n dkim=pass\r\n header.d=example.com",
+            ],
+            True,  # no DMARC policy: an aligned DKIM pass is enough
+        ),
+        (["Authentication-Results: mx.linli.example.evil.example; dmarc=pass header.from=example.com"], False),
+        (["Authentication-Results: dmarc=pass header.from=example.com"], False),
+        (["Authentication-Results: mx.linli.example; none"], False),
+        ([], False),
+    ],
+)
+def test_reading_authentication_results(headers, trusted):
+    parsed = parse_message(message_with(*headers))
+    assert sender_is_authenticated(parsed, authserv_id=OUR_SERVER) is trusted
+
+
+@pytest.mark.parametrize("extra_first", [True, False])
+def test_a_message_with_two_from_headers_is_never_trusted(extra_first):
+    """Our server may have judged one From: and this parser read the other."""
+    results = "Authentication-Results: mx.linli.example; dmarc=pass header.from=example.com"
+    raw = message_with(results, *(["From: x@evil.example"] if extra_first else []))
+    if not extra_first:
+        raw = raw.replace(b"To: ", b"From: x@evil.example\r\nTo: ", 1)
+    parsed = parse_message(raw)
+    assert parsed.from_headers == 2
+    assert not sender_is_authenticated(parsed, authserv_id=OUR_SERVER)
 
 
 # --- Fetching from a real IMAP server -----------------------------------------------------

@@ -114,13 +114,35 @@ def test_one_account_sends_at_most_five_letters_a_day(writer, community):
         web_letter(writer=writer, community=community)
 
 
-def test_one_address_sends_at_most_ten_letters_an_hour(community):
-    writers = [resident(community) for _ in range(services.LETTERS_PER_ADDRESS_PER_HOUR + 1)]
-    for person in writers[:-1]:
-        web_letter(writer=person, community=community, address="203.0.113.9")
+def allow_anonymous_letters() -> None:
+    mailbox = MailboxSettings.load()
+    mailbox.allow_anonymous = True
+    mailbox.save()
+
+
+def test_one_address_sends_at_most_ten_anonymous_letters_an_hour(community):
+    allow_anonymous_letters()
+    for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR):
+        web_letter(writer=None, community=community, address="203.0.113.9")
     with pytest.raises(services.RateLimited):
-        web_letter(writer=writers[-1], community=community, address="203.0.113.9")
-    web_letter(writer=writers[-1], community=community, address="203.0.113.10")
+        web_letter(writer=None, community=community, address="203.0.113.9")
+    web_letter(writer=None, community=community, address="203.0.113.10")
+
+
+def test_residents_on_one_shared_address_do_not_block_each_other(community):
+    """A community centre's Wi-Fi: each resident is limited by their account, not by the address."""
+    allow_anonymous_letters()
+    for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR):
+        web_letter(writer=None, community=community, address="203.0.113.9")
+    neighbours = [resident(community) for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR + 2)]
+    for neighbour in neighbours:
+        web_letter(writer=neighbour, community=community, address="203.0.113.9")
+    assert Letter.objects.filter(writer__in=neighbours).count() == len(neighbours)
+    busy = neighbours[0]
+    for _ in range(services.LETTERS_PER_ACCOUNT_PER_DAY - 1):
+        web_letter(writer=busy, community=community, address="203.0.113.9")
+    with pytest.raises(services.RateLimited):
+        web_letter(writer=busy, community=community, address="198.51.100.1")
 
 
 def test_staff_enter_a_letter_only_with_consent_and_only_for_their_community(community, staff):

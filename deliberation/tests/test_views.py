@@ -1,10 +1,14 @@
 """Residents' mailbox pages: writing, following, topics, support; and who may see a letter."""
 
 import io
+import struct
+import tracemalloc
+import zlib
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 from PIL import Image
@@ -142,6 +146,97 @@ def test_the_rate_limit_answers_429(client, writer, community, monkeypatch):
     }
     response = client.post(url("write_letter"), data)
     assert response.status_code == 429
+    assert not Letter.objects.exists()
+
+
+def letter_data(community, **fields):
+    return {
+        "subject": "停车",
+        "body": "停车难",
+        "category": "parking",
+        "community": community.pk,
+        "privacy": "summary",
+        "action": "send",
+    } | fields
+
+
+@override_settings(ALLAUTH_TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_one_busy_client_blocks_neither_residents_nor_other_clients(client, community):
+    """All requests come from the proxy's address; the limits follow the client, and residents their account."""
+    mailbox = MailboxSettings.load()
+    mailbox.allow_anonymous = True
+    mailbox.save()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    shared = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR):
+        assert client.post(url("write_letter"), letter_data(community), **shared).status_code == 200
+    assert client.post(url("write_letter"), letter_data(community), **shared).status_code == 429
+    other_client = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.8"}
+    assert client.post(url("write_letter"), letter_data(community), **other_client).status_code == 200
+    neighbours = [resident(community) for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR + 2)]
+    for neighbour in neighbours:  # residents on the busy client's own address
+        client.force_login(neighbour)
+        assert client.post(url("write_letter"), letter_data(community), **shared).status_code == 200
+    assert Letter.objects.filter(writer__in=neighbours).count() == len(neighbours)
+    for _ in range(services.LETTERS_PER_ACCOUNT_PER_DAY - 1):
+        assert client.post(url("write_letter"), letter_data(community), **other_client).status_code == 200
+    assert client.post(url("write_letter"), letter_data(community), **other_client).status_code == 429
+    assert Letter.objects.filter(writer=neighbours[-1]).count() == services.LETTERS_PER_ACCOUNT_PER_DAY
+
+
+def test_a_refused_letter_decodes_no_photo(client, writer, community):
+    """The daily limit answers first: the photos of a letter over the limit are never read."""
+    for _ in range(services.LETTERS_PER_ACCOUNT_PER_DAY):
+        web_letter(writer=writer, community=community)
+    client.force_login(writer)
+    disguised = SimpleUploadedFile("car.jpg", b"<?php echo 1; ?>", content_type="image/jpeg")
+    response = client.post(url("write_letter", language="en"), letter_data(community, photo1=disguised))
+    assert response.status_code == 429
+    assert "not a photo" not in response.content.decode()
+
+
+def test_a_large_upload_is_refused_by_its_size_without_being_read(writer, community):
+    """9 MB of upload: streamed to a temporary file, refused by its size, never read into memory."""
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    from deliberation import views
+
+    huge = SimpleUploadedFile("huge.jpg", b"\xff\xd8\xff" + bytes(9 * 1024 * 1024), content_type="image/jpeg")
+    with translation.override("en"):
+        request = RequestFactory().post(url("write_letter", language="en"), letter_data(community, photo1=huge))
+        request.user, request.session = writer, SessionStore()
+        request._messages = FallbackStorage(request)
+        tracemalloc.start()
+        try:
+            response = views.write_letter(request)
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            request.close()  # the handler would: removes the temporary upload file
+    assert response.status_code == 200 and "huge.jpg is too large" in response.content.decode()
+    assert peak < 4 * 1024 * 1024
+    assert not Letter.objects.exists()
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width × height pixels (a decompression bomb's header), with no pixel data."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [7000, 10_000, 20_000], ids=["49-mpx", "100-mpx", "400-mpx"])
+def test_a_photo_with_too_many_pixels_is_refused_with_a_clear_translated_message(client, writer, community, side):
+    client.force_login(writer)
+    bomb = SimpleUploadedFile("bomb.png", png_header(side, side), content_type="image/png")
+    response = client.post(url("write_letter"), letter_data(community, photo1=bomb))
+    assert response.status_code == 200
+    assert "bomb.png 像素过多：每张照片最多 40 百万像素" in response.content.decode()
     assert not Letter.objects.exists()
 
 

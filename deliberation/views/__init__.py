@@ -54,7 +54,6 @@ def write_letter(request: HttpRequest) -> HttpResponse:
                     messages.info(request, _("No similar public topic was found: please send your letter."))
             else:
                 try:
-                    photos = [services.clean_photo(data=upload.read(), name=upload.name) for upload in form.photo_uploads()]
                     letter = services.submit_letter(
                         channel=Letter.Channel.WEB,
                         writer=request.user,
@@ -68,7 +67,7 @@ def write_letter(request: HttpRequest) -> HttpResponse:
                         contact_name=data.get("contact_name", ""),
                         contact=data.get("contact", ""),
                         language=translation.get_language(),
-                        photos=photos,
+                        photos=form.photo_uploads(),  # read and decoded only once the rate limits pass
                         address=client_address(request),
                     )
                 except services.RateLimited as error:

@@ -261,6 +261,14 @@ LOGGING = {
 WHITENOISE_USE_FINDERS = DEBUG
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+# Request bodies: form fields (everything but files) at most 2.5 MB, refused with 400
+# beyond; an uploaded file larger than 1 MB is streamed to a temporary file instead of
+# being held in memory, so that a large upload costs disk, not memory, until the code that
+# receives it checks its size (a letter's photos: 8 MB each, checked before reading). The
+# whole request is capped by the reverse proxy (client_max_body_size in the README).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1_048_576
+
 # Resident mailbox (deliberation/): the IMAP account letters are fetched from by
 # `manage.py fetch_mail` and every 5 minutes by the scheduler. No host: fetching is off.
 LINLI_MAILBOX_IMAP = {
@@ -271,3 +279,9 @@ LINLI_MAILBOX_IMAP = {
     "FOLDER": env.text("MAILBOX_IMAP_FOLDER", "INBOX"),
     "SSL": env.flag("MAILBOX_IMAP_SSL", True),
 }
+# The authserv-id with which OUR receiving mail server writes Authentication-Results
+# headers (e.g. "mx.linli.example"; it must remove headers with this id that arrive from
+# outside, as RFC 8601 requires). An e-mail becomes a resident's letter, in their account,
+# only when such a header shows an aligned DMARC or DKIM pass for its From: address.
+# Empty: no header is trusted and every e-mail is a letter from a contact address.
+LINLI_MAILBOX_AUTHSERV_ID = env.text("MAILBOX_AUTHSERV_ID").strip().lower()
