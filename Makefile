@@ -65,6 +65,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/events.py $(BENCH_ARGS)
 	$(BIN)/python bench/mailbox.py
+	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/points.py $(POINTS_BENCH_ARGS)
 	$(BIN)/python bench/council.py
 
