@@ -329,7 +329,9 @@ class PrivateResponseMiddleware:
         user = getattr(request, "user", None)
         path = request.path
         if (user is not None and user.is_authenticated) or path.startswith(PERSONAL_PREFIXES) or path.startswith(self.localized):
-            response["Cache-Control"] = "private, no-store"
+            directives = {part.split("=")[0].strip().lower() for part in cc_delim_re.split(response.get("Cache-Control", ""))}
+            if not {"private", "no-store"} <= directives or "public" in directives:
+                response["Cache-Control"] = "private, no-store"  # never_cache's stricter header is kept
             patch_vary_headers(response, ("Cookie",))
         return response
 
