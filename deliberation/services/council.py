@@ -593,7 +593,12 @@ def check_door_key(*, session: CouncilSession, door_key: str, now: datetime.date
 
     Raises CouncilError saying why not; the door page asks it before offering to check in."""
     first, last = _door_key_days(session)
-    if not first <= timezone.localdate(now) <= last:
+    if timezone.localdate(now) < first:
+        raise CouncilError(
+            _("This check-in code is not valid yet: it works only on the day of the session (%(day)s).")
+            % {"day": session_day(session).isoformat()}
+        )
+    if timezone.localdate(now) > last:
         raise CouncilError(
             _("This check-in code has expired: it works only on the day of the session (%(day)s).")
             % {"day": session_day(session).isoformat()}

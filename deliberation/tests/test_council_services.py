@@ -436,6 +436,14 @@ def test_a_door_key_works_only_on_the_session_day(council, seats):
     assert not Attendance.objects.exists()
 
 
+def test_a_door_key_before_the_session_day_is_not_valid_yet(council):
+    # What the door page says to a member who opens the link days early (check-in itself opens an hour before).
+    session = CouncilSessionFactory(council=council, status="announced", starts_at=timezone.now() + datetime.timedelta(days=3))
+    day = timezone.localdate(session.starts_at).isoformat()
+    with pytest.raises(CouncilError, match=f"not valid yet: it works only on the day of the session \\({day}\\)"):
+        services.check_door_key(session=session, door_key=session.door_key, now=timezone.now())
+
+
 def test_a_door_key_belongs_to_one_session_and_its_day(council):
     session, other = CouncilSessionFactory(council=council), CouncilSessionFactory(council=council)
     key = session.door_key
