@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from conftest import skip_or_fail
 from home import periodic
 from home.models import PeriodicRun
 
@@ -192,3 +193,58 @@ def test_two_schedulers_ticking_together_enqueue_each_task_once_per_interval():
     expected = {task.name: 15 // int(task.every.total_seconds() // 60) + 1 for task in periodic.registered()}
     assert enqueued_per_task() == expected
     assert expected["events.tasks.run_due_draws"] == 4  # minutes 0, 5, 10 and 15
+
+
+# --- The same tasks on RQ (several machines)
+
+RQ_URL = "redis://127.0.0.1:6379/14"  # a database number of its own: the test empties it
+
+
+@pytest.fixture
+def rq_redis():
+    import redis
+
+    connection = redis.Redis.from_url(RQ_URL, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except redis.ConnectionError:
+        skip_or_fail("no Redis on 127.0.0.1:6379 for the RQ backend test")
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+    connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_periodic_task_runs_on_the_rq_backend_with_a_real_rq_worker(rq_redis, tmp_path):
+    from wagtail.models import Locale
+
+    from points import services as points
+    from points import tasks as points_tasks
+    from points.factories import resident
+    from points.models import Account, Lot
+
+    Locale.objects.get_or_create(language_code="zh-hans")
+    user = resident()
+    entry = points.award(resident=user, rule_code="attendance", source_key="rq", amount=10)
+    Lot.objects.filter(pk=entry.lot.pk).update(expires_on=timezone.localdate() - datetime.timedelta(days=1))
+
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+        RQ_QUEUES={"default": {"URL": RQ_URL}},
+    ):
+        result = points_tasks.expire_points.enqueue()
+        assert Account.objects.get(resident=user).balance == 10  # queued in Redis, not run here
+
+        log = tmp_path / "rqworker.log"
+        with log.open("w") as output:
+            worker = subprocess.run(
+                [sys.executable, str(REPO / "manage.py"), "rqworker", "--burst", "--job-class", "django_tasks_rq.Job", "default"],
+                cwd=REPO, env=manage_env(TASKS_BACKEND="django_tasks_rq.RQBackend", RQ_URL=RQ_URL),
+                stdout=output, stderr=subprocess.STDOUT, timeout=120,
+            )  # fmt: skip
+        assert worker.returncode == 0, log.read_text()
+        result.refresh()
+        assert result.status == TaskResultStatus.SUCCESSFUL, log.read_text()
+        assert result.return_value == 10
+    assert Account.objects.get(resident=user).balance == 0
