@@ -36,11 +36,13 @@ run: $(VENV)/.installed
 # ALLOWED_HOSTS; SECURE_SSL_REDIRECT=0 for plain HTTP. gthread workers keep connections
 # alive: WEB_CONCURRENCY processes (default 2, one per core) of GUNICORN_THREADS threads
 # (default 4). No access log (the proxy in front keeps one); GUNICORN_CMD_ARGS adds options,
-# e.g. GUNICORN_CMD_ARGS="--access-logfile -".
+# e.g. GUNICORN_CMD_ARGS="--access-logfile -". Keep-alive 75 s outlasts the proxy's upstream keep-alive
+# (nginx: keepalive_timeout 60s), so the proxy, never gunicorn, closes an idle connection.
 serve: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=linli.settings.production $(BIN)/python manage.py collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=linli.settings.production exec $(BIN)/gunicorn linli.wsgi --pythonpath site \
-		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --worker-class gthread --threads $${GUNICORN_THREADS:-4}
+		--bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --worker-class gthread --threads $${GUNICORN_THREADS:-4} \
+		--keep-alive 75
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -336,3 +336,17 @@ class PortalSettings(BaseGenericSetting):
 
     def localized_footer(self) -> str:
         return self.footer_en if get_language() == "en" and self.footer_en else self.footer
+
+
+class PeriodicRun(models.Model):
+    """When a periodic background task was last enqueued: the clock every scheduler shares (home/periodic.py).
+
+    A scheduler enqueues a task only after winning a conditional UPDATE of its row, so two
+    schedulers on two machines enqueue it once per period between them.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    enqueued_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -128,7 +128,23 @@ LINLI_SEATS_CACHE_SECONDS = env.integer("LINLI_SEATS_CACHE_SECONDS", 5)
 # Background work (reminders, expiry, mail fetching): django-tasks with its database
 # backend, run by `manage.py db_worker`; `manage.py scheduler` enqueues the periodic
 # tasks (home/periodic.py). `make run` starts both beside the development server.
-TASKS = {"default": {"BACKEND": env.text("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# A task still RUNNING after the lease lost its worker and is queued again (the scheduler
+# checks), up to LINLI_TASK_MAX_ATTEMPTS claims: make the lease longer than any task takes.
+# TASKS_BACKEND=django_tasks_rq.RQBackend runs the same tasks on RQ (Redis at RQ_URL, default
+# REDIS_URL) with `manage.py rqworker --job-class django_tasks_rq.Job` instead of db_worker.
+TASKS_BACKEND = env.text("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
+LINLI_TASK_LEASE_SECONDS = env.integer("LINLI_TASK_LEASE_SECONDS", 15 * 60)
+LINLI_TASK_MAX_ATTEMPTS = env.integer("LINLI_TASK_MAX_ATTEMPTS", 3)
+if TASKS_BACKEND == "django_tasks_rq.RQBackend":
+    INSTALLED_APPS += ["django_rq"]
+    # RQ's own timeout plays the lease: a job running longer is stopped and counted failed.
+    RQ_QUEUES = {
+        "default": {
+            "URL": env.text("RQ_URL", REDIS_URL or "redis://127.0.0.1:6379/0"),
+            "DEFAULT_TIMEOUT": LINLI_TASK_LEASE_SECONDS,
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

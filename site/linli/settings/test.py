@@ -14,7 +14,11 @@ STORAGES = {
 }
 LINLI_STAFF_MFA_REQUIRED = False
 ALLOWED_HOSTS = ["*"]
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    # What a real `manage.py db_worker` runs in the background-work tests (home/tests/test_background.py).
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not SQLite's shared in-memory database: threads in the concurrency tests then
     # queue for the write lock as they do in production, instead of failing with "table is locked".
