@@ -103,11 +103,11 @@ class _DeliverAfterCommit:
 def _deliver_after_commit(message: Message) -> None:
     """Once the transaction commits, a worker delivers the message at once (the periodic run catches up on
     anything left). One task per transaction; enqueuing never raises into the caller."""
-    # A callback registered inside the current (savepoint) block, or in a finished block nested in it,
-    # commits or rolls back exactly with this message: it takes the message along.
+    # A callback registered in this same (savepoint) block commits or rolls back exactly with this
+    # message: it takes the message along.
     current = set(connection.savepoint_ids)
     for sids, callback, _robust in connection.run_on_commit:
-        if isinstance(callback, _DeliverAfterCommit) and current <= sids:
+        if isinstance(callback, _DeliverAfterCommit) and sids == current:
             callback.message_ids.append(message.pk)
             return
     callback = _DeliverAfterCommit()
