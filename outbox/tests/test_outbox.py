@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from events import factories
@@ -254,3 +255,24 @@ def test_the_worker_runs_every_minute():
 
     (deliver,) = [periodic for periodic in registered() if periodic.name == "outbox.tasks.deliver"]
     assert deliver.every == datetime.timedelta(minutes=1)
+
+
+def test_staff_list_their_residents_messages_and_send_a_failed_one_again(client, resident, community):
+    failed = queue(recipient=resident, address=resident.email)
+    Message.objects.filter(pk=failed.pk).update(status=Message.Status.FAILED, last_error="ConnectionRefusedError")
+    stranger_message = queue(2)  # to nobody of this community
+    staff = VerifiedUserFactory()
+    staff.groups.add(community.editors)
+    client.force_login(staff)
+    listing = client.get(reverse("outbox:index") + "?status=failed")
+    assert listing.status_code == 200
+    content = listing.content.decode()
+    assert resident.email in content and stranger_message.address not in content
+    resend = reverse("outbox_resend", args=[failed.pk])
+    assert resend in content
+    assert client.get(reverse("outbox_resend", args=[stranger_message.pk]), follow=True).status_code == 404
+    assert client.get(resend).status_code == 200
+    response = client.post(resend)
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.status in (Message.Status.PENDING, Message.Status.SENT)
