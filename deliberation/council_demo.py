@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from home.models import Community
-from home.outbox import muted
+from outbox.services import muted
 
 from .models import AgendaItem, Attendance, Council, CouncilMember, CouncilSession, Decision, FollowUpAction, Topic
 from .services import council as council_services

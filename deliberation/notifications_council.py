@@ -1,20 +1,20 @@
 """Council mail: invitations with a calendar file, changes, reminders, cancellations, and "your concern is on
-the agenda" to the topics' writers and supporters. Each message goes out in its recipient's language, after
-the transaction commits (a rolled-back change mails nobody)."""
+the agenda" to the topics' writers and supporters. Each message is rendered in its recipient's language and
+queued in the outbox in the transaction of the change (a rolled-back change mails nobody)."""
 
 from __future__ import annotations
 
 import datetime
+import uuid
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
-from home.outbox import send_on_commit
+from outbox.services import queue_message
 
 from .models import AgendaItem, CouncilMember, CouncilSession, Letter, Support, Topic
 
@@ -102,55 +102,57 @@ SUBJECTS = {
 }
 
 
-def _session_mail(session: CouncilSession, members: list[CouncilMember], *, kind: str, reason: str = "") -> None:
+def _session_mail(session: CouncilSession, members: list[CouncilMember], *, kind: str, occasion: str, reason: str = "") -> None:
+    """One message per member; `occasion` tells this change apart from an earlier one of the same kind."""
     users = [member.user for member in members if member.user.email and member.user.is_active]
-
-    def send() -> None:
-        items = list(AgendaItem.objects.filter(session=session).order_by("position"))
-        for user in users:
-            with translation.override(_language(user)):
-                language = translation.get_language()
-                context = {
-                    "kind": kind,
-                    "council": str(session.council),
-                    "title": session.display_title,
-                    "when": _when(session),
-                    "mode": str(CouncilSession.Mode(session.mode).label),
-                    "place": session.display_place,
-                    "items": [{"position": item.position, "title": item.display_title} for item in items],
-                    "reason": reason,
-                    "url": session_url(session, language),
-                }
-                message = EmailMessage(
-                    subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{SUBJECTS[kind](session.display_title)}",
-                    body=render_to_string("deliberation/email/council_session.txt", context),
-                    to=[user.email],
-                )
-                method = "CANCEL" if kind == "cancelled" else "REQUEST"
-                message.attach(
-                    f"council-session-{session.pk}.ics",
-                    session_calendar(session, attendee=user, method=method),
-                    f"text/calendar; method={method}",
-                )
-                message.send()
-
-    send_on_commit(send)
+    items = list(AgendaItem.objects.filter(session=session).order_by("position"))
+    for user in users:
+        with translation.override(_language(user)):
+            language = translation.get_language()
+            context = {
+                "kind": kind,
+                "council": str(session.council),
+                "title": session.display_title,
+                "when": _when(session),
+                "mode": str(CouncilSession.Mode(session.mode).label),
+                "place": session.display_place,
+                "items": [{"position": item.position, "title": item.display_title} for item in items],
+                "reason": reason,
+                "url": session_url(session, language),
+            }
+            method = "CANCEL" if kind == "cancelled" else "REQUEST"
+            queue_message(
+                kind=f"deliberation.council_{kind}",
+                recipient=user,
+                address=user.email,
+                language=language,
+                subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{SUBJECTS[kind](session.display_title)}",
+                body=render_to_string("deliberation/email/council_session.txt", context),
+                attachments=[
+                    {
+                        "filename": f"council-session-{session.pk}.ics",
+                        "content": session_calendar(session, attendee=user, method=method).decode(),
+                        "mimetype": f"text/calendar; method={method}",
+                    }
+                ],
+                idempotency_key=f"deliberation.council_{kind}:{session.pk}:{occasion}:{user.pk}",
+            )
 
 
 def session_invitation(*, session: CouncilSession, members: list[CouncilMember]) -> None:
-    _session_mail(session, members, kind="invitation")
+    _session_mail(session, members, kind="invitation", occasion="announced")
 
 
 def session_changed(*, session: CouncilSession, members: list[CouncilMember]) -> None:
-    _session_mail(session, members, kind="changed")
+    _session_mail(session, members, kind="changed", occasion=uuid.uuid4().hex)
 
 
 def session_reminder(*, session: CouncilSession, members: list[CouncilMember]) -> None:
-    _session_mail(session, members, kind="reminder")
+    _session_mail(session, members, kind="reminder", occasion=str(session.reminded_at.timestamp()))
 
 
 def session_cancelled(*, session: CouncilSession, members: list[CouncilMember], reason: str) -> None:
-    _session_mail(session, members, kind="cancelled", reason=reason)
+    _session_mail(session, members, kind="cancelled", occasion="cancelled", reason=reason)
 
 
 def topic_followers(topics: list[Topic]) -> dict[str, tuple[str, list[Topic]]]:
@@ -183,23 +185,23 @@ def topics_on_agenda(*, session: CouncilSession, topics: list[Topic]) -> None:
     if not topics:
         return
     followers = topic_followers(topics)
-
-    def send() -> None:
-        for address, (language, listed) in followers.items():
-            with translation.override(language):
-                context = {
-                    "council": str(session.council),
-                    "topics": listed,
-                    "title": session.display_title,
-                    "when": _when(session),
-                    "place": session.display_place,
-                    "url": public_session_url(session, translation.get_language()),
-                }
-                EmailMessage(
-                    subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}"
-                    + _("Your concern is on the council's agenda: %(title)s") % {"title": session.display_title},
-                    body=render_to_string("deliberation/email/council_topic_on_agenda.txt", context),
-                    to=[address],
-                ).send()
-
-    send_on_commit(send)
+    occasion = uuid.uuid4().hex  # a topic taken off the agenda and put back is announced again
+    for address, (language, listed) in followers.items():
+        with translation.override(language):
+            context = {
+                "council": str(session.council),
+                "topics": listed,
+                "title": session.display_title,
+                "when": _when(session),
+                "place": session.display_place,
+                "url": public_session_url(session, translation.get_language()),
+            }
+            queue_message(
+                kind="deliberation.council_topic_on_agenda",
+                address=address,
+                language=language,
+                subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}"
+                + _("Your concern is on the council's agenda: %(title)s") % {"title": session.display_title},
+                body=render_to_string("deliberation/email/council_topic_on_agenda.txt", context),
+                idempotency_key=f"deliberation.council_topic_on_agenda:{session.pk}:{occasion}:{address}",
+            )

@@ -1,13 +1,15 @@
-"""Mail to participants, in each recipient's language, sent only after the transaction commits."""
+"""Mail to participants, in each recipient's language, queued in the outbox with the change that causes it."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from outbox.services import queue_message
 
 from .models import Booking, Session
 
@@ -26,26 +28,34 @@ def _when(session: Session) -> str:
     return f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}"
 
 
-def _send(user, build, *, ics_for: Booking | None = None) -> None:
-    """Render one message in the user's language after commit; `build()` returns (subject, lines)."""
+def _send(user, build, *, kind: str, key: str, ics_for: Booking | None = None) -> None:
+    """Queue one message in the user's language; `build()` returns (subject, lines). `key` names the change."""
     if user is None or not user.email:
         return
+    language = _language(user)
+    with translation.override(language):
+        subject, lines = build()
+        attachments = []
+        if ics_for is not None:
+            from .calendar import booking_calendar
 
-    def send() -> None:
-        with translation.override(_language(user)):
-            subject, lines = build()
-            message = EmailMessage(
-                subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-                body="\n\n".join([*lines, _("My bookings: %(url)s") % {"url": _absolute(reverse("events:my_bookings"))}]),
-                to=[user.email],
+            attachments.append(
+                {
+                    "filename": f"linli-{ics_for.code}.ics",
+                    "content": booking_calendar([ics_for]).decode(),
+                    "mimetype": "text/calendar",
+                }
             )
-            if ics_for is not None:
-                from .calendar import booking_calendar
-
-                message.attach(f"linli-{ics_for.code}.ics", booking_calendar([ics_for]), "text/calendar")
-            message.send()
-
-    transaction.on_commit(send)
+        queue_message(
+            kind=f"events.{kind}",
+            recipient=user,
+            address=user.email,
+            language=language,
+            subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+            body="\n\n".join([*lines, _("My bookings: %(url)s") % {"url": _absolute(reverse("events:my_bookings"))}]),
+            attachments=attachments,
+            idempotency_key=f"events.{kind}:{key}",
+        )
 
 
 def _title(booking: Booking) -> str:
@@ -87,7 +97,13 @@ def booking_made(bookings: list[Booking]) -> None:
             *details,
         ]
 
-    _send(first.resident, build, ics_for=first if first.status == Booking.Status.CONFIRMED else None)
+    _send(
+        first.resident,
+        build,
+        kind="booking_made",
+        key=str(first.pk),
+        ics_for=first if first.status == Booking.Status.CONFIRMED else None,
+    )
 
 
 def booking_cancelled(bookings: list[Booking], *, late: bool) -> None:
@@ -102,7 +118,7 @@ def booking_cancelled(bookings: list[Booking], *, late: bool) -> None:
             lines.append(_("It was cancelled after the deadline, so it counts as a late cancellation."))
         return _("Cancelled: %(title)s") % {"title": _title(first)}, lines
 
-    _send(first.resident, build)
+    _send(first.resident, build, kind="booking_cancelled", key=str(first.pk))
 
 
 def promoted(bookings: list[Booking]) -> None:
@@ -117,7 +133,7 @@ def promoted(bookings: list[Booking]) -> None:
             _("If you cannot come, please cancel on My bookings so that the next person gets the seat."),
         ]
 
-    _send(first.resident, build, ics_for=first)
+    _send(first.resident, build, kind="promoted", key=str(first.pk), ics_for=first)
 
 
 def session_cancelled(session: Session, bookings: list[Booking], *, reason: str) -> None:
@@ -130,11 +146,12 @@ def session_cancelled(session: Session, bookings: list[Booking], *, reason: str)
                 _("We are sorry for the inconvenience."),
             ]
 
-        _send(booking.resident, build)
+        _send(booking.resident, build, kind="session_cancelled", key=str(booking.pk))
 
 
 def message_to_participants(session: Session, bookings: list[Booking], *, subject: str, message: str) -> int:
     recipients = {booking.resident_id: booking for booking in bookings}
+    sending = uuid.uuid4().hex  # staff may write to the same participants again
     for booking in recipients.values():
 
         def build(booking=booking):
@@ -143,7 +160,7 @@ def message_to_participants(session: Session, bookings: list[Booking], *, subjec
                 _("— sent by the organisers of %(title)s, %(when)s") % {"title": _title(booking), "when": _when(session)},
             ]
 
-        _send(booking.resident, build)
+        _send(booking.resident, build, kind="message_to_participants", key=f"{sending}:{booking.resident_id}")
     return len(recipients)
 
 
@@ -159,7 +176,7 @@ def draw_results(winners: list[list[Booking]], waiting: list[list[Booking]]) -> 
                 _("Ticket code: %(code)s — show the QR code on My bookings at the door.") % {"code": first.display_code},
             ]
 
-        _send(first.resident, build, ics_for=first)
+        _send(first.resident, build, kind="draw_won", key=str(first.pk), ics_for=first)
     for position, group in enumerate(waiting, start=1):
         first = group[0]
 
@@ -170,7 +187,7 @@ def draw_results(winners: list[list[Booking]], waiting: list[list[Booking]]) -> 
                 % {"position": position},
             ]
 
-        _send(first.resident, build)
+        _send(first.resident, build, kind="draw_waiting", key=str(first.pk))
 
 
 def reminder(booking: Booking) -> None:
@@ -183,4 +200,4 @@ def reminder(booking: Booking) -> None:
             _("If you cannot come, please cancel so that someone on the waiting list gets the seat."),
         ]
 
-    _send(booking.resident, build)
+    _send(booking.resident, build, kind="reminder", key=str(booking.pk))

@@ -871,10 +871,12 @@ def send_reminders(*, now: datetime.datetime | None = None) -> int:
     ).exclude(resident=None)
     sent = 0
     for booking in due.select_related("session__activity", "resident__profile"):
-        # Claim the reminder first, so two workers never both send it.
-        if Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(reminded_at=now) == 1:
-            notifications.reminder(booking)
-            sent += 1
+        # The mark and the queued message commit together: a stopped worker loses neither, and a
+        # second run finds the booking reminded (and the outbox refuses the same key twice).
+        with transaction.atomic():
+            if Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(reminded_at=now) == 1:
+                notifications.reminder(booking)
+                sent += 1
     return sent
 
 

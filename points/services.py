@@ -17,7 +17,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
@@ -28,6 +27,7 @@ from wagtail.models import Locale
 
 from home import services as home_services
 from home.services import require_verified_email
+from outbox.services import queue_message
 
 from .models import (
     Account,
@@ -669,15 +669,16 @@ def send_expiry_warnings(*, today: datetime.date | None = None) -> int:
         if not account.resident.email:
             continue
         with transaction.atomic():
-            ExpiryWarning.objects.create(
+            warning = ExpiryWarning.objects.create(
                 account=account, expires_on=row["expires_on"], days_ahead=days_ahead, points=row["points"]
             )
-            _mail_expiry_warning(account, expires_on=row["expires_on"], points=row["points"])
+            _mail_expiry_warning(account, warning=warning)
         sent += 1
     return sent
 
 
-def _mail_expiry_warning(account: Account, *, expires_on: datetime.date, points: int) -> None:
+def _mail_expiry_warning(account: Account, *, warning: ExpiryWarning) -> None:
+    expires_on, points = warning.expires_on, warning.points
     resident = account.resident
     profile = getattr(resident, "profile", None)
     language = profile.preferred_language if profile is not None else settings.LANGUAGE_CODE
@@ -686,7 +687,15 @@ def _mail_expiry_warning(account: Account, *, expires_on: datetime.date, points:
         context["url"] = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/me/points/"
         subject = _("%(points)s points expire on %(date)s") % {"points": points, "date": expires_on.isoformat()}
         body = render_to_string("points/mail/expiry_warning.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [resident.email]))
+    queue_message(
+        kind="points.expiry_warning",
+        recipient=resident,
+        address=resident.email,
+        language=language,
+        subject=subject,
+        body=body,
+        idempotency_key=f"points.expiry_warning:{warning.pk}",
+    )
 
 
 HONOURS_GENERATION_KEY = "points:honours:generation"

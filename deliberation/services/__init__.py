@@ -14,7 +14,6 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
@@ -25,6 +24,7 @@ from django.utils.translation import ngettext
 from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
 from home.services import has_verified_email, staff_communities
+from outbox.services import queue_message
 
 from .. import similarity
 from ..mail import MalformedMessage, ParsedMail, parse_message, sender_is_authenticated
@@ -400,8 +400,16 @@ def notify_letter_event(*, event_id: int) -> bool:
             context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
             subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
             text = render_to_string("deliberation/email/letter_event.txt", context)
-        # Sent inside the transaction: if sending fails, notified_at is rolled back and a later run retries.
-        send_mail(subject, text, None, [recipient])
+        # Queued in the transaction that marks the step notified: both commit or neither.
+        queue_message(
+            kind="deliberation.letter_event",
+            recipient=letter.writer if letter.writer_id and letter.writer.email == recipient else None,
+            address=recipient,
+            language=language,
+            subject=subject,
+            body=text,
+            idempotency_key=f"deliberation.letter_event:{event.pk}",
+        )
     return True
 
 
@@ -804,7 +812,15 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
                         "subject": letter.subject,
                         "date": timezone.localdate(letter.received_at).isoformat(),
                     }
-                send_mail(subject, text, None, [head.email])
+                queue_message(
+                    kind="deliberation.letter_overdue",
+                    recipient=head,
+                    address=head.email,
+                    language=language,
+                    subject=subject,
+                    body=text,
+                    idempotency_key=f"deliberation.letter_overdue:{letter.pk}:{locked.escalated_at.timestamp()}:{head.pk}",
+                )
             escalated += 1
     return escalated
 

@@ -19,8 +19,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
@@ -32,8 +32,8 @@ from wagtail.models import Locale
 
 from home.middleware import bump_page_cache_generation
 from home.models import Community, HomePage, ResidentProfile
-from home.outbox import send_on_commit
 from home.services import has_verified_email
+from outbox.services import queue_message
 
 from .. import workdays
 from ..audit import record
@@ -218,20 +218,23 @@ def generate_minutes(*, session: CouncilSession, actor) -> MinutesPage:
 
 
 def _ask_for_confirmation(session: CouncilSession) -> None:
-    """After commit (not when seeding the demo): each member present is asked, in their language, to confirm the draft."""
+    """Each member present is asked, in their language, to confirm the draft (queued with the minutes)."""
     members = Attendance.objects.filter(session=session, member__user__is_active=True).exclude(member__user__email="")
     recipients = [(user_id, email) for user_id, email in members.values_list("member__user_id", "member__user__email")]
-    session_id = session.pk
-
-    def send() -> None:
-        session = CouncilSession.objects.select_related("council").get(pk=session_id)
-        for user_id, address in recipients:
-            with translation.override(_language_of(user_id, settings.LANGUAGE_CODE)):
-                context = {"session": session, "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk]))}
-                subject = _("Please confirm the minutes of %(session)s") % {"session": session.display_title}
-                send_mail(subject, render_to_string("deliberation/email/minutes_confirm.txt", context), None, [address])
-
-    send_on_commit(send)
+    session = CouncilSession.objects.select_related("council").get(pk=session.pk)
+    for user_id, address in recipients:
+        language = _language_of(user_id, settings.LANGUAGE_CODE)
+        with translation.override(language):
+            context = {"session": session, "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk]))}
+            queue_message(
+                kind="deliberation.minutes_confirm",
+                recipient=get_user_model().objects.get(pk=user_id),
+                address=address,
+                language=language,
+                subject=_("Please confirm the minutes of %(session)s") % {"session": session.display_title},
+                body=render_to_string("deliberation/email/minutes_confirm.txt", context),
+                idempotency_key=f"deliberation.minutes_confirm:{session.pk}:{user_id}",
+            )
 
 
 def markdown_of(page: MinutesPage) -> str:
@@ -395,27 +398,30 @@ def _letter_url(recipient: Recipient) -> str:
 
 
 def _mail_topic(*, topic_id: int, item_id: int, template: str, subject: str) -> None:
-    """After commit: one message per writer and supporter of the topic, each in their language."""
-
-    def send() -> None:
-        topic = Topic.objects.get(pk=topic_id)
-        item = AgendaItem.objects.select_related("session", "result").get(pk=item_id)
-        decision = Decision.objects.filter(item=item).first()
-        for recipient in topic_recipients(topic):
-            with translation.override(recipient.language):
-                context = {
-                    "topic": topic,
-                    "item": item,
-                    "result": getattr(item, "result", None),
-                    "decision": decision,
-                    "letter_url": _letter_url(recipient),
-                    "decision_url": _absolute(reverse("deliberation:decision_detail", args=[decision.pk])) if decision else "",
-                    "topic_url": _absolute(reverse("deliberation:topic_detail", args=[topic.pk])) if topic.is_public else "",
-                }
-                text = render_to_string(f"deliberation/email/{template}", context)
-                send_mail(_(subject) % {"topic": topic.title}, text, None, [recipient.email])
-
-    send_on_commit(send)
+    """One message per writer and supporter of the topic, each in their language, queued with the change."""
+    topic = Topic.objects.get(pk=topic_id)
+    item = AgendaItem.objects.select_related("session", "result").get(pk=item_id)
+    decision = Decision.objects.filter(item=item).first()
+    kind = template.removesuffix(".txt")
+    for recipient in topic_recipients(topic):
+        with translation.override(recipient.language):
+            context = {
+                "topic": topic,
+                "item": item,
+                "result": getattr(item, "result", None),
+                "decision": decision,
+                "letter_url": _letter_url(recipient),
+                "decision_url": _absolute(reverse("deliberation:decision_detail", args=[decision.pk])) if decision else "",
+                "topic_url": _absolute(reverse("deliberation:topic_detail", args=[topic.pk])) if topic.is_public else "",
+            }
+            queue_message(
+                kind=f"deliberation.{kind}",
+                address=recipient.email,
+                language=recipient.language,
+                subject=_(subject) % {"topic": topic.title},
+                body=render_to_string(f"deliberation/email/{template}", context),
+                idempotency_key=f"deliberation.{kind}:{item_id}:{recipient.email.lower()}",
+            )
 
 
 # Marked here, translated for each recipient inside `_mail_topic`.
@@ -548,20 +554,22 @@ def answer_objection(*, objection: Objection, actor, answer: str) -> Objection:
     record(objection.decision, "deliberation.decision.answer", actor=actor, objection=objection.pk)
     resident = objection.resident
     if resident is not None and resident.is_active and resident.email:
-        objection_id, address = objection.pk, resident.email
-
-        def send() -> None:
-            answered = Objection.objects.select_related("decision").get(pk=objection_id)
-            with translation.override(_language_of(answered.resident_id, answered.language)):
-                context = {
-                    "objection": answered,
-                    "decision": answered.decision,
-                    "decision_url": _absolute(reverse("deliberation:decision_detail", args=[answered.decision_id])),
-                }
-                subject = _("Your objection has been answered")
-                send_mail(subject, render_to_string("deliberation/email/objection_answered.txt", context), None, [address])
-
-        send_on_commit(send)
+        language = _language_of(objection.resident_id, objection.language)
+        with translation.override(language):
+            context = {
+                "objection": objection,
+                "decision": objection.decision,
+                "decision_url": _absolute(reverse("deliberation:decision_detail", args=[objection.decision_id])),
+            }
+            queue_message(
+                kind="deliberation.objection_answered",
+                recipient=resident,
+                address=resident.email,
+                language=language,
+                subject=_("Your objection has been answered"),
+                body=render_to_string("deliberation/email/objection_answered.txt", context),
+                idempotency_key=f"deliberation.objection_answered:{objection.pk}",
+            )
     transaction.on_commit(bump_page_cache_generation)
     return objection
 
@@ -699,22 +707,23 @@ def escalate_overdue_actions(*, today: datetime.date | None = None) -> int:
             record(action, "deliberation.action.escalate")
             community = decision_council(action.decision).community
             heads = list(community.heads.user_set.filter(is_active=True).exclude(email="")) if community.heads else []
-            action_pk = action.pk
-            recipients = [(head.email, _language_of(head.pk, settings.LANGUAGE_CODE)) for head in heads]
-
-            def send(action_pk=action_pk, recipients=recipients) -> None:
-                action = FollowUpAction.objects.select_related("decision").get(pk=action_pk)
-                for address, language in recipients:
-                    with translation.override(language):
-                        context = {
-                            "action": action,
-                            "decision": action.decision,
-                            "decision_url": _absolute(reverse("deliberation_followup_admin:decision", args=[action.decision_id])),
-                        }
-                        subject = _("Overdue follow-up action: %(action)s") % {"action": action.display_description}
-                        send_mail(subject, render_to_string("deliberation/email/action_overdue.txt", context), None, [address])
-
-            send_on_commit(send)
+            for head in heads:
+                language = _language_of(head.pk, settings.LANGUAGE_CODE)
+                with translation.override(language):
+                    context = {
+                        "action": action,
+                        "decision": action.decision,
+                        "decision_url": _absolute(reverse("deliberation_followup_admin:decision", args=[action.decision_id])),
+                    }
+                    queue_message(
+                        kind="deliberation.action_overdue",
+                        recipient=head,
+                        address=head.email,
+                        language=language,
+                        subject=_("Overdue follow-up action: %(action)s") % {"action": action.display_description},
+                        body=render_to_string("deliberation/email/action_overdue.txt", context),
+                        idempotency_key=f"deliberation.action_overdue:{action.pk}:{action.escalated_at.timestamp()}:{head.pk}",
+                    )
             escalated += 1
     return escalated
 

@@ -26,9 +26,10 @@ def test_fetching_is_off_without_a_mailbox(settings):
     assert tasks.fetch_mailbox.enqueue().return_value == "no mailbox configured"
 
 
-def test_pending_timeline_mails_are_sent_by_the_task(site_pages):
+def test_pending_timeline_mails_are_sent_by_the_task(site_pages, django_capture_on_commit_callbacks):
     community = community_with_staff(code="liuhe")
     letter = web_letter(writer=resident(community), community=community)  # no on_commit here: the mail was never sent
     LetterEvent.objects.filter(letter=letter).update(created_at=timezone.now() - datetime.timedelta(hours=1))
-    assert tasks.send_pending_letter_events.enqueue().return_value == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_pending_letter_events.enqueue().return_value == 1
     assert len(mail.outbox) == 1

@@ -60,6 +60,7 @@ def logged_in(client) -> bool:
 # Sign-up, consent and verification
 
 
+@pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_sign_up_records_consent_and_the_language_of_the_page_and_sends_a_verification_mail(
     client, site_pages, settings, language
@@ -80,6 +81,7 @@ def test_sign_up_records_consent_and_the_language_of_the_page_and_sends_a_verifi
     assert link_in(mail.outbox[0]).startswith(f"/{language}/accounts/confirm-email/")
 
 
+@pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
 def test_verification_mail_is_in_the_language_of_the_sign_up(client, site_pages):
     sign_up(client, language="en", email="en@example.com")
     sign_up(client, language="zh-hans", email="zh@example.com")
@@ -142,6 +144,7 @@ def test_log_in_is_impossible_before_verification(client, site_pages):
     assert client.get("/zh-hans/me/").status_code == 302
 
 
+@pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
 def test_opening_the_link_shows_a_confirm_page_and_posting_it_verifies(client, site_pages):
     sign_up(client)
     link = link_in(mail.outbox[0])
@@ -171,6 +174,7 @@ def _clock_ahead(monkeypatch, seconds: float) -> None:
     monkeypatch.setattr(signing, "time", types.SimpleNamespace(time=lambda: real_time() + seconds))
 
 
+@pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
 @pytest.mark.parametrize(("minutes", "verified"), [(9, True), (11, False)])
 def test_verification_link_expires_after_ten_minutes(client, site_pages, monkeypatch, minutes, verified):
     sign_up(client)
@@ -192,6 +196,7 @@ def _password_reset_link(client, email: str) -> str:
     return link_in(message)
 
 
+@pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
 @pytest.mark.parametrize(("minutes", "works"), [(9, True), (11, False)])
 def test_password_reset_link_expires_after_ten_minutes(client, site_pages, monkeypatch, minutes, works):
     user = factories.VerifiedUserFactory(email="forgetful@example.com")
@@ -210,6 +215,7 @@ def test_password_reset_link_expires_after_ten_minutes(client, site_pages, monke
     assert user.check_password("correct horse battery staple") is not works
 
 
+@pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
 def test_changing_the_e_mail_address_replaces_it_once_the_new_one_is_verified(client, site_pages):
     user = factories.VerifiedUserFactory(email="old@example.com")
     log_in(client, email="old@example.com", password="correct horse battery staple")
@@ -458,6 +464,7 @@ def test_totp_is_required_by_default_and_off_only_in_development():
     assert required("linli.settings.dev") is False
 
 
+@pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
 @pytest.mark.parametrize(("language", "greeting"), [("zh-hans", "邻里"), ("en", "Linli")])
 def test_mail_names_the_portal_and_the_resident_not_the_host(client, site_pages, language, greeting):
     sign_up(client, language=language, email="mail.reader@example.com")

@@ -31,6 +31,7 @@ from home import demo_content, factories, services
 from home.apps import app_modules
 from home.demo_content import SITE, DemoCommunity, DemoNotice, DemoPage, Text
 from home.models import Community, CommunityPage, Grid, NoticeIndexPage, NoticePage, PortalSettings, StandardPage
+from outbox.services import muted
 
 # The one password of every demo user, for development only (DEBUG on). Never secret.
 DEMO_PASSWORD = "linli-demo-neighbour"
@@ -42,7 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         password = make_password(DEMO_PASSWORD) if settings.DEBUG else make_password(None)
-        with transaction.atomic():
+        with transaction.atomic(), muted():  # the residents are invented: tell none of them anything
             seed(password_hash=password)
         self.stdout.write(summary())
         if settings.DEBUG:

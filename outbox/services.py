@@ -1,0 +1,262 @@
+"""The one way Linli sends a message to a person: queue it with the change, a worker delivers it.
+
+`queue_message` writes the rendered message in the caller's transaction, so a message exists exactly when
+the change that caused it committed; nothing is sent inside the request. `deliver_due` (the task
+`outbox.tasks.deliver`, every minute and right after a commit that queued mail) claims due messages with a
+lease, sends them with a timeout per channel, and retries with exponential backoff until a visible
+"failed". `seed_demo` runs inside `muted()`, so demo content tells nobody anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime
+import uuid
+from collections.abc import Iterable, Iterator
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .channels import BACKENDS, ChannelDown
+from .models import Message
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = datetime.timedelta(minutes=1)
+LONGEST_RETRY = datetime.timedelta(hours=1)
+# Renewed before each message is sent, so it only has to outlast one send (EMAIL_TIMEOUT and the like).
+LEASE = datetime.timedelta(minutes=5)
+BATCH = 50
+
+_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("linli_outbox_muted", default=False)
+
+
+class OutboxError(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def muted() -> Iterator[None]:
+    """Within this block, `queue_message` queues nothing (seeding demo content tells nobody)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
+def queue_message(
+    *,
+    kind: str,
+    address: str,
+    subject: str,
+    body: str,
+    language: str,
+    idempotency_key: str,
+    recipient=None,
+    channel: str = Message.Channel.EMAIL,
+    attachments: Iterable[dict] = (),
+) -> Message | None:
+    """Queue one rendered message in the current transaction; the same key queues it once (None when muted)."""
+    if _muted.get():
+        return None
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                kind=kind,
+                recipient=recipient,
+                address=address,
+                channel=channel,
+                language=language,
+                subject=subject,
+                body=body,
+                attachments=[
+                    {"filename": a["filename"], "content": a["content"], "mimetype": a["mimetype"]} for a in attachments
+                ],
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        # Queued before, or by a concurrent transaction that has now committed.
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    _deliver_after_commit(message)
+    return message
+
+
+class _DeliverAfterCommit:
+    """An on-commit callback that asks a worker to deliver the messages queued in one transaction."""
+
+    def __init__(self) -> None:
+        self.message_ids: list[int] = []
+
+    def __call__(self) -> None:
+        from .tasks import deliver
+
+        deliver.enqueue(message_ids=self.message_ids)
+
+
+def _deliver_after_commit(message: Message) -> None:
+    """Once the transaction commits, a worker delivers the message at once (the periodic run catches up on
+    anything left). One task per transaction; enqueuing never raises into the caller."""
+    # A callback registered in this same (savepoint) block commits or rolls back exactly with this
+    # message: it takes the message along.
+    current = set(connection.savepoint_ids)
+    for sids, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _DeliverAfterCommit) and sids == current:
+            callback.message_ids.append(message.pk)
+            return
+    callback = _DeliverAfterCommit()
+    callback.message_ids.append(message.pk)
+    transaction.on_commit(callback, robust=True)
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """1, 2, 4, 8 … minutes after the first, second, third … failed attempt, at most an hour."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+def _due(now: datetime.datetime) -> QuerySet[Message]:
+    return Message.objects.filter(
+        Q(status=Message.Status.PENDING, next_attempt_at__lte=now)
+        # A worker stopped while sending: the message may have gone out, so it is sent at most once more.
+        | Q(status=Message.Status.SENDING, lease_expires_at__lte=now)
+    )
+
+
+def claim_due(
+    *, limit: int, worker: str, message_ids: list[int] | None = None, now: datetime.datetime | None = None
+) -> list[int]:
+    """Mark up to `limit` due messages (of `message_ids`, if given) as being sent by `worker` and commit;
+    their ids, oldest first.
+
+    PostgreSQL skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); SQLite's IMMEDIATE
+    transactions let one worker claim at a time.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = _due(now).order_by("next_attempt_at", "pk")
+        if message_ids is not None:
+            due = due.filter(pk__in=message_ids)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:limit])
+        Message.objects.filter(pk__in=ids).update(status=Message.Status.SENDING, claimed_by=worker, lease_expires_at=now + LEASE)
+    return ids
+
+
+def _renew(message_id: int, worker: str) -> Message | None:
+    """The message, with its lease renewed, if `worker` still holds it (else another worker took it over)."""
+    renewed = Message.objects.filter(pk=message_id, status=Message.Status.SENDING, claimed_by=worker).update(
+        lease_expires_at=timezone.now() + LEASE
+    )
+    return Message.objects.get(pk=message_id) if renewed else None
+
+
+def _record_failure(message_id: int, worker: str, error: str) -> None:
+    now = timezone.now()
+    held = Message.objects.filter(pk=message_id, status=Message.Status.SENDING, claimed_by=worker)
+    attempts = held.values_list("attempts", flat=True).first()
+    if attempts is None:
+        return
+    attempts += 1
+    if attempts >= MAX_ATTEMPTS:
+        held.update(status=Message.Status.FAILED, attempts=attempts, last_error=error[:300], claimed_by="", lease_expires_at=None)
+    else:
+        held.update(
+            status=Message.Status.PENDING,
+            attempts=attempts,
+            next_attempt_at=now + retry_delay(attempts),
+            last_error=error[:300],
+            claimed_by="",
+            lease_expires_at=None,
+        )
+
+
+def _deliver(ids: list[int], worker: str) -> int:
+    sent = 0
+    backends = {}
+    down: dict[str, str] = {}  # channel → why it is down for the rest of this batch
+    try:
+        for message_id in ids:
+            message = _renew(message_id, worker)
+            if message is None:
+                continue
+            if message.channel in down:
+                _record_failure(message_id, worker, down[message.channel])
+                continue
+            try:
+                backend = backends.get(message.channel)
+                if backend is None:
+                    backend = backends[message.channel] = BACKENDS[message.channel]()
+                backend.send(message)
+            except ChannelDown as error:
+                down[message.channel] = str(error)
+                _record_failure(message_id, worker, str(error))
+                continue
+            except Exception as error:  # noqa: BLE001 - one message's failure is recorded, never raised
+                _record_failure(message_id, worker, f"{type(error).__name__}: {error}")
+                continue
+            Message.objects.filter(pk=message_id, claimed_by=worker).update(
+                status=Message.Status.SENT, sent_at=timezone.now(), claimed_by="", lease_expires_at=None, last_error=""
+            )
+            sent += 1
+    finally:
+        for backend in backends.values():
+            backend.close()
+    return sent
+
+
+def deliver_due(*, limit: int = 500, message_ids: list[int] | None = None) -> int:
+    """Send due messages (only `message_ids`, if given), in batches, until none is due or `limit` were
+    tried; how many went out. Every error is recorded on its message, none is raised."""
+    worker = uuid.uuid4().hex
+    sent = tried = 0
+    while tried < limit:
+        ids = claim_due(limit=min(BATCH, limit - tried), worker=worker, message_ids=message_ids)
+        if not ids:
+            break
+        tried += len(ids)
+        sent += _deliver(ids, worker)
+    return sent
+
+
+def visible_messages(*, user) -> QuerySet[Message]:
+    """Messages `user` may see in the admin: all for a superuser, else those to residents of their communities."""
+    from home.services import staff_communities
+
+    if not user.is_authenticated or not user.is_active:
+        return Message.objects.none()
+    if user.is_superuser:
+        return Message.objects.all()
+    return Message.objects.filter(recipient__profile__community__in=staff_communities(user))
+
+
+def resend_message(*, message: Message, actor) -> Message:
+    """A failed (or cancelled) message is tried again from the start."""
+    if not visible_messages(user=actor).filter(pk=message.pk).exists():
+        raise PermissionDenied(_("You may not resend this message."))
+    with transaction.atomic():
+        updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.FAILED, Message.Status.CANCELLED]).update(
+            status=Message.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        )
+        if not updated:
+            raise OutboxError(_("Only a failed or cancelled message can be sent again."))
+        _deliver_after_commit(message)
+    message.refresh_from_db()
+    return message
+
+
+def oldest_pending_age(*, now: datetime.datetime | None = None) -> datetime.timedelta | None:
+    """How long the oldest undelivered message has waited (for a readiness check), None if none waits."""
+    oldest = (
+        Message.objects.filter(status__in=[Message.Status.PENDING, Message.Status.SENDING])
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return None if oldest is None else (now or timezone.now()) - oldest

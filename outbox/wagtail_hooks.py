@@ -1,0 +1,91 @@
+"""Staff see the messages to residents of their communities (superusers: all), filter them by status, and
+send a failed one again. The listing is read-only: messages change only through the outbox's services."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail import hooks
+from wagtail.admin.ui.menus import MenuItem
+from wagtail.admin.views.generic import IndexView
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies.base import BasePermissionPolicy
+from wagtail.permissions import register_permission_policy
+
+from . import services
+from .models import Message
+
+
+def is_outbox_staff(user) -> bool:
+    from home.services import staff_communities
+
+    return user.is_authenticated and user.is_active and (user.is_superuser or staff_communities(user).exists())
+
+
+class MessagePermissionPolicy(BasePermissionPolicy):
+    """Viewing only, for community staff and superusers."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and is_outbox_staff(user)
+
+    def user_has_permission_for_instance(self, user, action, instance):
+        return action == "view" and services.visible_messages(user=user).filter(pk=instance.pk).exists()
+
+    def instances_user_has_permission_for(self, user, action):
+        return services.visible_messages(user=user) if action == "view" else Message.objects.none()
+
+
+register_permission_policy(Message, MessagePermissionPolicy(Message))
+
+
+class MessageIndexView(IndexView):
+    def get_base_queryset(self):
+        return services.visible_messages(user=self.request.user).select_related("recipient")
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if instance.status in (Message.Status.FAILED, Message.Status.CANCELLED):
+            buttons.append(MenuItem(_("Send again"), url=reverse("outbox_resend", args=[instance.pk]), icon_name="mail"))
+        return buttons
+
+
+class MessageViewSet(ModelViewSet):
+    model = Message
+    icon = "mail"
+    menu_label = gettext_lazy("Outbox")
+    menu_order = 900
+    add_to_admin_menu = True
+    index_view_class = MessageIndexView
+    inspect_view_enabled = True
+    form_fields = ["kind"]  # never shown: the permission policy allows viewing only
+    list_display = ["kind", "address", "channel", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_filter = ["status", "channel"]
+    search_fields = ["address", "kind", "subject"]
+    inspect_view_fields = [
+        "kind", "recipient", "address", "channel", "language", "status", "attempts", "next_attempt_at",
+        "last_error", "created_at", "sent_at", "subject", "body",
+    ]  # fmt: skip
+
+
+@hooks.register("register_admin_viewset")
+def register_outbox_viewset():
+    return MessageViewSet("outbox")
+
+
+def resend(request, pk: int):
+    message = get_object_or_404(services.visible_messages(user=request.user), pk=pk)
+    if request.method == "POST":
+        try:
+            services.resend_message(message=message, actor=request.user)
+        except services.OutboxError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The message to %(address)s will be sent again.") % {"address": message.address})
+        return redirect("outbox:index")
+    return render(request, "outbox/resend.html", {"message": message})
+
+
+@hooks.register("register_admin_urls")
+def register_resend_url():
+    return [path("outbox-resend/<int:pk>/", resend, name="outbox_resend")]
