@@ -80,6 +80,23 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
+@never_cache
+@require_safe
+def healthz_outbox(request: HttpRequest) -> HttpResponse:
+    """A separate readiness check for messages to people: 503 when the oldest undelivered message has
+    waited longer than LINLI_OUTBOX_STALLED_MINUTES (no worker running, or the mail server down)."""
+    from outbox.services import oldest_pending_age
+
+    try:
+        age = oldest_pending_age()
+    except Exception:  # noqa: BLE001  (any database failure means unhealthy; say nothing more)
+        return JsonResponse({"status": "unavailable"}, status=503)
+    waited = 0 if age is None else int(age.total_seconds())
+    if waited > settings.LINLI_OUTBOX_STALLED_MINUTES * 60:
+        return JsonResponse({"status": "stalled", "oldest_pending_seconds": waited}, status=503)
+    return JsonResponse({"status": "ok", "oldest_pending_seconds": waited})
+
+
 def _admin_login(request: HttpRequest, *, may_enter: bool, admin_home: str) -> HttpResponse:
     """Both admins log in through allauth, so its rate limits and TOTP guard them too.
 

@@ -276,3 +276,17 @@ def test_staff_list_their_residents_messages_and_send_a_failed_one_again(client,
     assert response.status_code == 302
     failed.refresh_from_db()
     assert failed.status in (Message.Status.PENDING, Message.Status.SENT)
+
+
+@override_settings(LINLI_OUTBOX_STALLED_MINUTES=15)
+def test_the_readiness_check_reports_a_stalled_outbox(client, db):
+    assert client.get("/healthz/outbox").json() == {"status": "ok", "oldest_pending_seconds": 0}
+    message = queue()  # no worker has delivered it (its transaction is the test's, never committed)
+    assert Message.objects.get(pk=message.pk).status == Message.Status.PENDING
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=14))
+    assert client.get("/healthz/outbox").status_code == 200
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=16))
+    response = client.get("/healthz/outbox")
+    assert response.status_code == 503 and response.json()["status"] == "stalled"
+    assert response.json()["oldest_pending_seconds"] >= 16 * 60
+    assert client.get("/healthz").status_code == 200  # the portal itself still serves

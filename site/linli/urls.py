@@ -18,6 +18,7 @@ handler500 = home_views.server_error
 urlpatterns = [
     path("", home_views.root, name="root"),
     path("healthz", home_views.healthz, name="healthz"),
+    path("healthz/outbox", home_views.healthz_outbox, name="healthz_outbox"),
     path("robots.txt", home_views.robots_txt, name="robots_txt"),
     path("sitemap.xml", home_views.sitemap_xml, name="sitemap"),
     path("text-size/", home_views.set_text_size, name="set_text_size"),

@@ -192,6 +192,8 @@ EMAIL_USE_TLS = env.flag("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env.flag("EMAIL_USE_SSL", False)
 # Seconds a worker waits on the mail server before it retries the message later.
 EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10)
+# /healthz/outbox answers 503 once the oldest undelivered message has waited this long.
+LINLI_OUTBOX_STALLED_MINUTES = env.integer("LINLI_OUTBOX_STALLED_MINUTES", 15)
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "邻里 Linli <noreply@linli.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
