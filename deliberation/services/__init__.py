@@ -86,7 +86,8 @@ def letter_by_access_key(*, tracking_number: str, key: str) -> Letter | None:
     letter = (
         Letter.objects.select_related("topic", "community").filter(tracking_number=tracking_number).exclude(access_key="").first()
     )
-    if letter is None or not secrets.compare_digest(letter.access_key, key):
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError), and a link can carry any.
+    if letter is None or not secrets.compare_digest(letter.access_key.encode(), key.encode()):
         return None
     return letter
 
