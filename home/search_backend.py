@@ -8,12 +8,9 @@ before the backend builds its MATCH expression. PostgreSQL and the fallback back
 
 from __future__ import annotations
 
+from functools import cache
+
 from wagtail.search.backends.database import SearchBackend as DatabaseSearchBackend
-from wagtail.search.backends.database.sqlite.sqlite import (
-    SQLiteAutocompleteQueryCompiler,
-    SQLiteSearchBackend,
-    SQLiteSearchQueryCompiler,
-)
 from wagtail.search.query import Phrase, PlainText
 
 
@@ -25,23 +22,32 @@ def escape_quotes(query):
     return query
 
 
-class QuotedSearchQueryCompiler(SQLiteSearchQueryCompiler):
-    def build_search_query_content(self, query, config=None):
-        return super().build_search_query_content(escape_quotes(query), config=config)
+@cache
+def quoted_sqlite_backend_class():
+    # Imported only on SQLite: the module defines the FTS index model, which exists only there.
+    from wagtail.search.backends.database.sqlite.sqlite import (
+        SQLiteAutocompleteQueryCompiler,
+        SQLiteSearchBackend,
+        SQLiteSearchQueryCompiler,
+    )
 
+    class QuotedSearchQueryCompiler(SQLiteSearchQueryCompiler):
+        def build_search_query_content(self, query, config=None):
+            return super().build_search_query_content(escape_quotes(query), config=config)
 
-class QuotedAutocompleteQueryCompiler(SQLiteAutocompleteQueryCompiler):
-    def build_search_query_content(self, query, config=None):
-        return super().build_search_query_content(escape_quotes(query), config=config)
+    class QuotedAutocompleteQueryCompiler(SQLiteAutocompleteQueryCompiler):
+        def build_search_query_content(self, query, config=None):
+            return super().build_search_query_content(escape_quotes(query), config=config)
 
+    class QuotedSQLiteSearchBackend(SQLiteSearchBackend):
+        query_compiler_class = QuotedSearchQueryCompiler
+        autocomplete_query_compiler_class = QuotedAutocompleteQueryCompiler
 
-class QuotedSQLiteSearchBackend(SQLiteSearchBackend):
-    query_compiler_class = QuotedSearchQueryCompiler
-    autocomplete_query_compiler_class = QuotedAutocompleteQueryCompiler
+    return QuotedSQLiteSearchBackend
 
 
 def SearchBackend(params):  # noqa: N802 (the name Wagtail looks up in a backend module)
     backend = DatabaseSearchBackend(params)
-    if isinstance(backend, SQLiteSearchBackend):
-        return QuotedSQLiteSearchBackend(params)
-    return backend
+    if type(backend).__name__ != "SQLiteSearchBackend":
+        return backend
+    return quoted_sqlite_backend_class()(params)
