@@ -48,16 +48,17 @@ GET_BRANCHES = {
     "deliberation_admin:dashboard": [{}, {"format": "csv"}],
 }
 
-# Views that branch on a posted `action`: each branch is walked (state-changing ones last).
+# Views that branch on a posted `action`: each branch is walked. Not "end" or "cancel": they read no input
+# and would close the running session before the door and the other council pages are walked.
 ACTIONS = {
     "deliberation:write_letter": ["check", "send"],
-    "deliberation:council_session_live": ["here", "vote", "recuse", "present", "record", "open", "start", "close", "end"],
+    "deliberation:council_session_live": ["here", "vote", "recuse", "present", "record", "open", "start", "close"],
     "deliberation_admin:letter": ["note", "reply", "assign", "merge", "new_topic", "split", "accept", "answer", "out_of_scope"],
     "deliberation_admin:topic": ["approve", "status"],
     "deliberation_admin:hotline_upload": ["preview", "import"],
     "deliberation_admin:hotline_preview": ["import"],
     "council_admin:council": ["settings", "add", "change", "end"],
-    "council_admin:session": ["add_item", "move", "present", "open", "close", "announce", "start", "remove", "end", "cancel"],
+    "council_admin:session": ["add_item", "move", "present", "open", "close", "announce", "start", "remove"],
     "deliberation_followup_admin:decision": ["answer", "add_action", "progress"],
 }
 
@@ -142,17 +143,20 @@ class DemoStreet:
             Decision,
             Letter,
             LetterPhoto,
-            Objection,
             Topic,
         )
+        from deliberation.tests.council_helpers import open_item, running_session
         from events.factories import HouseholdMemberFactory
-        from events.models import ActivityPage, Booking, CalendarFeed, Session
+        from events.models import ActivityPage, Booking, CalendarFeed
         from points.models import LedgerEntry, Reservation, Reward
 
         call_command("seed_demo", stdout=io.StringIO())
         session = CouncilSession.objects.filter(items__isnull=False).order_by("pk").first()
         chair = CouncilMember.objects.filter(council=session.council, role=CouncilMember.Role.CHAIR).first()
         self.resident = chair.user
+        # A session in progress too, with an item open for voting and its chair checked in: the live pages' actions.
+        running, _items = running_session(session.council, present=[chair], items=2)
+        open_item(running)
         community = session.council.community
         self.staff = get_user_model().objects.filter(groups=community.editors, is_superuser=False).first()
         self.superuser = get_user_model().objects.create_superuser("walk-admin", "walk-admin@linli.localhost", "x")
@@ -177,7 +181,11 @@ class DemoStreet:
             "deliberation_admin:letter": letter.pk,
             "deliberation_admin:topic": first(Topic.objects),
             "council_admin:council": session.council_id,
-            "council_admin:item": first(AgendaItem.objects.filter(session=session)),
+            "council_admin:item": first(AgendaItem.objects.filter(session=running)),
+            "deliberation:council_session_live": running.pk,
+            "council_admin:session": running.pk,
+            "council_admin:session_edit": running.pk,
+            "council_admin:door_qr": running.pk,
             "deliberation:decision_detail": decision.pk,
             "deliberation:file_objection": decision.pk,
             "deliberation_followup_admin:decision": decision.pk,
@@ -196,12 +204,10 @@ class DemoStreet:
             "entry_id": first(LedgerEntry.objects),
             "photo_pk": first(LetterPhoto.objects),
             "council_pk": session.council_id,
-            "session_pk": session.pk,
-            "door_key": session.door_key or "walk",
-            "pk": session.pk,  # the council's sessions; other views are in pk_by_name
+            "session_pk": running.pk,
+            "door_key": running.door_key,
+            "pk": session.pk,  # the council's sessions that took place; other views are in pk_by_name
         }
-        self.objection_pk = first(Objection.objects)
-        self.unused = (Session,)
 
     def paths(self, route: str, name: str) -> list[tuple[str, str, str]]:
         """(path, malformed parameter, its value) for a route: the real one, then malformed path parameters."""
