@@ -478,12 +478,20 @@ def _topic_shingles(topic: Topic) -> str:
     return similarity.encode(similarity.shingles(f"{topic.title} {topic.summary}"))
 
 
+def _check_topic_title(title: str) -> None:
+    """Typed by staff in a plain field: PostgreSQL refuses a title longer than the column, SQLite would keep it."""
+    limit = Topic._meta.get_field("title").max_length
+    if len(title) > limit:
+        raise MailboxError(_("A topic title has at most %(limit)s characters.") % {"limit": limit})
+
+
 @transaction.atomic
 def create_topic(*, community: Community, title: str, category: str, actor, summary: str = "") -> Topic:
     community = source_community(community)
     _require_staff(actor, community)
     if not title.strip():
         raise MailboxError(_("A topic needs a title."))
+    _check_topic_title(title.strip())
     if category not in Category.values:
         raise MailboxError(_("Unknown category."))
     topic = Topic(community=community, title=title.strip(), category=category, summary=summary.strip(), created_by=actor)
@@ -574,6 +582,7 @@ def approve_topic_summary(*, topic: Topic, actor, summary: str, title: str | Non
     title = (title or topic.title).strip()
     if not summary:
         raise MailboxError(_("Write the public summary first."))
+    _check_topic_title(title)
     check_public_text(topic=topic, text=f"{title}\n{summary}")
     topic.title, topic.summary = title, summary
     topic.summary_approved_at, topic.summary_approved_by = timezone.now(), actor
