@@ -1,11 +1,11 @@
-"""Refuse malformed input before any view reads it: control characters in the path, the query string
-or a posted form value get HTTP 400.
+"""Refuse malformed input before any view reads it: control characters in the path or the query
+string, and NUL in a posted form value, get HTTP 400.
 
-A NUL byte cannot be stored in PostgreSQL text and no link or form of the portal ever sends a control
-character, so such a request is a mistake or a probe: it is answered at once, the same way for every
-view, instead of failing deep inside one (a database error, a 500). Form fields may carry tab, line
-feed and carriage return (textareas); Django's CharField refuses NUL too, but views that read
-request.POST by hand did not.
+No link or search form of the portal makes a control character, and a NUL byte cannot be stored in
+PostgreSQL text, so such a request is a mistake or a probe: it is answered at once, the same way for
+every view, instead of failing deep inside one (a database error, a 500). Posted text keeps the other
+control characters: text pasted from a word processor can carry a vertical tab or a form feed, and
+they store fine. Django's CharField refuses NUL too, but views that read request.POST by hand did not.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from .parsing import MAX_PK
 
 # C0 controls and DEL: nothing in a URL the portal makes.
 IN_URL = re.compile(r"[\x00-\x1f\x7f]")
-# In form values, the same less tab, line feed and carriage return.
-IN_FORM = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# In form values, NUL only (see above).
+IN_FORM = re.compile(r"\x00")
 
 
 def has_control_characters(request: HttpRequest) -> bool:
@@ -38,7 +38,7 @@ def has_control_characters(request: HttpRequest) -> bool:
 
 
 class InputGuardMiddleware:
-    """HTTP 400 for control characters in the path, the query string or a form value; 404 for ids too large to exist."""
+    """HTTP 400 for control characters in the path or query string and NUL in a form value; 404 for ids too large to exist."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response

@@ -42,9 +42,10 @@ def test_control_characters_in_the_query_string_or_path_are_400(client, site_pag
 
 
 @pytest.mark.django_db
-def test_a_posted_nul_is_400_but_line_breaks_in_a_form_field_are_not(client, site_pages):
+def test_a_posted_nul_is_400_but_other_control_characters_in_a_form_field_are_not(client, site_pages):
     assert client.post("/text-size/", {"size": "large", "next": "/zh-hans/\x00"}).status_code == 400
-    response = client.post("/text-size/", {"size": "large", "next": "/zh-hans/", "note": "line one\r\nline two\tend"})
+    pasted = "line one\r\nline two\tend\x0bWord's line break\x0cpage"
+    response = client.post("/text-size/", {"size": "large", "next": "/zh-hans/", "note": pasted})
     assert response.status_code == 302
 
 
