@@ -77,3 +77,10 @@ def test_the_activity_calendar_at_the_ends_of_time_shows_today(client, site_page
 
     index = activity_index()
     assert client.get(index.url, {"view": view, "date": date}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_bad_request_says_so_in_both_languages(client, site_pages):
+    response = client.get("/zh-hans/search/", {"q": "a\x00b"})
+    assert response.status_code == 400
+    assert "请求无效" in response.text and "Bad request" in response.text
