@@ -9,6 +9,8 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from home.parsing import MAX_PK
+
 WEEKDAYS = [
     (0, _("Monday")),
     (1, _("Tuesday")),
@@ -79,8 +81,8 @@ class ResidentSearchForm(forms.Form):
 
 
 class BookResidentForm(forms.Form):
-    resident = forms.IntegerField(widget=forms.HiddenInput)
-    member = forms.IntegerField(required=False)  # a household member's id; empty: the resident
+    resident = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_PK)
+    member = forms.IntegerField(required=False, min_value=1, max_value=MAX_PK)  # a household member's id; empty: the resident
     age_override = forms.BooleanField(label=_("Override the age band"), required=False)
 
 

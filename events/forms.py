@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from home.parsing import parse_pk
+
 from .models import HouseholdMember
 
 
@@ -24,7 +26,8 @@ class BookingForm(forms.Form):
         value = self.cleaned_data["participant"]
         if value == "me":
             return None
-        member = HouseholdMember.objects.filter(pk=value if value.isdigit() else 0, resident=self.resident).first()
+        pk = parse_pk(value)
+        member = HouseholdMember.objects.filter(pk=pk, resident=self.resident).first() if pk else None
         if member is None:
             raise forms.ValidationError(_("Choose yourself or a member of your household."))
         return member

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
+from home.parsing import parse_date
 
 from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session
 
@@ -43,10 +44,7 @@ class Filters:
             return value if value in values else ""
 
         def date(name: str) -> datetime.date | None:
-            try:
-                return datetime.date.fromisoformat(get.get(name, ""))
-            except ValueError:
-                return None
+            return parse_date(get.get(name))
 
         codes = set(Community.objects.values_list("code", flat=True).distinct())
         return cls(
@@ -158,10 +156,8 @@ def activity_list_context(index, request) -> dict:
 
 def calendar_context(index, filters: Filters, request, view: str) -> dict:
     """A week or month of sessions of the filtered activities, each titled in the page's language."""
-    try:
-        anchor = datetime.date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        anchor = timezone.localdate()
+    # Within 1900-2100: the previous and following week or month of year 1 or 9999 do not exist.
+    anchor = parse_date(request.GET.get("date")) or timezone.localdate()
     if view == "week":
         first = anchor - datetime.timedelta(days=anchor.weekday())
         last = first + datetime.timedelta(days=6)

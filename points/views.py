@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from home.models import Community
+from home.parsing import parse_pk
 from home.spreadsheets import csv_writer
 
 from . import services
@@ -117,8 +118,7 @@ def statement_entries(account: Account, *, before: int | None, limit: int):
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return parse_pk(request.GET.get(name))
 
 
 # ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from home.charts import bar_chart
 from home.models import Grid
+from home.parsing import optional_pk, required_pk
 from home.spreadsheets import csv_writer
 
 from .. import services
@@ -55,7 +56,7 @@ class InboxFilterForm(forms.Form):
     grid = forms.ModelChoiceField(label=gettext_lazy("Grid"), queryset=None, required=False)
     category = forms.ChoiceField(label=gettext_lazy("Category"), required=False, choices=[("", "—")] + Category.choices)
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False, choices=[("", "—")] + Letter.Channel.choices)
-    older_than = forms.IntegerField(label=gettext_lazy("Older than (days)"), required=False, min_value=0)
+    older_than = forms.IntegerField(label=gettext_lazy("Older than (days)"), required=False, min_value=0, max_value=36500)
     overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -110,10 +111,10 @@ LETTER_ACTIONS = {
     ),
     "note": lambda letter, user, post: services.add_note(letter=letter, actor=user, text=post.get("text", "")),
     "assign": lambda letter, user, post: services.assign_letter(
-        letter=letter, actor=user, assignee=User.objects.filter(pk=post.get("assignee") or 0).first()
+        letter=letter, actor=user, assignee=User.objects.filter(pk=optional_pk(post, "assignee")).first()
     ),
     "merge": lambda letter, user, post: services.merge_letter(
-        letter=letter, actor=user, topic=get_object_or_404(Topic, pk=post.get("topic") or 0, community=letter.community_id)
+        letter=letter, actor=user, topic=get_object_or_404(Topic, pk=required_pk(post, "topic"), community=letter.community_id)
     ),
     "new_topic": lambda letter, user, post: services.merge_letter(
         letter=letter,
@@ -470,7 +471,7 @@ def quarantine(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only street managers see quarantined mail."))
     mails = IncomingMail.objects.filter(outcome=IncomingMail.Outcome.QUARANTINED).order_by("-fetched_at", "-pk")
     if request.GET.get("raw"):
-        incoming = get_object_or_404(mails, pk=request.GET["raw"])
+        incoming = get_object_or_404(mails, pk=required_pk(request.GET, "raw"))
         response = HttpResponse(bytes(incoming.raw), content_type="message/rfc822")
         response["Content-Disposition"] = f'attachment; filename="quarantined-{incoming.pk}.eml"'
         return response

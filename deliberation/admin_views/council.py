@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from home.parsing import parse_int, required_pk
+
 from .. import services
 from ..forms_council import CouncilForm, ItemForm, MemberForm, NewMemberForm, OpenVotingForm, SessionForm
 from ..models import AgendaItem, Attendance, Council, CouncilMember, CouncilSession, Result
@@ -64,7 +66,7 @@ def council_list(request: HttpRequest) -> HttpResponse:
     """The staff's councils, and a form to create one for a community that has none."""
     communities = services.staff_communities(request.user).filter(locale__language_code="zh-hans")
     if request.method == "POST":
-        community = get_object_or_404(communities, pk=request.POST.get("community") or 0)
+        community = get_object_or_404(communities, pk=required_pk(request.POST, "community"))
         try:
             council = council_admin.create_council(
                 community=community,
@@ -114,7 +116,7 @@ def _member_action(request: HttpRequest, council: Council) -> None:
             term_end=data["term_end"],
         )
     elif action in ("change", "end"):
-        member = get_object_or_404(council.members, pk=request.POST.get("member") or 0)
+        member = get_object_or_404(council.members, pk=required_pk(request.POST, "member"))
         if action == "end":
             council_admin.end_term(member=member, actor=request.user)
         else:
@@ -206,7 +208,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _item_of(session: CouncilSession, request: HttpRequest) -> AgendaItem:
-    return get_object_or_404(session.items, pk=request.POST.get("item") or 0)
+    return get_object_or_404(session.items, pk=required_pk(request.POST, "item"))
 
 
 def _session_action(request: HttpRequest, session: CouncilSession) -> None:
@@ -218,10 +220,9 @@ def _session_action(request: HttpRequest, session: CouncilSession) -> None:
         voting.add_item(session=session, actor=actor, **form.cleaned_data)
     elif action == "move":
         item = _item_of(session, request)
-        try:
-            position = int(request.POST.get("position", ""))
-        except ValueError:
-            raise voting.CouncilError(_("Please give a position.")) from None
+        position = parse_int(request.POST.get("position"), min=1, max=1000)
+        if position is None:
+            raise voting.CouncilError(_("Please give a position."))
         voting.move_item(item=item, actor=actor, position=position)
     elif action == "remove":
         voting.remove_item(item=_item_of(session, request), actor=actor)
@@ -242,7 +243,7 @@ def _session_action(request: HttpRequest, session: CouncilSession) -> None:
         voting.close_voting(item=_item_of(session, request), actor=actor)
     elif action == "present":
         member = get_object_or_404(
-            session.council.current_members(timezone.localdate(session.starts_at)), pk=request.POST.get("member") or 0
+            session.council.current_members(timezone.localdate(session.starts_at)), pk=required_pk(request.POST, "member")
         )
         voting.check_in(session=session, user=member.user, method=Attendance.Method.SECRETARY, actor=actor)
     else:

@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from home.parsing import required_pk
+
 from .. import services
 from ..forms_followup import ActionForm, AnswerForm, ProgressForm
 from ..models import CouncilSession, FollowUpAction, MinutesPage, Objection
@@ -41,7 +43,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if what == "answer":
                 answer_form = AnswerForm(request.POST)
-                objection = get_object_or_404(Objection, pk=request.POST.get("objection"), decision=decision)
+                objection = get_object_or_404(Objection, pk=required_pk(request.POST, "objection"), decision=decision)
                 if answer_form.is_valid():
                     followup.answer_objection(objection=objection, actor=request.user, answer=answer_form.cleaned_data["answer"])
                     messages.success(request, _("The objection has been answered; the resident is told by e-mail."))
@@ -54,7 +56,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("deliberation_followup_admin:decision", pk=decision.pk)
             elif what == "progress":
                 progress_form = ProgressForm(request.POST)
-                action = get_object_or_404(FollowUpAction, pk=request.POST.get("follow_up_action"), decision=decision)
+                action = get_object_or_404(FollowUpAction, pk=required_pk(request.POST, "follow_up_action"), decision=decision)
                 if progress_form.is_valid():
                     followup.report_progress(action=action, actor=request.user, **progress_form.cleaned_data)
                     messages.success(request, _("The progress has been recorded."))
@@ -85,7 +87,7 @@ def minutes(request: HttpRequest) -> HttpResponse:
     if not request.user.is_superuser:
         sessions = sessions.filter(council__community__in=services.staff_communities(request.user))
     if request.method == "POST":
-        session = get_object_or_404(sessions, pk=request.POST.get("session"))
+        session = get_object_or_404(sessions, pk=required_pk(request.POST, "session"))
         try:
             followup.generate_minutes(session=session, actor=request.user)
         except (followup.FollowUpError, PermissionDenied) as error:

@@ -87,7 +87,8 @@ def letter_by_access_key(*, tracking_number: str, key: str) -> Letter | None:
     letter = (
         Letter.objects.select_related("topic", "community").filter(tracking_number=tracking_number).exclude(access_key="").first()
     )
-    if letter is None or not secrets.compare_digest(letter.access_key, key):
+    # As bytes: compare_digest refuses str with non-ASCII characters (TypeError), and a link can carry any.
+    if letter is None or not secrets.compare_digest(letter.access_key.encode(), key.encode()):
         return None
     return letter
 
@@ -522,12 +523,20 @@ def _topic_shingles(topic: Topic) -> str:
     return similarity.encode(similarity.shingles(f"{topic.title} {topic.summary}"))
 
 
+def _check_topic_title(title: str) -> None:
+    """Typed by staff in a plain field: PostgreSQL refuses a title longer than the column, SQLite would keep it."""
+    limit = Topic._meta.get_field("title").max_length
+    if len(title) > limit:
+        raise MailboxError(_("A topic title has at most %(limit)s characters.") % {"limit": limit})
+
+
 @transaction.atomic
 def create_topic(*, community: Community, title: str, category: str, actor, summary: str = "") -> Topic:
     community = source_community(community)
     _require_staff(actor, community)
     if not title.strip():
         raise MailboxError(_("A topic needs a title."))
+    _check_topic_title(title.strip())
     if category not in Category.values:
         raise MailboxError(_("Unknown category."))
     topic = Topic(community=community, title=title.strip(), category=category, summary=summary.strip(), created_by=actor)
@@ -618,6 +627,7 @@ def approve_topic_summary(*, topic: Topic, actor, summary: str, title: str | Non
     title = (title or topic.title).strip()
     if not summary:
         raise MailboxError(_("Write the public summary first."))
+    _check_topic_title(title)
     check_public_text(topic=topic, text=f"{title}\n{summary}")
     topic.title, topic.summary = title, summary
     topic.summary_approved_at, topic.summary_approved_by = timezone.now(), actor

@@ -414,3 +414,13 @@ def test_letters_received_after_a_query_are_found_by_the_next(community, writer)
     assert services.similar_to_letter(letter=first)[1] == []
     later = web_letter(writer=writer, community=community, subject="电梯坏了", body="电梯故障好几天")
     assert [letter for letter, _score in services.similar_to_letter(letter=first)[1]] == [later]
+
+
+def test_a_topic_title_longer_than_its_column_is_refused_with_a_message(community, staff):
+    """Staff type titles in plain fields: PostgreSQL would fail on the long value, SQLite would keep it."""
+    with pytest.raises(services.MailboxError, match="at most 120 characters"):
+        services.create_topic(community=community, title="停" * 121, category="parking", actor=staff)
+    topic = services.create_topic(community=community, title="停" * 120, category="parking", actor=staff)
+    with pytest.raises(services.MailboxError, match="at most 120 characters"):
+        services.approve_topic_summary(topic=topic, actor=staff, summary="增设车位", title="停" * 121)
+    assert Topic.objects.get().title == "停" * 120

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from wagtail.models import Locale
 
 from home.middleware import StaffMfaMiddleware
+from home.parsing import parse_pk
 from home.services import staff_communities
 
 from ..forms_council import MemberChoiceForm, OpenVotingForm, RecusalForm, VoteForm
@@ -195,7 +196,8 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _item(session: CouncilSession, request: HttpRequest) -> AgendaItem:
-    item = AgendaItem.objects.filter(session=session, pk=request.POST.get("item") or 0).select_related("session__council").first()
+    pk = parse_pk(request.POST.get("item"))
+    item = AgendaItem.objects.filter(session=session, pk=pk).select_related("session__council").first() if pk else None
     if item is None:
         raise voting.CouncilError(_("This item is not on the agenda of this session."))
     return item

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Malformed input (control characters) gets 400 before any view or cache reads it.
+    "home.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and auth: a cache hit for an anonymous visitor costs no query.
     "home.middleware.AnonymousPageCacheMiddleware",
@@ -240,7 +242,8 @@ WAGTAIL_SITE_NAME = "邻里 Linli"
 WAGTAILADMIN_BASE_URL = env.text("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 # home.views.wagtail_admin_login: on to allauth, or "no access" for someone already logged in.
 WAGTAILADMIN_LOGIN_URL = "/admin/login/"
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# Wagtail's database backend, with search terms escaped for SQLite's full-text syntax (home/search_backend.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "home.search_backend"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
