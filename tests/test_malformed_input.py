@@ -27,7 +27,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from wagtail.models import Page
 
-OWN_APPS = ("home", "events", "points", "deliberation")
+OWN_APPS = ("home", "events", "points", "deliberation", "outbox")
 
 REFUSED_VALUES = ["a\x00b", "x" * 5000]
 MALFORMED = ["a\x00b", "²", str(10**23), "abc", "9999-12-31", "0001-01-01", "x" * 5000, "王秀英☃", "-1", '"', "<"]
