@@ -23,6 +23,13 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    from outbox import sms
+
+    sms.sent.clear()
+
+
 @pytest.fixture
 def site_pages(db):
     """Locales, both home pages and the default site."""

@@ -2,7 +2,8 @@
 
 A backend's `send(message)` raises `ChannelDown` when the channel itself cannot be reached (the rest of
 the batch then waits for the next attempt instead of each waiting for its own timeout); any other
-exception fails only that message. SMS and WeChat backends plug in beside `EmailChannel`.
+exception fails only that message and is retried with backoff, except `PermanentFailure`, which marks the
+message failed at once. SMS lives in `outbox/sms.py`; WeChat plugs in beside them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from .models import Message
 
 class ChannelDown(Exception):
     """The channel's server could not be reached or stopped answering."""
+
+
+class PermanentFailure(Exception):
+    """This message can never be delivered as it is (an invalid number, no approved template): failed at once."""
 
 
 class EmailChannel:
@@ -59,4 +64,10 @@ class EmailChannel:
             pass
 
 
-BACKENDS = {Message.Channel.EMAIL: EmailChannel}
+def sms_channel():
+    from .sms import SmsChannel  # the providers' SDKs load only where an SMS is sent
+
+    return SmsChannel()
+
+
+BACKENDS = {Message.Channel.EMAIL: EmailChannel, Message.Channel.SMS: sms_channel}

@@ -41,6 +41,8 @@ class Message(models.Model):
     body = models.TextField(_("text"))
     # [{"filename": ..., "content": text, "mimetype": ...}]: calendar files are text.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    # SMS: the parameters of the provider's pre-approved template for this kind ({"activity": ..., "time": ...}).
+    template_params = models.JSONField(_("template parameters"), default=dict, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

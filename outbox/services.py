@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .channels import BACKENDS, ChannelDown
+from .channels import BACKENDS, ChannelDown, PermanentFailure
 from .models import Message
 
 MAX_ATTEMPTS = 8
@@ -59,8 +59,13 @@ def queue_message(
     recipient=None,
     channel: str = Message.Channel.EMAIL,
     attachments: Iterable[dict] = (),
+    template_params: dict[str, str] | None = None,
 ) -> Message | None:
-    """Queue one rendered message in the current transaction; the same key queues it once (None when muted)."""
+    """Queue one rendered message in the current transaction; the same key queues it once (None when muted).
+
+    An SMS goes out through the provider's pre-approved template for `kind` (settings.LINLI_SMS_TEMPLATES)
+    filled with `template_params`; `body` is what the console backend prints and staff read.
+    """
     if _muted.get():
         return None
     try:
@@ -76,6 +81,7 @@ def queue_message(
                 attachments=[
                     {"filename": a["filename"], "content": a["content"], "mimetype": a["mimetype"]} for a in attachments
                 ],
+                template_params={str(name): str(value) for name, value in (template_params or {}).items()},
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
@@ -157,14 +163,15 @@ def _renew(message_id: int, worker: str) -> Message | None:
     return Message.objects.get(pk=message_id) if renewed else None
 
 
-def _record_failure(message_id: int, worker: str, error: str) -> None:
+def _record_failure(message_id: int, worker: str, error: str, *, permanent: bool = False) -> None:
+    """Retry later with backoff, or mark failed after the last attempt (at once when `permanent`)."""
     now = timezone.now()
     held = Message.objects.filter(pk=message_id, status=Message.Status.SENDING, claimed_by=worker)
     attempts = held.values_list("attempts", flat=True).first()
     if attempts is None:
         return
     attempts += 1
-    if attempts >= MAX_ATTEMPTS:
+    if attempts >= MAX_ATTEMPTS or permanent:
         held.update(status=Message.Status.FAILED, attempts=attempts, last_error=error[:300], claimed_by="", lease_expires_at=None)
     else:
         held.update(
@@ -197,6 +204,9 @@ def _deliver(ids: list[int], worker: str) -> int:
             except ChannelDown as error:
                 down[message.channel] = str(error)
                 _record_failure(message_id, worker, str(error))
+                continue
+            except PermanentFailure as error:  # trying again cannot help (an invalid number, no template)
+                _record_failure(message_id, worker, str(error), permanent=True)
                 continue
             except Exception as error:  # noqa: BLE001 - one message's failure is recorded, never raised
                 _record_failure(message_id, worker, f"{type(error).__name__}: {error}")

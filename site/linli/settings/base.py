@@ -194,6 +194,20 @@ EMAIL_USE_TLS = env.flag("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env.flag("EMAIL_USE_SSL", False)
 # Seconds a worker waits on the mail server before it retries the message later.
 EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 10)
+# SMS (outbox/sms.py): printed to the console in development; "aliyun" or "tencent" in production.
+LINLI_SMS_BACKEND = env.text("SMS_BACKEND", "console")
+# Message kind → template per provider: {"events.booking_made": {"aliyun": "SMS_123", "tencent": {"code":
+# "123456", "params": ["activity", "time"]}}}; Tencent's templates number their parameters, so it needs the order.
+LINLI_SMS_TEMPLATES = env.json_object("SMS_TEMPLATES")
+LINLI_SMS_SIGN_NAME = env.text("SMS_SIGN_NAME")
+LINLI_SMS_ACCESS_KEY_ID = env.text("SMS_ACCESS_KEY_ID")
+LINLI_SMS_ACCESS_KEY_SECRET = env.text("SMS_ACCESS_KEY_SECRET")
+# The provider's API host (default: its public one); "http://host:port" speaks plain HTTP (the tests' stand-ins).
+LINLI_SMS_ENDPOINT = env.text("SMS_ENDPOINT")
+LINLI_SMS_TENCENT_APP_ID = env.text("SMS_TENCENT_APP_ID")
+LINLI_SMS_REGION = env.text("SMS_REGION")
+# Seconds a worker waits on the SMS provider before it retries the message later.
+LINLI_SMS_TIMEOUT = env.integer("SMS_TIMEOUT", 10)
 # /healthz/outbox answers 503 once the oldest undelivered message has waited this long.
 LINLI_OUTBOX_STALLED_MINUTES = env.integer("LINLI_OUTBOX_STALLED_MINUTES", 15)
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "邻里 Linli <noreply@linli.localhost>")

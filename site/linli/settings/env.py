@@ -5,6 +5,7 @@ default that is safe for development. Production settings call `require()` for
 the secrets they refuse to start without.
 """
 
+import json
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -34,6 +35,20 @@ def integer(name: str, default: int) -> int:
 def items(name: str, default: str = "") -> list[str]:
     """A comma-separated list, e.g. ALLOWED_HOSTS=a.example,b.example."""
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
+
+
+def json_object(name: str) -> dict:
+    """A JSON object, e.g. SMS_TEMPLATES='{"events.booking_made": {"aliyun": "SMS_123"}}'; empty when unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {error}") from error
+    if not isinstance(parsed, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, not {type(parsed).__name__}")
+    return parsed
 
 
 def require(name: str) -> str:
