@@ -419,7 +419,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_OUTBOX_PORT", 8015)))
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and databases")
-    options, _unknown = parser.parse_known_args()  # `make bench` passes BENCH_ARGS to others only
+    options = parser.parse_args()
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection log
 
     def interrupted(signum, _frame):
@@ -463,7 +463,10 @@ def main() -> int:
                 subprocess.run(["dropdb", "-h", HOST, "-U", "postgres", "--if-exists", database], timeout=60, check=False)
 
     print(f"\nLinli outbox bench: production settings, SMTP sink (aiosmtpd) on {HOST}\n")
-    print(f"Delivery: {MESSAGES} queued messages, one deliver_due, SMTP to a sink that answers at once")
+    print(
+        f"Delivery: {MESSAGES} queued messages, deliver_due in {ROUNDS} turns of {MESSAGES // ROUNDS} alternating with "
+        f"sending them directly, SMTP to a sink that answers at once"
+    )
     delivery_ok = True
     for figures in deliveries:
         per_second = figures["sent"] / figures["seconds"]
