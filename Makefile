@@ -62,6 +62,7 @@ test-dates: $(VENV)/.installed-dev
 # Then classes and activities on a throwaway PostgreSQL database: a 500-resident booking rush
 # and the list and calendars with 1,000 activities (about four minutes); see bench/events.py.
 # A council of 50 voting on 10 items over HTTP on PostgreSQL (under a minute); see bench/council.py.
+# The outbox: 2,000 messages to a local SMTP sink, and bookings with a slow SMTP server; see bench/outbox.py.
 # BENCH_ARGS="--seconds 5 --file-cache --python-load" for a shorter run or other choices.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
@@ -70,6 +71,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/points.py $(POINTS_BENCH_ARGS)
 	$(BIN)/python bench/council.py
+	$(BIN)/python bench/outbox.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
