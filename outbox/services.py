@@ -27,7 +27,8 @@ from .models import Message
 MAX_ATTEMPTS = 8
 FIRST_RETRY = datetime.timedelta(minutes=1)
 LONGEST_RETRY = datetime.timedelta(hours=1)
-# Renewed before each message is sent, so it only has to outlast one send (EMAIL_TIMEOUT and the like).
+# Renewed for the rest of a batch whenever less than half of it is left, so it only has to outlast one send
+# (EMAIL_TIMEOUT and the like) with room to spare.
 LEASE = datetime.timedelta(minutes=5)
 BATCH = 50
 
@@ -155,12 +156,13 @@ def claim_due(
     return ids
 
 
-def _renew(message_id: int, worker: str) -> Message | None:
-    """The message, with its lease renewed, if `worker` still holds it (else another worker took it over)."""
-    renewed = Message.objects.filter(pk=message_id, status=Message.Status.SENDING, claimed_by=worker).update(
-        lease_expires_at=timezone.now() + LEASE
-    )
-    return Message.objects.get(pk=message_id) if renewed else None
+def _renew(message_ids: list[int], worker: str) -> tuple[set[int], datetime.datetime]:
+    """Renew the lease on those of `message_ids` that `worker` still holds (another worker may have taken
+    over a message whose lease ran out); which ones, and until when."""
+    until = timezone.now() + LEASE
+    held = Message.objects.filter(pk__in=message_ids, status=Message.Status.SENDING, claimed_by=worker)
+    held.update(lease_expires_at=until)
+    return set(held.values_list("pk", flat=True)), until
 
 
 def _record_failure(message_id: int, worker: str, error: str, *, permanent: bool = False) -> None:
@@ -185,13 +187,22 @@ def _record_failure(message_id: int, worker: str, error: str, *, permanent: bool
 
 
 def _deliver(ids: list[int], worker: str) -> int:
+    """Send the claimed messages `ids`. The batch is read once; its lease is renewed (one statement for the
+    batch) whenever less than half of it is left, so a message is never sent once another worker may have
+    taken it over. Each message then costs one statement besides its sending."""
     sent = 0
     backends = {}
     down: dict[str, str] = {}  # channel → why it is down for the rest of this batch
+    batch = Message.objects.filter(pk__in=ids, status=Message.Status.SENDING, claimed_by=worker)
+    messages = sorted(batch, key=lambda message: ids.index(message.pk))
+    held = {message.pk for message in messages}
+    lease_until = min((message.lease_expires_at for message in messages), default=timezone.now())
     try:
-        for message_id in ids:
-            message = _renew(message_id, worker)
-            if message is None:
+        for position, message in enumerate(messages):
+            message_id = message.pk
+            if timezone.now() >= lease_until - LEASE / 2:
+                held, lease_until = _renew([m.pk for m in messages[position:]], worker)
+            if message_id not in held:
                 continue
             if message.channel in down:
                 _record_failure(message_id, worker, down[message.channel])

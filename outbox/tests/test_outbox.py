@@ -290,3 +290,30 @@ def test_the_readiness_check_reports_a_stalled_outbox(client, db):
     assert response.status_code == 503 and response.json()["status"] == "stalled"
     assert response.json()["oldest_pending_seconds"] >= 16 * 60
     assert client.get("/healthz").status_code == 200  # the portal itself still serves
+
+
+def test_a_batch_renews_its_lease_and_sends_nothing_another_worker_took_over(db, monkeypatch):
+    first, second, third = queue(1), queue(2), queue(3)
+    assert services.claim_due(limit=10, worker="slow") == [first.pk, second.pk, third.pk]
+    clock = [timezone.now()]
+    monkeypatch.setattr(timezone, "now", lambda: clock[0])
+    sent, taken = [], []
+
+    class StallingChannel:
+        """Stalls on the first message past the lease; meanwhile another worker takes the second one over."""
+
+        def send(self, message):
+            sent.append(message.pk)
+            if message.pk == first.pk:
+                clock[0] += services.LEASE + datetime.timedelta(seconds=1)
+                taken.extend(services.claim_due(limit=1, worker="other", message_ids=[second.pk], now=clock[0]))
+
+        def close(self):
+            pass
+
+    monkeypatch.setitem(services.BACKENDS, Message.Channel.EMAIL, StallingChannel)
+    assert services._deliver([first.pk, second.pk, third.pk], "slow") == 2
+    assert taken == [second.pk]
+    assert sent == [first.pk, third.pk]  # the second is the other worker's now: not sent twice
+    assert Message.objects.get(pk=second.pk).claimed_by == "other"
+    assert Message.objects.get(pk=third.pk).status == Message.Status.SENT
