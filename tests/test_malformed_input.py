@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import os
 import re
 import urllib.parse
 from html.parser import HTMLParser
@@ -22,7 +23,7 @@ import pytest
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from wagtail.models import Page
@@ -31,6 +32,9 @@ OWN_APPS = ("home", "events", "points", "deliberation", "outbox")
 
 REFUSED_VALUES = ["a\x00b", "x" * 5000]
 MALFORMED = ["a\x00b", "²", str(10**23), "abc", "9999-12-31", "0001-01-01", "x" * 5000, "王秀英☃", "-1", '"', "<"]
+# Each form field alone, the others valid: the audit's set (quotes and "<" matter to searches, which the
+# all-at-once probes reach; -1 and year 1 to the numbers and dates they also reach). Bounds CI's time.
+MALFORMED_ALONE = ["a\x00b", "²", str(10**23), "abc", "9999-12-31", "x" * 5000, "王秀英☃"]
 
 # Names the views read from request.GET/POST by hand (the forms' fields are added from the form classes).
 READ_BY_HAND = {
@@ -263,6 +267,10 @@ def is_admin(route: str) -> bool:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_no_server_error_on_malformed_input(street, role, db, settings, request):
+    if role == "superuser" and connection.vendor != "postgresql" and not os.environ.get("LINLI_FULL_WALK"):
+        # The superuser walks only the admin, which staff walk too; what SQLite alone can break (search
+        # syntax, integer overflow) staff reach. CI runs this role on PostgreSQL (LINLI_FULL_WALK=1: here too).
+        pytest.skip("the superuser's walk runs on PostgreSQL (CI time); LINLI_FULL_WALK=1 runs it here too")
     settings.DEBUG_PROPAGATE_EXCEPTIONS = False
     client = Client(raise_request_exception=False)
     if role != "anonymous":
@@ -314,7 +322,7 @@ def test_no_server_error_on_malformed_input(street, role, db, settings, request)
                 continue
             seen_forms.add(signature)
             for field in data:
-                for value in MALFORMED:
+                for value in MALFORMED_ALONE:
                     if send(method, target, {**data, field: value}) >= 500:
                         failures.append((method, target, f"form:{field}", value[:24], role))
 
