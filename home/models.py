@@ -87,6 +87,10 @@ class ResidentProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True, validators=[mobile_validator])
+    # Set only when the resident proved the number with an SMS code (allauth's phone verification).
+    mobile_verified = models.BooleanField(_("mobile number verified"), default=False)
+    # The resident's OpenID under the portal's WeChat official account, once linked: subscribe messages go there.
+    wechat_openid = models.CharField(_("WeChat OpenID"), max_length=64, blank=True)
     # Profiles point at the source-language community and grid; pages show their translation.
     community = models.ForeignKey(
         Community, verbose_name=_("community"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

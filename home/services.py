@@ -46,6 +46,14 @@ def has_verified_email(user) -> bool:
     return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
+def verified_phone(user) -> str:
+    """The resident's mobile number if they proved it with an SMS code, else ""."""
+    if not user.is_authenticated:
+        return ""
+    profile = getattr(user, "profile", None)
+    return profile.mobile if profile is not None and profile.mobile_verified and profile.mobile else ""
+
+
 def require_verified_email(user) -> None:
     if not has_verified_email(user):
         raise NotVerified(_("Please verify your e-mail address first."))

@@ -41,6 +41,7 @@ class EmailChannel:
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.address],
+            headers=message.headers or None,
             connection=self.connection,
         )
         for attachment in message.attachments:

@@ -41,6 +41,8 @@ class Message(models.Model):
     body = models.TextField(_("text"))
     # [{"filename": ..., "content": text, "mimetype": ...}]: calendar files are text.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    # Extra e-mail headers, e.g. {"Auto-Submitted": "auto-replied"} on acknowledgements (RFC 3834).
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     # SMS: the parameters of the provider's pre-approved template for this kind ({"activity": ..., "time": ...}).
     template_params = models.JSONField(_("template parameters"), default=dict, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)

@@ -61,6 +61,7 @@ def queue_message(
     channel: str = Message.Channel.EMAIL,
     attachments: Iterable[dict] = (),
     template_params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Message | None:
     """Queue one rendered message in the current transaction; the same key queues it once (None when muted).
 
@@ -83,6 +84,7 @@ def queue_message(
                     {"filename": a["filename"], "content": a["content"], "mimetype": a["mimetype"]} for a in attachments
                 ],
                 template_params={str(name): str(value) for name, value in (template_params or {}).items()},
+                headers=dict(headers or {}),
                 idempotency_key=idempotency_key,
             )
     except IntegrityError:
