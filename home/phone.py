@@ -145,10 +145,13 @@ def check_sms_allowed(request: HttpRequest | None, phone: str) -> None:
 
 
 def _language(user) -> str:
-    profile = getattr(user, "profile", None) if user is not None and getattr(user, "pk", None) else None
-    if profile is not None and profile.preferred_language:
-        return profile.preferred_language
-    return translation.get_language() or settings.LANGUAGE_CODE
+    from .models import ResidentProfile
+
+    # Read afresh: at sign-up the profile is created, then given the page's language, within this request.
+    chosen = (
+        ResidentProfile.objects.filter(user_id=user.pk).values_list("preferred_language", flat=True).first() if user else None
+    )
+    return chosen or translation.get_language() or settings.LANGUAGE_CODE
 
 
 def queue_code_sms(*, user, phone: str, code: str) -> Message | None:
