@@ -501,3 +501,91 @@ def test_the_sms_is_in_the_resident_s_language(site_pages):
     message = phone.queue_code_sms(user=profile.user, phone=NUMBER, code="123456")
 
     assert message.language == "en" and "Linli code: 123456" in message.body and "10 minutes" in message.body
+
+
+# --- A resident with only a mobile number acts as a verified resident -----------------------------
+
+
+def phone_only_resident(client) -> User:
+    sign_up(client)
+    client.post("/zh-hans/accounts/phone/verify/", {"code": last_code(NUMBER)})
+    user = User.objects.get(profile__mobile=NUMBER)
+    assert not user.email and not user.emailaddress_set.exists()
+    return user
+
+
+def test_a_phone_only_resident_books_a_class(client, site_pages, django_capture_on_commit_callbacks):
+    from events.factories import SessionFactory
+    from events.models import Booking
+
+    session = SessionFactory()
+    phone_only_resident(client)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/zh-hans/activities/sessions/{session.pk}/book/", {"participant": "me"})
+
+    assert response.status_code == 302 and response["Location"] == "/zh-hans/me/bookings/"
+    assert Booking.objects.get().resident.profile.mobile == NUMBER
+
+
+def test_an_unverified_resident_is_told_to_verify_the_number_or_e_mail(client, site_pages):
+    from events.factories import SessionFactory
+    from events.models import Booking
+
+    session = SessionFactory()
+    profile = factories.ResidentProfileFactory()
+    profile.user.emailaddress_set.update(verified=False)
+    client.force_login(profile.user)
+
+    response = client.post(f"/zh-hans/activities/sessions/{session.pk}/book/", {"participant": "me"}, follow=True)
+
+    assert "请先验证您的手机号或电子邮箱" in response.content.decode() and not Booking.objects.exists()
+
+
+def test_a_phone_only_resident_writes_a_letter(client, site_pages):
+    from deliberation.factories import community_with_staff, web_letter
+
+    community = community_with_staff(name="六和社区", code="liuhe")
+    writer = phone_only_resident(client)
+
+    letter = web_letter(writer=writer, community=community)
+
+    assert letter.writer == writer
+
+
+def test_the_letter_page_does_not_ask_a_phone_only_resident_to_verify(client, site_pages):
+    from django.urls import reverse
+
+    phone_only_resident(client)
+    with_translation = client.get(reverse("deliberation:write_letter")).content.decode()
+
+    assert "请先验证" not in with_translation
+
+
+# --- Staff find residents by number ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["13812345678", "+86 138-1234-5678", "138 1234 5678", "0086 138 1234 5678", "138 1234"])
+def test_staff_find_a_resident_by_number_in_any_format(client, site_pages, typed):
+    from django.urls import reverse
+
+    from events.factories import SessionFactory
+
+    superuser = User.objects.create_superuser("street", "street@example.com", PASSWORD)
+    resident_with_number(display_name="李大爷")
+    factories.ResidentProfileFactory(display_name="王阿姨", mobile="13900001111")
+    session = SessionFactory()
+    client.force_login(superuser)
+
+    points = client.get(reverse("points_admin:find_resident"), {"q": typed}).content.decode()
+    events = client.get(reverse("events_admin:book_resident", args=[session.pk]), {"q": typed}).content.decode()
+
+    for found in (points, events):
+        assert "李大爷" in found and NUMBER in found and "王阿姨" not in found
+
+
+def test_staff_search_by_something_that_is_no_number_matches_no_number(site_pages):
+    profile = resident_with_number()
+
+    assert not ResidentProfile.objects.filter(phone.mobile_matches("abc")).exists()
+    assert ResidentProfile.objects.filter(phone.mobile_matches("+86 138 1234 5678")).get() == profile
