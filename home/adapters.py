@@ -11,15 +11,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
 from outbox.services import queue_message
 
 from . import phone as phones
+from .forms import TAKEN
 from .models import ResidentProfile
 from .network import client_address
 
@@ -93,18 +95,26 @@ class AccountAdapter(DefaultAccountAdapter):
         # Also the end of a change of number: the new number is stored only once proven.
         self._store_phone(user, phone, True)
 
-    @transaction.atomic
     def _store_phone(self, user, phone: str, verified: bool) -> None:
         number = phones.normalise_mobile(phone)
-        if verified:
-            # A number belongs to one active account: an inactive (deactivated) account lets go of it.
-            ResidentProfile.objects.filter(mobile=number, mobile_verified=True, user__is_active=False).exclude(user=user).update(
-                mobile_verified=False
-            )
-        profile, _created = ResidentProfile.objects.select_for_update().get_or_create(user=user)
-        profile.mobile = number
-        profile.mobile_verified = verified
-        profile.save(update_fields=["mobile", "mobile_verified"])
+        try:
+            with transaction.atomic():
+                if verified:
+                    # A number belongs to one active account: an inactive (deactivated) account lets go of it.
+                    ResidentProfile.objects.filter(mobile=number, mobile_verified=True, user__is_active=False).exclude(
+                        user=user
+                    ).update(mobile_verified=False)
+                profile, _created = ResidentProfile.objects.select_for_update().get_or_create(user=user)
+                profile.mobile = number
+                profile.mobile_verified = verified
+                profile.save(update_fields=["mobile", "mobile_verified"])
+        except IntegrityError:
+            # Another account proved the same number between the form's check and now (the constraint held).
+            request = self.request or allauth_context.request
+            if request is None:
+                raise
+            messages.error(request, str(TAKEN))
+            raise ImmediateHttpResponse(HttpResponseRedirect(reverse("account_change_phone"))) from None
 
     def get_user_by_phone(self, phone: str):
         """The active account that proved this number; numbers typed but never proven log nobody in."""

@@ -68,6 +68,7 @@ class MobileField(forms.CharField):
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("label", _("Mobile number"))
+        kwargs.setdefault("help_text", _("We send a 6-digit code to this number by SMS."))
         kwargs.setdefault("max_length", 40)
         kwargs.setdefault(
             "widget",
@@ -183,7 +184,7 @@ def queue_unknown_number_sms(*, phone: str) -> Message | None:
     language = translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(language):
         body = gettext(
-            "Someone asked Linli for a login code for this number, but it belongs to no account. If it was you, please sign up first."
+            "Someone asked Linli for a code for this number, but it belongs to no account. If it was you, please sign up first."
         )
     return queue_message(
         kind=UNKNOWN_KIND,

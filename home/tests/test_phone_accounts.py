@@ -589,3 +589,43 @@ def test_staff_search_by_something_that_is_no_number_matches_no_number(site_page
 
     assert not ResidentProfile.objects.filter(phone.mobile_matches("abc")).exists()
     assert ResidentProfile.objects.filter(phone.mobile_matches("+86 138 1234 5678")).get() == profile
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_accounts_proving_one_number_at_once_end_with_one_owner(postgres_only, site_pages):
+    """Concurrency on PostgreSQL with real threads: the constraint, not the form's check, decides."""
+    import threading
+
+    from django.db import connection
+
+    profiles = [factories.ResidentProfileFactory() for _ in range(6)]
+    barrier = threading.Barrier(len(profiles))
+    errors = []
+
+    def prove(profile):
+        try:
+            barrier.wait()
+            AccountAdapter().set_phone_verified(profile.user, NUMBER)
+        except IntegrityError as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=prove, args=(profile,)) for profile in profiles]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert ResidentProfile.objects.filter(mobile=NUMBER, mobile_verified=True).count() == 1
+    assert len(errors) == len(profiles) - 1
+
+
+def test_deliberation_staff_pages_find_a_writer_by_verified_number(site_pages):
+    from deliberation import services as deliberation_services
+
+    profile = resident_with_number()
+
+    assert deliberation_services.verified_user("+86 138 1234 5678") == profile.user
+    assert deliberation_services.verified_user(profile.user.email) == profile.user
+    assert deliberation_services.verified_user("13900001111") is None

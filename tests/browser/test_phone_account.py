@@ -61,7 +61,9 @@ def test_sign_up_by_number_log_in_by_code_and_book_a_class(portal, phone, tmp_pa
     from allauth.core.internal import ratelimit
 
     real_time = time.time
-    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: real_time() + 61, monotonic=time.monotonic, sleep=time.sleep))
+    monkeypatch.setattr(
+        ratelimit, "time", types.SimpleNamespace(time=lambda: real_time() + 61, monotonic=time.monotonic, sleep=time.sleep)
+    )
     phone.locator("form[action$='/accounts/logout/'] button").first.click()
     phone.goto(f"{base}/zh-hans/accounts/login/")
     phone.get_by_role("link", name="用手机验证码登录").click()
