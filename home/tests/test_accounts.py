@@ -339,7 +339,7 @@ def test_staff_already_logged_in_are_sent_from_the_admin_login_to_the_admin(clie
 # One check for "verified e-mail required"
 
 
-def test_has_verified_email_and_require_verified_email(site_pages):
+def test_has_verified_email_and_require_verified_resident(site_pages):
     from django.contrib.auth.models import AnonymousUser
 
     unverified = factories.UserFactory()
