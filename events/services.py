@@ -98,7 +98,13 @@ def participant_for(*, resident, member: HouseholdMember | None = None) -> Parti
             raise BookingError(_("This person is not in your household."))
         return Participant(key=f"m{member.pk}", name=member.name, birth_year=member.birth_year, member=member)
     profile = getattr(resident, "profile", None)
-    name = (profile.display_name if profile else "") or resident.get_full_name() or resident.email
+    # A resident with only a mobile number is named by it on attendance lists.
+    name = (
+        (profile.display_name if profile else "")
+        or resident.get_full_name()
+        or resident.email
+        or (profile.mobile if profile else "")
+    )
     return Participant(key=f"u{resident.pk}", name=name, birth_year=profile.birth_year if profile else None)
 
 
