@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
 from home import services as home_services
-from home.services import require_verified_email
+from home.services import require_verified_resident
 from outbox.services import queue_message
 
 from .models import (
@@ -492,7 +492,7 @@ def may_redeem(*, resident, reward: Reward) -> bool:
 
 def redeem(*, resident, reward: Reward) -> Reservation:
     """Reserve a reward: the points are debited and the stock counted down in one transaction."""
-    require_verified_email(resident)
+    require_verified_resident(resident)
     reward = reward.source_row()
     now = current_time()
     if not reward.is_available(timezone.localdate(now)):
@@ -801,13 +801,14 @@ def find_resident(*, actor, identifier: str):
     """A resident of `actor`'s communities by mobile number or e-mail address."""
     from django.contrib.auth import get_user_model
 
-    identifier = identifier.strip().replace(" ", "").replace("-", "")
-    if identifier.startswith("+86"):
-        identifier = identifier[3:]
+    from home.phone import mobile_or_none
+
+    identifier = identifier.strip()
     users = get_user_model().objects.filter(is_active=True)
     if "@" in identifier:
         users = users.filter(email__iexact=identifier)
     else:
+        identifier = mobile_or_none(identifier) or identifier.replace(" ", "").replace("-", "")
         users = users.filter(profile__mobile=identifier)
     if not actor.is_superuser:
         users = users.filter(profile__community__in=staff_communities(actor))

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
-from home.services import has_verified_email, staff_communities
+from home.services import VERIFY_FIRST, is_verified_resident, staff_communities, verified_resident
 from outbox.services import queue_message
 
 from .. import similarity
@@ -308,9 +308,9 @@ def submit_letter(
         if writer is None or not writer.is_authenticated:
             writer = None
             if not MailboxSettings.load().allow_anonymous:
-                raise PermissionDenied(_("Please log in with a verified e-mail address to write a letter."))
-        elif not has_verified_email(writer):
-            raise PermissionDenied(_("Please verify your e-mail address first."))
+                raise PermissionDenied(_("Please log in with a verified mobile number or e-mail address to write a letter."))
+        elif not is_verified_resident(writer):
+            raise PermissionDenied(str(VERIFY_FIRST))
         _check_rate_limits(writer=writer, address=address)
     elif channel in (Letter.Channel.STAFF, Letter.Channel.HOTLINE):
         _require_staff(actor, community)
@@ -698,8 +698,8 @@ def move_topic(*, topic: Topic, actor, status: str, reason: str = "", notify_wri
 @transaction.atomic
 def support_topic(*, topic: Topic, resident) -> Support:
     """One support per verified resident (a database constraint keeps it so under concurrency)."""
-    if not has_verified_email(resident):
-        raise PermissionDenied(_("Please verify your e-mail address first."))
+    if not is_verified_resident(resident):
+        raise PermissionDenied(str(VERIFY_FIRST))
     topic = Topic.objects.get(pk=topic.pk)
     if not topic.accepts_support:
         raise MailboxError(_("This topic no longer takes support."))
@@ -838,12 +838,9 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
 # --- Letters by e-mail ------------------------------------------------------------------------
 
 
-def verified_user(address: str):
-    """The active user whose verified e-mail address this is, if any."""
-    from allauth.account.models import EmailAddress
-
-    match = EmailAddress.objects.filter(email__iexact=address, verified=True, user__is_active=True).select_related("user").first()
-    return match.user if match else None
+def verified_user(identifier: str):
+    """The active resident who proved this e-mail address or mobile number (written any way), if any."""
+    return verified_resident(identifier)
 
 
 def _mail_community(parsed: ParsedMail, writer) -> Community | None:

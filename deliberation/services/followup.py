@@ -32,7 +32,7 @@ from wagtail.models import Locale
 
 from home.middleware import bump_page_cache_generation
 from home.models import Community, HomePage, ResidentProfile
-from home.services import has_verified_email
+from home.services import VERIFY_FIRST, is_verified_resident
 from outbox.services import queue_message
 
 from .. import workdays
@@ -510,8 +510,8 @@ def file_objection(*, decision: Decision, resident, text: str) -> Objection:
     """A verified resident objects during the notice period; one open (unanswered) objection each."""
     if not resident.is_authenticated:
         raise NotAllowed(_("Please log in to file an objection."))
-    if not has_verified_email(resident):
-        raise NotAllowed(_("Please verify your e-mail address first."))
+    if not is_verified_resident(resident):
+        raise NotAllowed(str(VERIFY_FIRST))
     decision = Decision.objects.select_for_update().get(pk=decision.pk)
     if not in_notice_period(decision):
         raise FollowUpError(_("Objections can only be filed during the notice period."))
