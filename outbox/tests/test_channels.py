@@ -9,6 +9,7 @@ from events import services as events
 from home.factories import ResidentProfileFactory, UserFactory, VerifiedUserFactory
 from home.services import create_community
 from outbox import services, sms, wechat
+from outbox.kinds import KINDS, KINDS_BY_CODE, TOPICS
 from outbox.models import ChannelPreference, Message
 
 
@@ -274,3 +275,48 @@ def test_the_resident_page_shows_kinds_in_chinese_for_chinese_staff(client, comm
     client.force_login(staff)
     content = client.get(reverse("outbox_resident", args=[resident.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "明天的提醒" in content
+
+
+TYPICAL = {
+    "activity": "太极拳晨练",
+    "time": "12-06 09:00",
+    "place": "六和社区活动室",
+    "status": "已确认，票码K7Q2-9XPD",
+    "code": "K7Q2-9XPD",
+    "position": "3",
+    "subject": "明天的课改到二楼",
+    "points": "120",
+    "date": "2026-12-31",
+    "number": "LX-2026-000123",
+    "step": "已受理",
+    "topic": "加装电梯",
+    "title": "第12次议事会会议",
+    "action": "修复3号楼路灯",
+}
+
+
+@pytest.mark.parametrize("kind", [kind.code for kind in KINDS])
+def test_each_kinds_short_text_fits_one_chinese_sms_and_names_only_its_parameters(kind):
+    from django.utils import translation
+
+    registered = KINDS_BY_CODE[kind]
+    assert registered.topic in {topic.key for topic in TOPICS}
+    params = {name: TYPICAL[name] for name in registered.params}
+    with translation.override("zh-hans"):
+        text = str(registered.short) % params
+    assert text != str(registered.short) or not params
+    assert len(text) <= 70, text
+    with translation.override("en"):
+        assert "%(" not in str(registered.short) % params
+
+
+def test_points_and_roster_pages_lead_to_the_residents_messages(client, community):
+    resident = person(community)
+    staff = VerifiedUserFactory()
+    staff.groups.add(community.editors)
+    client.force_login(staff)
+    page = reverse("outbox_resident", args=[resident.pk])
+    assert page in client.get(reverse("points_admin:award", args=[resident.pk])).content.decode()
+    session = factories.SessionFactory(activity=factories.activity(), capacity=2)
+    events.book_session(session=session, resident=resident, actor=resident)
+    assert page in client.get(reverse("events_admin:roster", args=[session.pk])).content.decode()
