@@ -93,12 +93,14 @@ def wechat_callback(request: HttpRequest) -> HttpResponse:
     try:
         answer = flow.fetch_access_token(code)
         services.link_wechat(user=request.user, openid=str(answer.get("openid", "")))
-    except (WeChatOAuthException, requests.RequestException, KeyError):
+    except (WeChatOAuthException, requests.RequestException, KeyError, ValueError):
         return render(
             request, "outbox/wechat_failed.html", {"reason": _("WeChat did not confirm the link. Please try again.")}, status=502
         )
     except services.PreferenceError as error:
         return render(request, "outbox/wechat_failed.html", {"reason": str(error)}, status=409)
+    finally:
+        flow._http.close()
     messages.success(request, _("Your WeChat is linked. Choose below what we send there."))
     return redirect("notifications:preferences")
 
