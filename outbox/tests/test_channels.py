@@ -320,3 +320,26 @@ def test_points_and_roster_pages_lead_to_the_residents_messages(client, communit
     session = factories.SessionFactory(activity=factories.activity(), capacity=2)
     events.book_session(session=session, resident=resident, actor=resident)
     assert page in client.get(reverse("events_admin:roster", args=[session.pk])).content.decode()
+
+
+def test_the_residents_messages_page_costs_the_same_queries_for_many_messages(client, community):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    resident = person(community, phone="13812345678")
+    staff = VerifiedUserFactory()
+    staff.groups.add(community.editors)
+    client.force_login(staff)
+    page = reverse("outbox_resident", args=[resident.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(page).status_code == 200
+        return len(captured)
+
+    services.notify(kind="events.reminder", recipient=resident, render=render, idempotency_key="events.reminder:0")
+    few = queries()
+    for number in range(1, 6):
+        services.notify(kind="events.reminder", recipient=resident, render=render, idempotency_key=f"events.reminder:{number}")
+    assert Message.objects.filter(recipient=resident).count() == 12
+    assert queries() == few
