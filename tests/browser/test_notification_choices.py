@@ -10,6 +10,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "lantern-festival-2026"
 
+
 def test_a_resident_moves_booking_confirmations_to_sms(portal, phone, scan, tmp_path):
     community = create_community(name="六和社区", code="liuhe", name_en="Liuhe")
     resident = factories.ResidentProfileFactory(
