@@ -27,7 +27,7 @@ from wagtail.models import Locale
 
 from home import services as home_services
 from home.services import require_verified_resident
-from outbox.services import queue_message
+from outbox.services import Content, channels_for, notify
 
 from .models import (
     Account,
@@ -666,7 +666,7 @@ def send_expiry_warnings(*, today: datetime.date | None = None) -> int:
         ).exists():
             continue
         account = Account.objects.select_related("resident__profile").get(pk=row["account_id"])
-        if not account.resident.email:
+        if not channels_for(account.resident, "points.expiry_warning"):
             continue
         with transaction.atomic():
             warning = ExpiryWarning.objects.create(
@@ -681,19 +681,19 @@ def _mail_expiry_warning(account: Account, *, warning: ExpiryWarning) -> None:
     expires_on, points = warning.expires_on, warning.points
     resident = account.resident
     profile = getattr(resident, "profile", None)
-    language = profile.preferred_language if profile is not None else settings.LANGUAGE_CODE
-    with translation.override(language):
+
+    def render() -> Content:
+        language = translation.get_language()
         context = {"name": (profile and profile.display_name) or resident.email, "points": points, "date": expires_on}
         context["url"] = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/me/points/"
         subject = _("%(points)s points expire on %(date)s") % {"points": points, "date": expires_on.isoformat()}
         body = render_to_string("points/mail/expiry_warning.txt", context)
-    queue_message(
+        return Content(subject=subject, body=body, params={"points": points, "date": expires_on.isoformat()})
+
+    notify(
         kind="points.expiry_warning",
         recipient=resident,
-        address=resident.email,
-        language=language,
-        subject=subject,
-        body=body,
+        render=render,
         idempotency_key=f"points.expiry_warning:{warning.pk}",
     )
 

@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
 from home.services import VERIFY_FIRST, is_verified_resident, staff_communities, verified_resident
-from outbox.services import queue_message
+from outbox.services import Content, channels_for, notify
 
 from .. import similarity
 from ..mail import MalformedMessage, ParsedMail, parse_message, sender_is_authenticated
@@ -385,32 +385,42 @@ def _recipient(letter: Letter) -> str:
 
 
 def notify_letter_event(*, event_id: int) -> bool:
-    """E-mail one timeline step to the writer in their language, exactly once; False if there was nothing to send."""
+    """Tell the writer of one timeline step in their language, exactly once; False if there was nobody to tell."""
     with transaction.atomic():
         event = LetterEvent.objects.select_for_update().filter(pk=event_id, notified_at__isnull=True).first()
         if event is None:
             return False
         letter = Letter.objects.select_related("writer", "topic").get(pk=event.letter_id)
-        recipient = _recipient(letter)
         event.notified_at = timezone.now()
         event.save(update_fields=["notified_at"])
-        if not recipient:
-            return False
-        language = _writer_language(letter)
-        with translation.override(language):
+
+        def render() -> Content:
             context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
             subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
             text = render_to_string("deliberation/email/letter_event.txt", context)
-        # Queued in the transaction that marks the step notified: both commit or neither.
-        queue_message(
-            kind="deliberation.letter_event",
-            recipient=letter.writer if letter.writer_id and letter.writer.email == recipient else None,
-            address=recipient,
-            language=language,
-            subject=subject,
-            body=text,
-            idempotency_key=f"deliberation.letter_event:{event.pk}",
-        )
+            return Content(subject=subject, body=text, params={"number": letter.tracking_number, "step": event.describe()})
+
+        # Queued in the transaction that marks the step notified: both commit or neither. A writer with an
+        # account hears on the channels they chose; a letter without one by e-mail to its contact address.
+        writer = letter.writer if letter.writer_id and letter.writer.is_active else None
+        if writer is not None and channels_for(writer, "deliberation.letter_event"):
+            notify(
+                kind="deliberation.letter_event",
+                recipient=writer,
+                render=render,
+                idempotency_key=f"deliberation.letter_event:{event.pk}",
+            )
+        else:
+            recipient = _recipient(letter)
+            if not recipient:
+                return False
+            notify(
+                kind="deliberation.letter_event",
+                address=recipient,
+                language=_writer_language(letter),
+                render=render,
+                idempotency_key=f"deliberation.letter_event:{event.pk}",
+            )
     return True
 
 
@@ -814,21 +824,20 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
                 else []
             )
             for head in heads:
-                language = getattr(getattr(head, "profile", None), "preferred_language", settings.LANGUAGE_CODE)
-                with translation.override(language):
+
+                def render(letter=letter) -> Content:
                     subject = _("Overdue letter %(number)s") % {"number": letter.tracking_number}
                     text = _("Letter %(number)s (%(subject)s), received on %(date)s, is past its deadline.") % {
                         "number": letter.tracking_number,
                         "subject": letter.subject,
                         "date": timezone.localdate(letter.received_at).isoformat(),
                     }
-                queue_message(
+                    return Content(subject=subject, body=text, params={"number": letter.tracking_number})
+
+                notify(
                     kind="deliberation.letter_overdue",
                     recipient=head,
-                    address=head.email,
-                    language=language,
-                    subject=subject,
-                    body=text,
+                    render=render,
                     idempotency_key=f"deliberation.letter_overdue:{letter.pk}:{locked.escalated_at.timestamp()}:{head.pk}",
                 )
             escalated += 1

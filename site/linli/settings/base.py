@@ -214,6 +214,17 @@ LINLI_SMS_TENCENT_APP_ID = env.text("SMS_TENCENT_APP_ID")
 LINLI_SMS_REGION = env.text("SMS_REGION")
 # Seconds a worker waits on the SMS provider before it retries the message later.
 LINLI_SMS_TIMEOUT = env.integer("SMS_TIMEOUT", 10)
+# WeChat subscribe messages (outbox/wechat.py): printed to the console in development; "wechatpy" in production.
+LINLI_WECHAT_BACKEND = env.text("WECHAT_BACKEND", "console")
+# The official account's app id and secret (also used to link a resident's WeChat through OAuth).
+LINLI_WECHAT_APP_ID = env.text("WECHAT_APP_ID")
+LINLI_WECHAT_APP_SECRET = env.text("WECHAT_APP_SECRET")
+# Message kind → subscribe message template: {"events.reminder": {"id": "TEMPLATE_ID", "data": {"thing1":
+# "activity", "time2": "time"}}} (WeChat's field name → the kind's template parameter).
+LINLI_WECHAT_TEMPLATES = env.json_object("WECHAT_TEMPLATES")
+# Empty: https://api.weixin.qq.com/ (a stand-in on loopback in tests).
+LINLI_WECHAT_API_BASE_URL = env.text("WECHAT_API_BASE_URL")
+LINLI_WECHAT_TIMEOUT = env.integer("WECHAT_TIMEOUT", 10)
 # /healthz/outbox answers 503 once the oldest undelivered message has waited this long.
 LINLI_OUTBOX_STALLED_MINUTES = env.integer("LINLI_OUTBOX_STALLED_MINUTES", 15)
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "邻里 Linli <noreply@linli.localhost>")
