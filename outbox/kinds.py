@@ -44,6 +44,7 @@ TOPICS = [
     Topic("session_cancelled", _("A session is cancelled"), _("The organisers cancelled a session you booked."), urgent=True),
     Topic("organisers", _("Messages from organisers"), _("What the organisers of your activities write to participants.")),
     Topic("points", _("Points warnings"), _("Points about to expire.")),
+    Topic("rewards", _("Reward pick-ups"), _("Your pick-up code after an exchange, and a reward not collected in time.")),
     Topic("letters", _("Letter progress"), _("Each step of your letters, answers to your objections.")),
     Topic("council", _("Council invitations and results"), _("Council sessions (for members) and the council's decisions.")),
     Topic("staff", _("Overdue work (staff)"), _("Letters and follow-up actions past their deadline."), staff=True),
@@ -113,6 +114,20 @@ KINDS = [
         "points",
         _("%(points)s of your points expire on %(date)s. Rewards on My points."),
         ("points", "date"),
+    ),
+    Kind(
+        "points.reward_reserved",
+        _("Reward reserved"),
+        "rewards",
+        _("%(reward)s is kept for you: pick-up code %(code)s, collect by %(date)s at %(place)s."),
+        ("reward", "code", "date", "place"),
+    ),
+    Kind(
+        "points.reservation_expired",
+        _("Reward not collected"),
+        "rewards",
+        _("%(reward)s was not collected by %(date)s; your %(points)s points are back."),
+        ("reward", "date", "points"),
     ),
     Kind(
         "deliberation.letter_event",

@@ -523,7 +523,7 @@ def redeem(*, resident, reward: Reward) -> Reservation:
         )
         reward.stock -= 1
         reward.save(update_fields=["stock"])
-        return Reservation.objects.create(
+        reservation = Reservation.objects.create(
             resident=resident,
             reward=reward,
             cost=reward.cost,
@@ -532,6 +532,45 @@ def redeem(*, resident, reward: Reward) -> Reservation:
             created_at=now,
             collect_by=now + datetime.timedelta(days=pickup_days()),
         )
+        _tell_about_reservation(reservation, kind="points.reward_reserved")
+        return reservation
+
+
+def _tell_about_reservation(reservation: Reservation, *, kind: str) -> None:
+    """The pick-up code and where and until when to collect it (`points.reward_reserved`), or that it was
+    not collected in time and the points are back (`points.reservation_expired`); queued with the change."""
+    resident = reservation.resident
+    profile = getattr(resident, "profile", None)
+
+    def render() -> Content:
+        language = translation.get_language()
+        reward = reservation.reward.localized
+        collect_by = timezone.localtime(reservation.collect_by)
+        context = {
+            "name": (profile and profile.display_name) or resident.email or (profile and profile.mobile) or "",
+            "reward": reward.name,
+            "code": format_code(reservation.code),
+            "collect_by": collect_by,
+            "place": reward.pickup_place,
+            "hours": reward.pickup_hours,
+            "points": reservation.cost,
+            "url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/me/points/",
+        }
+        if kind == "points.reward_reserved":
+            subject = _("Pick-up code %(code)s: %(reward)s") % {"code": context["code"], "reward": reward.name}
+            params = {
+                "reward": reward.name,
+                "code": context["code"],
+                "date": collect_by.date().isoformat(),
+                "place": reward.pickup_place,
+            }
+        else:
+            subject = _("Not collected: %(reward)s, your points are back") % {"reward": reward.name}
+            params = {"reward": reward.name, "date": collect_by.date().isoformat(), "points": reservation.cost}
+        body = render_to_string(f"points/mail/{kind.split('.', 1)[1]}.txt", context)
+        return Content(subject=subject, body=body, params=params)
+
+    notify(kind=kind, recipient=resident, render=render, idempotency_key=f"{kind}:{reservation.pk}")
 
 
 def _refund(reservation: Reservation, *, status: str, actor, reason: str) -> Reservation:
@@ -601,6 +640,7 @@ def expire_reservations(*, now: datetime.datetime | None = None) -> int:
             if reservation.status != Reservation.Status.RESERVED:
                 continue
             _refund(reservation, status=Reservation.Status.EXPIRED, actor=None, reason=_("Not collected in time"))
+            _tell_about_reservation(reservation, kind="points.reservation_expired")
             count += 1
     return count
 

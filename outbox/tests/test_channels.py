@@ -194,13 +194,14 @@ def test_saving_choices_changes_what_is_sent(client, community):
     resident = person(community, phone="13812345678")
     client.force_login(resident)
     data = {"bookings": ["sms"], "waiting_list": ["email"], "reminders": ["sms"], "session_cancelled": ["email", "sms"]}
-    data |= {"organisers": ["email"], "points": ["sms"], "letters": ["email"], "council": ["email"]}
+    data |= {"organisers": ["email"], "points": ["sms"], "rewards": ["sms"], "letters": ["email"], "council": ["email"]}
     response = client.post(PAGE.format(language="en"), data)
     assert response.status_code == 302
     assert services.channels_for(resident, "events.booking_made") == ["sms"]
     assert services.channels_for(resident, "events.reminder") == ["sms"]
     assert services.channels_for(resident, "points.expiry_warning") == ["sms"]
-    assert ChannelPreference.objects.filter(user=resident).count() == 8
+    assert services.channels_for(resident, "points.reward_reserved") == ["sms"]
+    assert ChannelPreference.objects.filter(user=resident).count() == 9
 
 
 @pytest.mark.parametrize(
@@ -215,7 +216,7 @@ def test_saving_choices_changes_what_is_sent(client, community):
 def test_bad_input_is_a_form_error_that_changes_nothing(client, community, language, bad, error):
     resident = person(community)
     client.force_login(resident)
-    data = {topic: ["email"] for topic in ("bookings", "waiting_list", "session_cancelled", "organisers", "points")}
+    data = {topic: ["email"] for topic in ("bookings", "waiting_list", "session_cancelled", "organisers", "points", "rewards")}
     data |= {"letters": ["email"], "council": ["email"]} | bad
     response = client.post(PAGE.format(language=language), data)
     assert response.status_code == 400
@@ -292,6 +293,7 @@ TYPICAL = {
     "topic": "加装电梯",
     "title": "第12次议事会会议",
     "action": "修复3号楼路灯",
+    "reward": "环保购物袋",
 }
 
 

@@ -162,3 +162,29 @@ def test_refund_into_a_lapsed_lot_gets_a_new_short_lot():
     assert services.expire_points() == 30
     assert Account.objects.get(resident=user).balance == 20
     assert services.audit() == []
+
+
+def test_the_resident_is_told_the_pickup_code_and_when_a_reward_was_not_collected():
+    from outbox.models import Message
+
+    user = rich(100)
+    reward = RewardFactory(cost=25, stock=1, pickup_place="社区服务中心一楼", pickup_hours="工作日 9:00–17:00")
+    reservation = services.redeem(resident=user, reward=reward)
+    (reserved,) = Message.objects.filter(recipient=user, kind="points.reward_reserved")
+    code = services.format_code(reservation.code)
+    assert code in reserved.subject and code in reserved.body and "社区服务中心一楼" in reserved.body
+    assert reserved.address == user.email and reserved.language == user.profile.preferred_language
+
+    assert services.expire_reservations(now=reservation.collect_by + datetime.timedelta(minutes=1)) == 1
+    assert services.expire_reservations(now=reservation.collect_by + datetime.timedelta(minutes=2)) == 0
+    (expired,) = Message.objects.filter(recipient=user, kind="points.reservation_expired")
+    assert "25" in expired.body and reward.name in expired.body
+
+
+def test_a_refused_exchange_tells_nobody():
+    from outbox.models import Message
+
+    user = rich(10)
+    with pytest.raises(services.PointsError):
+        services.redeem(resident=user, reward=RewardFactory(cost=30, stock=1))
+    assert not Message.objects.filter(kind__startswith="points.re").exists()
