@@ -1,5 +1,11 @@
-"""A real Chromium (Debian's) driven by Playwright against pytest-django's live server."""
+"""A real Chromium (Debian's) driven by Playwright against pytest-django's live server.
 
+The browser tests run on SQLite (what `make run` serves) and are skipped on PostgreSQL: they check what
+a person sees and does, while every rule behind those pages (bookings, votes, points, letters) is tested
+on both databases by the services' and views' own tests. LINLI_BROWSER_ON_POSTGRES=1 runs them there too.
+"""
+
+import os
 import shutil
 
 import pytest
@@ -15,6 +21,18 @@ FINISH_ANIMATIONS = """() => Promise.race([
         .map((animation) => animation.finished.catch(() => null))),
     new Promise((resolve) => setTimeout(resolve, 3000)),
 ])"""
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or os.environ.get("LINLI_BROWSER_ON_POSTGRES"):
+        return
+    skip = pytest.mark.skip(reason="browser tests run on SQLite (CI time); LINLI_BROWSER_ON_POSTGRES=1 runs them here too")
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.path).startswith(here):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
