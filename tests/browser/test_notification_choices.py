@@ -14,7 +14,7 @@ PASSWORD = "lantern-festival-2026"
 def test_a_resident_moves_booking_confirmations_to_sms(portal, phone, scan, tmp_path):
     community = create_community(name="六和社区", code="liuhe", name_en="Liuhe")
     resident = factories.ResidentProfileFactory(
-        user__email="wang@example.com",
+        user__email="wang.xiuying.yunhewan@example.com",  # long: must wrap on the smallest phone
         user__password=PASSWORD,
         display_name="王秀英",
         mobile="13905710101",
@@ -23,7 +23,7 @@ def test_a_resident_moves_booking_confirmations_to_sms(portal, phone, scan, tmp_
     ).user
     base = portal.url
     phone.goto(f"{base}/zh-hans/accounts/login/?next=/zh-hans/me/")
-    phone.fill("input[name=login]", "wang@example.com")
+    phone.fill("input[name=login]", "wang.xiuying.yunhewan@example.com")
     phone.fill("input[name=password]", PASSWORD)
     phone.locator("main button[type=submit]").click()
     phone.wait_for_url(f"{base}/zh-hans/me/")
@@ -32,6 +32,8 @@ def test_a_resident_moves_booking_confirmations_to_sms(portal, phone, scan, tmp_
     assert phone.locator("#id_reminders_1").is_checked()  # SMS for tomorrow's reminder by default
     assert not phone.locator("#id_bookings_1").is_checked()
     assert scan(phone) == []
+    phone.set_viewport_size({"width": 320, "height": 700})
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 320  # nothing wider than the phone
     phone.screenshot(path=str(tmp_path / "notifications.png"), full_page=True)
     phone.get_by_role("group", name="预约确认").get_by_label("电子邮箱").uncheck()
     phone.get_by_role("group", name="预约确认").get_by_label("短信").check()
