@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import re
 import secrets
@@ -15,9 +16,11 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -27,7 +30,7 @@ from home.services import has_verified_email, staff_communities
 from outbox.services import queue_message
 
 from .. import similarity
-from ..mail import MalformedMessage, ParsedMail, parse_message, sender_is_authenticated
+from ..mail import MalformedMessage, ParsedMail, clean_text, content_hash, parse_message, sender_is_authenticated
 from ..models import (
     Category,
     CommunityMailbox,
@@ -50,9 +53,11 @@ LETTERS_PER_ACCOUNT_PER_DAY = 5
 ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR = 10
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_MAIL_PHOTO_BYTES = 25 * 1024 * 1024  # a phone's photo e-mailed at full size; it is scaled down anyway
 MAX_PHOTO_PIXELS = 40_000_000
 PHOTO_LONGEST_SIDE = 2000
-PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# HEIF is what iPhones take photos in (pillow-heif reads it); it is kept as JPEG.
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
 
 
 class MailboxError(Exception):
@@ -138,13 +143,22 @@ def allocate_tracking_number(*, year: int) -> str:
     """The next number of the year, e.g. 2026-000123; the year's counter row is locked meanwhile.
 
     Call it inside the transaction that stores the letter: a rolled-back letter gives its
-    number back, so numbers have no gaps and no two letters share one.
+    number back, so numbers have no gaps and no two letters share one. One statement (the
+    UPDATE locks the row until the transaction ends), and a second only on a year's first letter.
     """
-    TrackingCounter.objects.bulk_create([TrackingCounter(year=year)], ignore_conflicts=True)
-    counter = TrackingCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{year}-{counter.last:06d}"
+    quote = connection.ops.quote_name
+    increment = (
+        f"UPDATE {quote(TrackingCounter._meta.db_table)} SET {quote('last')} = {quote('last')} + 1 "
+        f"WHERE {quote('year')} = %s RETURNING {quote('last')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(increment, [year])
+        row = cursor.fetchone()
+        if row is None:
+            TrackingCounter.objects.bulk_create([TrackingCounter(year=year)], ignore_conflicts=True)
+            cursor.execute(increment, [year])
+            row = cursor.fetchone()
+    return f"{year}-{row[0]:06d}"
 
 
 @dataclass(frozen=True)
@@ -155,8 +169,8 @@ class CleanPhoto:
     height: int
 
 
-def clean_photo(*, data: bytes | File, name: str = "") -> CleanPhoto:
-    """Check that `data` is a JPEG, PNG or WebP image and re-encode it without EXIF, GPS or other metadata.
+def clean_photo(*, data: bytes | File, name: str = "", max_bytes: int = MAX_PHOTO_BYTES) -> CleanPhoto:
+    """Check that `data` is a JPEG, PNG, WebP or HEIC image and re-encode it without EXIF, GPS or other metadata.
 
     `data` is the photo's bytes or an uploaded file, whose size is checked before anything
     is read. The pixel count is read from the header before any pixel is decoded; a JPEG is
@@ -167,13 +181,12 @@ def clean_photo(*, data: bytes | File, name: str = "") -> CleanPhoto:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     size = len(data) if isinstance(data, bytes) else data.size
-    if size is None or size > MAX_PHOTO_BYTES:
+    if size is None or size > max_bytes:
         raise PhotoError(
-            _("%(name)s is too large: photos may be at most %(size)d MB.")
-            % {"name": name, "size": MAX_PHOTO_BYTES // (1024 * 1024)}
+            _("%(name)s is too large: photos may be at most %(size)d MB.") % {"name": name, "size": max_bytes // (1024 * 1024)}
         )
     source = io.BytesIO(data) if isinstance(data, bytes) else data
-    not_an_image = PhotoError(_("%(name)s is not a photo (JPEG, PNG or WebP).") % {"name": name})
+    not_an_image = PhotoError(_("%(name)s is not a photo (JPEG, PNG, WebP or HEIC).") % {"name": name})
     too_many_pixels = PhotoError(
         _("%(name)s has too many pixels: photos may have at most %(count)d million.")
         % {"name": name, "count": MAX_PHOTO_PIXELS // 1_000_000}
@@ -207,7 +220,7 @@ def clean_photo(*, data: bytes | File, name: str = "") -> CleanPhoto:
     bare = Image.new(upright.mode, upright.size)
     bare.paste(upright)
     out = io.BytesIO()
-    if image_format == "JPEG":
+    if image_format in ("JPEG", "HEIF"):
         bare.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
         content_type = "image/jpeg"
     else:
@@ -220,8 +233,16 @@ def _open_image(source):
     """Pillow's open (which reads only the header), restricted to the photo formats."""
     from PIL import Image
 
+    _register_heif()
     source.seek(0)
     return Image.open(source, formats=list(PHOTO_FORMATS))
+
+
+@functools.cache
+def _register_heif() -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
 
 
 # --- Letters ------------------------------------------------------------------------------
@@ -317,6 +338,55 @@ def submit_letter(
         if channel == Letter.Channel.STAFF and not consent_recorded:
             raise MailboxError(_("Record the resident's consent before entering a letter on their behalf."))
     photos = [photo if isinstance(photo, CleanPhoto) else clean_photo(data=photo, name=photo.name) for photo in photos]
+    return _store_letter(
+        channel=channel,
+        subject=subject,
+        body=body,
+        community=community,
+        grid=grid,
+        category=category,
+        place=place,
+        privacy=privacy,
+        writer=writer,
+        contact_name=contact_name,
+        contact=contact,
+        language=language,
+        photos=photos,
+        actor=actor,
+        consent_recorded=consent_recorded,
+        external_id=external_id,
+        received_at=received_at,
+        receipt_note=receipt_note,
+    )
+
+
+def _store_letter(
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    community: Community | None,
+    photos: Sequence[CleanPhoto],
+    category: str = Category.OTHER,
+    grid: Grid | None = None,
+    place: str = "",
+    privacy: str = Letter.Privacy.STAFF_ONLY,
+    writer=None,
+    contact_name: str = "",
+    contact: str = "",
+    language: str = settings.LANGUAGE_CODE,
+    actor=None,
+    consent_recorded: bool = False,
+    external_id: str = "",
+    received_at: datetime.datetime | None = None,
+    receipt_note: str = "",
+    in_reply_to: str | None = None,
+) -> Letter:
+    """The letter, its photos and its receipt step; the community and grid are already the source rows.
+
+    With `in_reply_to` (e-mail: the message's Message-ID, or "") the receipt is queued in this
+    transaction instead of by a task after it: one transaction per message.
+    """
     now = timezone.now()
     received_at = received_at or now
     letter = Letter(
@@ -341,11 +411,19 @@ def submit_letter(
     )
     letter.tracking_number = allocate_tracking_number(year=timezone.localdate(now).year)
     letter.save()
-    LetterPhoto.objects.bulk_create(
-        [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
-    )
+    if photos:
+        LetterPhoto.objects.bulk_create(
+            [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
+        )
     # A hotline record or a paper letter was received before it was entered.
-    _record_event(letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or writer, message=receipt_note, at=received_at)
+    _record_event(
+        letter=letter,
+        kind=LetterEvent.Kind.RECEIVED,
+        actor=actor or writer,
+        message=receipt_note,
+        at=received_at,
+        in_reply_to=in_reply_to,
+    )
     return letter
 
 
@@ -358,7 +436,12 @@ def _record_event(
     topic_status: str = "",
     message: str = "",
     at: datetime.datetime | None = None,
+    in_reply_to: str | None = None,
 ) -> LetterEvent:
+    """A timeline step, e-mailed to the writer once: by a task after the commit, or (`in_reply_to`
+    not None, the e-mail intake) queued at once in this transaction."""
+    recipient = _recipient(letter)
+    now = timezone.now()
     event = LetterEvent.objects.create(
         letter=letter,
         kind=kind,
@@ -366,9 +449,12 @@ def _record_event(
         topic=topic,
         topic_status=topic_status,
         message=message,
-        created_at=at or timezone.now(),
+        created_at=at or now,
+        notified_at=now if recipient and in_reply_to is not None else None,
     )
-    if _recipient(letter):
+    if recipient and in_reply_to is not None:
+        _queue_event_mail(letter=letter, event=event, recipient=recipient, language=letter.language, in_reply_to=in_reply_to)
+    elif recipient:
         from ..tasks import send_letter_event
 
         transaction.on_commit(lambda: send_letter_event.enqueue(event.pk))
@@ -396,22 +482,43 @@ def notify_letter_event(*, event_id: int) -> bool:
         event.save(update_fields=["notified_at"])
         if not recipient:
             return False
-        language = _writer_language(letter)
-        with translation.override(language):
-            context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
-            subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
-            text = render_to_string("deliberation/email/letter_event.txt", context)
         # Queued in the transaction that marks the step notified: both commit or neither.
-        queue_message(
-            kind="deliberation.letter_event",
-            recipient=letter.writer if letter.writer_id and letter.writer.email == recipient else None,
-            address=recipient,
-            language=language,
-            subject=subject,
-            body=text,
-            idempotency_key=f"deliberation.letter_event:{event.pk}",
-        )
+        _queue_event_mail(letter=letter, event=event, recipient=recipient, language=_writer_language(letter))
     return True
+
+
+def letter_message_id(letter: Letter, event: LetterEvent) -> str:
+    """The Message-ID of a timeline step's e-mail: a reply to it names the letter, and the token proves
+    that whoever replies received our mail (tracking numbers alone are counted up and guessable)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" <>") or "linli.localhost"
+    return f"<linli.{letter.tracking_number}.{event.pk}.{_letter_mail_token(letter.tracking_number)}@{domain}>"
+
+
+def _letter_mail_token(tracking_number: str) -> str:
+    return salted_hmac("deliberation.letter-mail", tracking_number).hexdigest()[:16]
+
+
+def _queue_event_mail(*, letter: Letter, event: LetterEvent, recipient: str, language: str, in_reply_to: str = "") -> None:
+    with translation.override(language):
+        context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
+        subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
+        text = render_to_string("deliberation/email/letter_event.txt", context)
+    headers = {"Message-ID": letter_message_id(letter, event)}
+    if event.kind == LetterEvent.Kind.RECEIVED:
+        # RFC 3834: other robots (out-of-office replies) must not answer our receipt.
+        headers["Auto-Submitted"] = "auto-replied" if letter.channel == Letter.Channel.EMAIL else "auto-generated"
+    if in_reply_to:
+        headers["In-Reply-To"] = headers["References"] = f"<{in_reply_to.strip('<>')}>"
+    queue_message(
+        kind="deliberation.letter_event",
+        recipient=letter.writer if letter.writer_id and letter.writer.email == recipient else None,
+        address=recipient,
+        language=language,
+        subject=subject,
+        body=text,
+        idempotency_key=f"deliberation.letter_event:{event.pk}",
+        headers=headers,
+    )
 
 
 def send_pending_notifications(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
@@ -837,6 +944,18 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
 
 # --- Letters by e-mail ------------------------------------------------------------------------
 
+# Letters (and replies) one sender address may send by e-mail; the excess waits in quarantine, unanswered.
+MAIL_LETTERS_PER_SENDER_PER_HOUR = 5
+MAIL_LETTERS_PER_SENDER_PER_DAY = 10
+_TRACKING_NUMBER = re.compile(r"(?<![\d-])(\d{4}-\d{6})(?![\d-])")
+_LETTER_MESSAGE_ID = re.compile(r"^linli\.(\d{4}-\d{6})\.\d+\.([0-9a-f]{16})@")
+# Where a reply's quoted original starts (Foxmail, QQ Mail, NetEase, Outlook, Apple Mail, Gmail).
+_QUOTE_START = re.compile(
+    r"^(?:-{2,}\s*(?:原始邮件|原始郵件|Original Message|Forwarded message)\s*-{2,}"
+    r"|在\s?.{0,80}写道[:：]?|On .{0,200} wrote:|发件人[:：]|From: .*@.*|>.*)$",
+    re.MULTILINE,
+)
+
 
 def verified_user(address: str):
     """The active user whose verified e-mail address this is, if any."""
@@ -846,78 +965,237 @@ def verified_user(address: str):
     return match.user if match else None
 
 
-def _mail_community(parsed: ParsedMail, writer) -> Community | None:
-    """The community whose mailbox address the letter was sent to, else the writer's own."""
-    if parsed.recipients:
-        mailbox = CommunityMailbox.objects.filter(address__in=parsed.recipients).select_related("community").first()
-        if mailbox is not None:
-            return mailbox.community
-    profile = ResidentProfile.objects.filter(user=writer).select_related("community").first() if writer else None
-    return profile.community if profile else None
+def mail_account(parsed: ParsedMail):
+    """The account an e-mail may act for, or None: the one rule for every message that reaches an account.
+
+    From: is whatever the sender typed; the message is a resident's only when our own receiving
+    server vouches for the address (an aligned DMARC or DKIM pass under MAILBOX_AUTHSERV_ID,
+    `mail.sender_is_authenticated`) and the address is that resident's verified one.
+    """
+    if not sender_is_authenticated(parsed, authserv_id=settings.LINLI_MAILBOX_AUTHSERV_ID):
+        return None
+    return verified_user(parsed.sender)
+
+
+class MailIntake:
+    """What one fetch run looks up once instead of once per message: the community mailboxes."""
+
+    def __init__(self) -> None:
+        self._mailboxes: dict[str, Community] | None = None
+
+    def community_for(self, parsed: ParsedMail, writer) -> Community | None:
+        """The community whose mailbox address the letter was sent to, else the writer's own (source rows)."""
+        if self._mailboxes is None:
+            self._mailboxes = {
+                mailbox.address.lower(): source_community(mailbox.community)
+                for mailbox in CommunityMailbox.objects.select_related("community")
+            }
+        for address in parsed.recipients:
+            if address in self._mailboxes:
+                return self._mailboxes[address]
+        profile = ResidentProfile.objects.filter(user=writer).select_related("community").first() if writer else None
+        return source_community(profile.community) if profile and profile.community else None
 
 
 @transaction.atomic
-def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) -> tuple[IncomingMail, bool]:
-    """Store one fetched message exactly once (by mailbox UID and by Message-ID); True if it is new.
+def store_incoming_mail(
+    *, folder: str, uidvalidity: int, uid: int, raw: bytes, intake: MailIntake | None = None
+) -> tuple[IncomingMail, bool]:
+    """Record one fetched message exactly once per UID; True if this UID is new.
 
-    A readable message from a person becomes a letter, acknowledged with its tracking
-    number (the receipt step of its timeline); it goes into the sender's account only when
-    our receiving server authenticated the From: address (`mail.sender_is_authenticated`).
-    Auto-replies, bounces and list mail are recorded and never answered; an unreadable
-    message is quarantined with its raw source.
+    A message whose content (sender, date, subject, body) was stored before under another UID
+    or folder is recorded as its duplicate. Otherwise: unreadable, oversized, spam, a flood from
+    one sender → quarantined with its raw source and the reason, never answered; auto-replies,
+    bounces and list mail → recorded, never answered; a writer's reply naming their letter → added
+    to that letter's timeline; anything else from a person → a letter, acknowledged in the same
+    transaction. Any other error is the caller's to quarantine (`quarantine_incoming_mail`).
     """
-    existing = IncomingMail.objects.filter(folder=folder, uidvalidity=uidvalidity, uid=uid).first()
-    if existing is not None:
-        return existing, False
     place = {"folder": folder, "uidvalidity": uidvalidity, "uid": uid}
+    digest = content_hash(raw)
+    earlier = list(
+        IncomingMail.objects.filter(Q(**place) | (Q(content_hash=digest) & ~Q(outcome=IncomingMail.Outcome.DUPLICATE)))
+        .only("pk", "folder", "uidvalidity", "uid", "outcome", "letter_id")
+        .order_by("pk")[:2]
+    )
+    for existing in earlier:
+        if (existing.folder, existing.uidvalidity, existing.uid) == (folder, uidvalidity, uid):
+            return existing, False
+    if earlier:
+        return IncomingMail.objects.create(
+            **place, content_hash=digest, outcome=IncomingMail.Outcome.DUPLICATE, duplicate_of=earlier[0]
+        ), True
+    return _take_in(place=place, digest=digest, raw=raw, intake=intake or MailIntake()), True
+
+
+def quarantine_incoming_mail(
+    *, folder: str, uidvalidity: int, uid: int, raw: bytes, error: str, reason: str = IncomingMail.Reason.ERROR
+) -> IncomingMail:
+    """Keep a message that failed to be stored (in a fresh transaction), or one too large to fetch whole
+    (its headers): raw source and reason, for staff."""
+    with transaction.atomic():
+        return IncomingMail.objects.create(
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            outcome=IncomingMail.Outcome.QUARANTINED,
+            reason=reason,
+            error=clean_text(error)[:2000],
+            raw=raw,
+        )
+
+
+def _take_in(*, place: dict, digest: str, raw: bytes, intake: MailIntake) -> IncomingMail:
+    row = {**place, "content_hash": digest}
+
+    def quarantine(reason: str, error: str) -> IncomingMail:
+        return IncomingMail.objects.create(
+            **row, outcome=IncomingMail.Outcome.QUARANTINED, reason=reason, error=clean_text(error)[:2000], raw=raw
+        )
+
     try:
-        parsed = parse_message(raw)
+        parsed = parse_message(raw, max_bytes=settings.LINLI_MAILBOX_MAX_BYTES)
     except MalformedMessage as error:
-        return IncomingMail.objects.create(**place, outcome=IncomingMail.Outcome.QUARANTINED, raw=raw, error=str(error)), True
-    if parsed.message_id:
-        duplicate = IncomingMail.objects.filter(message_id=parsed.message_id).first()
-        if duplicate is not None:
-            return duplicate, False
+        return quarantine(error.reason, str(error))
+    row |= {"message_id": clean_text(parsed.message_id), "sender": parsed.sender}
+    if parsed.spam:
+        return quarantine(IncomingMail.Reason.SPAM, "marked as spam by the receiving server (X-Spam-Flag)")
     if parsed.automatic:
-        return IncomingMail.objects.create(**place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.AUTOMATIC), True
-    # From: is whatever the sender typed: the letter is a resident's only when our own mail
-    # server vouches for the address; otherwise it is a letter from a contact address.
-    authenticated = sender_is_authenticated(parsed, authserv_id=settings.LINLI_MAILBOX_AUTHSERV_ID)
-    writer = verified_user(parsed.sender) if authenticated else None
+        return IncomingMail.objects.create(**row, outcome=IncomingMail.Outcome.AUTOMATIC)
+    flood = _mail_flood(parsed.sender)
+    if flood:
+        return quarantine(IncomingMail.Reason.FLOOD, flood)
+    writer = mail_account(parsed)
+    language = _writer_language_for(writer, parsed.language)
     photos, dropped = [], list(parsed.dropped)
     for image in parsed.images:
         try:
-            photos.append(clean_photo(data=image.data, name=image.filename))
+            photos.append(clean_photo(data=image.data, name=image.filename, max_bytes=MAX_MAIL_PHOTO_BYTES))
         except PhotoError:
             dropped.append(image.filename)
     note = ""
     if dropped:
-        language = _writer_language_for(writer, parsed.language)
         with translation.override(language):
             note = _("These attachments were not kept (only photos are): %(names)s") % {"names": ", ".join(dropped)}
-    subject = parsed.subject or next((line for line in parsed.text.splitlines() if line.strip()), "")[:60]
-    try:
-        with transaction.atomic():
-            letter = submit_letter(
-                channel=Letter.Channel.EMAIL,
-                subject=subject,
-                body=parsed.text,
-                community=_mail_community(parsed, writer),
-                writer=writer,
-                contact_name=parsed.sender_name,
-                contact=parsed.sender,
-                language=_writer_language_for(writer, parsed.language),
-                photos=photos,
-                receipt_note=note,
-            )
-    except MailboxError as error:
-        return IncomingMail.objects.create(
-            **place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.QUARANTINED, raw=raw, error=str(error)
-        ), True
-    incoming = IncomingMail.objects.create(
-        **place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.LETTER, letter=letter, note=note
+    replied_to = _replied_letter(parsed, writer)
+    if replied_to is not None:
+        _add_writer_reply(letter=replied_to, parsed=parsed, writer=writer, photos=photos, note=note)
+        return IncomingMail.objects.create(**row, outcome=IncomingMail.Outcome.REPLY, replied_to=replied_to, note=note)
+    subject, text = parsed.subject, parsed.text
+    if not subject and not text and photos:
+        with translation.override(language):
+            subject = text = _("Photos sent by e-mail")
+    subject = subject or next((line.strip() for line in text.splitlines() if line.strip()), "")[:60]
+    text = text or subject  # a letter may be all in its subject line
+    if not subject:
+        return quarantine(IncomingMail.Reason.EMPTY, "no subject, text or photo")
+    letter = _store_letter(
+        channel=Letter.Channel.EMAIL,
+        subject=subject,
+        body=text,
+        community=intake.community_for(parsed, writer),
+        writer=writer,
+        contact_name=parsed.sender_name,
+        contact=parsed.sender,
+        language=language,
+        photos=photos,
+        receipt_note=note,
+        in_reply_to=parsed.message_id,
     )
-    return incoming, True
+    return IncomingMail.objects.create(**row, outcome=IncomingMail.Outcome.LETTER, letter=letter, note=note)
+
+
+def _mail_flood(sender: str) -> str:
+    """Why this sender's message must wait (too many letters and replies lately), or ""."""
+    now = timezone.now()
+    counts = IncomingMail.objects.filter(
+        sender=sender,
+        outcome__in=[IncomingMail.Outcome.LETTER, IncomingMail.Outcome.REPLY],
+        fetched_at__gte=now - datetime.timedelta(days=1),
+    ).aggregate(day=Count("pk"), hour=Count("pk", filter=Q(fetched_at__gte=now - datetime.timedelta(hours=1))))
+    if counts["hour"] >= MAIL_LETTERS_PER_SENDER_PER_HOUR:
+        return f"{counts['hour']} letters from this sender within an hour (at most {MAIL_LETTERS_PER_SENDER_PER_HOUR})"
+    if counts["day"] >= MAIL_LETTERS_PER_SENDER_PER_DAY:
+        return f"{counts['day']} letters from this sender within a day (at most {MAIL_LETTERS_PER_SENDER_PER_DAY})"
+    return ""
+
+
+def _replied_letter(parsed: ParsedMail, account) -> Letter | None:
+    """The letter this message answers, when its writer sent it; else None (it is a new letter).
+
+    The letter is named by our own Message-ID in In-Reply-To/References (its token proves the
+    sender received our mail) or by its tracking number in the subject. A letter without an
+    account is its contact address's, so that address must be the sender; a resident's letter
+    takes the reply from the resident's authenticated account (`mail_account`), or from their
+    address when the reply names our Message-ID.
+    """
+    proven = set()
+    for reference in parsed.references:
+        found = _LETTER_MESSAGE_ID.match(reference)
+        if found and constant_time_compare(found.group(2), _letter_mail_token(found.group(1))):
+            proven.add(found.group(1))
+    numbers = proven | set(_TRACKING_NUMBER.findall(parsed.subject))
+    if not numbers:
+        return None
+    for letter in Letter.objects.filter(tracking_number__in=sorted(numbers)[:5]).select_related("writer"):
+        if letter.writer_id is not None:
+            if account is not None and account.pk == letter.writer_id:
+                return letter
+            if letter.tracking_number in proven and parsed.sender == (letter.writer.email or "").lower():
+                return letter
+        elif letter.contact and letter.contact.lower() == parsed.sender:
+            return letter
+    return None
+
+
+def _without_quote(text: str) -> str:
+    """A reply's own words: what comes before the quoted original."""
+    found = _QUOTE_START.search(text)
+    own = text[: found.start()].strip() if found else text.strip()
+    return own or text.strip()
+
+
+def _add_writer_reply(*, letter: Letter, parsed: ParsedMail, writer, photos: Sequence[CleanPhoto], note: str) -> LetterEvent:
+    """The writer's reply joins their letter's timeline; the staff member holding the letter hears of it."""
+    message = _without_quote(parsed.text) or parsed.subject
+    if note:
+        message = f"{message}\n\n{note}"
+    now = timezone.now()
+    # notified_at: the writer is not e-mailed their own reply.
+    event = LetterEvent.objects.create(
+        letter=letter, kind=LetterEvent.Kind.WRITER_REPLIED, actor=writer, message=message, created_at=now, notified_at=now
+    )
+    if photos:
+        LetterPhoto.objects.bulk_create(
+            [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
+        )
+    _tell_staff_of_reply(letter=letter, event=event)
+    return event
+
+
+def _tell_staff_of_reply(*, letter: Letter, event: LetterEvent) -> None:
+    """The staff member the letter is assigned to, else the community's staff, in their own language."""
+    if letter.assigned_to_id:
+        staff = User.objects.filter(pk=letter.assigned_to_id, is_active=True).exclude(email="")
+    elif letter.community_id and letter.community.editors_id:
+        staff = User.objects.filter(groups=letter.community.editors_id, is_active=True).exclude(email="")
+    else:
+        staff = User.objects.none()
+    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("deliberation_admin:letter", args=[letter.pk])
+    for member in staff.select_related("profile"):
+        profile = getattr(member, "profile", None)
+        language = profile.preferred_language if profile else settings.LANGUAGE_CODE
+        with translation.override(language):
+            subject = _("Letter %(number)s: the writer replied") % {"number": letter.tracking_number}
+            body = render_to_string("deliberation/email/writer_replied.txt", {"letter": letter, "event": event, "url": url})
+        queue_message(
+            kind="deliberation.letter_writer_replied",
+            recipient=member,
+            address=member.email,
+            language=language,
+            subject=subject,
+            body=body,
+            idempotency_key=f"deliberation.letter_writer_replied:{event.pk}:{member.pk}",
+        )
 
 
 def _writer_language_for(writer, guessed: str) -> str:
