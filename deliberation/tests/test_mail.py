@@ -290,25 +290,44 @@ def test_a_fetch_killed_halfway_loses_and_duplicates_nothing(dovecot, site_pages
     folder = dovecot.new_folder("Restart")
     for name in ("01_utf8_plain.eml", "12_no_sender.eml", "04_big5.eml", "06_alternative_gbk.eml"):
         dovecot.append(folder, read(name))
-    real_mark = fetching.mark_stored
+    real_store = services.store_incoming_mail
     calls = []
 
-    def killed_after_the_second_commit(client, uid):
-        calls.append(uid)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # the process dies between the commit and the flag
-        real_mark(client, uid)
+    def killed_after_the_second_commit(**kwargs):
+        calls.append(kwargs["uid"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the process dies after two commits, before the batch is flagged
+        return real_store(**kwargs)
 
-    monkeypatch.setattr(fetching, "mark_stored", killed_after_the_second_commit)
+    monkeypatch.setattr(services, "store_incoming_mail", killed_after_the_second_commit)
     with pytest.raises(KeyboardInterrupt):
         fetching.fetch_mail(account=dovecot.account(folder))
-    assert IncomingMail.objects.count() == 2 and dovecot.flagged(folder) == [1]
-    monkeypatch.setattr(fetching, "mark_stored", real_mark)
+    assert IncomingMail.objects.count() == 2 and dovecot.flagged(folder) == []
+    monkeypatch.setattr(services, "store_incoming_mail", real_store)
     report = fetching.fetch_mail(account=dovecot.account(folder))
-    assert (report.seen, report.already_stored, report.letters) == (3, 1, 2)
+    assert (report.seen, report.already_stored, report.letters) == (4, 2, 2)
     assert IncomingMail.objects.count() == 4 and Letter.objects.count() == 3
     assert dovecot.flagged(folder) == [1, 2, 3, 4]
     assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fetch_killed_between_the_commits_and_the_flags_flags_them_next_time(dovecot, site_pages, monkeypatch):
+    community_with_staff(name="六和社区", code="liuhe")
+    folder = dovecot.new_folder("Unflagged")
+    for name in ("01_utf8_plain.eml", "04_big5.eml"):
+        dovecot.append(folder, read(name))
+
+    def killed(client, uids):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fetching, "mark_stored", killed)
+    with pytest.raises(KeyboardInterrupt):
+        fetching.fetch_mail(account=dovecot.account(folder))
+    monkeypatch.undo()
+    report = fetching.fetch_mail(account=dovecot.account(folder))
+    assert (report.seen, report.already_stored) == (2, 2)
+    assert Letter.objects.count() == 2 == len(mail.outbox) and dovecot.flagged(folder) == [1, 2]
 
 
 @pytest.mark.django_db(transaction=True)
