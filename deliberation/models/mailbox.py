@@ -386,7 +386,6 @@ class IncomingMail(models.Model):
         EMPTY = "empty", _("Empty")
         SPAM = "spam", _("Spam")
         FLOOD = "flood", _("Too many letters from this sender")
-        REFUSED = "refused", _("Refused as a letter")
         ERROR = "error", _("Could not be stored")
 
     folder = models.CharField(max_length=100)

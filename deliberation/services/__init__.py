@@ -169,7 +169,7 @@ class CleanPhoto:
     height: int
 
 
-def clean_photo(*, data: bytes | File, name: str = "", max_bytes: int = MAX_PHOTO_BYTES) -> CleanPhoto:
+def clean_photo(*, data: bytes | File, name: str = "", max_bytes: int | None = None) -> CleanPhoto:
     """Check that `data` is a JPEG, PNG, WebP or HEIC image and re-encode it without EXIF, GPS or other metadata.
 
     `data` is the photo's bytes or an uploaded file, whose size is checked before anything
@@ -180,6 +180,7 @@ def clean_photo(*, data: bytes | File, name: str = "", max_bytes: int = MAX_PHOT
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    max_bytes = max_bytes or MAX_PHOTO_BYTES  # web uploads; e-mail passes MAX_MAIL_PHOTO_BYTES
     size = len(data) if isinstance(data, bytes) else data.size
     if size is None or size > max_bytes:
         raise PhotoError(
