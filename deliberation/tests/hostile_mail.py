@@ -13,7 +13,7 @@ import os
 import quopri
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 
 from PIL import Image
 
