@@ -1,13 +1,14 @@
 """Fetching letters from the community mailbox over IMAP.
 
-Each message is stored in its own transaction and only then flagged on the server
-(`$LinliStored`), so a fetch killed at any point loses nothing and duplicates nothing:
-a message stored but not yet flagged is recognised by its UID (or, copied to another
-folder or server, by its content) next time and just flagged. Messages are fetched a
-batch at a time (one FETCH, one STORE of flags per batch). No message can stop the run:
-one that cannot be read, or whose storing fails for any reason, is quarantined with its
-raw source and the error, in a fresh transaction, and flagged like the others; one over
-the size limit is quarantined with its headers only and never downloaded whole.
+Messages are fetched a batch at a time (one FETCH), stored in one transaction per batch,
+and only then flagged on the server (`$LinliStored`, one STORE per batch), so a fetch
+killed at any point loses nothing and duplicates nothing: a message stored but not yet
+flagged is recognised by its UID (or, copied to another folder or server, by its
+content) next time and just flagged. No message can stop the run: if anything in a batch
+fails, its messages are stored again one per transaction, and the one whose storing fails
+is quarantined with its raw source and the error, in a fresh transaction, and flagged like
+the others; one over the size limit is quarantined with its headers only and never
+downloaded whole.
 """
 
 from __future__ import annotations
@@ -166,18 +167,16 @@ def fetch_mail(*, account: ImapAccount, limit: int | None = None) -> FetchReport
         for whole, oversized in _batches(uids, sizes, largest):
             raws = _fetch(client, whole, "BODY.PEEK[]") if whole else {}
             heads = _fetch(client, oversized, "BODY.PEEK[HEADER]") if oversized else {}
-            stored = []
+            items = []
             for uid in sorted(whole + oversized, key=int):
                 if uid in heads:
-                    raw = heads[uid] + (f"\r\n[{sizes[uid]} bytes: only the headers were fetched]\r\n").encode()
+                    note = f"\r\n[{sizes[uid]} bytes: only the headers were fetched]\r\n"
+                    items.append((uid, heads[uid] + note.encode(), f"message of {sizes[uid]} bytes is larger than {largest}"))
                 elif uid in raws:
-                    raw = raws[uid]
-                else:
-                    continue  # expunged meanwhile
-                report.seen += 1
-                too_large = f"message of {sizes[uid]} bytes is larger than {largest}" if uid in heads else ""
-                if _store(report, account.folder, uidvalidity, int(uid), raw, intake, too_large=too_large):
-                    stored.append(uid)
+                    items.append((uid, raws[uid], ""))
+                # else: expunged meanwhile
+            report.seen += len(items)
+            stored = _store_batch(report, account.folder, uidvalidity, items, intake)
             mark_stored(client, stored)  # only after the commits above
     finally:
         try:
@@ -185,6 +184,28 @@ def fetch_mail(*, account: ImapAccount, limit: int | None = None) -> FetchReport
         except (imaplib.IMAP4.error, OSError):
             pass
     return report
+
+
+def _store_batch(
+    report: FetchReport, folder: str, uidvalidity: int, items: list[tuple[bytes, bytes, str]], intake: services.MailIntake
+) -> list[bytes]:
+    """Store a batch in one transaction; if anything in it fails, store each message alone. The UIDs stored."""
+    whole = [(uid, raw) for uid, raw, too_large in items if not too_large]
+    try:
+        results = services.store_incoming_mails(
+            folder=folder, uidvalidity=uidvalidity, messages=[(int(uid), raw) for uid, raw in whole], intake=intake
+        )
+    except Exception:  # noqa: BLE001  (nothing of the batch was stored: each message is tried alone below)
+        logger.info("a batch of %d messages failed; storing them one at a time", len(whole))
+        stored = [uid for uid, raw in whole if _store(report, folder, uidvalidity, int(uid), raw, intake, too_large="")]
+    else:
+        stored = [uid for uid, _raw in whole]
+        for (uid, _raw), (incoming, created) in zip(whole, results, strict=True):
+            _count(report, int(uid), incoming, created)
+    for uid, raw, too_large in items:
+        if too_large and _store(report, folder, uidvalidity, int(uid), raw, intake, too_large=too_large):
+            stored.append(uid)
+    return stored
 
 
 def _store(
@@ -211,6 +232,11 @@ def _store(
                 return _quarantine(report, place, raw, error)
         except Exception as error:  # noqa: BLE001  (a poison message must not stop the mailbox)
             return _quarantine(report, place, raw, error)
+    _count(report, uid, incoming, created)
+    return True
+
+
+def _count(report: FetchReport, uid: int, incoming: IncomingMail, created: bool) -> None:
     if not created:
         report.already_stored += 1
     else:
@@ -223,7 +249,6 @@ def _store(
         setattr(report, counter, getattr(report, counter) + 1)
         if counter == "quarantined":
             logger.warning("quarantined mail uid %s (%s): %s", uid, incoming.reason, incoming.error)
-    return True
 
 
 def _quarantine(report: FetchReport, place: dict, raw: bytes, error: Exception) -> bool:

@@ -140,7 +140,11 @@ def _source_locale():
 
 
 def allocate_tracking_number(*, year: int) -> str:
-    """The next number of the year, e.g. 2026-000123; the year's counter row is locked meanwhile.
+    return allocate_tracking_numbers(year=year, count=1)[0]
+
+
+def allocate_tracking_numbers(*, year: int, count: int) -> list[str]:
+    """The next `count` numbers of the year, e.g. 2026-000123; the year's counter row is locked meanwhile.
 
     Call it inside the transaction that stores the letter: a rolled-back letter gives its
     number back, so numbers have no gaps and no two letters share one. One statement (the
@@ -148,17 +152,17 @@ def allocate_tracking_number(*, year: int) -> str:
     """
     quote = connection.ops.quote_name
     increment = (
-        f"UPDATE {quote(TrackingCounter._meta.db_table)} SET {quote('last')} = {quote('last')} + 1 "
+        f"UPDATE {quote(TrackingCounter._meta.db_table)} SET {quote('last')} = {quote('last')} + %s "
         f"WHERE {quote('year')} = %s RETURNING {quote('last')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(increment, [year])
+        cursor.execute(increment, [count, year])
         row = cursor.fetchone()
         if row is None:
             TrackingCounter.objects.bulk_create([TrackingCounter(year=year)], ignore_conflicts=True)
-            cursor.execute(increment, [year])
+            cursor.execute(increment, [count, year])
             row = cursor.fetchone()
-    return f"{year}-{row[0]:06d}"
+    return [f"{year}-{number:06d}" for number in range(row[0] - count + 1, row[0] + 1)]
 
 
 @dataclass(frozen=True)
@@ -368,6 +372,31 @@ def _store_letter(
     body: str,
     community: Community | None,
     photos: Sequence[CleanPhoto],
+    actor=None,
+    receipt_note: str = "",
+    **fields,
+) -> Letter:
+    """The letter, its photos and its receipt step; the community and grid are already the source rows."""
+    letter = _new_letter(channel=channel, subject=subject, body=body, community=community, actor=actor, **fields)
+    letter.tracking_number = allocate_tracking_number(year=timezone.localdate(timezone.now()).year)
+    letter.save()
+    if photos:
+        LetterPhoto.objects.bulk_create(
+            [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
+        )
+    # A hotline record or a paper letter was received before it was entered.
+    _record_event(
+        letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or letter.writer, message=receipt_note, at=letter.received_at
+    )
+    return letter
+
+
+def _new_letter(
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    community: Community | None,
     category: str = Category.OTHER,
     grid: Grid | None = None,
     place: str = "",
@@ -380,17 +409,9 @@ def _store_letter(
     consent_recorded: bool = False,
     external_id: str = "",
     received_at: datetime.datetime | None = None,
-    receipt_note: str = "",
-    in_reply_to: str | None = None,
 ) -> Letter:
-    """The letter, its photos and its receipt step; the community and grid are already the source rows.
-
-    With `in_reply_to` (e-mail: the message's Message-ID, or "") the receipt is queued in this
-    transaction instead of by a task after it: one transaction per message.
-    """
-    now = timezone.now()
-    received_at = received_at or now
-    letter = Letter(
+    """A letter not yet saved, without its tracking number."""
+    return Letter(
         channel=channel,
         subject=subject[:120],
         body=body,
@@ -406,26 +427,10 @@ def _store_letter(
         entered_by=actor if channel in (Letter.Channel.STAFF, Letter.Channel.HOTLINE) else None,
         consent_recorded=consent_recorded,
         external_id=external_id,
-        received_at=received_at,
+        received_at=received_at or timezone.now(),
         shingles=similarity.encode(similarity.shingles(f"{subject} {body}")),
         access_key="" if writer is not None else secrets.token_urlsafe(16),
     )
-    letter.tracking_number = allocate_tracking_number(year=timezone.localdate(now).year)
-    letter.save()
-    if photos:
-        LetterPhoto.objects.bulk_create(
-            [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
-        )
-    # A hotline record or a paper letter was received before it was entered.
-    _record_event(
-        letter=letter,
-        kind=LetterEvent.Kind.RECEIVED,
-        actor=actor or writer,
-        message=receipt_note,
-        at=received_at,
-        in_reply_to=in_reply_to,
-    )
-    return letter
 
 
 def _record_event(
@@ -437,12 +442,7 @@ def _record_event(
     topic_status: str = "",
     message: str = "",
     at: datetime.datetime | None = None,
-    in_reply_to: str | None = None,
 ) -> LetterEvent:
-    """A timeline step, e-mailed to the writer once: by a task after the commit, or (`in_reply_to`
-    not None, the e-mail intake) queued at once in this transaction."""
-    recipient = _recipient(letter)
-    now = timezone.now()
     event = LetterEvent.objects.create(
         letter=letter,
         kind=kind,
@@ -450,12 +450,9 @@ def _record_event(
         topic=topic,
         topic_status=topic_status,
         message=message,
-        created_at=at or now,
-        notified_at=now if recipient and in_reply_to is not None else None,
+        created_at=at or timezone.now(),
     )
-    if recipient and in_reply_to is not None:
-        _queue_event_mail(letter=letter, event=event, recipient=recipient, language=letter.language, in_reply_to=in_reply_to)
-    elif recipient:
+    if _recipient(letter):
         from ..tasks import send_letter_event
 
         transaction.on_commit(lambda: send_letter_event.enqueue(event.pk))
@@ -998,34 +995,213 @@ class MailIntake:
         return source_community(profile.community) if profile and profile.community else None
 
 
-@transaction.atomic
 def store_incoming_mail(
     *, folder: str, uidvalidity: int, uid: int, raw: bytes, intake: MailIntake | None = None
 ) -> tuple[IncomingMail, bool]:
-    """Record one fetched message exactly once per UID; True if this UID is new.
+    """Record one fetched message exactly once per UID; True if this UID is new (`store_incoming_mails`)."""
+    return store_incoming_mails(folder=folder, uidvalidity=uidvalidity, messages=[(uid, raw)], intake=intake)[0]
 
-    A message whose content (sender, date, subject, body) was stored before under another UID
-    or folder is recorded as its duplicate. Otherwise: unreadable, oversized, spam, a flood from
-    one sender → quarantined with its raw source and the reason, never answered; auto-replies,
-    bounces and list mail → recorded, never answered; a writer's reply naming their letter → added
-    to that letter's timeline; anything else from a person → a letter, acknowledged in the same
-    transaction. Any other error is the caller's to quarantine (`quarantine_incoming_mail`).
+
+@dataclass
+class _Arrival:
+    """One message of a batch on its way to its IncomingMail row."""
+
+    row: IncomingMail
+    raw: bytes
+    parsed: ParsedMail | None = None
+    letter: Letter | None = None
+    photos: Sequence[CleanPhoto] = ()
+    duplicate_of: IncomingMail | None = None
+
+
+@transaction.atomic
+def store_incoming_mails(
+    *, folder: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]], intake: MailIntake | None = None
+) -> list[tuple[IncomingMail, bool]]:
+    """Record each fetched (uid, raw) exactly once per UID, in one transaction; True for each UID that is new.
+
+    A message whose content (sender, date, subject, body: `mail.content_hash`) was stored before,
+    under another UID, folder or server, is recorded as its duplicate. Otherwise: unreadable,
+    oversized, spam, or one too many from its sender within an hour or a day → quarantined with its
+    raw source and the reason, never answered; auto-replies, bounces and list mail → recorded, never
+    answered; a writer's reply naming their letter → added to that letter's timeline; anything else
+    from a person → a letter, its receipt queued in this same transaction.
+
+    All or nothing: on any error nothing of the batch is stored, and the fetcher stores its messages
+    one at a time to find and quarantine the one that failed. A batch costs a few statements, plus
+    about five per letter (the letters, their receipt steps and their rows are inserted together).
     """
-    place = {"folder": folder, "uidvalidity": uidvalidity, "uid": uid}
-    digest = content_hash(raw)
-    earlier = list(
-        IncomingMail.objects.filter(Q(**place) | (Q(content_hash=digest) & ~Q(outcome=IncomingMail.Outcome.DUPLICATE)))
-        .only("pk", "folder", "uidvalidity", "uid", "outcome", "letter_id")
-        .order_by("pk")[:2]
+    intake = intake or MailIntake()
+    uids = {uid for uid, _raw in messages}
+    digests = [content_hash(raw) for _uid, raw in messages]
+    stored: dict[int, IncomingMail] = {}
+    canonical: dict[str, IncomingMail] = {}
+    earlier = IncomingMail.objects.filter(
+        Q(folder=folder, uidvalidity=uidvalidity, uid__in=uids)
+        | (Q(content_hash__in=set(digests)) & ~Q(outcome=IncomingMail.Outcome.DUPLICATE))
+    ).order_by("pk")
+    for row in earlier.defer("raw"):
+        if (row.folder, row.uidvalidity) == (folder, uidvalidity) and row.uid in uids:
+            stored[row.uid] = row
+        if row.outcome != IncomingMail.Outcome.DUPLICATE and row.content_hash:
+            canonical.setdefault(row.content_hash, row)
+    results: list[tuple[IncomingMail, bool]] = []
+    arrivals: list[_Arrival] = []
+    for (uid, raw), digest in zip(messages, digests, strict=True):
+        if uid in stored:
+            results.append((stored[uid], False))
+            continue
+        arrival = _Arrival(row=IncomingMail(folder=folder, uidvalidity=uidvalidity, uid=uid, content_hash=digest), raw=raw)
+        results.append((arrival.row, True))
+        arrivals.append(arrival)
+        if digest in canonical:
+            arrival.row.outcome, arrival.duplicate_of = IncomingMail.Outcome.DUPLICATE, canonical[digest]
+            continue
+        canonical[digest] = arrival.row  # later copies in this batch are its duplicates
+        try:
+            arrival.parsed = parse_message(raw, max_bytes=settings.LINLI_MAILBOX_MAX_BYTES)
+        except MalformedMessage as error:
+            _quarantine(arrival, error.reason, str(error))
+        else:
+            arrival.row.message_id, arrival.row.sender = clean_text(arrival.parsed.message_id), arrival.parsed.sender
+    recent = _recent_letters({arrival.parsed.sender for arrival in arrivals if arrival.parsed and not arrival.row.outcome})
+    for arrival in arrivals:
+        if not arrival.row.outcome:
+            _take_in(arrival, intake=intake, recent=recent)
+    _save_letters([arrival for arrival in arrivals if arrival.letter is not None])
+    # Rows first, then the duplicates that may point at them.
+    IncomingMail.objects.bulk_create([arrival.row for arrival in arrivals if arrival.duplicate_of is None])
+    for arrival in arrivals:
+        if arrival.duplicate_of is not None:
+            arrival.row.duplicate_of = arrival.duplicate_of
+    IncomingMail.objects.bulk_create([arrival.row for arrival in arrivals if arrival.duplicate_of is not None])
+    return results
+
+
+def _quarantine(arrival: _Arrival, reason: str, error: str) -> None:
+    row = arrival.row
+    row.outcome, row.reason, row.error, row.raw = IncomingMail.Outcome.QUARANTINED, reason, clean_text(error)[:2000], arrival.raw
+
+
+def _take_in(arrival: _Arrival, *, intake: MailIntake, recent: dict[str, list[int]]) -> None:
+    """Decide what a readable message becomes; a letter is only prepared here (`_save_letters` stores it)."""
+    parsed, row = arrival.parsed, arrival.row
+    if parsed.spam:
+        return _quarantine(arrival, IncomingMail.Reason.SPAM, "marked as spam by the receiving server (X-Spam-Flag)")
+    if parsed.automatic:
+        row.outcome = IncomingMail.Outcome.AUTOMATIC
+        return None
+    counts = recent.setdefault(parsed.sender, [0, 0])  # within an hour, within a day
+    if counts[0] >= MAIL_LETTERS_PER_SENDER_PER_HOUR:
+        return _quarantine(
+            arrival,
+            IncomingMail.Reason.FLOOD,
+            f"{counts[0]} letters from this sender within an hour (at most {MAIL_LETTERS_PER_SENDER_PER_HOUR})",
+        )
+    if counts[1] >= MAIL_LETTERS_PER_SENDER_PER_DAY:
+        return _quarantine(
+            arrival,
+            IncomingMail.Reason.FLOOD,
+            f"{counts[1]} letters from this sender within a day (at most {MAIL_LETTERS_PER_SENDER_PER_DAY})",
+        )
+    writer = mail_account(parsed)
+    language = _writer_language_for(writer, parsed.language)
+    photos, dropped = [], list(parsed.dropped)
+    for image in parsed.images:
+        try:
+            photos.append(clean_photo(data=image.data, name=image.filename, max_bytes=MAX_MAIL_PHOTO_BYTES))
+        except PhotoError:
+            dropped.append(image.filename)
+    if dropped:
+        with translation.override(language):
+            row.note = _("These attachments were not kept (only photos are): %(names)s") % {"names": ", ".join(dropped)}
+    replied_to = _replied_letter(parsed, writer)
+    if replied_to is not None:
+        _add_writer_reply(letter=replied_to, parsed=parsed, writer=writer, photos=photos, note=row.note)
+        row.outcome, row.replied_to = IncomingMail.Outcome.REPLY, replied_to
+        counts[0], counts[1] = counts[0] + 1, counts[1] + 1
+        return None
+    subject, text = parsed.subject, parsed.text
+    if not subject and not text and photos:
+        with translation.override(language):
+            subject = text = _("Photos sent by e-mail")
+    subject = subject or next((line.strip() for line in text.splitlines() if line.strip()), "")[:60]
+    text = text or subject  # a letter may be all in its subject line
+    if not subject:
+        return _quarantine(arrival, IncomingMail.Reason.EMPTY, "no subject, text or photo")
+    arrival.letter = _new_letter(
+        channel=Letter.Channel.EMAIL,
+        subject=subject,
+        body=text,
+        community=intake.community_for(parsed, writer),
+        writer=writer,
+        contact_name=parsed.sender_name,
+        contact=parsed.sender,
+        language=language,
     )
-    for existing in earlier:
-        if (existing.folder, existing.uidvalidity, existing.uid) == (folder, uidvalidity, uid):
-            return existing, False
-    if earlier:
-        return IncomingMail.objects.create(
-            **place, content_hash=digest, outcome=IncomingMail.Outcome.DUPLICATE, duplicate_of=earlier[0]
-        ), True
-    return _take_in(place=place, digest=digest, raw=raw, intake=intake or MailIntake()), True
+    arrival.photos = photos
+    row.outcome = IncomingMail.Outcome.LETTER
+    counts[0], counts[1] = counts[0] + 1, counts[1] + 1
+    return None
+
+
+def _save_letters(arrivals: list[_Arrival]) -> None:
+    """The batch's letters with their numbers, photos and receipt steps, and each receipt queued."""
+    if not arrivals:
+        return
+    now = timezone.now()
+    numbers = allocate_tracking_numbers(year=timezone.localdate(now).year, count=len(arrivals))
+    for arrival, number in zip(arrivals, numbers, strict=True):
+        arrival.letter.tracking_number = number
+    Letter.objects.bulk_create([arrival.letter for arrival in arrivals])
+    LetterPhoto.objects.bulk_create(
+        [
+            LetterPhoto(letter=arrival.letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height)
+            for arrival in arrivals
+            for p in arrival.photos
+        ]
+    )
+    recipients = [_recipient(arrival.letter) for arrival in arrivals]
+    events = LetterEvent.objects.bulk_create(
+        [
+            LetterEvent(
+                letter=arrival.letter,
+                kind=LetterEvent.Kind.RECEIVED,
+                actor=arrival.letter.writer,
+                message=arrival.row.note,
+                created_at=arrival.letter.received_at,
+                notified_at=now if recipient else None,  # queued just below, in this transaction
+            )
+            for arrival, recipient in zip(arrivals, recipients, strict=True)
+        ]
+    )
+    for arrival, event, recipient in zip(arrivals, events, recipients, strict=True):
+        arrival.row.letter = arrival.letter
+        if recipient:
+            _queue_event_mail(
+                letter=arrival.letter,
+                event=event,
+                recipient=recipient,
+                language=arrival.letter.language,
+                in_reply_to=arrival.row.message_id,
+            )
+
+
+def _recent_letters(senders: set[str]) -> dict[str, list[int]]:
+    """Letters and replies of each sender within the last hour and day: [hour, day]."""
+    if not senders:
+        return {}
+    now = timezone.now()
+    counts = (
+        IncomingMail.objects.filter(
+            sender__in=senders,
+            outcome__in=[IncomingMail.Outcome.LETTER, IncomingMail.Outcome.REPLY],
+            fetched_at__gte=now - datetime.timedelta(days=1),
+        )
+        .values("sender")
+        .annotate(day=Count("pk"), hour=Count("pk", filter=Q(fetched_at__gte=now - datetime.timedelta(hours=1))))
+    )
+    return {row["sender"]: [row["hour"], row["day"]] for row in counts}
 
 
 def quarantine_incoming_mail(
@@ -1043,81 +1219,6 @@ def quarantine_incoming_mail(
             error=clean_text(error)[:2000],
             raw=raw,
         )
-
-
-def _take_in(*, place: dict, digest: str, raw: bytes, intake: MailIntake) -> IncomingMail:
-    row = {**place, "content_hash": digest}
-
-    def quarantine(reason: str, error: str) -> IncomingMail:
-        return IncomingMail.objects.create(
-            **row, outcome=IncomingMail.Outcome.QUARANTINED, reason=reason, error=clean_text(error)[:2000], raw=raw
-        )
-
-    try:
-        parsed = parse_message(raw, max_bytes=settings.LINLI_MAILBOX_MAX_BYTES)
-    except MalformedMessage as error:
-        return quarantine(error.reason, str(error))
-    row |= {"message_id": clean_text(parsed.message_id), "sender": parsed.sender}
-    if parsed.spam:
-        return quarantine(IncomingMail.Reason.SPAM, "marked as spam by the receiving server (X-Spam-Flag)")
-    if parsed.automatic:
-        return IncomingMail.objects.create(**row, outcome=IncomingMail.Outcome.AUTOMATIC)
-    flood = _mail_flood(parsed.sender)
-    if flood:
-        return quarantine(IncomingMail.Reason.FLOOD, flood)
-    writer = mail_account(parsed)
-    language = _writer_language_for(writer, parsed.language)
-    photos, dropped = [], list(parsed.dropped)
-    for image in parsed.images:
-        try:
-            photos.append(clean_photo(data=image.data, name=image.filename, max_bytes=MAX_MAIL_PHOTO_BYTES))
-        except PhotoError:
-            dropped.append(image.filename)
-    note = ""
-    if dropped:
-        with translation.override(language):
-            note = _("These attachments were not kept (only photos are): %(names)s") % {"names": ", ".join(dropped)}
-    replied_to = _replied_letter(parsed, writer)
-    if replied_to is not None:
-        _add_writer_reply(letter=replied_to, parsed=parsed, writer=writer, photos=photos, note=note)
-        return IncomingMail.objects.create(**row, outcome=IncomingMail.Outcome.REPLY, replied_to=replied_to, note=note)
-    subject, text = parsed.subject, parsed.text
-    if not subject and not text and photos:
-        with translation.override(language):
-            subject = text = _("Photos sent by e-mail")
-    subject = subject or next((line.strip() for line in text.splitlines() if line.strip()), "")[:60]
-    text = text or subject  # a letter may be all in its subject line
-    if not subject:
-        return quarantine(IncomingMail.Reason.EMPTY, "no subject, text or photo")
-    letter = _store_letter(
-        channel=Letter.Channel.EMAIL,
-        subject=subject,
-        body=text,
-        community=intake.community_for(parsed, writer),
-        writer=writer,
-        contact_name=parsed.sender_name,
-        contact=parsed.sender,
-        language=language,
-        photos=photos,
-        receipt_note=note,
-        in_reply_to=parsed.message_id,
-    )
-    return IncomingMail.objects.create(**row, outcome=IncomingMail.Outcome.LETTER, letter=letter, note=note)
-
-
-def _mail_flood(sender: str) -> str:
-    """Why this sender's message must wait (too many letters and replies lately), or ""."""
-    now = timezone.now()
-    counts = IncomingMail.objects.filter(
-        sender=sender,
-        outcome__in=[IncomingMail.Outcome.LETTER, IncomingMail.Outcome.REPLY],
-        fetched_at__gte=now - datetime.timedelta(days=1),
-    ).aggregate(day=Count("pk"), hour=Count("pk", filter=Q(fetched_at__gte=now - datetime.timedelta(hours=1))))
-    if counts["hour"] >= MAIL_LETTERS_PER_SENDER_PER_HOUR:
-        return f"{counts['hour']} letters from this sender within an hour (at most {MAIL_LETTERS_PER_SENDER_PER_HOUR})"
-    if counts["day"] >= MAIL_LETTERS_PER_SENDER_PER_DAY:
-        return f"{counts['day']} letters from this sender within a day (at most {MAIL_LETTERS_PER_SENDER_PER_DAY})"
-    return ""
 
 
 def _replied_letter(parsed: ParsedMail, account) -> Letter | None:

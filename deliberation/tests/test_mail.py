@@ -290,22 +290,22 @@ def test_a_fetch_killed_halfway_loses_and_duplicates_nothing(dovecot, site_pages
     folder = dovecot.new_folder("Restart")
     for name in ("01_utf8_plain.eml", "12_no_sender.eml", "04_big5.eml", "06_alternative_gbk.eml"):
         dovecot.append(folder, read(name))
-    real_store = services.store_incoming_mail
+    real_store = services._new_letter
     calls = []
 
-    def killed_after_the_second_commit(**kwargs):
-        calls.append(kwargs["uid"])
+    def killed_at_the_third_letter(**kwargs):
+        calls.append(kwargs["subject"])
         if len(calls) == 3:
-            raise KeyboardInterrupt  # the process dies after two commits, before the batch is flagged
+            raise KeyboardInterrupt  # the process dies halfway through the batch's transaction
         return real_store(**kwargs)
 
-    monkeypatch.setattr(services, "store_incoming_mail", killed_after_the_second_commit)
+    monkeypatch.setattr(services, "_new_letter", killed_at_the_third_letter)
     with pytest.raises(KeyboardInterrupt):
         fetching.fetch_mail(account=dovecot.account(folder))
-    assert IncomingMail.objects.count() == 2 and dovecot.flagged(folder) == []
-    monkeypatch.setattr(services, "store_incoming_mail", real_store)
+    assert IncomingMail.objects.count() == 0 and Letter.objects.count() == 0 and dovecot.flagged(folder) == []
+    monkeypatch.setattr(services, "_new_letter", real_store)
     report = fetching.fetch_mail(account=dovecot.account(folder))
-    assert (report.seen, report.already_stored, report.letters) == (4, 2, 2)
+    assert (report.seen, report.already_stored, report.letters, report.quarantined) == (4, 0, 3, 1)
     assert IncomingMail.objects.count() == 4 and Letter.objects.count() == 3
     assert dovecot.flagged(folder) == [1, 2, 3, 4]
     assert len(mail.outbox) == 3

@@ -173,14 +173,14 @@ def test_any_error_while_storing_quarantines_that_message_and_the_run_goes_on(do
         dovecot.append(
             folder, raw_message(sender=f"{len(subject)}{ord(subject[0])}@example.cn", subject=word(subject), body=subject)
         )
-    real = services._store_letter
+    real = services._new_letter
 
     def refused_by_the_database(**fields):
         if fields["subject"] == "毒":
             raise DataError("value too long for type character varying(254)")
         return real(**fields)
 
-    monkeypatch.setattr(services, "_store_letter", refused_by_the_database)
+    monkeypatch.setattr(services, "_new_letter", refused_by_the_database)
     report = fetching.fetch_mail(account=dovecot.account(folder))
     rows = list(IncomingMail.objects.filter(folder=folder).order_by("uid"))
     assert [outcome(row) for row in rows] == ["letter", "quarantined:error", "letter"]
