@@ -332,3 +332,75 @@ def test_a_mailbox_with_every_kind_at_once(dovecot, site_pages, settings, django
     )
     again = fetching.fetch_mail(account=dovecot.account(folder))
     assert again.seen == 0 and Letter.objects.filter(channel=Letter.Channel.EMAIL).count() == letters + 1
+
+
+# --- Killed for real --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fetch_killed_eight_times_loses_and_duplicates_nothing(dovecot, site_pages, tmp_path):
+    """`manage.py fetch_mail` in its own process, SIGKILLed 8 times mid-fetch, then run to the end."""
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    from home.tests.test_background import REPO, manage_env
+
+    community = community_with_staff(name="六和社区", code="liuhe")
+    CommunityMailbox.objects.create(community=community, address=MAILBOX)
+    folder = dovecot.new_folder("Killed")
+    client = dovecot.client()
+    total = 300
+    for number in range(total):
+        sender = "居民 <nobody>" if number % 25 == 0 else f"r{number}@example.cn"  # every 25th is quarantined
+        client.append(folder, None, None, raw_message(sender=sender, subject=word(f"第{number}封"), body=f"内容{number}"))
+    client.logout()
+    env = manage_env(
+        MAILBOX_IMAP_HOST="127.0.0.1",
+        MAILBOX_IMAP_PORT=str(dovecot.port),
+        MAILBOX_IMAP_USER=dovecot.account().user,
+        MAILBOX_IMAP_PASSWORD=dovecot.account().password,
+        MAILBOX_IMAP_FOLDER=folder,
+        MAILBOX_IMAP_SSL="0",
+    )
+    rng = random.Random(13)
+    kills = 0
+    log = tmp_path / "fetch.log"
+    while kills < 8:
+        before = IncomingMail.objects.count()
+        with log.open("a") as output:
+            process = subprocess.Popen(
+                [sys.executable, str(REPO / "manage.py"), "fetch_mail"],
+                cwd=REPO,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 120
+        while process.poll() is None and IncomingMail.objects.count() == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0, 0.3))  # somewhere in the next batch, or between a commit and its flags
+        if process.poll() is not None:
+            break  # it finished before we could kill it
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        kills += 1
+    with log.open("a") as output:
+        finished = subprocess.run(
+            [sys.executable, str(REPO / "manage.py"), "fetch_mail"],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+        )
+    assert finished.returncode == 0, log.read_text()[-2000:]
+    assert kills >= 3, f"only {kills} kills landed mid-fetch"
+    rows = IncomingMail.objects.filter(folder=folder)
+    assert rows.count() == total and rows.values("uid").distinct().count() == total  # none lost, none twice
+    quarantined = total // 25
+    assert rows.filter(outcome=IncomingMail.Outcome.QUARANTINED).count() == quarantined
+    assert Letter.objects.count() == total - quarantined
+    assert Message.objects.filter(kind=ACK).count() == total - quarantined  # one receipt each
+    assert dovecot.flagged(folder) == list(range(1, total + 1))
