@@ -404,3 +404,12 @@ def test_a_fetch_killed_eight_times_loses_and_duplicates_nothing(dovecot, site_p
     assert Letter.objects.count() == total - quarantined
     assert Message.objects.filter(kind=ACK).count() == total - quarantined  # one receipt each
     assert dovecot.flagged(folder) == list(range(1, total + 1))
+
+
+def test_a_heic_photo_is_kept_as_a_jpeg_without_its_exif_on_the_web_too():
+    from .hostile_mail import photo
+
+    clean = services.clean_photo(data=photo("HEIF", size=(3000, 2000)), name="IMG_0004.HEIC")
+    with Image.open(io.BytesIO(clean.data)) as image:
+        assert (clean.content_type, image.format, image.size) == ("image/jpeg", "JPEG", (2000, 1333))
+        assert not image.getexif()
