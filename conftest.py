@@ -25,9 +25,10 @@ def _clear_cache():
 
 @pytest.fixture(autouse=True)
 def _empty_sms_outbox():
-    from outbox import sms
+    from outbox import sms, wechat
 
     sms.sent.clear()
+    wechat.sent.clear()
 
 
 @pytest.fixture

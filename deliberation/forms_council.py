@@ -47,7 +47,7 @@ class CouncilForm(forms.ModelForm):
 
 
 class NewMemberForm(forms.Form):
-    email = forms.EmailField(label=_("Resident's verified e-mail address"))
+    email = forms.CharField(label=_("Resident's verified mobile number or e-mail address"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=CouncilMember.Role.choices, initial=CouncilMember.Role.MEMBER)
     term_start = forms.DateField(label=_("Term from"), widget=forms.DateInput(attrs={"type": "date"}))
     term_end = forms.DateField(label=_("Term to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

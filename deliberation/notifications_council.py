@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
-from outbox.services import queue_message
+from outbox.services import Content, notify
 
 from .models import AgendaItem, CouncilMember, CouncilSession, Letter, Support, Topic
 
@@ -104,10 +104,11 @@ SUBJECTS = {
 
 def _session_mail(session: CouncilSession, members: list[CouncilMember], *, kind: str, occasion: str, reason: str = "") -> None:
     """One message per member; `occasion` tells this change apart from an earlier one of the same kind."""
-    users = [member.user for member in members if member.user.email and member.user.is_active]
+    users = [member.user for member in members if member.user.is_active]
     items = list(AgendaItem.objects.filter(session=session).order_by("position"))
     for user in users:
-        with translation.override(_language(user)):
+
+        def render(user=user) -> Content:
             language = translation.get_language()
             context = {
                 "kind": kind,
@@ -121,13 +122,10 @@ def _session_mail(session: CouncilSession, members: list[CouncilMember], *, kind
                 "url": session_url(session, language),
             }
             method = "CANCEL" if kind == "cancelled" else "REQUEST"
-            queue_message(
-                kind=f"deliberation.council_{kind}",
-                recipient=user,
-                address=user.email,
-                language=language,
+            return Content(
                 subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{SUBJECTS[kind](session.display_title)}",
                 body=render_to_string("deliberation/email/council_session.txt", context),
+                params={"title": session.display_title, "time": _when(session)},
                 attachments=[
                     {
                         "filename": f"council-session-{session.pk}.ics",
@@ -135,8 +133,14 @@ def _session_mail(session: CouncilSession, members: list[CouncilMember], *, kind
                         "mimetype": f"text/calendar; method={method}",
                     }
                 ],
-                idempotency_key=f"deliberation.council_{kind}:{session.pk}:{occasion}:{user.pk}",
             )
+
+        notify(
+            kind=f"deliberation.council_{kind}",
+            recipient=user,
+            render=render,
+            idempotency_key=f"deliberation.council_{kind}:{session.pk}:{occasion}:{user.pk}",
+        )
 
 
 def session_invitation(*, session: CouncilSession, members: list[CouncilMember]) -> None:
@@ -187,7 +191,8 @@ def topics_on_agenda(*, session: CouncilSession, topics: list[Topic]) -> None:
     followers = topic_followers(topics)
     occasion = uuid.uuid4().hex  # a topic taken off the agenda and put back is announced again
     for address, (language, listed) in followers.items():
-        with translation.override(language):
+
+        def render(listed=listed) -> Content:
             context = {
                 "council": str(session.council),
                 "topics": listed,
@@ -196,12 +201,17 @@ def topics_on_agenda(*, session: CouncilSession, topics: list[Topic]) -> None:
                 "place": session.display_place,
                 "url": public_session_url(session, translation.get_language()),
             }
-            queue_message(
-                kind="deliberation.council_topic_on_agenda",
-                address=address,
-                language=language,
+            return Content(
                 subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}"
                 + _("Your concern is on the council's agenda: %(title)s") % {"title": session.display_title},
                 body=render_to_string("deliberation/email/council_topic_on_agenda.txt", context),
-                idempotency_key=f"deliberation.council_topic_on_agenda:{session.pk}:{occasion}:{address}",
+                params={"time": _when(session)},
             )
+
+        notify(
+            kind="deliberation.council_topic_on_agenda",
+            address=address,
+            language=language,
+            render=render,
+            idempotency_key=f"deliberation.council_topic_on_agenda:{session.pk}:{occasion}:{address}",
+        )

@@ -27,6 +27,7 @@ from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from home.models import ResidentProfile
+from home.phone import mobile_matches
 from home.spreadsheets import csv_writer, xlsx_row
 
 from . import services
@@ -416,7 +417,7 @@ class BookResidentView(SessionMixin, TemplateView):
             q = form.cleaned_data["q"].strip()
             found = list(
                 residents_for(self.request.user)
-                .filter(Q(user__email__iexact=q) | Q(mobile=q.replace(" ", "")) | Q(display_name__icontains=q))
+                .filter(Q(user__email__iexact=q) | mobile_matches(q) | Q(display_name__icontains=q))
                 .prefetch_related("user__household_members")
                 .order_by("display_name", "pk")[:20]
             )

@@ -6,17 +6,12 @@ import uuid
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from outbox.services import queue_message
+from outbox.services import Content, notify
 
 from .models import Booking, Session
-
-
-def _language(user) -> str:
-    profile = getattr(user, "profile", None)
-    return profile.preferred_language if profile is not None else settings.LANGUAGE_CODE
 
 
 def _absolute(path: str) -> str:
@@ -28,12 +23,13 @@ def _when(session: Session) -> str:
     return f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}"
 
 
-def _send(user, build, *, kind: str, key: str, ics_for: Booking | None = None) -> None:
-    """Queue one message in the user's language; `build()` returns (subject, lines). `key` names the change."""
-    if user is None or not user.email:
+def _send(user, build, *, kind: str, key: str, ics_for: Booking | None = None, params=None) -> None:
+    """Tell the user on the channels they chose, in their language; `build()` returns (subject, lines) and
+    `params(booking)` the short text's parameters (`outbox.kinds`). `key` names the change."""
+    if user is None:
         return
-    language = _language(user)
-    with translation.override(language):
+
+    def render() -> Content:
         subject, lines = build()
         attachments = []
         if ics_for is not None:
@@ -46,16 +42,20 @@ def _send(user, build, *, kind: str, key: str, ics_for: Booking | None = None) -
                     "mimetype": "text/calendar",
                 }
             )
-        queue_message(
-            kind=f"events.{kind}",
-            recipient=user,
-            address=user.email,
-            language=language,
+        return Content(
             subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
             body="\n\n".join([*lines, _("My bookings: %(url)s") % {"url": _absolute(reverse("events:my_bookings"))}]),
+            params=params() if params else {},
             attachments=attachments,
-            idempotency_key=f"events.{kind}:{key}",
         )
+
+    notify(kind=f"events.{kind}", recipient=user, render=render, idempotency_key=f"events.{kind}:{key}")
+
+
+def _about(booking: Booking, **extra) -> dict:
+    """The short text's parameters: the activity, its time and place (`outbox.kinds`)."""
+    starts = timezone.localtime(booking.session.starts_at)
+    return {"activity": _title(booking), "time": f"{starts:%m-%d %H:%M}", "place": booking.session.place, **extra}
 
 
 def _title(booking: Booking) -> str:
@@ -97,12 +97,20 @@ def booking_made(bookings: list[Booking]) -> None:
             *details,
         ]
 
+    def status() -> str:
+        if first.status == Booking.Status.CONFIRMED:
+            return _("confirmed, ticket code %(code)s") % {"code": first.display_code}
+        if first.status == Booking.Status.APPLIED:
+            return _("application received, places by draw")
+        return _("number %(position)s on the waiting list") % {"position": first.waiting_position()}
+
     _send(
         first.resident,
         build,
         kind="booking_made",
         key=str(first.pk),
         ics_for=first if first.status == Booking.Status.CONFIRMED else None,
+        params=lambda: _about(first, status=status()),
     )
 
 
@@ -118,7 +126,7 @@ def booking_cancelled(bookings: list[Booking], *, late: bool) -> None:
             lines.append(_("It was cancelled after the deadline, so it counts as a late cancellation."))
         return _("Cancelled: %(title)s") % {"title": _title(first)}, lines
 
-    _send(first.resident, build, kind="booking_cancelled", key=str(first.pk))
+    _send(first.resident, build, kind="booking_cancelled", key=str(first.pk), params=lambda: _about(first))
 
 
 def promoted(bookings: list[Booking]) -> None:
@@ -133,7 +141,7 @@ def promoted(bookings: list[Booking]) -> None:
             _("If you cannot come, please cancel on My bookings so that the next person gets the seat."),
         ]
 
-    _send(first.resident, build, kind="promoted", key=str(first.pk), ics_for=first)
+    _send(first.resident, build, kind="promoted", key=str(first.pk), ics_for=first, params=lambda: _about(first))
 
 
 def session_cancelled(session: Session, bookings: list[Booking], *, reason: str) -> None:
@@ -146,7 +154,9 @@ def session_cancelled(session: Session, bookings: list[Booking], *, reason: str)
                 _("We are sorry for the inconvenience."),
             ]
 
-        _send(booking.resident, build, kind="session_cancelled", key=str(booking.pk))
+        _send(
+            booking.resident, build, kind="session_cancelled", key=str(booking.pk), params=lambda booking=booking: _about(booking)
+        )
 
 
 def message_to_participants(session: Session, bookings: list[Booking], *, subject: str, message: str) -> int:
@@ -160,7 +170,13 @@ def message_to_participants(session: Session, bookings: list[Booking], *, subjec
                 _("— sent by the organisers of %(title)s, %(when)s") % {"title": _title(booking), "when": _when(session)},
             ]
 
-        _send(booking.resident, build, kind="message_to_participants", key=f"{sending}:{booking.resident_id}")
+        _send(
+            booking.resident,
+            build,
+            kind="message_to_participants",
+            key=f"{sending}:{booking.resident_id}",
+            params=lambda booking=booking: _about(booking, subject=subject),
+        )
     return len(recipients)
 
 
@@ -176,7 +192,14 @@ def draw_results(winners: list[list[Booking]], waiting: list[list[Booking]]) -> 
                 _("Ticket code: %(code)s — show the QR code on My bookings at the door.") % {"code": first.display_code},
             ]
 
-        _send(first.resident, build, kind="draw_won", key=str(first.pk), ics_for=first)
+        _send(
+            first.resident,
+            build,
+            kind="draw_won",
+            key=str(first.pk),
+            ics_for=first,
+            params=lambda first=first: _about(first, code=first.display_code),
+        )
     for position, group in enumerate(waiting, start=1):
         first = group[0]
 
@@ -187,7 +210,13 @@ def draw_results(winners: list[list[Booking]], waiting: list[list[Booking]]) -> 
                 % {"position": position},
             ]
 
-        _send(first.resident, build, kind="draw_waiting", key=str(first.pk))
+        _send(
+            first.resident,
+            build,
+            kind="draw_waiting",
+            key=str(first.pk),
+            params=lambda first=first, position=position: _about(first, position=position),
+        )
 
 
 def reminder(booking: Booking) -> None:
@@ -200,4 +229,4 @@ def reminder(booking: Booking) -> None:
             _("If you cannot come, please cancel so that someone on the waiting list gets the seat."),
         ]
 
-    _send(booking.resident, build, kind="reminder", key=str(booking.pk))
+    _send(booking.resident, build, kind="reminder", key=str(booking.pk), params=lambda: _about(booking))

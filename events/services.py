@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from home import services as home_services
-from home.services import has_verified_email
+from home.services import VERIFY_FIRST, is_verified_resident
 from points import services as points
 
 from . import notifications
@@ -98,7 +98,13 @@ def participant_for(*, resident, member: HouseholdMember | None = None) -> Parti
             raise BookingError(_("This person is not in your household."))
         return Participant(key=f"m{member.pk}", name=member.name, birth_year=member.birth_year, member=member)
     profile = getattr(resident, "profile", None)
-    name = (profile.display_name if profile else "") or resident.get_full_name() or resident.email
+    # A resident with only a mobile number is named by it on attendance lists.
+    name = (
+        (profile.display_name if profile else "")
+        or resident.get_full_name()
+        or resident.email
+        or (profile.mobile if profile else "")
+    )
     return Participant(key=f"u{resident.pk}", name=name, birth_year=profile.birth_year if profile else None)
 
 
@@ -324,8 +330,8 @@ def book_session(
     acting_for_resident = actor.pk != resident.pk
     if acting_for_resident:
         require_staff_for(user=actor, session=session)
-    elif not has_verified_email(resident):
-        raise BookingError(_("Please verify your e-mail address before booking."))
+    elif not is_verified_resident(resident):
+        raise BookingError(str(VERIFY_FIRST))
     if age_override and not acting_for_resident:
         raise PermissionDenied(_("Only staff may override the age band."))
 

@@ -1,4 +1,5 @@
-"""allauth adapter: mail in the recipient's language, the resident's language after login, 429 when locked out."""
+"""allauth adapter: mail in the recipient's language, the resident's language after login, 429 when locked out,
+and mobile numbers (home/phone.py): stored in the resident's profile, codes queued as SMS within the limits."""
 
 import uuid
 from types import SimpleNamespace
@@ -7,13 +8,21 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.core.exceptions import ImmediateHttpResponse
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
 from outbox.services import queue_message
 
+from . import phone as phones
+from .forms import TAKEN
+from .models import ResidentProfile
 from .network import client_address
 
 
@@ -64,8 +73,95 @@ class AccountAdapter(DefaultAccountAdapter):
                 raise ImmediateHttpResponse(page) from None
             raise
 
+    # --- Mobile numbers (home/phone.py) ----------------------------------------------------------
+
+    def phone_form_field(self, **kwargs):
+        kwargs.pop("label", None)  # allauth's "Phone"; ours says what kind of number
+        return phones.MobileField(**kwargs)
+
+    def clean_phone(self, phone: str) -> str:
+        return phones.normalise_mobile(phone)
+
+    def get_phone(self, user) -> tuple[str, bool] | None:
+        profile = ResidentProfile.objects.filter(user=user).only("mobile", "mobile_verified").first()
+        if profile is None or not profile.mobile:
+            return None
+        return profile.mobile, profile.mobile_verified
+
+    def set_phone(self, user, phone: str, verified: bool) -> None:
+        self._store_phone(user, phone, verified)
+
+    def set_phone_verified(self, user, phone: str) -> None:
+        # Also the end of a change of number: the new number is stored only once proven.
+        self._store_phone(user, phone, True)
+
+    def _store_phone(self, user, phone: str, verified: bool) -> None:
+        number = phones.normalise_mobile(phone)
+        try:
+            with transaction.atomic():
+                if verified:
+                    # A number belongs to one active account: an inactive (deactivated) account lets go of it.
+                    ResidentProfile.objects.filter(mobile=number, mobile_verified=True, user__is_active=False).exclude(
+                        user=user
+                    ).update(mobile_verified=False)
+                profile, _created = ResidentProfile.objects.select_for_update().get_or_create(user=user)
+                profile.mobile = number
+                profile.mobile_verified = verified
+                profile.save(update_fields=["mobile", "mobile_verified"])
+        except IntegrityError:
+            # Another account proved the same number between the form's check and now (the constraint held).
+            request = self.request or allauth_context.request
+            if request is None:
+                raise
+            messages.error(request, str(TAKEN))
+            raise ImmediateHttpResponse(HttpResponseRedirect(reverse("account_change_phone"))) from None
+
+    def get_user_by_phone(self, phone: str):
+        """The active account that proved this number; numbers typed but never proven log nobody in."""
+        number = phones.mobile_or_none(phone)
+        if number is None:
+            return None
+        return (
+            get_user_model()
+            .objects.filter(is_active=True, profile__mobile=number, profile__mobile_verified=True)
+            .select_related("profile")
+            .first()
+        )
+
+    def send_verification_code_sms(self, user, phone: str, code: str, **kwargs) -> None:
+        self._within_limits(phone)
+        phones.queue_code_sms(user=user, phone=phone, code=code)
+
+    def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
+        # Counted like a code, so that the limits do not tell which numbers have accounts.
+        self._within_limits(phone)
+        phones.queue_unknown_number_sms(phone=phone)
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        # Sign-up and change of number refuse a taken number with a form error (home/forms.py): no text.
+        pass
+
+    def _within_limits(self, phone: str) -> None:
+        """Count one text against the limits, or go back to the page with the limit's sentence (nothing sent).
+
+        Forms check the limits before a flow starts; this catches the resend buttons and races.
+        """
+        request = self.request or allauth_context.request
+        refusal = phones.use_sms_allowance(request, phone)
+        if refusal:
+            messages.error(request, refusal)
+            raise ImmediateHttpResponse(HttpResponseRedirect(request.get_full_path()))
+
+    def get_login_stages(self):
+        # Mandatory e-mail verification for accounts that have only an e-mail address (home/stages.py).
+        return [
+            "home.stages.EmailVerificationStage" if stage == "allauth.account.stages.EmailVerificationStage" else stage
+            for stage in super().get_login_stages()
+        ]
+
 
 def user_display(user) -> str:
     """How allauth names a resident in pages and mail: their display name, else their e-mail."""
     profile = getattr(user, "profile", None)
-    return (profile.display_name if profile is not None else "") or user.email or user.get_username()
+    mobile = profile.mobile if profile is not None and profile.mobile_verified else ""
+    return (profile.display_name if profile is not None else "") or user.email or mobile or user.get_username()

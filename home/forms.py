@@ -1,17 +1,17 @@
-"""Forms for residents: sign-up consent, profile."""
+"""Forms for residents: sign-up consent (the base of allauth's sign-up form), profile."""
 
-import re
-
+from allauth.account.adapter import get_adapter
+from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from . import phone as phones
 from . import services
-from .models import Community, Grid, ResidentProfile, mobile_validator
+from .models import Community, Grid, ResidentProfile
 
 
 def _consent_label():
@@ -21,6 +21,9 @@ def _consent_label():
         reverse("home:privacy"),
         _("privacy notice"),
     )
+
+
+TAKEN = _("This mobile number already belongs to an account. Log in with it, or reset the password.")
 
 
 class SignupForm(forms.Form):
@@ -33,6 +36,23 @@ class SignupForm(forms.Form):
         self.fields["privacy_consent"].label = _consent_label()
         self.fields["privacy_consent"].error_messages["required"] = _("You must agree to the privacy notice to register.")
 
+    def clean(self):
+        cleaned = super().clean()
+        # allauth's base sign-up form adds the "phone" field; a taken number is refused in words (not
+        # silently, as allauth's enumeration prevention would): the resident should log in instead.
+        phone = cleaned.get("phone")
+        if not phone and not cleaned.get("email") and not self.errors:
+            self.add_error("phone", _("Enter your mobile number (or an e-mail address)."))
+        if phone:
+            if get_adapter().get_user_by_phone(phone) is not None:
+                self.add_error("phone", TAKEN)
+            else:
+                try:
+                    phones.check_sms_allowed(allauth_context.request, phone)
+                except forms.ValidationError as error:
+                    self.add_error("phone", error)
+        return cleaned
+
     def signup(self, request, user) -> None:
         services.register_resident(
             user=user, consent_given=self.cleaned_data["privacy_consent"], language=get_language() or settings.LANGUAGE_CODE
@@ -40,19 +60,10 @@ class SignupForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    # Wider than the stored 11 digits: "+86 138 1234 5678" is cleaned to them (clean_mobile).
-    mobile = forms.CharField(
-        label=capfirst(ResidentProfile._meta.get_field("mobile").verbose_name),
-        max_length=20,
-        required=False,
-        help_text=_("Optional. Staff may call you about your bookings and letters."),
-    )
-
     class Meta:
         model = ResidentProfile
         fields = [
             "display_name",
-            "mobile",
             "community",
             "grid",
             "building_unit",
@@ -77,15 +88,6 @@ class ProfileForm(forms.ModelForm):
         self.fields["community"].label_from_instance = lambda c: c.localized.name
         self.fields["grid"].label_from_instance = lambda g: f"{g.community.localized.name} · {g.localized.name}"
         self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric"})
-        self.fields["mobile"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
-
-    def clean_mobile(self):
-        # Accept what people type: spaces, dashes and a +86 / 0086 prefix.
-        mobile = re.sub(r"[\s\-()]", "", self.cleaned_data.get("mobile", ""))
-        mobile = re.sub(r"^(\+86|0086)", "", mobile)
-        if mobile:
-            mobile_validator(mobile)
-        return mobile
 
     def clean(self):
         cleaned = super().clean()

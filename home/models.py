@@ -78,7 +78,7 @@ class Grid(TranslatableMixin, models.Model):
 
 
 class ResidentProfile(models.Model):
-    """What a resident tells us about themselves; only the e-mail is required (PIPL)."""
+    """What a resident tells us about themselves; an account needs only a mobile number or an e-mail (PIPL)."""
 
     class TextSize(models.TextChoices):
         NORMAL = "normal", _("Normal text")
@@ -111,6 +111,14 @@ class ResidentProfile(models.Model):
     class Meta:
         verbose_name = _("resident profile")
         verbose_name_plural = _("resident profiles")
+        constraints = [
+            # A proven number logs one account in (allauth's phone login); typed, unproven numbers may repeat.
+            models.UniqueConstraint(
+                fields=["mobile"],
+                condition=models.Q(mobile_verified=True) & ~models.Q(mobile=""),
+                name="home_profile_verified_mobile_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.user.get_username()

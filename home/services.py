@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.models import (
     Collection,
     GroupApprovalTask,
@@ -34,11 +35,11 @@ class ProfileError(Exception):
 
 
 class NotVerified(PermissionDenied):
-    """The resident has not verified an e-mail address yet."""
+    """The resident has proven neither a mobile number nor an e-mail address yet."""
 
 
 def has_verified_email(user) -> bool:
-    """The one check every committing action (booking, spending, letters, votes) relies on."""
+    """The resident proved an e-mail address (the link in the verification mail)."""
     if not user.is_authenticated:
         return False
     from allauth.account.models import EmailAddress
@@ -54,9 +55,42 @@ def verified_phone(user) -> str:
     return profile.mobile if profile is not None and profile.mobile_verified and profile.mobile else ""
 
 
-def require_verified_email(user) -> None:
-    if not has_verified_email(user):
-        raise NotVerified(_("Please verify your e-mail address first."))
+def is_verified_resident(user) -> bool:
+    """The one check every committing action (booking, spending, letters, votes) relies on: the resident
+    proved a mobile number (SMS code) or an e-mail address."""
+    return bool(verified_phone(user)) or has_verified_email(user)
+
+
+# Shown wherever an unverified resident tries to commit to something (every app uses this one sentence).
+VERIFY_FIRST = gettext_lazy("Please verify your mobile number or e-mail address first.")
+
+
+def require_verified_resident(user) -> None:
+    if not is_verified_resident(user):
+        raise NotVerified(str(VERIFY_FIRST))
+
+
+def verified_resident(identifier: str):
+    """The active resident who proved this mobile number (written any way) or e-mail address, else None."""
+    from allauth.account.models import EmailAddress
+
+    from .phone import mobile_or_none
+
+    identifier = (identifier or "").strip()
+    number = mobile_or_none(identifier) if "@" not in identifier else None
+    if number is not None:
+        profile = (
+            ResidentProfile.objects.filter(mobile=number, mobile_verified=True, user__is_active=True)
+            .select_related("user")
+            .first()
+        )
+        return profile.user if profile else None
+    if not identifier:
+        return None
+    match = (
+        EmailAddress.objects.filter(email__iexact=identifier, verified=True, user__is_active=True).select_related("user").first()
+    )
+    return match.user if match else None
 
 
 def staff_communities(user) -> QuerySet[Community]:
@@ -109,9 +143,9 @@ def register_resident(*, user, consent_given: bool, language: str) -> ResidentPr
 @transaction.atomic
 def update_profile(*, profile: ResidentProfile, **changes: Any) -> ResidentProfile:
     """Save a resident's own changes; the grid must belong to the chosen community."""
+    # The mobile number changes only with an SMS code (allauth's change-phone pages).
     allowed = {
         "display_name",
-        "mobile",
         "community",
         "grid",
         "building_unit",
@@ -183,6 +217,7 @@ def export_personal_data(*, user) -> dict[str, Any]:
         data["profile"] = {
             "display_name": profile.display_name,
             "mobile": profile.mobile,
+            "mobile_verified": profile.mobile_verified,
             "community": profile.community.name if profile.community else None,
             "grid": profile.grid.name if profile.grid else None,
             "building_unit": profile.building_unit,

@@ -297,7 +297,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home/profile.html",
-        {"form": form, "resident": resident, "verified": services.has_verified_email(request.user)},
+        {
+            "form": form,
+            "resident": resident,
+            "verified": services.has_verified_email(request.user),
+            "verified_resident": services.is_verified_resident(request.user),
+        },
     )
 
 

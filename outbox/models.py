@@ -69,3 +69,35 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.address}"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in readable words in the active language (for staff), not "events.booking_made"."""
+        from .kinds import kind_label
+
+        return kind_label(self.kind)
+
+    kind_label.fget.short_description = _("kind")
+
+
+class ChannelPreference(models.Model):
+    """How a resident wants to hear about one topic of messages (`outbox.kinds.TOPICS`): e-mail, SMS, WeChat.
+
+    Without a row the defaults in `outbox.services.default_channels` apply; a channel the resident can no
+    longer use (an e-mail address removed, a WeChat unlinked) is skipped when a message is queued.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="channel_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    channels = models.JSONField(_("channels"), default=list)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel preference")
+        verbose_name_plural = _("channel preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="outbox_one_preference_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {', '.join(self.channels)}"

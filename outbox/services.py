@@ -13,16 +13,19 @@ import contextlib
 import contextvars
 import datetime
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .channels import BACKENDS, ChannelDown, PermanentFailure
-from .models import Message
+from .kinds import KINDS_BY_CODE, TOPICS, TOPICS_BY_KEY, Topic, topic_of
+from .models import ChannelPreference, Message
 
 MAX_ATTEMPTS = 8
 FIRST_RETRY = datetime.timedelta(minutes=1)
@@ -95,6 +98,199 @@ def queue_message(
         return existing
     _deliver_after_commit(message)
     return message
+
+
+# --- Telling a person -------------------------------------------------------------------------
+
+
+@dataclass
+class Content:
+    """One notification as `render()` builds it in the recipient's language: the e-mail's subject, text and
+    attachments, and the parameters of the short text that goes by SMS or WeChat (`outbox.kinds`)."""
+
+    subject: str
+    body: str
+    params: dict[str, object] = field(default_factory=dict)
+    attachments: list[dict] = field(default_factory=list)
+
+
+def language_of(user, fallback: str = "") -> str:
+    profile = getattr(user, "profile", None)
+    return profile.preferred_language if profile is not None else fallback or settings.LANGUAGE_CODE
+
+
+def usable_channels(user) -> list[str]:
+    """The channels Linli can reach `user` on: an e-mail address, a verified mobile number, a linked WeChat."""
+    from home.services import verified_phone
+
+    if user is None or not user.is_active:
+        return []
+    channels = []
+    if user.email:
+        channels.append(Message.Channel.EMAIL.value)
+    if verified_phone(user):
+        channels.append(Message.Channel.SMS.value)
+    profile = getattr(user, "profile", None)
+    if profile is not None and profile.wechat_openid:
+        channels.append(Message.Channel.WECHAT.value)
+    return channels
+
+
+def default_channels(topic: Topic | None, usable: list[str]) -> list[str]:
+    """Without a saved choice: e-mail when the resident has an address, SMS as well for time-critical topics
+    when they have a verified mobile number, and SMS for everything when a phone is all they have."""
+    email, sms = Message.Channel.EMAIL.value, Message.Channel.SMS.value
+    chosen = []
+    if email in usable:
+        chosen.append(email)
+    if sms in usable and (not chosen or (topic is not None and topic.urgent)):
+        chosen.append(sms)
+    return chosen
+
+
+def channel_choices(user) -> dict[str, list[str]]:
+    """Topic key → the channels a message of that topic goes out on for `user`, saved choice or default."""
+    usable = usable_channels(user)
+    saved = (
+        {preference.kind: preference.channels for preference in ChannelPreference.objects.filter(user=user)}
+        if user is not None and user.pk
+        else {}
+    )
+    choices = {}
+    for topic in TOPICS:
+        chosen = [channel for channel in saved.get(topic.key, []) if channel in usable]
+        choices[topic.key] = chosen or default_channels(topic, usable)
+    return choices
+
+
+def channels_for(user, kind: str) -> list[str]:
+    """The channels a message of `kind` goes out on for `user` (none when Linli cannot reach them)."""
+    usable = usable_channels(user)
+    topic = topic_of(kind)
+    if topic is not None:
+        preference = ChannelPreference.objects.filter(user=user, kind=topic.key).values_list("channels", flat=True).first()
+        chosen = [channel for channel in preference or [] if channel in usable]
+        if chosen:
+            return chosen
+    return default_channels(topic, usable)
+
+
+def _short_text(kind: str, params: dict[str, str], fallback: str) -> str:
+    registered = KINDS_BY_CODE.get(kind)
+    if registered is None:
+        return fallback
+    return str(registered.short) % {name: params.get(name, "") for name in registered.params}
+
+
+def _address(user, channel: str) -> str:
+    from home.services import verified_phone
+
+    if channel == Message.Channel.EMAIL:
+        return user.email
+    if channel == Message.Channel.SMS:
+        return verified_phone(user)
+    return user.profile.wechat_openid
+
+
+def notify(
+    *,
+    kind: str,
+    render: Callable[[], Content],
+    idempotency_key: str,
+    recipient=None,
+    address: str = "",
+    language: str = "",
+    headers: dict[str, str] | None = None,
+) -> list[Message]:
+    """Tell a person about a change, on each channel they chose for this kind (`channels_for`), in their
+    language; queued in the caller's transaction like `queue_message`.
+
+    `render()` runs inside the person's language. The e-mail keeps `idempotency_key`; SMS and WeChat get
+    ":sms" and ":wechat" after it, so the same change queues each once. Without an account (`address` and
+    `language` given instead of `recipient`) the message goes by e-mail to that address; with a recipient,
+    `language` is only the fallback for one without a profile.
+    """
+    if recipient is None:
+        targets = [(Message.Channel.EMAIL.value, address)] if address else []
+        language = language or settings.LANGUAGE_CODE
+    else:
+        targets = [(channel, _address(recipient, channel)) for channel in channels_for(recipient, kind)]
+        language = language_of(recipient, language)
+    if not targets or _muted.get():
+        return []
+    with translation.override(language):
+        content = render()
+        params = {str(name): str(value) for name, value in content.params.items()}
+        short = _short_text(kind, params, content.subject)
+    queued = []
+    for channel, target in targets:
+        email = channel == Message.Channel.EMAIL
+        message = queue_message(
+            kind=kind,
+            recipient=recipient,
+            address=target,
+            channel=channel,
+            language=language,
+            subject=content.subject if email else "",
+            body=content.body if email else short,
+            attachments=content.attachments if email else (),
+            template_params=None if email else params,
+            headers=headers if email else None,
+            idempotency_key=idempotency_key if email else f"{idempotency_key}:{channel}",
+        )
+        if message is not None:
+            queued.append(message)
+    return queued
+
+
+class PreferenceError(Exception):
+    pass
+
+
+def set_channel_preferences(*, user, choices: dict[str, list[str]]) -> list[ChannelPreference]:
+    """Save the channels `user` chose per topic; each topic needs at least one channel they can use."""
+    usable = usable_channels(user)
+    rows = []
+    for key, channels in choices.items():
+        topic = TOPICS_BY_KEY.get(key)
+        if topic is None:
+            raise PreferenceError(_("Unknown kind of message: %(kind)s") % {"kind": key})
+        unknown = [channel for channel in channels if channel not in usable]
+        if unknown:
+            label = Message.Channel(unknown[0]).label if unknown[0] in Message.Channel.values else unknown[0]
+            raise PreferenceError(_("You cannot receive messages by %(channel)s yet.") % {"channel": label})
+        if not channels:
+            raise PreferenceError(_("Choose at least one way to hear about “%(topic)s”.") % {"topic": topic.label})
+        rows.append((key, sorted(set(channels), key=[c.value for c in Message.Channel].index)))
+    saved = []
+    with transaction.atomic():
+        for key, channels in rows:
+            preference, _created = ChannelPreference.objects.update_or_create(
+                user=user, kind=key, defaults={"channels": channels}
+            )
+            saved.append(preference)
+    return saved
+
+
+def link_wechat(*, user, openid: str) -> None:
+    """Store the OpenID Linli sends WeChat messages to; one resident per OpenID."""
+    from home.models import ResidentProfile
+
+    openid = openid.strip()
+    if not openid or len(openid) > 64:
+        raise PreferenceError(_("WeChat did not tell us who you are. Please try again."))
+    with transaction.atomic():
+        if ResidentProfile.objects.filter(wechat_openid=openid).exclude(user=user).exists():
+            raise PreferenceError(_("This WeChat account is already linked to another resident."))
+        profile, _created = ResidentProfile.objects.get_or_create(user=user)
+        profile.wechat_openid = openid
+        profile.save(update_fields=["wechat_openid"])
+
+
+def unlink_wechat(*, user) -> None:
+    from home.models import ResidentProfile
+
+    ResidentProfile.objects.filter(user=user).update(wechat_openid="")
 
 
 class _DeliverAfterCommit:
@@ -239,13 +435,32 @@ def deliver_due(*, limit: int = 500, message_ids: list[int] | None = None) -> in
     tried; how many went out. Every error is recorded on its message, none is raised."""
     worker = uuid.uuid4().hex
     sent = tried = 0
-    while tried < limit:
-        ids = claim_due(limit=min(BATCH, limit - tried), worker=worker, message_ids=message_ids)
-        if not ids:
-            break
-        tried += len(ids)
-        sent += _deliver(ids, worker)
+    with _commits_without_waiting_for_disk():
+        while tried < limit:
+            ids = claim_due(limit=min(BATCH, limit - tried), worker=worker, message_ids=message_ids)
+            if not ids:
+                break
+            tried += len(ids)
+            sent += _deliver(ids, worker)
     return sent
+
+
+@contextlib.contextmanager
+def _commits_without_waiting_for_disk() -> Iterator[None]:
+    """PostgreSQL's asynchronous commit for the worker's bookkeeping: a commit no longer waits for its WAL
+    flush (the mark "sent" was half of a message's cost). A killed worker loses nothing by it, since the
+    server has the commit; only a crash of the database server itself can forget the last fraction of a
+    second of marks, and those messages are then sent once more, as after a killed worker."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def visible_messages(*, user) -> QuerySet[Message]:

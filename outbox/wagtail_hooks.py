@@ -4,6 +4,7 @@ send a failed one again. The listing is read-only: messages change only through 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
@@ -13,7 +14,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
-from . import services
+from . import admin_views, services
 from .models import Message
 
 
@@ -47,6 +48,14 @@ class MessageIndexView(IndexView):
         buttons = super().get_list_more_buttons(instance)
         if instance.status in (Message.Status.FAILED, Message.Status.CANCELLED):
             buttons.append(MenuItem(_("Send again"), url=reverse("outbox_resend", args=[instance.pk]), icon_name="mail"))
+        if instance.recipient_id:
+            buttons.append(
+                MenuItem(
+                    _("All messages to this resident"),
+                    url=reverse("outbox_resident", args=[instance.recipient_id]),
+                    icon_name="user",
+                )
+            )
         return buttons
 
 
@@ -59,7 +68,7 @@ class MessageViewSet(ModelViewSet):
     index_view_class = MessageIndexView
     inspect_view_enabled = True
     form_fields = ["kind"]  # never shown: the permission policy allows viewing only
-    list_display = ["kind", "address", "channel", "status", "attempts", "created_at", "sent_at", "last_error"]
+    list_display = ["kind_label", "address", "channel", "status", "attempts", "created_at", "sent_at", "last_error"]
     list_filter = ["status", "channel"]
     search_fields = ["address", "kind", "subject"]
     inspect_view_fields = [
@@ -82,10 +91,16 @@ def resend(request, pk: int):
             messages.error(request, str(error))
         else:
             messages.success(request, _("The message to %(address)s will be sent again.") % {"address": message.address})
+        back = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            return redirect(back)
         return redirect("outbox:index")
     return render(request, "outbox/resend.html", {"message": message})
 
 
 @hooks.register("register_admin_urls")
 def register_resend_url():
-    return [path("outbox-resend/<int:pk>/", resend, name="outbox_resend")]
+    return [
+        path("outbox-resend/<int:pk>/", resend, name="outbox_resend"),
+        path("outbox-resident/<int:user_id>/", admin_views.resident_messages, name="outbox_resident"),
+    ]

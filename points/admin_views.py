@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from home.phone import mobile_matches
+
 from . import reports, services
 from .forms import AdjustForm, AwardForm, BulkUploadForm, FindResidentForm, HandOverForm, ReverseForm
 from .models import LedgerEntry
@@ -56,7 +58,7 @@ def find_resident(request: HttpRequest, *, purpose: str = "award") -> HttpRespon
         q = form.cleaned_data["q"].strip()
         results = list(
             residents_of(request.user)
-            .filter(Q(profile__display_name__icontains=q) | Q(profile__mobile__startswith=q) | Q(email__iexact=q))
+            .filter(Q(profile__display_name__icontains=q) | mobile_matches(q, "profile__mobile") | Q(email__iexact=q))
             .order_by("profile__display_name", "pk")[:20]
         )
     title = _("Adjust a balance") if purpose == "adjust" else _("Award points")

@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
 from home import services as home_services
-from home.services import require_verified_email
-from outbox.services import queue_message
+from home.services import require_verified_resident
+from outbox.services import Content, channels_for, notify
 
 from .models import (
     Account,
@@ -492,7 +492,7 @@ def may_redeem(*, resident, reward: Reward) -> bool:
 
 def redeem(*, resident, reward: Reward) -> Reservation:
     """Reserve a reward: the points are debited and the stock counted down in one transaction."""
-    require_verified_email(resident)
+    require_verified_resident(resident)
     reward = reward.source_row()
     now = current_time()
     if not reward.is_available(timezone.localdate(now)):
@@ -666,7 +666,7 @@ def send_expiry_warnings(*, today: datetime.date | None = None) -> int:
         ).exists():
             continue
         account = Account.objects.select_related("resident__profile").get(pk=row["account_id"])
-        if not account.resident.email:
+        if not channels_for(account.resident, "points.expiry_warning"):
             continue
         with transaction.atomic():
             warning = ExpiryWarning.objects.create(
@@ -681,19 +681,19 @@ def _mail_expiry_warning(account: Account, *, warning: ExpiryWarning) -> None:
     expires_on, points = warning.expires_on, warning.points
     resident = account.resident
     profile = getattr(resident, "profile", None)
-    language = profile.preferred_language if profile is not None else settings.LANGUAGE_CODE
-    with translation.override(language):
+
+    def render() -> Content:
+        language = translation.get_language()
         context = {"name": (profile and profile.display_name) or resident.email, "points": points, "date": expires_on}
         context["url"] = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/me/points/"
         subject = _("%(points)s points expire on %(date)s") % {"points": points, "date": expires_on.isoformat()}
         body = render_to_string("points/mail/expiry_warning.txt", context)
-    queue_message(
+        return Content(subject=subject, body=body, params={"points": points, "date": expires_on.isoformat()})
+
+    notify(
         kind="points.expiry_warning",
         recipient=resident,
-        address=resident.email,
-        language=language,
-        subject=subject,
-        body=body,
+        render=render,
         idempotency_key=f"points.expiry_warning:{warning.pk}",
     )
 
@@ -801,13 +801,14 @@ def find_resident(*, actor, identifier: str):
     """A resident of `actor`'s communities by mobile number or e-mail address."""
     from django.contrib.auth import get_user_model
 
-    identifier = identifier.strip().replace(" ", "").replace("-", "")
-    if identifier.startswith("+86"):
-        identifier = identifier[3:]
+    from home.phone import mobile_or_none
+
+    identifier = identifier.strip()
     users = get_user_model().objects.filter(is_active=True)
     if "@" in identifier:
         users = users.filter(email__iexact=identifier)
     else:
+        identifier = mobile_or_none(identifier) or identifier.replace(" ", "").replace("-", "")
         users = users.filter(profile__mobile=identifier)
     if not actor.is_superuser:
         users = users.filter(profile__community__in=staff_communities(actor))

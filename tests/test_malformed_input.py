@@ -42,7 +42,7 @@ READ_BY_HAND = {
     "after", "item", "participant", "resident", "assignee", "topic", "member", "objection", "follow_up_action",
     "older_than", "status", "period", "next", "code", "raw", "export", "format", "session", "position", "size",
     "opt_in", "scan", "reason", "message", "text", "title", "summary", "name", "name_en", "withdraw", "rows",
-    "action", "purpose", "user", "booking",
+    "action", "purpose", "user", "booking", "state",
 }  # fmt: skip
 
 # Views that branch on a query parameter: each branch is walked with the other parameters malformed.

@@ -407,8 +407,9 @@ class StaffEntryForm(forms.Form):
     body = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 6}))
     place = forms.CharField(label=gettext_lazy("Place"), max_length=120, required=False)
     privacy = forms.ChoiceField(label=gettext_lazy("Privacy"), choices=Letter.Privacy.choices, initial=Letter.Privacy.STAFF_ONLY)
-    resident_email = forms.EmailField(
-        label=gettext_lazy("Resident's account e-mail (optional)"),
+    resident_email = forms.CharField(
+        label=gettext_lazy("Resident's verified mobile number or e-mail (optional)"),
+        max_length=254,
         required=False,
         help_text=gettext_lazy("The letter then appears under the resident's “My letters”."),
     )
@@ -428,7 +429,7 @@ class StaffEntryForm(forms.Form):
             return None
         writer = services.verified_user(address)
         if writer is None:
-            raise forms.ValidationError(_("No resident with this verified e-mail address."))
+            raise forms.ValidationError(_("No resident with this verified mobile number or e-mail address."))
         return writer
 
 

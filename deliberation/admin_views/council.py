@@ -105,7 +105,7 @@ def _member_action(request: HttpRequest, council: Council) -> None:
             raise council_admin.CouncilAdminError(_("Please correct the new member: %(errors)s") % {"errors": _errors(form)})
         user = services.verified_user(form.cleaned_data["email"])
         if user is None:
-            raise council_admin.CouncilAdminError(_("No resident with this verified e-mail address."))
+            raise council_admin.CouncilAdminError(_("No resident with this verified mobile number or e-mail address."))
         data = form.cleaned_data
         council_admin.add_member(
             council=council,

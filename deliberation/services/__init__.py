@@ -26,8 +26,8 @@ from django.utils.translation import ngettext
 
 from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
-from home.services import has_verified_email, staff_communities
-from outbox.services import queue_message
+from home.services import VERIFY_FIRST, is_verified_resident, staff_communities, verified_resident
+from outbox.services import Content, channels_for, notify
 
 from .. import similarity
 from ..mail import MalformedMessage, ParsedMail, clean_text, content_hash, parse_message, sender_is_authenticated
@@ -334,9 +334,9 @@ def submit_letter(
         if writer is None or not writer.is_authenticated:
             writer = None
             if not MailboxSettings.load().allow_anonymous:
-                raise PermissionDenied(_("Please log in with a verified e-mail address to write a letter."))
-        elif not has_verified_email(writer):
-            raise PermissionDenied(_("Please verify your e-mail address first."))
+                raise PermissionDenied(_("Please log in with a verified mobile number or e-mail address to write a letter."))
+        elif not is_verified_resident(writer):
+            raise PermissionDenied(str(VERIFY_FIRST))
         _check_rate_limits(writer=writer, address=address)
     elif channel in (Letter.Channel.STAFF, Letter.Channel.HOTLINE):
         _require_staff(actor, community)
@@ -469,20 +469,16 @@ def _recipient(letter: Letter) -> str:
 
 
 def notify_letter_event(*, event_id: int) -> bool:
-    """E-mail one timeline step to the writer in their language, exactly once; False if there was nothing to send."""
+    """Tell the writer of one timeline step in their language, exactly once; False if there was nobody to tell."""
     with transaction.atomic():
         event = LetterEvent.objects.select_for_update().filter(pk=event_id, notified_at__isnull=True).first()
         if event is None:
             return False
         letter = Letter.objects.select_related("writer", "topic").get(pk=event.letter_id)
-        recipient = _recipient(letter)
         event.notified_at = timezone.now()
         event.save(update_fields=["notified_at"])
-        if not recipient:
-            return False
         # Queued in the transaction that marks the step notified: both commit or neither.
-        _queue_event_mail(letter=letter, event=event, recipient=recipient, language=_writer_language(letter))
-    return True
+        return _queue_event_mail(letter=letter, event=event, recipient=_recipient(letter), language=_writer_language(letter))
 
 
 def letter_message_id(letter: Letter, event: LetterEvent) -> str:
@@ -496,27 +492,38 @@ def _letter_mail_token(tracking_number: str) -> str:
     return salted_hmac("deliberation.letter-mail", tracking_number).hexdigest()[:16]
 
 
-def _queue_event_mail(*, letter: Letter, event: LetterEvent, recipient: str, language: str, in_reply_to: str = "") -> None:
-    with translation.override(language):
+def _queue_event_mail(*, letter: Letter, event: LetterEvent, recipient: str, language: str, in_reply_to: str = "") -> bool:
+    """A writer with an account hears on the channels they chose; a letter without one by e-mail to its
+    contact address (`recipient`). False if there was nobody to tell."""
+
+    def render() -> Content:
         context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
         subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
         text = render_to_string("deliberation/email/letter_event.txt", context)
+        return Content(subject=subject, body=text, params={"number": letter.tracking_number, "step": event.describe()})
+
     headers = {"Message-ID": letter_message_id(letter, event)}
     if event.kind == LetterEvent.Kind.RECEIVED:
         # RFC 3834: other robots (out-of-office replies) must not answer our receipt.
         headers["Auto-Submitted"] = "auto-replied" if letter.channel == Letter.Channel.EMAIL else "auto-generated"
     if in_reply_to:
         headers["In-Reply-To"] = headers["References"] = f"<{in_reply_to.strip('<>')}>"
-    queue_message(
+    writer = letter.writer if letter.writer_id and letter.writer.is_active else None
+    key = f"deliberation.letter_event:{event.pk}"
+    if writer is not None and channels_for(writer, "deliberation.letter_event"):
+        notify(kind="deliberation.letter_event", recipient=writer, render=render, idempotency_key=key, headers=headers)
+        return True
+    if not recipient:
+        return False
+    notify(
         kind="deliberation.letter_event",
-        recipient=letter.writer if letter.writer_id and letter.writer.email == recipient else None,
         address=recipient,
         language=language,
-        subject=subject,
-        body=text,
-        idempotency_key=f"deliberation.letter_event:{event.pk}",
+        render=render,
+        idempotency_key=key,
         headers=headers,
     )
+    return True
 
 
 def send_pending_notifications(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
@@ -803,8 +810,8 @@ def move_topic(*, topic: Topic, actor, status: str, reason: str = "", notify_wri
 @transaction.atomic
 def support_topic(*, topic: Topic, resident) -> Support:
     """One support per verified resident (a database constraint keeps it so under concurrency)."""
-    if not has_verified_email(resident):
-        raise PermissionDenied(_("Please verify your e-mail address first."))
+    if not is_verified_resident(resident):
+        raise PermissionDenied(str(VERIFY_FIRST))
     topic = Topic.objects.get(pk=topic.pk)
     if not topic.accepts_support:
         raise MailboxError(_("This topic no longer takes support."))
@@ -919,21 +926,20 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
                 else []
             )
             for head in heads:
-                language = getattr(getattr(head, "profile", None), "preferred_language", settings.LANGUAGE_CODE)
-                with translation.override(language):
+
+                def render(letter=letter) -> Content:
                     subject = _("Overdue letter %(number)s") % {"number": letter.tracking_number}
                     text = _("Letter %(number)s (%(subject)s), received on %(date)s, is past its deadline.") % {
                         "number": letter.tracking_number,
                         "subject": letter.subject,
                         "date": timezone.localdate(letter.received_at).isoformat(),
                     }
-                queue_message(
+                    return Content(subject=subject, body=text, params={"number": letter.tracking_number})
+
+                notify(
                     kind="deliberation.letter_overdue",
                     recipient=head,
-                    address=head.email,
-                    language=language,
-                    subject=subject,
-                    body=text,
+                    render=render,
                     idempotency_key=f"deliberation.letter_overdue:{letter.pk}:{locked.escalated_at.timestamp()}:{head.pk}",
                 )
             escalated += 1
@@ -955,12 +961,9 @@ _QUOTE_START = re.compile(
 )
 
 
-def verified_user(address: str):
-    """The active user whose verified e-mail address this is, if any."""
-    from allauth.account.models import EmailAddress
-
-    match = EmailAddress.objects.filter(email__iexact=address, verified=True, user__is_active=True).select_related("user").first()
-    return match.user if match else None
+def verified_user(identifier: str):
+    """The active resident who proved this e-mail address or mobile number (written any way), if any."""
+    return verified_resident(identifier)
 
 
 def mail_account(parsed: ParsedMail):
@@ -1275,27 +1278,25 @@ def _add_writer_reply(*, letter: Letter, parsed: ParsedMail, writer, photos: Seq
 
 
 def _tell_staff_of_reply(*, letter: Letter, event: LetterEvent) -> None:
-    """The staff member the letter is assigned to, else the community's staff, in their own language."""
+    """The staff member the letter is assigned to, else the community's staff, each on their own channels."""
     if letter.assigned_to_id:
-        staff = User.objects.filter(pk=letter.assigned_to_id, is_active=True).exclude(email="")
+        staff = User.objects.filter(pk=letter.assigned_to_id, is_active=True)
     elif letter.community_id and letter.community.editors_id:
-        staff = User.objects.filter(groups=letter.community.editors_id, is_active=True).exclude(email="")
+        staff = User.objects.filter(groups=letter.community.editors_id, is_active=True)
     else:
         staff = User.objects.none()
     url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("deliberation_admin:letter", args=[letter.pk])
-    for member in staff.select_related("profile"):
-        profile = getattr(member, "profile", None)
-        language = profile.preferred_language if profile else settings.LANGUAGE_CODE
-        with translation.override(language):
-            subject = _("Letter %(number)s: the writer replied") % {"number": letter.tracking_number}
-            body = render_to_string("deliberation/email/writer_replied.txt", {"letter": letter, "event": event, "url": url})
-        queue_message(
+
+    def render() -> Content:
+        subject = _("Letter %(number)s: the writer replied") % {"number": letter.tracking_number}
+        body = render_to_string("deliberation/email/writer_replied.txt", {"letter": letter, "event": event, "url": url})
+        return Content(subject=subject, body=body, params={"number": letter.tracking_number})
+
+    for member in staff:
+        notify(
             kind="deliberation.letter_writer_replied",
             recipient=member,
-            address=member.email,
-            language=language,
-            subject=subject,
-            body=body,
+            render=render,
             idempotency_key=f"deliberation.letter_writer_replied:{event.pk}:{member.pk}",
         )
 

@@ -32,8 +32,8 @@ from wagtail.models import Locale
 
 from home.middleware import bump_page_cache_generation
 from home.models import Community, HomePage, ResidentProfile
-from home.services import has_verified_email
-from outbox.services import queue_message
+from home.services import VERIFY_FIRST, is_verified_resident
+from outbox.services import Content, notify
 
 from .. import workdays
 from ..audit import record
@@ -219,22 +219,24 @@ def generate_minutes(*, session: CouncilSession, actor) -> MinutesPage:
 
 def _ask_for_confirmation(session: CouncilSession) -> None:
     """Each member present is asked, in their language, to confirm the draft (queued with the minutes)."""
-    members = Attendance.objects.filter(session=session, member__user__is_active=True).exclude(member__user__email="")
-    recipients = [(user_id, email) for user_id, email in members.values_list("member__user_id", "member__user__email")]
+    members = Attendance.objects.filter(session=session, member__user__is_active=True)
     session = CouncilSession.objects.select_related("council").get(pk=session.pk)
-    for user_id, address in recipients:
-        language = _language_of(user_id, settings.LANGUAGE_CODE)
-        with translation.override(language):
-            context = {"session": session, "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk]))}
-            queue_message(
-                kind="deliberation.minutes_confirm",
-                recipient=get_user_model().objects.get(pk=user_id),
-                address=address,
-                language=language,
-                subject=_("Please confirm the minutes of %(session)s") % {"session": session.display_title},
-                body=render_to_string("deliberation/email/minutes_confirm.txt", context),
-                idempotency_key=f"deliberation.minutes_confirm:{session.pk}:{user_id}",
-            )
+
+    def render() -> Content:
+        context = {"session": session, "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk]))}
+        return Content(
+            subject=_("Please confirm the minutes of %(session)s") % {"session": session.display_title},
+            body=render_to_string("deliberation/email/minutes_confirm.txt", context),
+            params={"title": session.display_title},
+        )
+
+    for user in get_user_model().objects.filter(pk__in=members.values("member__user_id")).select_related("profile"):
+        notify(
+            kind="deliberation.minutes_confirm",
+            recipient=user,
+            render=render,
+            idempotency_key=f"deliberation.minutes_confirm:{session.pk}:{user.pk}",
+        )
 
 
 def markdown_of(page: MinutesPage) -> str:
@@ -404,7 +406,8 @@ def _mail_topic(*, topic_id: int, item_id: int, template: str, subject: str) -> 
     decision = Decision.objects.filter(item=item).first()
     kind = template.removesuffix(".txt")
     for recipient in topic_recipients(topic):
-        with translation.override(recipient.language):
+
+        def render(recipient=recipient) -> Content:
             context = {
                 "topic": topic,
                 "item": item,
@@ -414,14 +417,19 @@ def _mail_topic(*, topic_id: int, item_id: int, template: str, subject: str) -> 
                 "decision_url": _absolute(reverse("deliberation:decision_detail", args=[decision.pk])) if decision else "",
                 "topic_url": _absolute(reverse("deliberation:topic_detail", args=[topic.pk])) if topic.is_public else "",
             }
-            queue_message(
-                kind=f"deliberation.{kind}",
-                address=recipient.email,
-                language=recipient.language,
+            return Content(
                 subject=_(subject) % {"topic": topic.title},
                 body=render_to_string(f"deliberation/email/{template}", context),
-                idempotency_key=f"deliberation.{kind}:{item_id}:{recipient.email.lower()}",
+                params={"topic": topic.title},
             )
+
+        notify(
+            kind=f"deliberation.{kind}",
+            address=recipient.email,
+            language=recipient.language,
+            render=render,
+            idempotency_key=f"deliberation.{kind}:{item_id}:{recipient.email.lower()}",
+        )
 
 
 # Marked here, translated for each recipient inside `_mail_topic`.
@@ -510,8 +518,8 @@ def file_objection(*, decision: Decision, resident, text: str) -> Objection:
     """A verified resident objects during the notice period; one open (unanswered) objection each."""
     if not resident.is_authenticated:
         raise NotAllowed(_("Please log in to file an objection."))
-    if not has_verified_email(resident):
-        raise NotAllowed(_("Please verify your e-mail address first."))
+    if not is_verified_resident(resident):
+        raise NotAllowed(str(VERIFY_FIRST))
     decision = Decision.objects.select_for_update().get(pk=decision.pk)
     if not in_notice_period(decision):
         raise FollowUpError(_("Objections can only be filed during the notice period."))
@@ -553,23 +561,26 @@ def answer_objection(*, objection: Objection, actor, answer: str) -> Objection:
     objection.save(update_fields=["answer", "answered_by", "answered_at"])
     record(objection.decision, "deliberation.decision.answer", actor=actor, objection=objection.pk)
     resident = objection.resident
-    if resident is not None and resident.is_active and resident.email:
-        language = _language_of(objection.resident_id, objection.language)
-        with translation.override(language):
+    if resident is not None and resident.is_active:
+
+        def render() -> Content:
             context = {
                 "objection": objection,
                 "decision": objection.decision,
                 "decision_url": _absolute(reverse("deliberation:decision_detail", args=[objection.decision_id])),
             }
-            queue_message(
-                kind="deliberation.objection_answered",
-                recipient=resident,
-                address=resident.email,
-                language=language,
+            return Content(
                 subject=_("Your objection has been answered"),
                 body=render_to_string("deliberation/email/objection_answered.txt", context),
-                idempotency_key=f"deliberation.objection_answered:{objection.pk}",
             )
+
+        notify(
+            kind="deliberation.objection_answered",
+            recipient=resident,
+            language=objection.language,
+            render=render,
+            idempotency_key=f"deliberation.objection_answered:{objection.pk}",
+        )
     transaction.on_commit(bump_page_cache_generation)
     return objection
 
@@ -708,22 +719,25 @@ def escalate_overdue_actions(*, today: datetime.date | None = None) -> int:
             community = decision_council(action.decision).community
             heads = list(community.heads.user_set.filter(is_active=True).exclude(email="")) if community.heads else []
             for head in heads:
-                language = _language_of(head.pk, settings.LANGUAGE_CODE)
-                with translation.override(language):
+
+                def render(action=action) -> Content:
                     context = {
                         "action": action,
                         "decision": action.decision,
                         "decision_url": _absolute(reverse("deliberation_followup_admin:decision", args=[action.decision_id])),
                     }
-                    queue_message(
-                        kind="deliberation.action_overdue",
-                        recipient=head,
-                        address=head.email,
-                        language=language,
+                    return Content(
                         subject=_("Overdue follow-up action: %(action)s") % {"action": action.display_description},
                         body=render_to_string("deliberation/email/action_overdue.txt", context),
-                        idempotency_key=f"deliberation.action_overdue:{action.pk}:{action.escalated_at.timestamp()}:{head.pk}",
+                        params={"action": action.display_description},
                     )
+
+                notify(
+                    kind="deliberation.action_overdue",
+                    recipient=head,
+                    render=render,
+                    idempotency_key=f"deliberation.action_overdue:{action.pk}:{action.escalated_at.timestamp()}:{head.pk}",
+                )
             escalated += 1
     return escalated
 

@@ -185,7 +185,7 @@ def test_a_resident_files_an_objection_and_sees_the_answer_anonymised(client, de
 def test_an_unverified_account_cannot_object(client, decision):
     client.force_login(UserFactory())
     response = client.post(url("file_objection", decision.pk, language="en"), {"text": "不同意"}, follow=True)
-    assert "verify your e-mail" in response.content.decode() and not Objection.objects.exists()
+    assert "verify your mobile number or e-mail" in response.content.decode() and not Objection.objects.exists()
 
 
 def test_withdrawn_decisions_are_not_public(client, decision):

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from home.network import client_address
-from home.services import has_verified_email
+from home.services import is_verified_resident
 
 from .. import services
 from ..forms import LetterForm, SatisfactionForm, TopicFilterForm, localized_names
@@ -38,7 +38,7 @@ def write_letter(request: HttpRequest) -> HttpResponse:
     anonymous = not request.user.is_authenticated
     if anonymous and not MailboxSettings.load().allow_anonymous:
         return redirect(f"{_login_url()}?next={request.path}")
-    verified = anonymous or has_verified_email(request.user)
+    verified = anonymous or is_verified_resident(request.user)
     profile = getattr(request.user, "profile", None) if not anonymous else None
     initial = {"community": profile.community_id, "grid": profile.grid_id} if profile else {}
     suggestions: list = []

@@ -40,7 +40,6 @@ def resident(client, site_pages):
 def profile_data(**overrides) -> dict:
     data = {
         "display_name": "王阿姨",
-        "mobile": "",
         "community": "",
         "grid": "",
         "building_unit": "",
@@ -84,7 +83,6 @@ def test_saving_the_profile_changes_every_field_and_sets_the_cookies(client, res
         "/zh-hans/me/",
         profile_data(
             display_name="王桂英",
-            mobile="13812345678",
             community=communities["liuhe"].pk,
             grid=communities["liuhe_grid"].pk,
             building_unit="3幢2单元",
@@ -101,14 +99,13 @@ def test_saving_the_profile_changes_every_field_and_sets_the_cookies(client, res
     resident.refresh_from_db()
     assert (
         resident.display_name,
-        resident.mobile,
         resident.community,
         resident.grid,
         resident.building_unit,
         resident.birth_year,
         resident.preferred_language,
         resident.large_text,
-    ) == ("王桂英", "13812345678", communities["liuhe"], communities["liuhe_grid"], "3幢2单元", 1956, "en", True)
+    ) == ("王桂英", communities["liuhe"], communities["liuhe_grid"], "3幢2单元", 1956, "en", True)
     page = client.get("/en/me/").content.decode()
     assert "Your profile has been saved." in page  # in the newly chosen language
     assert "text-large" in page
@@ -126,23 +123,25 @@ def test_clearing_large_text_sets_the_normal_cookie(client, resident):
     assert resident.large_text is False
 
 
-@pytest.mark.parametrize("mobile", ["12345678901", "1381234567", "138123456789", "138-1234-567", "phone"])
-def test_a_bad_mobile_number_shows_a_clear_error_and_changes_nothing(client, resident, mobile):
+@pytest.mark.parametrize("birth_year", ["1800", "abc"])
+def test_a_bad_birth_year_shows_a_clear_error_and_changes_nothing(client, resident, birth_year):
     before = ResidentProfile.objects.values().get(pk=resident.pk)
 
-    response = client.post("/zh-hans/me/", profile_data(display_name="改了名字", mobile=mobile, preferred_language="en"))
+    response = client.post("/zh-hans/me/", profile_data(display_name="改了名字", birth_year=birth_year, preferred_language="en"))
 
     assert response.status_code == 200
-    assert response.context["form"].errors["mobile"]
+    assert response.context["form"].errors["birth_year"]
     assert 'class="error" role="alert"' in response.content.decode()
     assert TEXT_SIZE_COOKIE not in response.cookies
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
     assert ResidentProfile.objects.values().get(pk=resident.pk) == before
 
 
-def test_the_mobile_error_is_in_the_language_of_the_page(client, resident):
-    english = client.post("/en/me/", profile_data(mobile="12345")).content.decode()
-    assert "Enter a mainland mobile number of 11 digits, e.g. 13812345678." in english
+def test_the_mobile_number_is_added_with_a_code_not_typed_into_the_profile(client, resident):
+    page = client.get("/en/me/").content.decode()
+
+    assert "Add mobile number" in page and "/accounts/phone/change/" in page
+    assert "mobile" not in client.get("/en/me/").context["form"].fields
 
 
 def test_a_grid_of_another_community_is_refused_and_nothing_changes(client, resident, communities):
@@ -180,9 +179,10 @@ def test_a_birth_year_out_of_range_is_refused(client, resident):
 
 
 def test_data_export_holds_everything_about_the_resident_and_nothing_about_others(client, resident, communities):
+    resident.mobile, resident.mobile_verified = "13912345678", True
+    resident.save()
     services.update_profile(
         profile=resident,
-        mobile="13912345678",
         community=communities["jiangnan"],
         grid=communities["jiangnan_grid"],
         building_unit="5幢",
@@ -209,6 +209,7 @@ def test_data_export_holds_everything_about_the_resident_and_nothing_about_other
     assert data["profile"] | {"privacy_consented_at": None} == {
         "display_name": "王阿姨",
         "mobile": "13912345678",
+        "mobile_verified": True,
         "community": "江南社区",
         "grid": "江南第一网格",
         "building_unit": "5幢",
@@ -327,11 +328,10 @@ def test_mobile_numbers_are_accepted_as_people_type_them(client, site_pages, typ
     resident = factories.ResidentProfileFactory()
     client.force_login(resident.user)
 
-    response = client.post("/zh-hans/me/", {"mobile": typed, "preferred_language": "zh-hans"})
+    response = client.post("/zh-hans/accounts/phone/change/", {"phone": typed})
 
-    assert response.status_code == 302
-    resident.refresh_from_db()
-    assert resident.mobile == "13812345678"
+    assert response.status_code == 302 and response["Location"] == "/zh-hans/accounts/phone/verify/"
+    assert client.session["account_phone_verification"]["phone"] == "13812345678"
 
 
 def test_not_found_page_is_the_portal_s_own_in_both_languages(client, site_pages):

@@ -150,7 +150,7 @@ def test_unverified_resident_is_told_to_verify(client):
     client.force_login(user)
     reward = RewardFactory(cost=10)
     response = client.post(f"/en/me/points/rewards/{reward.pk}/redeem/", follow=True)
-    assert "verify your e-mail" in response.content.decode()
+    assert "verify your mobile number or e-mail" in response.content.decode()
     assert not Reservation.objects.exists()
 
 

@@ -40,6 +40,7 @@ urlpatterns += i18n_patterns(
     path("", include("events.urls")),
     path("", include("deliberation.urls")),
     path("", include("points.urls")),
+    path("", include("outbox.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

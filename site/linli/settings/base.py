@@ -102,7 +102,13 @@ DATABASE_URL = env.text("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env.integer("CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent writers queue for the lock instead of failing with "database is locked".
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # Write-ahead log: readers never wait for the writer, and a commit waits for the disk only at a
+    # checkpoint (synchronous=NORMAL), which loses nothing when a process is killed.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -208,38 +214,88 @@ LINLI_SMS_TENCENT_APP_ID = env.text("SMS_TENCENT_APP_ID")
 LINLI_SMS_REGION = env.text("SMS_REGION")
 # Seconds a worker waits on the SMS provider before it retries the message later.
 LINLI_SMS_TIMEOUT = env.integer("SMS_TIMEOUT", 10)
+# WeChat subscribe messages (outbox/wechat.py): printed to the console in development; "wechatpy" in production.
+LINLI_WECHAT_BACKEND = env.text("WECHAT_BACKEND", "console")
+# The official account's app id and secret (also used to link a resident's WeChat through OAuth).
+LINLI_WECHAT_APP_ID = env.text("WECHAT_APP_ID")
+LINLI_WECHAT_APP_SECRET = env.text("WECHAT_APP_SECRET")
+# Message kind → subscribe message template: {"events.reminder": {"id": "TEMPLATE_ID", "data": {"thing1":
+# "activity", "time2": "time"}}} (WeChat's field name → the kind's template parameter).
+LINLI_WECHAT_TEMPLATES = env.json_object("WECHAT_TEMPLATES")
+# Empty: https://api.weixin.qq.com/ (a stand-in on loopback in tests).
+LINLI_WECHAT_API_BASE_URL = env.text("WECHAT_API_BASE_URL")
+LINLI_WECHAT_TIMEOUT = env.integer("WECHAT_TIMEOUT", 10)
 # /healthz/outbox answers 503 once the oldest undelivered message has waited this long.
 LINLI_OUTBOX_STALLED_MINUTES = env.integer("LINLI_OUTBOX_STALLED_MINUTES", 15)
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "邻里 Linli <noreply@linli.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Accounts (django-allauth): e-mail and password, mandatory verification.
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Accounts (django-allauth, README: Mobile-number accounts): residents sign up with a mainland mobile number
+# proven by an SMS code, or an e-mail address, or both (home.forms.SignupForm wants at least one), and log in
+# with number or e-mail and a password, or by a code. E-mail verification is "optional" in allauth's terms so
+# that an account may have no e-mail; home/stages.py keeps it mandatory for an account whose only way in is an
+# unverified e-mail address. allauth warns (account.W001) when no login method is a required sign-up field.
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+ACCOUNT_SIGNUP_FIELDS = ["phone", "email", "password1*", "password2*"]
+SILENCED_SYSTEM_CHECKS = ["account.W001"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "home.forms.SignupForm"
+ACCOUNT_FORMS = {
+    "login": "home.account_forms.LoginForm",
+    "request_login_code": "home.account_forms.RequestLoginCodeForm",
+    "change_phone": "home.account_forms.ChangePhoneForm",
+    "reset_password": "home.account_forms.ResetPasswordForm",
+}
 ACCOUNT_ADAPTER = "home.adapters.AccountAdapter"
 ACCOUNT_USER_DISPLAY = "home.adapters.user_display"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[邻里 Linli] "
-# Verification links and reset links expire after 10 minutes.
-ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 10 / (24 * 60)
+# E-mail verification links live a day (residents read mail late); codes, by SMS or e-mail, 10 minutes and
+# 5 tries, 6 digits; a new code may be asked for (the per-number limit allows one a minute).
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 1
 PASSWORD_RESET_TIMEOUT = 10 * 60
+ALLAUTH_USER_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 5
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = 3
+ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 5
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = 3
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
+# Forgotten passwords: a code by SMS (the number) or by e-mail (the address), then a new password.
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = 10 * 60
+ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = 5
 # Behind a reverse proxy, the client's address comes from it (home/network.py); unset, no proxy
 # is trusted and X-Forwarded-For is ignored. Set one: the header the proxy sets to the client's
 # address (e.g. X-Real-IP), or how many proxies append to X-Forwarded-For.
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.text("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
 ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+# SMS codes cost money and texting numbers strangers type is what SMS pumping abuses (home/phone.py):
+# per number 1 a minute, 5 an hour, 10 a day; per client address and for the whole site per hour.
+LINLI_SMS_CODES_PER_ADDRESS_PER_HOUR = env.integer("SMS_CODES_PER_ADDRESS_PER_HOUR", 30)
+LINLI_SMS_CODES_PER_HOUR = env.integer("SMS_CODES_PER_HOUR", 500)
 ACCOUNT_RATE_LIMITS = {
     # The main guard is per account: the 6th wrong password for one account within 5 minutes is
     # refused (HTTP 429). The per-address limits are loose, as residents share addresses (a
     # community centre's Wi-Fi, a carrier's NAT): they only slow one client trying many accounts.
     "login_failed": "60/m/ip,5/5m/key",
     "login": "60/m/ip",
+    # Texts are limited by the sms_code_* actions below, with a sentence for each (home/phone.py).
+    "verify_phone": "",
+    "request_login_code": "60/m/ip",
+    "change_phone": "10/m/user",
+    "reset_password": "20/m/ip,5/m/key",
+    "sms_code_number_minute": "1/m/key",
+    "sms_code_number_hour": "5/h/key",
+    "sms_code_number_day": "10/d/key",
+    "sms_code_address": f"{LINLI_SMS_CODES_PER_ADDRESS_PER_HOUR}/h/ip",
+    "sms_code_site": f"{LINLI_SMS_CODES_PER_HOUR}/h/key",
 }
 LOGIN_REDIRECT_URL = "home:profile"
 LOGIN_URL = "account_login"
