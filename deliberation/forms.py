@@ -49,13 +49,19 @@ class LetterForm(forms.Form):
         label=_("Privacy"), choices=Letter.Privacy.choices, initial=Letter.Privacy.STAFF_ONLY, widget=forms.RadioSelect
     )
     photo1 = forms.FileField(
-        label=_("Photo 1"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        label=_("Photo 1"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}),
     )
     photo2 = forms.FileField(
-        label=_("Photo 2"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        label=_("Photo 2"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}),
     )
     photo3 = forms.FileField(
-        label=_("Photo 3"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        label=_("Photo 3"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}),
     )
     contact_name = forms.CharField(label=_("Your name (optional)"), max_length=60, required=False)
     contact = forms.CharField(label=_("E-mail or phone (optional)"), max_length=254, required=False)

@@ -1,24 +1,37 @@
-"""Reading letters sent by e-mail: MIME parsing that survives real-world Chinese mail.
+"""Reading letters sent by e-mail: MIME parsing that survives real-world Chinese mail and hostile mail.
 
-Chinese mail clients label GBK text as GB2312, put raw GBK bytes in headers without
-RFC 2047 encoding, send HTML only, and attach anything. Everything here decodes
-leniently but never silently: what cannot be read becomes a `MalformedMessage`,
-which the fetcher quarantines with the raw source.
+Chinese mail clients label GBK text as GB2312, split one character across two encoded-words,
+put raw GBK bytes in headers, send HTML only, and attach anything; strangers send mail built
+to hurt (thousands of parts, NUL bytes in file names, 300-character addresses). Headers and
+bodies are decoded here by our own rules (the standard library's lenient decoders give mojibake
+or raw `=?utf-8?B?...?=`); what cannot become a letter raises `MalformedMessage` with a
+reason, and the fetcher quarantines the raw source.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import codecs
 import email
 import email.policy
 import email.utils
+import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import Message
 from html.parser import HTMLParser
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
 MAX_TEXT_CHARS = 20_000
-MAX_RAW_BYTES = 25 * 1024 * 1024
+MAX_RAW_BYTES = 25 * 1024 * 1024  # the default of settings.LINLI_MAILBOX_MAX_BYTES
+MAX_PARTS = 200
 MAX_IMAGES = 3
+MAX_FILENAME_CHARS = 100
+MAX_ADDRESS_CHARS = 254
 
 # Labels that mean "some superset of GB2312" in practice: GB18030 decodes all of them.
 _CHARSET_ALIASES = {
@@ -26,22 +39,44 @@ _CHARSET_ALIASES = {
     "gbk": "gb18030",
     "x-gbk": "gb18030",
     "cp936": "gb18030",
+    "windows-936": "gb18030",
+    "ms936": "gb18030",
+    "chinese": "gb18030",
+    "csgb2312": "gb18030",
     "euc-cn": "gb18030",
+    "x-euc-cn": "gb18030",
+    "gb_2312-80": "gb18030",
     "big5": "big5hkscs",
     "x-big5": "big5hkscs",
     "cn-big5": "big5hkscs",
+    "csbig5": "big5hkscs",
     "us-ascii": "utf-8",
     "ascii": "utf-8",
+    "utf8": "utf-8",
+    "unicode-1-1-utf-8": "utf-8",
+    "iso-8859-1": "cp1252",  # what "Latin-1" mail really is (HTML5 maps it the same way)
+    "latin1": "cp1252",
 }
-_FALLBACK_CHARSETS = ("utf-8", "gb18030", "big5hkscs")
+_FALLBACK_CHARSETS = ("utf-8", "gb18030", "big5hkscs", "cp1252")
 _AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 _AUTOMATIC_SENDERS = re.compile(
     r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?|auto-?reply)([+-].*)?@", re.IGNORECASE
 )
+# Out-of-office replies from clients that set no Auto-Submitted header (Foxmail, old Outlook, webmail).
+_AUTOMATIC_SUBJECTS = re.compile(
+    r"^\s*(?:(?:re|aw|答复|回复)\s*[:：]\s*)*"
+    r"(?:自动回复|自动答复|自動回覆|自動回复|自动应答|auto(?:matic)?[ -]?reply|auto[ -]?response|autoreply"
+    r"|out of (?:the )?office|abwesenheitsnotiz|réponse automatique|auto:)",
+    re.IGNORECASE,
+)
 
 
 class MalformedMessage(Exception):
-    """The message cannot become a letter (no sender, unreadable body, too big)."""
+    """The message cannot become a letter; `reason` says why in one word (IncomingMail.Reason)."""
+
+    def __init__(self, message: str, *, reason: str = "unreadable") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -60,10 +95,12 @@ class ParsedMail:
     text: str
     recipients: list[str]
     automatic: bool
+    spam: bool = False
     images: list[Attachment] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # names of attachments not kept
     authentication_results: list[str] = field(default_factory=list)  # the raw Authentication-Results values
     from_headers: int = 1  # RFC 5322 allows one; two can be read differently by two programs
+    references: list[str] = field(default_factory=list)  # In-Reply-To and References, without <>
 
     @property
     def language(self) -> str:
@@ -73,49 +110,157 @@ class ParsedMail:
         return "zh-hans" if han >= 2 else "en"
 
 
+# --- Bytes to text ------------------------------------------------------------------------------
+
+
+def _codec(label: str | None) -> str | None:
+    """The codec to read a charset label with: gb2312 and friends as GB18030, unknown labels as None."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower().split("*", 1)[0]  # RFC 2231 may add a language: utf-8*zh
+    label = _CHARSET_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+@functools.cache
+def _common_han() -> frozenset[str]:
+    """The ideographs of GB2312 and Big5: what Chinese text is nearly all made of."""
+    chars = set()
+    for codec, leads, trails in (
+        ("gb2312", range(0xB0, 0xF8), range(0xA1, 0xFF)),
+        ("big5", range(0xA4, 0xFA), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]),
+    ):
+        for lead in leads:
+            for trail in trails:
+                try:
+                    char = bytes((lead, trail)).decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                if "\u3400" <= char <= "\u9fff":
+                    chars.add(char)
+    return frozenset(chars)
+
+
+def _badness(text: str) -> int:
+    """How unlike real text a decoding looks: private-use and replacement characters, C1 controls,
+    kana, Greek or box drawing amid Chinese (GB18030 reading Big5), rare ideographs, accented Latin."""
+    common = _common_han()
+    bad = 0
+    for char in text[:4000]:
+        code = ord(char)
+        if code < 0x80 or char in common:
+            continue
+        if char == "\ufffd" or 0xE000 <= code <= 0xF8FF or code >= 0xF0000 or 0x80 <= code <= 0x9F:
+            bad += 10
+        elif 0x2000 <= code <= 0x206F or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF:
+            continue  # punctuation, CJK and full-width punctuation
+        elif 0x3400 <= code <= 0x9FFF or 0x20000 <= code <= 0x3FFFF:
+            bad += 1  # a real but rare ideograph (堃, 𠮷) or a misreading
+        else:
+            bad += 2
+    return bad
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset (read generously), else the likely ones, else with replacements."""
-    tried = []
-    if charset:
-        label = charset.strip().strip('"').lower()
-        tried.append(_CHARSET_ALIASES.get(label, label))
-    tried += [c for c in _FALLBACK_CHARSETS if c not in tried]
-    for name in tried:
+    """Text from bytes in a declared (often wrong) charset.
+
+    Valid UTF-8 is UTF-8 (a byte-order mark dropped). Otherwise the declared charset, GB18030,
+    Big5 and Windows-1252 are each tried and the decoding that looks most like text wins
+    (`_badness`), the declared one on a tie; Windows-1252 never fails, so nothing is lost to
+    replacement characters unless every reading fails.
+    """
+    if not data:
+        return ""
+    if data.isascii():
+        return data.decode("ascii")
+    declared = _codec(charset)
+    candidates = [declared] if declared else []
+    candidates += [name for name in _FALLBACK_CHARSETS if name not in candidates]
+    best: tuple[int, str] | None = None
+    for name in candidates:
         try:
-            return data.decode(name)
+            text = data.decode("utf-8-sig" if name == "utf-8" else name)
         except (LookupError, UnicodeDecodeError):
             continue
-    return data.decode("utf-8", errors="replace")
+        if name == "utf-8":
+            return text  # non-ASCII bytes that are valid UTF-8 are, in practice, never anything else
+        bad = _badness(text)
+        if bad == 0:
+            return text
+        if best is None or bad < best[0]:
+            best = (bad, text)
+    return best[1] if best else data.decode("utf-8", errors="replace")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufeff\ud800-\udfff]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\ud800-\udfff]")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)(?:\?=|(?=\s)|$)")
 
 
-def _raw_header(raw: bytes, name: str) -> bytes | None:
-    """The undecoded bytes of a header (unfolded), for headers sent as raw 8-bit text."""
-    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0]
-    match = re.search(rb"(?im)^" + re.escape(name.encode()) + rb":[ \t]*(.*(?:\r?\n[ \t].*)*)", head)
-    return re.sub(rb"\r?\n[ \t]+", b" ", match.group(1)).strip() if match else None
+def _word_bytes(encoding: str, text: str) -> bytes:
+    if encoding in "bB":
+        text = re.sub(r"[^A-Za-z0-9+/]", "", text)  # padding is added back below, wrong or missing
+        if len(text) % 4 == 1:
+            text = text[:-1]
+        return base64.b64decode(text + "=" * (-len(text) % 4))
+    return binascii.a2b_qp(text.encode("ascii", errors="ignore"), header=True)
 
 
-def _header(message: EmailMessage, name: str, raw: bytes = b"") -> str:
-    """A header as text: RFC 2047 decoded, and raw 8-bit GBK or UTF-8 recovered."""
-    try:
-        value = message.get(name)
-    except (IndexError, ValueError, TypeError):  # malformed encoded words make the parser raise
-        value = None
-        fallback = _raw_header(raw, name)
-        if fallback is not None:
-            value = fallback.decode("ascii", errors="replace")
-    if value is None:
-        return ""
-    text = str(value)
-    if raw and any(char == "\ufffd" or "\udc80" <= char <= "\udcff" for char in text):
-        # Raw 8-bit bytes (Chinese clients send GBK headers unencoded): decode them as they were meant.
-        original = _raw_header(raw, name)
-        if original is not None and any(byte > 0x7F for byte in original):
-            text = decode_bytes(original, None)
-    return " ".join(_CONTROL.sub(" ", text).split())
+def decode_header_value(value: str | bytes) -> str:
+    """A header value as text, RFC 2047 decoded by our own rules, raw 8-bit bytes recovered.
+
+    Adjacent encoded-words of one charset are joined before decoding (clients split a GBK or
+    UTF-8 character across two), gb2312/gbk/chinese/… are read as GB18030, a final word without
+    its `?=` and base64 with wrong or missing padding are read anyway; unknown charsets are guessed.
+    """
+    if isinstance(value, str):
+        value = value.encode("ascii", errors="surrogateescape") if not value.isascii() else value.encode()
+    text = re.sub(rb"\r?\n(?=[ \t])", b"", value).decode("ascii", errors="surrogateescape")
+    pieces: list[tuple[str | None, bytes]] = []  # (charset or None for plain text, bytes)
+    position = 0
+    for match in _ENCODED_WORD.finditer(text):
+        between = text[position : match.start()]
+        if between and not (between.isspace() and pieces and pieces[-1][0] is not None):
+            pieces.append((None, between.encode("ascii", errors="surrogateescape")))
+        position = match.end()
+        charset, encoding, encoded = match.groups()
+        try:
+            data = _word_bytes(encoding, encoded)
+        except (binascii.Error, ValueError):
+            pieces.append((None, match.group(0).encode("ascii", errors="surrogateescape")))
+            continue
+        label = charset.lower().split("*", 1)[0]
+        if pieces and pieces[-1][0] == label:
+            pieces[-1] = (label, pieces[-1][1] + data)
+        else:
+            pieces.append((label, data))
+    if position < len(text):
+        pieces.append((None, text[position:].encode("ascii", errors="surrogateescape")))
+    decoded = "".join(decode_bytes(data, label) for label, data in pieces)
+    return " ".join(_CONTROL.sub(" ", decoded).split())
+
+
+def clean_text(text: str) -> str:
+    """Text that every database stores: no NUL, lone surrogates or control characters but newlines and tabs."""
+    return _CONTROL_IN_TEXT.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_filename(name: str) -> str:
+    """An attachment's name as shown to staff: decoded, without control characters or folders, capped."""
+    if any("\udc80" <= char <= "\udcff" for char in name) or "=?" in name:
+        name = decode_header_value(name)
+    name = _CONTROL.sub("", name).replace("/", "_").replace("\\", "_").strip(" .")
+    if len(name) > MAX_FILENAME_CHARS:
+        stem, dot, extension = name.rpartition(".")
+        name = (
+            (stem[: MAX_FILENAME_CHARS - 12] + "…." + extension[:10])
+            if dot and len(extension) <= 10
+            else name[:MAX_FILENAME_CHARS]
+        )
+    return name
 
 
 class _TextFromHtml(HTMLParser):
@@ -152,44 +297,130 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _part_text(part: EmailMessage) -> str:
+def _part_text(part: Message) -> str:
     payload = part.get_payload(decode=True) or b""
-    text = decode_bytes(payload, part.get_content_charset())
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8", errors="surrogateescape")
+    text = clean_text(decode_bytes(payload, part.get_param("charset") or None))
     return html_to_text(text) if part.get_content_type() == "text/html" else text
 
 
-def is_automatic(message: EmailMessage, sender: str) -> bool:
+# --- The message --------------------------------------------------------------------------------
+
+
+class _Headers:
+    """A message's headers as our own decoding reads them (the parser's compat32 keeps the raw values)."""
+
+    def __init__(self, message: Message) -> None:
+        self.raw: dict[str, list[str]] = {}
+        for name, value in message.raw_items():
+            self.raw.setdefault(name.lower(), []).append(value if isinstance(value, str) else str(value))
+
+    def text(self, name: str) -> str:
+        values = self.raw.get(name.lower())
+        return decode_header_value(values[0]) if values else ""
+
+    def ascii(self, name: str) -> str:
+        """An ASCII header (Message-ID, Auto-Submitted …), unfolded; anything else in it dropped."""
+        values = self.raw.get(name.lower())
+        if not values:
+            return ""
+        return " ".join(values[0].encode("ascii", errors="ignore").decode().split())
+
+    def all(self, name: str) -> list[str]:
+        return [" ".join(value.encode("ascii", errors="ignore").decode().split()) for value in self.raw.get(name.lower(), [])]
+
+    def count(self, name: str) -> int:
+        return len(self.raw.get(name.lower(), []))
+
+
+def _sender(headers: _Headers) -> tuple[str, str]:
+    """(name, address) of From:, the address checked: a real address of at most 254 characters."""
+    values = headers.raw.get("from")
+    if not values:
+        raise MalformedMessage("no sender address", reason="invalid_sender")
+    raw_value = re.sub(r"\r?\n(?=[ \t])", "", values[0])
+    name, address = email.utils.parseaddr(raw_value)
+    if not address:
+        found = re.search(r"<([^<>\s]+@[^<>\s]+)>|([^\s<>\"]+@[^\s<>\"]+)", raw_value)
+        address = (found.group(1) or found.group(2)) if found else ""
+        name = raw_value[: found.start()] if found else ""
+    address = address.strip().strip("<>").lower()
+    if not address or "@" not in address:
+        raise MalformedMessage("no sender address", reason="invalid_sender")
+    if len(address) > MAX_ADDRESS_CHARS or not address.isascii():
+        raise MalformedMessage(f"sender address not usable ({len(address)} characters)", reason="invalid_sender")
+    try:
+        validate_email(address)
+    except ValidationError as error:
+        raise MalformedMessage(f"invalid sender address {address[:80]!r}", reason="invalid_sender") from error
+    name = decode_header_value(name).strip().strip('"').strip()
+    return name[:60], address
+
+
+def _message_ids(value: str) -> list[str]:
+    return re.findall(r"<([^<>\s]{1,250})>", value)
+
+
+def is_automatic(headers: _Headers, *, sender: str, subject: str, content_type: str) -> bool:
     """Auto-replies, bounces and list traffic: never acknowledged (mail loops, spam to strangers)."""
-    auto_submitted = _header(message, "Auto-Submitted").lower()
+    auto_submitted = headers.ascii("Auto-Submitted").lower()
     if auto_submitted and auto_submitted != "no":
         return True
-    if _header(message, "Precedence").lower() in _AUTOMATIC_PRECEDENCE:
+    if headers.ascii("Precedence").lower() in _AUTOMATIC_PRECEDENCE:
         return True
-    if any(message.get(name) for name in ("List-Id", "List-Unsubscribe", "List-Post", "X-Autoreply", "X-Autorespond")):
+    if any(headers.count(name) for name in ("List-Id", "List-Unsubscribe", "List-Post", "X-Autoreply", "X-Autorespond")):
         return True
-    if message.get_content_type() == "multipart/report":
+    if content_type == "multipart/report":
         return True
-    if _header(message, "Return-Path").strip() == "<>":
+    if headers.ascii("Return-Path").strip() == "<>":
         return True
-    return bool(_AUTOMATIC_SENDERS.match(sender))
+    return bool(_AUTOMATIC_SENDERS.match(sender) or _AUTOMATIC_SUBJECTS.match(subject))
 
 
-def parse_message(raw: bytes) -> ParsedMail:
-    """Turn one raw RFC 5322 message into what a letter needs; raise MalformedMessage if it cannot be read."""
-    if len(raw) > MAX_RAW_BYTES:
-        raise MalformedMessage(f"message of {len(raw)} bytes is larger than {MAX_RAW_BYTES}")
+def is_spam(headers: _Headers) -> bool:
+    """Marked as spam by a filter on the way in (SpamAssassin, rspamd, most hosted mail)."""
+    return headers.ascii("X-Spam-Flag").upper().startswith("YES") or headers.ascii("X-Spam-Status").upper().startswith("YES")
+
+
+def content_hash(raw: bytes) -> str:
+    """The same message, whatever folder, server or UID it is read from: sender, date, subject and body.
+
+    Two different messages sharing a Message-ID differ here; one message copied to a new
+    mailbox (new UIDs, added Received: headers, CRLF or LF) does not.
+    """
+    blank = re.search(rb"\r?\n\r?\n", raw)
+    head, body = (raw[: blank.start()], raw[blank.end() :]) if blank else (raw, b"")
+    digest = hashlib.sha256()
+    for name in (b"from", b"date", b"subject"):
+        found = re.search(rb"(?im)^" + name + rb":[ \t]*(.*(?:\r?\n[ \t].*)*)", head)
+        digest.update(b" ".join(found.group(1).split()) if found else b"")
+        digest.update(b"\0")
+    digest.update(body.replace(b"\r\n", b"\n").rstrip())
+    return digest.hexdigest()
+
+
+def parse_message(raw: bytes, *, max_bytes: int = MAX_RAW_BYTES) -> ParsedMail:
+    """Turn one raw RFC 5322 message into what a letter needs; raise MalformedMessage if it cannot be read.
+
+    Cheap checks come first, so that no message costs more than a moment: the size, then an upper
+    bound of its MIME parts (lines that start with "--") before the parser runs, then the parts.
+    """
+    if len(raw) > max_bytes:
+        raise MalformedMessage(f"message of {len(raw)} bytes is larger than {max_bytes}", reason="too_large")
+    delimiters = raw.count(b"\n--")  # every part starts after a delimiter line "--boundary"
+    if delimiters > 3 * MAX_PARTS:
+        raise MalformedMessage(f"more than {MAX_PARTS} MIME parts ({delimiters} delimiter lines)", reason="too_many_parts")
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = email.message_from_bytes(raw, policy=email.policy.compat32)
     except Exception as error:  # noqa: BLE001  (the parser should not raise, but any failure means quarantine)
         raise MalformedMessage(f"unparseable: {error}") from error
-    sender_name, sender = email.utils.parseaddr(_header(message, "From", raw))
-    if not sender or "@" not in sender:
-        raise MalformedMessage("no sender address")
-    sender = sender.strip().lower()
+    headers = _Headers(message)
+    sender_name, sender = _sender(headers)
     recipients = [
         address.lower()
         for _name, address in email.utils.getaddresses(
-            [_header(message, name) for name in ("To", "Cc", "Delivered-To", "X-Original-To")]
+            [headers.ascii(name) for name in ("To", "Cc", "Delivered-To", "X-Original-To") if headers.count(name)]
         )
         if "@" in address
     ]
@@ -197,18 +428,20 @@ def parse_message(raw: bytes) -> ParsedMail:
     html_parts: list[str] = []
     images: list[Attachment] = []
     dropped: list[str] = []
+    leaves = 0
     try:
         for part in message.walk():
             if part.is_multipart():
                 continue
+            leaves += 1
+            if leaves > MAX_PARTS:
+                raise MalformedMessage(f"more than {MAX_PARTS} MIME parts", reason="too_many_parts")
             content_type = part.get_content_type()
             disposition = part.get_content_disposition()
-            filename = part.get_filename() or ""
-            if filename and any("\udc80" <= char <= "\udcff" for char in filename):
-                filename = decode_bytes(filename.encode("utf-8", errors="surrogateescape"), None)
+            filename = clean_filename(part.get_filename() or "")
             if content_type.startswith("image/") and (disposition in ("attachment", "inline") or filename):
                 data = part.get_payload(decode=True) or b""
-                if len(images) < MAX_IMAGES and data:
+                if len(images) < MAX_IMAGES and isinstance(data, bytes) and data:
                     images.append(
                         Attachment(filename=filename or f"image{len(images) + 1}", content_type=content_type, data=data)
                     )
@@ -224,30 +457,30 @@ def parse_message(raw: bytes) -> ParsedMail:
                 continue
             else:
                 dropped.append(filename or content_type)
-    except (LookupError, ValueError, AssertionError, TypeError) as error:
+    except MalformedMessage:
+        raise
+    except (LookupError, ValueError, AssertionError, TypeError, RecursionError) as error:
         raise MalformedMessage(f"unreadable body: {error}") from error
-    text = "\n\n".join(part.strip() for part in (text_parts or html_parts) if part.strip())
-    text = text.replace("\r\n", "\n").replace("\x00", "")
+    # A multipart/alternative whose text part is empty still has its HTML part.
+    plain = [part.strip() for part in text_parts if part.strip()]
+    text = "\n\n".join(plain or [part.strip() for part in html_parts if part.strip()])
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS] + "\n[…]"
-    subject = _header(message, "Subject", raw)
-    try:
-        authentication_results = [str(value) for value in message.get_all("Authentication-Results") or []]
-    except (IndexError, ValueError, TypeError):  # a malformed header: nothing in it is trusted
-        authentication_results = []
-    from_headers = sum(1 for name in message.keys() if name.lower() == "from")
+    subject = headers.text("Subject")
     return ParsedMail(
-        message_id=_header(message, "Message-ID").strip()[:255],
+        message_id=headers.ascii("Message-ID").strip()[:255],
         sender=sender,
-        sender_name=sender_name.strip()[:60],
+        sender_name=sender_name,
         subject=subject,
         text=text,
         recipients=recipients,
-        automatic=is_automatic(message, sender),
+        automatic=is_automatic(headers, sender=sender, subject=subject, content_type=message.get_content_type()),
+        spam=is_spam(headers),
         images=images,
         dropped=dropped,
-        authentication_results=authentication_results,
-        from_headers=from_headers,
+        authentication_results=headers.all("Authentication-Results"),
+        from_headers=headers.count("From"),
+        references=_message_ids(" ".join([headers.ascii("In-Reply-To"), headers.ascii("References")]))[-20:],
     )
 
 

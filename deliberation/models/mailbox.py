@@ -305,6 +305,7 @@ class LetterEvent(models.Model):
         MERGED = "merged", _("Merged into a topic")
         OUT_OF_SCOPE = "out_of_scope", _("Out of scope")
         TOPIC_STATUS = "topic_status", _("Topic status changed")
+        WRITER_REPLIED = "writer_replied", _("Reply from the writer")
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -366,19 +367,39 @@ class TopicChange(models.Model):
 
 
 class IncomingMail(models.Model):
-    """A message fetched from the mailbox over IMAP: stored once, whatever became of it."""
+    """A message fetched from the mailbox over IMAP: one row per UID, whatever became of it."""
 
     class Outcome(models.TextChoices):
         LETTER = "letter", _("Became a letter")
+        REPLY = "reply", _("A writer's reply to their letter")
         AUTOMATIC = "automatic", _("Automatic message (ignored)")
+        DUPLICATE = "duplicate", _("Copy of a message already stored")
         QUARANTINED = "quarantined", _("Quarantined")
+
+    class Reason(models.TextChoices):
+        """Why a message was quarantined."""
+
+        UNREADABLE = "unreadable", _("Unreadable")
+        INVALID_SENDER = "invalid_sender", _("No usable sender address")
+        TOO_LARGE = "too_large", _("Too large")
+        TOO_MANY_PARTS = "too_many_parts", _("Too many parts")
+        EMPTY = "empty", _("Empty")
+        SPAM = "spam", _("Spam")
+        FLOOD = "flood", _("Too many letters from this sender")
+        ERROR = "error", _("Could not be stored")
 
     folder = models.CharField(max_length=100)
     uidvalidity = models.PositiveBigIntegerField()
     uid = models.PositiveBigIntegerField()
     message_id = models.CharField(max_length=255, blank=True)
+    # Sender, date, subject and body: the same message under another UID (a moved mailbox) is a duplicate.
+    content_hash = models.CharField(max_length=64, blank=True)
+    sender = models.CharField(max_length=254, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
     letter = models.OneToOneField(Letter, null=True, blank=True, on_delete=models.SET_NULL, related_name="incoming_mail")
+    replied_to = models.ForeignKey(Letter, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     error = models.TextField(blank=True)
     raw = models.BinaryField(blank=True)  # kept for quarantined messages, so that none is lost
     note = models.TextField(blank=True)  # e.g. attachments that were dropped
@@ -386,9 +407,14 @@ class IncomingMail(models.Model):
 
     class Meta:
         verbose_name = _("incoming e-mail")
+        indexes = [models.Index(fields=["sender", "fetched_at"])]
         constraints = [
             models.UniqueConstraint(fields=["folder", "uidvalidity", "uid"], name="deliberation_mail_uid_once"),
-            models.UniqueConstraint(fields=["message_id"], condition=~Q(message_id=""), name="deliberation_mail_message_id_once"),
+            models.UniqueConstraint(
+                fields=["content_hash"],
+                condition=~Q(content_hash="") & ~Q(outcome="duplicate"),
+                name="deliberation_mail_content_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import re
 import secrets
@@ -15,9 +16,11 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -27,7 +30,7 @@ from home.services import VERIFY_FIRST, is_verified_resident, staff_communities,
 from outbox.services import Content, channels_for, notify
 
 from .. import similarity
-from ..mail import MalformedMessage, ParsedMail, parse_message, sender_is_authenticated
+from ..mail import MalformedMessage, ParsedMail, clean_text, content_hash, parse_message, sender_is_authenticated
 from ..models import (
     Category,
     CommunityMailbox,
@@ -50,9 +53,11 @@ LETTERS_PER_ACCOUNT_PER_DAY = 5
 ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR = 10
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
+MAX_MAIL_PHOTO_BYTES = 25 * 1024 * 1024  # a phone's photo e-mailed at full size; it is scaled down anyway
 MAX_PHOTO_PIXELS = 40_000_000
 PHOTO_LONGEST_SIDE = 2000
-PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# HEIF is what iPhones take photos in (pillow-heif reads it); it is kept as JPEG.
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
 
 
 class MailboxError(Exception):
@@ -135,16 +140,29 @@ def _source_locale():
 
 
 def allocate_tracking_number(*, year: int) -> str:
-    """The next number of the year, e.g. 2026-000123; the year's counter row is locked meanwhile.
+    return allocate_tracking_numbers(year=year, count=1)[0]
+
+
+def allocate_tracking_numbers(*, year: int, count: int) -> list[str]:
+    """The next `count` numbers of the year, e.g. 2026-000123; the year's counter row is locked meanwhile.
 
     Call it inside the transaction that stores the letter: a rolled-back letter gives its
-    number back, so numbers have no gaps and no two letters share one.
+    number back, so numbers have no gaps and no two letters share one. One statement (the
+    UPDATE locks the row until the transaction ends), and a second only on a year's first letter.
     """
-    TrackingCounter.objects.bulk_create([TrackingCounter(year=year)], ignore_conflicts=True)
-    counter = TrackingCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{year}-{counter.last:06d}"
+    quote = connection.ops.quote_name
+    increment = (
+        f"UPDATE {quote(TrackingCounter._meta.db_table)} SET {quote('last')} = {quote('last')} + %s "
+        f"WHERE {quote('year')} = %s RETURNING {quote('last')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(increment, [count, year])
+        row = cursor.fetchone()
+        if row is None:
+            TrackingCounter.objects.bulk_create([TrackingCounter(year=year)], ignore_conflicts=True)
+            cursor.execute(increment, [count, year])
+            row = cursor.fetchone()
+    return [f"{year}-{number:06d}" for number in range(row[0] - count + 1, row[0] + 1)]
 
 
 @dataclass(frozen=True)
@@ -155,8 +173,8 @@ class CleanPhoto:
     height: int
 
 
-def clean_photo(*, data: bytes | File, name: str = "") -> CleanPhoto:
-    """Check that `data` is a JPEG, PNG or WebP image and re-encode it without EXIF, GPS or other metadata.
+def clean_photo(*, data: bytes | File, name: str = "", max_bytes: int | None = None) -> CleanPhoto:
+    """Check that `data` is a JPEG, PNG, WebP or HEIC image and re-encode it without EXIF, GPS or other metadata.
 
     `data` is the photo's bytes or an uploaded file, whose size is checked before anything
     is read. The pixel count is read from the header before any pixel is decoded; a JPEG is
@@ -166,14 +184,14 @@ def clean_photo(*, data: bytes | File, name: str = "") -> CleanPhoto:
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    max_bytes = max_bytes or MAX_PHOTO_BYTES  # web uploads; e-mail passes MAX_MAIL_PHOTO_BYTES
     size = len(data) if isinstance(data, bytes) else data.size
-    if size is None or size > MAX_PHOTO_BYTES:
+    if size is None or size > max_bytes:
         raise PhotoError(
-            _("%(name)s is too large: photos may be at most %(size)d MB.")
-            % {"name": name, "size": MAX_PHOTO_BYTES // (1024 * 1024)}
+            _("%(name)s is too large: photos may be at most %(size)d MB.") % {"name": name, "size": max_bytes // (1024 * 1024)}
         )
     source = io.BytesIO(data) if isinstance(data, bytes) else data
-    not_an_image = PhotoError(_("%(name)s is not a photo (JPEG, PNG or WebP).") % {"name": name})
+    not_an_image = PhotoError(_("%(name)s is not a photo (JPEG, PNG, WebP or HEIC).") % {"name": name})
     too_many_pixels = PhotoError(
         _("%(name)s has too many pixels: photos may have at most %(count)d million.")
         % {"name": name, "count": MAX_PHOTO_PIXELS // 1_000_000}
@@ -207,7 +225,7 @@ def clean_photo(*, data: bytes | File, name: str = "") -> CleanPhoto:
     bare = Image.new(upright.mode, upright.size)
     bare.paste(upright)
     out = io.BytesIO()
-    if image_format == "JPEG":
+    if image_format in ("JPEG", "HEIF"):
         bare.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
         content_type = "image/jpeg"
     else:
@@ -220,8 +238,16 @@ def _open_image(source):
     """Pillow's open (which reads only the header), restricted to the photo formats."""
     from PIL import Image
 
+    _register_heif()
     source.seek(0)
     return Image.open(source, formats=list(PHOTO_FORMATS))
+
+
+@functools.cache
+def _register_heif() -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
 
 
 # --- Letters ------------------------------------------------------------------------------
@@ -317,9 +343,75 @@ def submit_letter(
         if channel == Letter.Channel.STAFF and not consent_recorded:
             raise MailboxError(_("Record the resident's consent before entering a letter on their behalf."))
     photos = [photo if isinstance(photo, CleanPhoto) else clean_photo(data=photo, name=photo.name) for photo in photos]
-    now = timezone.now()
-    received_at = received_at or now
-    letter = Letter(
+    return _store_letter(
+        channel=channel,
+        subject=subject,
+        body=body,
+        community=community,
+        grid=grid,
+        category=category,
+        place=place,
+        privacy=privacy,
+        writer=writer,
+        contact_name=contact_name,
+        contact=contact,
+        language=language,
+        photos=photos,
+        actor=actor,
+        consent_recorded=consent_recorded,
+        external_id=external_id,
+        received_at=received_at,
+        receipt_note=receipt_note,
+    )
+
+
+def _store_letter(
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    community: Community | None,
+    photos: Sequence[CleanPhoto],
+    actor=None,
+    receipt_note: str = "",
+    **fields,
+) -> Letter:
+    """The letter, its photos and its receipt step; the community and grid are already the source rows."""
+    letter = _new_letter(channel=channel, subject=subject, body=body, community=community, actor=actor, **fields)
+    letter.tracking_number = allocate_tracking_number(year=timezone.localdate(timezone.now()).year)
+    letter.save()
+    if photos:
+        LetterPhoto.objects.bulk_create(
+            [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
+        )
+    # A hotline record or a paper letter was received before it was entered.
+    _record_event(
+        letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or letter.writer, message=receipt_note, at=letter.received_at
+    )
+    return letter
+
+
+def _new_letter(
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    community: Community | None,
+    category: str = Category.OTHER,
+    grid: Grid | None = None,
+    place: str = "",
+    privacy: str = Letter.Privacy.STAFF_ONLY,
+    writer=None,
+    contact_name: str = "",
+    contact: str = "",
+    language: str = settings.LANGUAGE_CODE,
+    actor=None,
+    consent_recorded: bool = False,
+    external_id: str = "",
+    received_at: datetime.datetime | None = None,
+) -> Letter:
+    """A letter not yet saved, without its tracking number."""
+    return Letter(
         channel=channel,
         subject=subject[:120],
         body=body,
@@ -335,18 +427,10 @@ def submit_letter(
         entered_by=actor if channel in (Letter.Channel.STAFF, Letter.Channel.HOTLINE) else None,
         consent_recorded=consent_recorded,
         external_id=external_id,
-        received_at=received_at,
+        received_at=received_at or timezone.now(),
         shingles=similarity.encode(similarity.shingles(f"{subject} {body}")),
         access_key="" if writer is not None else secrets.token_urlsafe(16),
     )
-    letter.tracking_number = allocate_tracking_number(year=timezone.localdate(now).year)
-    letter.save()
-    LetterPhoto.objects.bulk_create(
-        [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
-    )
-    # A hotline record or a paper letter was received before it was entered.
-    _record_event(letter=letter, kind=LetterEvent.Kind.RECEIVED, actor=actor or writer, message=receipt_note, at=received_at)
-    return letter
 
 
 def _record_event(
@@ -393,34 +477,52 @@ def notify_letter_event(*, event_id: int) -> bool:
         letter = Letter.objects.select_related("writer", "topic").get(pk=event.letter_id)
         event.notified_at = timezone.now()
         event.save(update_fields=["notified_at"])
+        # Queued in the transaction that marks the step notified: both commit or neither.
+        return _queue_event_mail(letter=letter, event=event, recipient=_recipient(letter), language=_writer_language(letter))
 
-        def render() -> Content:
-            context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
-            subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
-            text = render_to_string("deliberation/email/letter_event.txt", context)
-            return Content(subject=subject, body=text, params={"number": letter.tracking_number, "step": event.describe()})
 
-        # Queued in the transaction that marks the step notified: both commit or neither. A writer with an
-        # account hears on the channels they chose; a letter without one by e-mail to its contact address.
-        writer = letter.writer if letter.writer_id and letter.writer.is_active else None
-        if writer is not None and channels_for(writer, "deliberation.letter_event"):
-            notify(
-                kind="deliberation.letter_event",
-                recipient=writer,
-                render=render,
-                idempotency_key=f"deliberation.letter_event:{event.pk}",
-            )
-        else:
-            recipient = _recipient(letter)
-            if not recipient:
-                return False
-            notify(
-                kind="deliberation.letter_event",
-                address=recipient,
-                language=_writer_language(letter),
-                render=render,
-                idempotency_key=f"deliberation.letter_event:{event.pk}",
-            )
+def letter_message_id(letter: Letter, event: LetterEvent) -> str:
+    """The Message-ID of a timeline step's e-mail: a reply to it names the letter, and the token proves
+    that whoever replies received our mail (tracking numbers alone are counted up and guessable)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" <>") or "linli.localhost"
+    return f"<linli.{letter.tracking_number}.{event.pk}.{_letter_mail_token(letter.tracking_number)}@{domain}>"
+
+
+def _letter_mail_token(tracking_number: str) -> str:
+    return salted_hmac("deliberation.letter-mail", tracking_number).hexdigest()[:16]
+
+
+def _queue_event_mail(*, letter: Letter, event: LetterEvent, recipient: str, language: str, in_reply_to: str = "") -> bool:
+    """A writer with an account hears on the channels they chose; a letter without one by e-mail to its
+    contact address (`recipient`). False if there was nobody to tell."""
+
+    def render() -> Content:
+        context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
+        subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
+        text = render_to_string("deliberation/email/letter_event.txt", context)
+        return Content(subject=subject, body=text, params={"number": letter.tracking_number, "step": event.describe()})
+
+    headers = {"Message-ID": letter_message_id(letter, event)}
+    if event.kind == LetterEvent.Kind.RECEIVED:
+        # RFC 3834: other robots (out-of-office replies) must not answer our receipt.
+        headers["Auto-Submitted"] = "auto-replied" if letter.channel == Letter.Channel.EMAIL else "auto-generated"
+    if in_reply_to:
+        headers["In-Reply-To"] = headers["References"] = f"<{in_reply_to.strip('<>')}>"
+    writer = letter.writer if letter.writer_id and letter.writer.is_active else None
+    key = f"deliberation.letter_event:{event.pk}"
+    if writer is not None and channels_for(writer, "deliberation.letter_event"):
+        notify(kind="deliberation.letter_event", recipient=writer, render=render, idempotency_key=key, headers=headers)
+        return True
+    if not recipient:
+        return False
+    notify(
+        kind="deliberation.letter_event",
+        address=recipient,
+        language=language,
+        render=render,
+        idempotency_key=key,
+        headers=headers,
+    )
     return True
 
 
@@ -846,84 +948,357 @@ def escalate_overdue_letters(*, today: datetime.date | None = None) -> int:
 
 # --- Letters by e-mail ------------------------------------------------------------------------
 
+# Letters (and replies) one sender address may send by e-mail; the excess waits in quarantine, unanswered.
+MAIL_LETTERS_PER_SENDER_PER_HOUR = 5
+MAIL_LETTERS_PER_SENDER_PER_DAY = 10
+_TRACKING_NUMBER = re.compile(r"(?<![\d-])(\d{4}-\d{6})(?![\d-])")
+_LETTER_MESSAGE_ID = re.compile(r"^linli\.(\d{4}-\d{6})\.\d+\.([0-9a-f]{16})@")
+# Where a reply's quoted original starts (Foxmail, QQ Mail, NetEase, Outlook, Apple Mail, Gmail).
+_QUOTE_START = re.compile(
+    r"^(?:-{2,}\s*(?:原始邮件|原始郵件|Original Message|Forwarded message)\s*-{2,}"
+    r"|在\s?.{0,80}写道[:：]?|On .{0,200} wrote:|发件人[:：]|From: .*@.*|>.*)$",
+    re.MULTILINE,
+)
+
 
 def verified_user(identifier: str):
     """The active resident who proved this e-mail address or mobile number (written any way), if any."""
     return verified_resident(identifier)
 
 
-def _mail_community(parsed: ParsedMail, writer) -> Community | None:
-    """The community whose mailbox address the letter was sent to, else the writer's own."""
-    if parsed.recipients:
-        mailbox = CommunityMailbox.objects.filter(address__in=parsed.recipients).select_related("community").first()
-        if mailbox is not None:
-            return mailbox.community
-    profile = ResidentProfile.objects.filter(user=writer).select_related("community").first() if writer else None
-    return profile.community if profile else None
+def mail_account(parsed: ParsedMail):
+    """The account an e-mail may act for, or None: the one rule for every message that reaches an account.
+
+    From: is whatever the sender typed; the message is a resident's only when our own receiving
+    server vouches for the address (an aligned DMARC or DKIM pass under MAILBOX_AUTHSERV_ID,
+    `mail.sender_is_authenticated`) and the address is that resident's verified one.
+    """
+    if not sender_is_authenticated(parsed, authserv_id=settings.LINLI_MAILBOX_AUTHSERV_ID):
+        return None
+    return verified_user(parsed.sender)
+
+
+class MailIntake:
+    """What one fetch run looks up once instead of once per message: the community mailboxes."""
+
+    def __init__(self) -> None:
+        self._mailboxes: dict[str, Community] | None = None
+
+    def community_for(self, parsed: ParsedMail, writer) -> Community | None:
+        """The community whose mailbox address the letter was sent to, else the writer's own (source rows)."""
+        if self._mailboxes is None:
+            self._mailboxes = {
+                mailbox.address.lower(): source_community(mailbox.community)
+                for mailbox in CommunityMailbox.objects.select_related("community")
+            }
+        for address in parsed.recipients:
+            if address in self._mailboxes:
+                return self._mailboxes[address]
+        profile = ResidentProfile.objects.filter(user=writer).select_related("community").first() if writer else None
+        return source_community(profile.community) if profile and profile.community else None
+
+
+def store_incoming_mail(
+    *, folder: str, uidvalidity: int, uid: int, raw: bytes, intake: MailIntake | None = None
+) -> tuple[IncomingMail, bool]:
+    """Record one fetched message exactly once per UID; True if this UID is new (`store_incoming_mails`)."""
+    return store_incoming_mails(folder=folder, uidvalidity=uidvalidity, messages=[(uid, raw)], intake=intake)[0]
+
+
+@dataclass
+class _Arrival:
+    """One message of a batch on its way to its IncomingMail row."""
+
+    row: IncomingMail
+    raw: bytes
+    parsed: ParsedMail | None = None
+    letter: Letter | None = None
+    photos: Sequence[CleanPhoto] = ()
+    duplicate_of: IncomingMail | None = None
 
 
 @transaction.atomic
-def store_incoming_mail(*, folder: str, uidvalidity: int, uid: int, raw: bytes) -> tuple[IncomingMail, bool]:
-    """Store one fetched message exactly once (by mailbox UID and by Message-ID); True if it is new.
+def store_incoming_mails(
+    *, folder: str, uidvalidity: int, messages: Sequence[tuple[int, bytes]], intake: MailIntake | None = None
+) -> list[tuple[IncomingMail, bool]]:
+    """Record each fetched (uid, raw) exactly once per UID, in one transaction; True for each UID that is new.
 
-    A readable message from a person becomes a letter, acknowledged with its tracking
-    number (the receipt step of its timeline); it goes into the sender's account only when
-    our receiving server authenticated the From: address (`mail.sender_is_authenticated`).
-    Auto-replies, bounces and list mail are recorded and never answered; an unreadable
-    message is quarantined with its raw source.
+    A message whose content (sender, date, subject, body: `mail.content_hash`) was stored before,
+    under another UID, folder or server, is recorded as its duplicate. Otherwise: unreadable,
+    oversized, spam, or one too many from its sender within an hour or a day → quarantined with its
+    raw source and the reason, never answered; auto-replies, bounces and list mail → recorded, never
+    answered; a writer's reply naming their letter → added to that letter's timeline; anything else
+    from a person → a letter, its receipt queued in this same transaction.
+
+    All or nothing: on any error nothing of the batch is stored, and the fetcher stores its messages
+    one at a time to find and quarantine the one that failed. A batch costs a few statements, plus
+    about five per letter (the letters, their receipt steps and their rows are inserted together).
     """
-    existing = IncomingMail.objects.filter(folder=folder, uidvalidity=uidvalidity, uid=uid).first()
-    if existing is not None:
-        return existing, False
-    place = {"folder": folder, "uidvalidity": uidvalidity, "uid": uid}
-    try:
-        parsed = parse_message(raw)
-    except MalformedMessage as error:
-        return IncomingMail.objects.create(**place, outcome=IncomingMail.Outcome.QUARANTINED, raw=raw, error=str(error)), True
-    if parsed.message_id:
-        duplicate = IncomingMail.objects.filter(message_id=parsed.message_id).first()
-        if duplicate is not None:
-            return duplicate, False
+    intake = intake or MailIntake()
+    uids = {uid for uid, _raw in messages}
+    digests = [content_hash(raw) for _uid, raw in messages]
+    stored: dict[int, IncomingMail] = {}
+    canonical: dict[str, IncomingMail] = {}
+    earlier = IncomingMail.objects.filter(
+        Q(folder=folder, uidvalidity=uidvalidity, uid__in=uids)
+        | (Q(content_hash__in=set(digests)) & ~Q(outcome=IncomingMail.Outcome.DUPLICATE))
+    ).order_by("pk")
+    for row in earlier.defer("raw"):
+        if (row.folder, row.uidvalidity) == (folder, uidvalidity) and row.uid in uids:
+            stored[row.uid] = row
+        if row.outcome != IncomingMail.Outcome.DUPLICATE and row.content_hash:
+            canonical.setdefault(row.content_hash, row)
+    results: list[tuple[IncomingMail, bool]] = []
+    arrivals: list[_Arrival] = []
+    for (uid, raw), digest in zip(messages, digests, strict=True):
+        if uid in stored:
+            results.append((stored[uid], False))
+            continue
+        arrival = _Arrival(row=IncomingMail(folder=folder, uidvalidity=uidvalidity, uid=uid, content_hash=digest), raw=raw)
+        results.append((arrival.row, True))
+        arrivals.append(arrival)
+        if digest in canonical:
+            arrival.row.outcome, arrival.duplicate_of = IncomingMail.Outcome.DUPLICATE, canonical[digest]
+            continue
+        canonical[digest] = arrival.row  # later copies in this batch are its duplicates
+        try:
+            arrival.parsed = parse_message(raw, max_bytes=settings.LINLI_MAILBOX_MAX_BYTES)
+        except MalformedMessage as error:
+            _quarantine(arrival, error.reason, str(error))
+        else:
+            arrival.row.message_id, arrival.row.sender = clean_text(arrival.parsed.message_id), arrival.parsed.sender
+    recent = _recent_letters({arrival.parsed.sender for arrival in arrivals if arrival.parsed and not arrival.row.outcome})
+    for arrival in arrivals:
+        if not arrival.row.outcome:
+            _take_in(arrival, intake=intake, recent=recent)
+    _save_letters([arrival for arrival in arrivals if arrival.letter is not None])
+    # Rows first, then the duplicates that may point at them.
+    IncomingMail.objects.bulk_create([arrival.row for arrival in arrivals if arrival.duplicate_of is None])
+    for arrival in arrivals:
+        if arrival.duplicate_of is not None:
+            arrival.row.duplicate_of = arrival.duplicate_of
+    IncomingMail.objects.bulk_create([arrival.row for arrival in arrivals if arrival.duplicate_of is not None])
+    return results
+
+
+def _quarantine(arrival: _Arrival, reason: str, error: str) -> None:
+    row = arrival.row
+    row.outcome, row.reason, row.error, row.raw = IncomingMail.Outcome.QUARANTINED, reason, clean_text(error)[:2000], arrival.raw
+
+
+def _take_in(arrival: _Arrival, *, intake: MailIntake, recent: dict[str, list[int]]) -> None:
+    """Decide what a readable message becomes; a letter is only prepared here (`_save_letters` stores it)."""
+    parsed, row = arrival.parsed, arrival.row
+    if parsed.spam:
+        return _quarantine(arrival, IncomingMail.Reason.SPAM, "marked as spam by the receiving server (X-Spam-Flag)")
     if parsed.automatic:
-        return IncomingMail.objects.create(**place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.AUTOMATIC), True
-    # From: is whatever the sender typed: the letter is a resident's only when our own mail
-    # server vouches for the address; otherwise it is a letter from a contact address.
-    authenticated = sender_is_authenticated(parsed, authserv_id=settings.LINLI_MAILBOX_AUTHSERV_ID)
-    writer = verified_user(parsed.sender) if authenticated else None
+        row.outcome = IncomingMail.Outcome.AUTOMATIC
+        return None
+    counts = recent.setdefault(parsed.sender, [0, 0])  # within an hour, within a day
+    if counts[0] >= MAIL_LETTERS_PER_SENDER_PER_HOUR:
+        return _quarantine(
+            arrival,
+            IncomingMail.Reason.FLOOD,
+            f"{counts[0]} letters from this sender within an hour (at most {MAIL_LETTERS_PER_SENDER_PER_HOUR})",
+        )
+    if counts[1] >= MAIL_LETTERS_PER_SENDER_PER_DAY:
+        return _quarantine(
+            arrival,
+            IncomingMail.Reason.FLOOD,
+            f"{counts[1]} letters from this sender within a day (at most {MAIL_LETTERS_PER_SENDER_PER_DAY})",
+        )
+    writer = mail_account(parsed)
+    language = _writer_language_for(writer, parsed.language)
     photos, dropped = [], list(parsed.dropped)
     for image in parsed.images:
         try:
-            photos.append(clean_photo(data=image.data, name=image.filename))
+            photos.append(clean_photo(data=image.data, name=image.filename, max_bytes=MAX_MAIL_PHOTO_BYTES))
         except PhotoError:
             dropped.append(image.filename)
-    note = ""
     if dropped:
-        language = _writer_language_for(writer, parsed.language)
         with translation.override(language):
-            note = _("These attachments were not kept (only photos are): %(names)s") % {"names": ", ".join(dropped)}
-    subject = parsed.subject or next((line for line in parsed.text.splitlines() if line.strip()), "")[:60]
-    try:
-        with transaction.atomic():
-            letter = submit_letter(
-                channel=Letter.Channel.EMAIL,
-                subject=subject,
-                body=parsed.text,
-                community=_mail_community(parsed, writer),
-                writer=writer,
-                contact_name=parsed.sender_name,
-                contact=parsed.sender,
-                language=_writer_language_for(writer, parsed.language),
-                photos=photos,
-                receipt_note=note,
-            )
-    except MailboxError as error:
-        return IncomingMail.objects.create(
-            **place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.QUARANTINED, raw=raw, error=str(error)
-        ), True
-    incoming = IncomingMail.objects.create(
-        **place, message_id=parsed.message_id, outcome=IncomingMail.Outcome.LETTER, letter=letter, note=note
+            row.note = _("These attachments were not kept (only photos are): %(names)s") % {"names": ", ".join(dropped)}
+    replied_to = _replied_letter(parsed, writer)
+    if replied_to is not None:
+        _add_writer_reply(letter=replied_to, parsed=parsed, writer=writer, photos=photos, note=row.note)
+        row.outcome, row.replied_to = IncomingMail.Outcome.REPLY, replied_to
+        counts[0], counts[1] = counts[0] + 1, counts[1] + 1
+        return None
+    subject, text = parsed.subject, parsed.text
+    if not subject and not text and photos:
+        with translation.override(language):
+            subject = text = _("Photos sent by e-mail")
+    subject = subject or next((line.strip() for line in text.splitlines() if line.strip()), "")[:60]
+    text = text or subject  # a letter may be all in its subject line
+    if not subject:
+        return _quarantine(arrival, IncomingMail.Reason.EMPTY, "no subject, text or photo")
+    arrival.letter = _new_letter(
+        channel=Letter.Channel.EMAIL,
+        subject=subject,
+        body=text,
+        community=intake.community_for(parsed, writer),
+        writer=writer,
+        contact_name=parsed.sender_name,
+        contact=parsed.sender,
+        language=language,
     )
-    return incoming, True
+    arrival.photos = photos
+    row.outcome = IncomingMail.Outcome.LETTER
+    counts[0], counts[1] = counts[0] + 1, counts[1] + 1
+    return None
+
+
+def _save_letters(arrivals: list[_Arrival]) -> None:
+    """The batch's letters with their numbers, photos and receipt steps, and each receipt queued."""
+    if not arrivals:
+        return
+    now = timezone.now()
+    numbers = allocate_tracking_numbers(year=timezone.localdate(now).year, count=len(arrivals))
+    for arrival, number in zip(arrivals, numbers, strict=True):
+        arrival.letter.tracking_number = number
+    Letter.objects.bulk_create([arrival.letter for arrival in arrivals])
+    LetterPhoto.objects.bulk_create(
+        [
+            LetterPhoto(letter=arrival.letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height)
+            for arrival in arrivals
+            for p in arrival.photos
+        ]
+    )
+    recipients = [_recipient(arrival.letter) for arrival in arrivals]
+    events = LetterEvent.objects.bulk_create(
+        [
+            LetterEvent(
+                letter=arrival.letter,
+                kind=LetterEvent.Kind.RECEIVED,
+                actor=arrival.letter.writer,
+                message=arrival.row.note,
+                created_at=arrival.letter.received_at,
+                notified_at=now if recipient else None,  # queued just below, in this transaction
+            )
+            for arrival, recipient in zip(arrivals, recipients, strict=True)
+        ]
+    )
+    for arrival, event, recipient in zip(arrivals, events, recipients, strict=True):
+        arrival.row.letter = arrival.letter
+        if recipient:
+            _queue_event_mail(
+                letter=arrival.letter,
+                event=event,
+                recipient=recipient,
+                language=arrival.letter.language,
+                in_reply_to=arrival.row.message_id,
+            )
+
+
+def _recent_letters(senders: set[str]) -> dict[str, list[int]]:
+    """Letters and replies of each sender within the last hour and day: [hour, day]."""
+    if not senders:
+        return {}
+    now = timezone.now()
+    counts = (
+        IncomingMail.objects.filter(
+            sender__in=senders,
+            outcome__in=[IncomingMail.Outcome.LETTER, IncomingMail.Outcome.REPLY],
+            fetched_at__gte=now - datetime.timedelta(days=1),
+        )
+        .values("sender")
+        .annotate(day=Count("pk"), hour=Count("pk", filter=Q(fetched_at__gte=now - datetime.timedelta(hours=1))))
+    )
+    return {row["sender"]: [row["hour"], row["day"]] for row in counts}
+
+
+def quarantine_incoming_mail(
+    *, folder: str, uidvalidity: int, uid: int, raw: bytes, error: str, reason: str = IncomingMail.Reason.ERROR
+) -> IncomingMail:
+    """Keep a message that failed to be stored (in a fresh transaction), or one too large to fetch whole
+    (its headers): raw source and reason, for staff."""
+    with transaction.atomic():
+        return IncomingMail.objects.create(
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=uid,
+            outcome=IncomingMail.Outcome.QUARANTINED,
+            reason=reason,
+            error=clean_text(error)[:2000],
+            raw=raw,
+        )
+
+
+def _replied_letter(parsed: ParsedMail, account) -> Letter | None:
+    """The letter this message answers, when its writer sent it; else None (it is a new letter).
+
+    The letter is named by our own Message-ID in In-Reply-To/References (its token proves the
+    sender received our mail) or by its tracking number in the subject. A letter without an
+    account is its contact address's, so that address must be the sender; a resident's letter
+    takes the reply from the resident's authenticated account (`mail_account`), or from their
+    address when the reply names our Message-ID.
+    """
+    proven = set()
+    for reference in parsed.references:
+        found = _LETTER_MESSAGE_ID.match(reference)
+        if found and constant_time_compare(found.group(2), _letter_mail_token(found.group(1))):
+            proven.add(found.group(1))
+    numbers = proven | set(_TRACKING_NUMBER.findall(parsed.subject))
+    if not numbers:
+        return None
+    for letter in Letter.objects.filter(tracking_number__in=sorted(numbers)[:5]).select_related("writer"):
+        if letter.writer_id is not None:
+            if account is not None and account.pk == letter.writer_id:
+                return letter
+            if letter.tracking_number in proven and parsed.sender == (letter.writer.email or "").lower():
+                return letter
+        elif letter.contact and letter.contact.lower() == parsed.sender:
+            return letter
+    return None
+
+
+def _without_quote(text: str) -> str:
+    """A reply's own words: what comes before the quoted original."""
+    found = _QUOTE_START.search(text)
+    own = text[: found.start()].strip() if found else text.strip()
+    return own or text.strip()
+
+
+def _add_writer_reply(*, letter: Letter, parsed: ParsedMail, writer, photos: Sequence[CleanPhoto], note: str) -> LetterEvent:
+    """The writer's reply joins their letter's timeline; the staff member holding the letter hears of it."""
+    message = _without_quote(parsed.text) or parsed.subject
+    if note:
+        message = f"{message}\n\n{note}"
+    now = timezone.now()
+    # notified_at: the writer is not e-mailed their own reply.
+    event = LetterEvent.objects.create(
+        letter=letter, kind=LetterEvent.Kind.WRITER_REPLIED, actor=writer, message=message, created_at=now, notified_at=now
+    )
+    if photos:
+        LetterPhoto.objects.bulk_create(
+            [LetterPhoto(letter=letter, content_type=p.content_type, data=p.data, width=p.width, height=p.height) for p in photos]
+        )
+    _tell_staff_of_reply(letter=letter, event=event)
+    return event
+
+
+def _tell_staff_of_reply(*, letter: Letter, event: LetterEvent) -> None:
+    """The staff member the letter is assigned to, else the community's staff, each on their own channels."""
+    if letter.assigned_to_id:
+        staff = User.objects.filter(pk=letter.assigned_to_id, is_active=True)
+    elif letter.community_id and letter.community.editors_id:
+        staff = User.objects.filter(groups=letter.community.editors_id, is_active=True)
+    else:
+        staff = User.objects.none()
+    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("deliberation_admin:letter", args=[letter.pk])
+
+    def render() -> Content:
+        subject = _("Letter %(number)s: the writer replied") % {"number": letter.tracking_number}
+        body = render_to_string("deliberation/email/writer_replied.txt", {"letter": letter, "event": event, "url": url})
+        return Content(subject=subject, body=body, params={"number": letter.tracking_number})
+
+    for member in staff:
+        notify(
+            kind="deliberation.letter_writer_replied",
+            recipient=member,
+            render=render,
+            idempotency_key=f"deliberation.letter_writer_replied:{event.pk}:{member.pk}",
+        )
 
 
 def _writer_language_for(writer, guessed: str) -> str:

@@ -158,12 +158,12 @@ def test_a_malformed_message_is_quarantined_with_its_raw_source(community):
 
 
 @pytest.mark.django_db
-def test_the_same_message_is_stored_once_by_uid_and_by_message_id(community):
+def test_the_same_message_is_stored_once_by_uid_and_by_content(community):
     first, created = store("01_utf8_plain.eml", uid=500)
     again, created_again = store("01_utf8_plain.eml", uid=500)
     elsewhere, created_elsewhere = store("01_utf8_plain.eml", folder="Archive", uid=9)
-    assert created and not created_again and not created_elsewhere
-    assert first == again == elsewhere
+    assert created and not created_again and created_elsewhere  # every UID has its row
+    assert first == again and elsewhere.outcome == IncomingMail.Outcome.DUPLICATE and elsewhere.duplicate_of == first
     assert Letter.objects.count() == 1
 
 
@@ -290,25 +290,44 @@ def test_a_fetch_killed_halfway_loses_and_duplicates_nothing(dovecot, site_pages
     folder = dovecot.new_folder("Restart")
     for name in ("01_utf8_plain.eml", "12_no_sender.eml", "04_big5.eml", "06_alternative_gbk.eml"):
         dovecot.append(folder, read(name))
-    real_mark = fetching.mark_stored
+    real_store = services._new_letter
     calls = []
 
-    def killed_after_the_second_commit(client, uid):
-        calls.append(uid)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # the process dies between the commit and the flag
-        real_mark(client, uid)
+    def killed_at_the_third_letter(**kwargs):
+        calls.append(kwargs["subject"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # the process dies halfway through the batch's transaction
+        return real_store(**kwargs)
 
-    monkeypatch.setattr(fetching, "mark_stored", killed_after_the_second_commit)
+    monkeypatch.setattr(services, "_new_letter", killed_at_the_third_letter)
     with pytest.raises(KeyboardInterrupt):
         fetching.fetch_mail(account=dovecot.account(folder))
-    assert IncomingMail.objects.count() == 2 and dovecot.flagged(folder) == [1]
-    monkeypatch.setattr(fetching, "mark_stored", real_mark)
+    assert IncomingMail.objects.count() == 0 and Letter.objects.count() == 0 and dovecot.flagged(folder) == []
+    monkeypatch.setattr(services, "_new_letter", real_store)
     report = fetching.fetch_mail(account=dovecot.account(folder))
-    assert (report.seen, report.already_stored, report.letters) == (3, 1, 2)
+    assert (report.seen, report.already_stored, report.letters, report.quarantined) == (4, 0, 3, 1)
     assert IncomingMail.objects.count() == 4 and Letter.objects.count() == 3
     assert dovecot.flagged(folder) == [1, 2, 3, 4]
     assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fetch_killed_between_the_commits_and_the_flags_flags_them_next_time(dovecot, site_pages, monkeypatch):
+    community_with_staff(name="六和社区", code="liuhe")
+    folder = dovecot.new_folder("Unflagged")
+    for name in ("01_utf8_plain.eml", "04_big5.eml"):
+        dovecot.append(folder, read(name))
+
+    def killed(client, uids):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fetching, "mark_stored", killed)
+    with pytest.raises(KeyboardInterrupt):
+        fetching.fetch_mail(account=dovecot.account(folder))
+    monkeypatch.undo()
+    report = fetching.fetch_mail(account=dovecot.account(folder))
+    assert (report.seen, report.already_stored) == (2, 2)
+    assert Letter.objects.count() == 2 == len(mail.outbox) and dovecot.flagged(folder) == [1, 2]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -379,3 +379,5 @@ LINLI_MAILBOX_IMAP = {
 # only when such a header shows an aligned DMARC or DKIM pass for its From: address.
 # Empty: no header is trusted and every e-mail is a letter from a contact address.
 LINLI_MAILBOX_AUTHSERV_ID = env.text("MAILBOX_AUTHSERV_ID").strip().lower()
+# A fetched message larger than this is quarantined (its headers kept, the message left on the server).
+LINLI_MAILBOX_MAX_BYTES = env.integer("MAILBOX_MAX_MESSAGE_MB", 25) * 1024 * 1024
