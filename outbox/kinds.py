@@ -47,7 +47,12 @@ TOPICS = [
     Topic("rewards", _("Reward pick-ups"), _("Your pick-up code after an exchange, and a reward not collected in time.")),
     Topic("letters", _("Letter progress"), _("Each step of your letters, answers to your objections.")),
     Topic("council", _("Council invitations and results"), _("Council sessions (for members) and the council's decisions.")),
-    Topic("staff", _("Overdue work (staff)"), _("Letters and follow-up actions past their deadline."), staff=True),
+    Topic(
+        "staff",
+        _("Overdue work (staff)"),
+        _("Letters and follow-up actions past their deadline, and writers' replies by e-mail."),
+        staff=True,
+    ),
 ]
 TOPICS_BY_KEY = {topic.key: topic for topic in TOPICS}
 
@@ -197,6 +202,13 @@ KINDS = [
         "council",
         _("Please confirm the minutes of %(title)s in the members' portal."),
         ("title",),
+    ),
+    Kind(
+        "deliberation.letter_writer_replied",
+        _("The writer replied"),
+        "staff",
+        _("The writer of letter %(number)s replied by e-mail. See the letter's timeline."),
+        ("number",),
     ),
     Kind(
         "deliberation.letter_overdue",
