@@ -205,11 +205,10 @@ def sms_env(env: dict[str, str], stand_in: SmsStandIn) -> dict[str, str]:
 def deliver(workdir: Path) -> None:
     """Queue MESSAGES messages, then time one `deliver_due` sending them all; the figures to workdir/delivery.json."""
     from django.db import transaction
-    from django.db.models import Count
 
     from outbox.channels import EmailChannel
     from outbox.models import Message
-    from outbox.services import deliver_due, queue_message
+    from outbox.services import queue_message
 
     body = "\n\n".join(
         [
@@ -234,18 +233,27 @@ def deliver(workdir: Path) -> None:
             )
     queued = list(Message.objects.filter(kind="bench.delivery").order_by("pk"))
 
-    def send_directly(messages: list[Message], prefix: str) -> float:
-        """The same messages through the same channel without the outbox's bookkeeping: seconds taken."""
-        started = time.perf_counter()
+    def send_directly(messages: list[Message], prefix: str) -> None:
         channel = EmailChannel()
         for message in messages:
             message.address = prefix + message.address
             channel.send(message)
         channel.close()
-        return time.perf_counter() - started
 
-    send_directly(queued[:WARMUP_MESSAGES], "warmup.")  # imports and the first connection
-    # In turns, so that a change in the machine's load hits both alike.
+    figures = measure_turns("bench.delivery", queued, send_directly, warmup="warmup.", direct="direct.")
+    (workdir / "delivery.json").write_text(json.dumps(figures))
+
+
+def measure_turns(kind: str, queued: list, send_directly, *, warmup: str, direct: str) -> dict:
+    """Time `deliver_due` sending the queued messages of `kind` in ROUNDS turns, each followed by sending the
+    same share directly through the same channel without the outbox's bookkeeping (`send_directly(messages,
+    address_prefix)`), so that a change in the machine's load hits both alike; the figures and the statuses."""
+    from django.db.models import Count
+
+    from outbox.models import Message
+    from outbox.services import deliver_due
+
+    send_directly(queued[:WARMUP_MESSAGES], warmup)  # imports and the first connection
     sent = 0
     seconds = direct_seconds = 0.0
     part = MESSAGES // ROUNDS
@@ -253,27 +261,22 @@ def deliver(workdir: Path) -> None:
         started = time.perf_counter()
         sent += deliver_due(limit=part)
         seconds += time.perf_counter() - started
-        direct_seconds += send_directly(queued[turn * part : (turn + 1) * part], "direct.")
+        started = time.perf_counter()
+        send_directly(queued[turn * part : (turn + 1) * part], direct)
+        direct_seconds += time.perf_counter() - started
     statuses = dict(
-        Message.objects.filter(kind="bench.delivery")
-        .values("status")
-        .order_by()
-        .annotate(count=Count("pk"))
-        .values_list("status", "count")
+        Message.objects.filter(kind=kind).values("status").order_by().annotate(count=Count("pk")).values_list("status", "count")
     )
-    (workdir / "delivery.json").write_text(
-        json.dumps({"sent": sent, "seconds": seconds, "direct_seconds": direct_seconds, "statuses": statuses})
-    )
+    return {"sent": sent, "seconds": seconds, "direct_seconds": direct_seconds, "statuses": statuses}
 
 
 def deliver_sms(workdir: Path) -> None:
     """Queue MESSAGES text messages (booking reminders), then time `deliver_due` sending them through the Aliyun
     SDK to the stand-in, in turns with sending them directly through the same channel; figures to workdir/sms.json."""
     from django.db import transaction
-    from django.db.models import Count
 
     from outbox.models import Message
-    from outbox.services import deliver_due, queue_message
+    from outbox.services import queue_message
     from outbox.sms import SmsChannel
 
     with transaction.atomic():
@@ -290,34 +293,15 @@ def deliver_sms(workdir: Path) -> None:
             )
     queued = list(Message.objects.filter(kind="bench.sms").order_by("pk"))
 
-    def send_directly(messages: list[Message], prefix: str) -> float:
-        started = time.perf_counter()
+    def send_directly(messages: list[Message], prefix: str) -> None:
         channel = SmsChannel()
         for message in messages:
             message.address = prefix + message.address[3:]  # counted apart by the stand-in
             channel.send(message)
         channel.close()
-        return time.perf_counter() - started
 
-    send_directly(queued[:WARMUP_MESSAGES], "136")  # imports and the first connection
-    sent = 0
-    seconds = direct_seconds = 0.0
-    part = MESSAGES // ROUNDS
-    for turn in range(ROUNDS):
-        started = time.perf_counter()
-        sent += deliver_due(limit=part)
-        seconds += time.perf_counter() - started
-        direct_seconds += send_directly(queued[turn * part : (turn + 1) * part], "137")
-    statuses = dict(
-        Message.objects.filter(kind="bench.sms")
-        .values("status")
-        .order_by()
-        .annotate(count=Count("pk"))
-        .values_list("status", "count")
-    )
-    (workdir / "sms.json").write_text(
-        json.dumps({"sent": sent, "seconds": seconds, "direct_seconds": direct_seconds, "statuses": statuses})
-    )
+    figures = measure_turns("bench.sms", queued, send_directly, warmup="136", direct="137")
+    (workdir / "sms.json").write_text(json.dumps(figures))
 
 
 def setup_bookings(workdir: Path) -> None:
