@@ -153,11 +153,12 @@ class AccountAdapter(DefaultAccountAdapter):
             raise ImmediateHttpResponse(HttpResponseRedirect(request.get_full_path()))
 
     def get_login_stages(self):
-        # Mandatory e-mail verification for accounts that have only an e-mail address (home/stages.py).
-        return [
-            "home.stages.EmailVerificationStage" if stage == "allauth.account.stages.EmailVerificationStage" else stage
-            for stage in super().get_login_stages()
-        ]
+        # E-mail and phone verification as home/stages.py adapts them to accounts with a number, an address or both.
+        ours = {
+            "allauth.account.stages.EmailVerificationStage": "home.stages.EmailVerificationStage",
+            "allauth.account.stages.PhoneVerificationStage": "home.stages.PhoneVerificationStage",
+        }
+        return [ours.get(stage, stage) for stage in super().get_login_stages()]
 
 
 def user_display(user) -> str:

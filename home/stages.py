@@ -23,3 +23,15 @@ class EmailVerificationStage(allauth_stages.EmailVerificationStage):
         ):
             login.email_verification = app_settings.EmailVerificationMethod.MANDATORY
         return super().handle()
+
+
+class PhoneVerificationStage(allauth_stages.PhoneVerificationStage):
+    """A resident who already proved an e-mail address logs in without proving a number typed on their
+    profile before numbers were verified: they prove it when they choose to (My page → change of number).
+    Sign-up, and accounts without a verified e-mail address, still prove their number with a code."""
+
+    def handle(self):
+        user = self.login.user
+        if user is not None and user.pk and EmailAddress.objects.filter(user=user, verified=True).exists():
+            return None, True
+        return super().handle()

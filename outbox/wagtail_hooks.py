@@ -2,6 +2,7 @@
 send a failed one again. The listing is read-only: messages change only through the outbox's services."""
 
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -92,8 +93,11 @@ def resend(request, pk: int):
         else:
             messages.success(request, _("The message to %(address)s will be sent again.") % {"address": message.address})
         back = request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-            return redirect(back)
+        # A path on this site only: redirect() would take any other word for a view name to reverse.
+        if back.startswith("/") and url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return HttpResponseRedirect(back)
         return redirect("outbox:index")
     return render(request, "outbox/resend.html", {"message": message})
 

@@ -329,6 +329,23 @@ def test_log_in_by_password_with_the_number(client, site_pages, typed):
     assert response.status_code == 302 and logged_in(client)
 
 
+def test_a_resident_with_a_proven_e_mail_and_an_old_unproven_number_logs_in_by_e_mail(client, site_pages):
+    # Numbers typed on the profile before they were proven by code must not stand between a resident and
+    # their account: the e-mail address is their proven way in.
+    profile = resident_with_number()
+    ResidentProfile.objects.filter(pk=profile.pk).update(mobile_verified=False)
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=profile.user, email=profile.user.email, defaults={"verified": True, "primary": True}
+    )
+
+    response = client.post("/zh-hans/accounts/login/?next=/zh-hans/me/", {"login": profile.user.email, "password": PASSWORD})
+
+    assert (response.status_code, response["Location"]) == (302, "/zh-hans/me/") and logged_in(client)
+    assert not codes_to(NUMBER)  # no code texted to the old number
+
+
 def test_an_unproven_number_does_not_log_in(client, site_pages):
     profile = resident_with_number()
     ResidentProfile.objects.filter(pk=profile.pk).update(mobile_verified=False)

@@ -33,5 +33,7 @@ def test_tasks_expire_points_warn_and_refund(mailoutbox, django_capture_on_commi
         assert tasks.send_expiry_warnings.enqueue().return_value == 1
         assert tasks.expire_reservations.enqueue().return_value == 1
     assert Account.objects.get(resident=user).balance == 25  # the refund lands in a fresh lot
-    assert len(mailoutbox) == 1 and "20" in mailoutbox[0].subject
+    warning, expired = sorted(mailoutbox, key=lambda mail: "20" not in mail.subject)
+    assert len(mailoutbox) == 2 and "20" in warning.subject  # the 20 points expiring in a week
+    assert reservation.reward.name in expired.subject and expired.to == [user.email]  # not collected: points back
     assert services.audit() == []
