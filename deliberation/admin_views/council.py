@@ -118,6 +118,8 @@ def _member_action(request: HttpRequest, council: Council) -> None:
     elif action in ("change", "end"):
         member = get_object_or_404(council.members, pk=required_pk(request.POST, "member"))
         if action == "end":
+            if request.POST.get("confirm") != "yes":
+                raise council_admin.CouncilAdminError(_("Please tick the box to confirm that the term ends today."))
             council_admin.end_term(member=member, actor=request.user)
         else:
             form = MemberForm(request.POST, instance=CouncilMember(council=council, user=member.user))
@@ -233,6 +235,8 @@ def _session_action(request: HttpRequest, session: CouncilSession) -> None:
     elif action == "start":
         voting.start_session(session=session, actor=actor)
     elif action == "end":
+        if request.POST.get("confirm") != "yes":
+            raise voting.CouncilError(_("Please tick the box to confirm that the session ends."))
         voting.end_session(session=session, actor=actor)
     elif action == "open":
         form = OpenVotingForm(request.POST)

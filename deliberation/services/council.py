@@ -331,15 +331,21 @@ def start_session(*, session: CouncilSession, actor) -> CouncilSession:
 
 @transaction.atomic
 def end_session(*, session: CouncilSession, actor) -> CouncilSession:
-    """In session → closed: any open vote is closed first, members present earn their points, draft minutes follow."""
+    """In session → closed: members present earn their points, draft minutes follow.
+
+    Refused while a vote is open: closing it is the chair's own decision (it fixes the result and tells the
+    writers and supporters), never a side effect of ending the session."""
     from points.services import PointsError, award
 
     session = _locked_session(session)
     _require_chair(actor, session)
     if session.status != CouncilSession.Status.IN_SESSION:
         raise CouncilError(_("Only a session in progress can be ended."))
-    for item in session.items.filter(status=AgendaItem.Status.OPEN):
-        close_voting(item=item, actor=actor)
+    still_open = session.items.filter(status=AgendaItem.Status.OPEN).first()
+    if still_open is not None:
+        raise CouncilError(
+            _("Voting on “%(item)s” is still open: close it first, then end the session.") % {"item": still_open.display_title}
+        )
     session.status, session.closed_at = CouncilSession.Status.CLOSED, timezone.now()
     session.save(update_fields=["status", "closed_at"])
     audit.record(session, "deliberation.session.close", actor=actor)

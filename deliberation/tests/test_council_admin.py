@@ -169,7 +169,10 @@ def test_add_change_and_end_a_members_term(client, staff, council):
     seat.refresh_from_db()
     assert seat.term_end == today + datetime.timedelta(days=30)
     veteran = council.members.exclude(pk=seat.pk).last()
-    client.post(admin("council", council.pk), {"action": "end", "member": veteran.pk})
+    client.post(admin("council", council.pk), {"action": "end", "member": veteran.pk})  # not confirmed
+    veteran.refresh_from_db()
+    assert veteran.is_current()
+    client.post(admin("council", council.pk), {"action": "end", "member": veteran.pk, "confirm": "yes"})
     veteran.refresh_from_db()
     assert not veteran.is_current()
     assert ModelLogEntry.objects.filter(action="deliberation.council.members").count() == 3
@@ -348,3 +351,30 @@ def test_results_list_shows_the_chain_verified(client, staff, council):
     client.force_login(staff)
     content = client.get(admin("results")).content.decode()
     assert 'data-chain="ok"' in content and Result.objects.get().digest[:12] in content
+
+
+def test_ending_a_session_in_the_admin_needs_the_box_ticked_and_no_open_vote(client, staff, council):
+    session = CouncilSessionFactory(
+        council=council, status=CouncilSession.Status.IN_SESSION, starts_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    item = AgendaItemFactory(session=session, position=1)
+    for member in council.members.all():
+        Attendance.objects.create(session=session, member=member, method=Attendance.Method.SECRETARY)
+    client.force_login(staff)
+    page = client.get(admin("session", session.pk)).content.decode()
+    assert 'name="confirm"' in page
+
+    client.post(admin("session", session.pk), {"action": "end"})
+    session.refresh_from_db()
+    assert session.status == CouncilSession.Status.IN_SESSION
+
+    voting.open_voting(item=item, actor=staff)
+    response = client.post(admin("session", session.pk), {"action": "end", "confirm": "yes"}, follow=True)
+    assert any(("still open" in str(message)) or ("仍在进行" in str(message)) for message in response.context["messages"])
+    session.refresh_from_db()
+    assert session.status == CouncilSession.Status.IN_SESSION
+
+    voting.close_voting(item=item, actor=staff)
+    client.post(admin("session", session.pk), {"action": "end", "confirm": "yes"})
+    session.refresh_from_db()
+    assert session.status == CouncilSession.Status.CLOSED

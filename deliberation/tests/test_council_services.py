@@ -839,13 +839,16 @@ def test_a_stored_result_cannot_be_saved_again_or_deleted(council, seats):
 # --- Ending a session ------------------------------------------------------------------------------
 
 
-def test_ending_closes_the_open_vote_and_awards_attendance_points(council, seats, staff):
+def test_ending_after_the_vote_is_closed_awards_attendance_points(council, seats, staff):
     from points.models import LedgerEntry
 
     session, (item,) = running_session(council, present=seats[:4])
     open_item(session)
     with pytest.raises(NotAllowed):
         services.end_session(session=session, actor=seats[1].user)
+    with pytest.raises(CouncilError, match="still open"):
+        services.end_session(session=session, actor=seats[0].user)
+    services.close_voting(item=item, actor=seats[0].user)
     services.end_session(session=session, actor=seats[0].user)
     session.refresh_from_db()
     item.refresh_from_db()
@@ -880,6 +883,10 @@ def test_ending_calls_the_minutes_and_closing_calls_the_follow_up(council, seats
     monkeypatch.setattr(followup, "generate_minutes", lambda *, session, actor: calls.append(("minutes", session.pk, actor)))
     session, (item,) = running_session(council, present=seats[:4])
     open_item(session)
+    with pytest.raises(services.CouncilError, match="still open"):
+        services.end_session(session=session, actor=seats[0].user)  # a vote is never closed by ending
+    assert calls == []
+    services.close_voting(item=item, actor=seats[0].user)
     services.end_session(session=session, actor=seats[0].user)
     assert calls == [("result", item.result.pk, seats[0].user), ("minutes", session.pk, seats[0].user)]
 

@@ -517,7 +517,7 @@ def test_close_shows_the_result_with_its_chart_to_members_and_the_public(client,
 def test_the_chair_ends_the_session(client, seats, session, item):
     everyone_present(session, seats)
     client.force_login(seats["chair"].user)
-    post(client, session, action="end")
+    post(client, session, action="end", confirm="yes")
     session.refresh_from_db()
     assert session.status == CouncilSession.Status.CLOSED
 
@@ -608,3 +608,37 @@ def test_replayed_posts_change_nothing(client, seats, session, item):
     client.force_login(seats["members"][0].user)
     response = post(client, session, action="vote", item=item.pk, choice="no")  # a vote replayed after the close
     assert messages_of(response) and Vote.objects.get(item=item).choice == "yes"
+
+
+@pytest.mark.parametrize(
+    ("language", "unconfirmed", "still_open"),
+    [
+        ("zh-hans", "请勾选确认结束会议", "的表决仍在进行"),
+        ("en", "Please tick the box to confirm that the session ends.", "is still open: close it first"),
+    ],
+)
+def test_ending_the_session_asks_for_confirmation_and_is_refused_while_a_vote_is_open(
+    client, council, seats, session, item, language, unconfirmed, still_open
+):
+    everyone_present(session, seats)
+    client.force_login(seats["chair"].user)
+    page = client.get(live(session, language)).content.decode()
+    assert 'name="confirm"' in page and "required" in page  # the consequence is said beside the box
+
+    response = client.post(live(session, language), {"action": "end"}, follow=True)
+    assert unconfirmed in " ".join(messages_of(response))
+    session.refresh_from_db()
+    assert session.status == CouncilSession.Status.IN_SESSION
+
+    open_item(item, seats)
+    voting.cast_vote(item=item, user=seats["members"][0].user, choice="yes")
+    response = client.post(live(session, language), {"action": "end", "confirm": "yes"}, follow=True)
+    assert still_open in " ".join(messages_of(response))
+    session.refresh_from_db()
+    item.refresh_from_db()
+    assert session.status == CouncilSession.Status.IN_SESSION and item.status == "open"  # nothing closed, nobody told
+
+    voting.close_voting(item=item, actor=seats["chair"].user)
+    response = client.post(live(session, language), {"action": "end", "confirm": "yes"}, follow=True)
+    session.refresh_from_db()
+    assert session.status == CouncilSession.Status.CLOSED

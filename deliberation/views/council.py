@@ -244,6 +244,8 @@ def _session_action(request: HttpRequest, pk: int, viewable: CouncilSession | No
             result = voting.close_voting(item=item, actor=user)
             messages.success(request, _("Voting is closed: %(outcome)s.") % {"outcome": result.get_outcome_display()})
         elif action == "end":
+            if request.POST.get("confirm") != "yes":
+                raise voting.CouncilError(_("Please tick the box to confirm that the session ends."))
             voting.end_session(session=session, actor=user)
             messages.success(request, _("The session has ended."))
         elif action in ("present", "record"):
