@@ -156,6 +156,17 @@ def test_the_chair_runs_a_vote_and_three_members_vote_on_small_phones(council_se
     assert members[0][1].locator("[data-outcome]").get_attribute("data-outcome") == "passed"
     problems["member page, result"] = scan(members[0][1])
 
+    # The chair ends the session: the consequence is said beside a box to tick; without it nothing happens.
+    chair.goto(f"{base}{live_path}")
+    chair.locator("[data-action=end]").click()  # the browser asks for the box (required) and sends nothing
+    assert chair.locator("[data-session-status]").get_attribute("data-session-status") == "in_session"
+    assert fits_the_phone(chair)
+    chair.locator("form.end-session input[name=confirm]").check()
+    chair.locator("[data-action=end]").click()
+    assert chair.locator("[data-session-status]").get_attribute("data-session-status") == "closed"
+    session.refresh_from_db()
+    assert session.status == CouncilSession.Status.CLOSED
+
     # The public page shows the result to anyone.
     public_context, public = phone_page(chromium)
     public.goto(f"{base}/zh-hans/council/sessions/{session.pk}/")
