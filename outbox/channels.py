@@ -8,7 +8,10 @@ message failed at once. SMS lives in `outbox/sms.py`, WeChat in `outbox/wechat.p
 
 from __future__ import annotations
 
+import json
 import smtplib
+import sys
+import threading
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -63,6 +66,26 @@ class EmailChannel:
             self.connection.close()
         except Exception:  # noqa: BLE001 - a server that stopped answering may not answer QUIT either
             pass
+
+
+class ConsoleChannel:
+    """Development's backend for a channel: prints each message (who, kind, template parameters, text) to
+    the console instead of sending it, one block at a time when several workers share the terminal."""
+
+    label = ""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stdout
+        self.lock = threading.Lock()
+
+    def send(self, message: Message) -> None:
+        params = json.dumps(message.template_params, ensure_ascii=False) if message.template_params else ""
+        with self.lock:
+            self.stream.write(f"{self.label} to {message.address} ({message.kind}) {params}\n{message.body}\n{'-' * 79}\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        pass
 
 
 def sms_channel():

@@ -15,14 +15,12 @@ too); an invalid number, an unapproved template or signature is a `PermanentFail
 from __future__ import annotations
 
 import json
-import sys
-import threading
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .channels import ChannelDown, PermanentFailure
+from .channels import ChannelDown, ConsoleChannel, PermanentFailure
 from .models import Message
 
 # The locmem backend's messages, oldest first (the tests empty it before each test).
@@ -72,16 +70,8 @@ def endpoint(default_host: str) -> tuple[str, str]:
     return "https", configured or default_host
 
 
-class ConsoleSms:
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stdout
-        self.lock = threading.Lock()
-
-    def send(self, message: Message) -> None:
-        params = json.dumps(message.template_params, ensure_ascii=False) if message.template_params else ""
-        with self.lock:
-            self.stream.write(f"SMS to {message.address} ({message.kind}) {params}\n{message.body}\n{'-' * 79}\n")
-            self.stream.flush()
+class ConsoleSms(ConsoleChannel):
+    label = "SMS"
 
 
 class LocmemSms:

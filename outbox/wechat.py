@@ -15,16 +15,13 @@ API is `ChannelDown` (the batch waits); anything else is retried with backoff.
 
 from __future__ import annotations
 
-import json
-import sys
-import threading
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
-from .channels import ChannelDown, PermanentFailure
+from .channels import ChannelDown, ConsoleChannel, PermanentFailure
 from .models import Message
 
 # The locmem backend's messages, oldest first (the tests empty it before each test).
@@ -121,19 +118,8 @@ def oauth(redirect_uri: str, state: str):
     return flow
 
 
-class ConsoleWeChat:
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stdout
-        self.lock = threading.Lock()
-
-    def send(self, message: Message) -> None:
-        params = json.dumps(message.template_params, ensure_ascii=False) if message.template_params else ""
-        with self.lock:
-            self.stream.write(f"WeChat to {message.address} ({message.kind}) {params}\n{message.body}\n{'-' * 79}\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        pass
+class ConsoleWeChat(ConsoleChannel):
+    label = "WeChat"
 
 
 class LocmemWeChat:
