@@ -27,6 +27,9 @@ def test_a_resident_moves_booking_confirmations_to_sms(portal, phone, scan, tmp_
     phone.fill("input[name=password]", PASSWORD)
     phone.locator("main button[type=submit]").click()
     phone.wait_for_url(f"{base}/zh-hans/me/")
+    phone.set_viewport_size({"width": 320, "height": 700})  # "Logged in as" a long address: it must wrap
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 320
+    phone.set_viewport_size({"width": 390, "height": 844})
     phone.get_by_role("link", name="通知方式（电子邮件、短信、微信）").click()
     phone.wait_for_url(f"{base}/zh-hans/me/notifications/")
     assert phone.locator("#id_reminders_1").is_checked()  # SMS for tomorrow's reminder by default
