@@ -9,10 +9,9 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from outbox import services, sms
 from outbox.models import Message
+from outbox.tests.loopback import LoopbackServer
 
 TEMPLATES = {
     "events.booking_made": {
@@ -55,16 +55,11 @@ class StandIn:
             def log_message(self, *args) -> None:
                 pass  # nothing prints
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.loopback = LoopbackServer(Handler)
+        self.url = self.loopback.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=2)
+        self.loopback.close()
 
 
 @dataclass

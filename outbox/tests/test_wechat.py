@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,6 +20,7 @@ from home.factories import ResidentProfileFactory, VerifiedUserFactory
 from home.services import create_community
 from outbox import services, wechat
 from outbox.models import Message
+from outbox.tests.loopback import LoopbackServer
 
 TEMPLATES = {
     "events.reminder": {"id": "TPL-reminder", "data": {"thing1": "activity", "time2": "time", "thing3": "place"}},
@@ -57,11 +57,8 @@ class StandIn:
             def log_message(self, *args) -> None:
                 pass  # nothing prints
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
+        self.loopback = LoopbackServer(Handler)
+        self.url = self.loopback.url + "/"
 
     def reply(self, path: str, *payloads: dict) -> None:
         self.replies.setdefault(path, []).extend(payloads)
@@ -70,9 +67,7 @@ class StandIn:
         return [request for request in self.requests if request["path"] == "/cgi-bin/message/subscribe/bizsend"]
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=2)
+        self.loopback.close()
 
 
 TOKEN = "/cgi-bin/token"
