@@ -1,5 +1,6 @@
 """Settings shared by development, tests and production."""
 
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -10,6 +11,10 @@ SITE_DIR = Path(__file__).resolve().parent.parent.parent  # site/
 BASE_DIR = SITE_DIR.parent  # the repository root
 
 SECRET_KEY = env.text("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# Signs the councils' tamper-evident chain (deliberation/services/chain.py). Kept out of the database so that
+# whoever can rewrite the database cannot re-sign what they changed. Development and tests derive one from
+# SECRET_KEY (with its own label); production refuses to start without it.
+COUNCIL_CHAIN_KEY = env.text("COUNCIL_CHAIN_KEY") or hashlib.sha256(f"linli.council.chain:{SECRET_KEY}".encode()).hexdigest()
 DEBUG = env.flag("DEBUG", False)
 ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS")
