@@ -27,12 +27,14 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from home.middleware import bump_page_cache_generation
 
@@ -52,7 +54,7 @@ from ..models import (
     Topic,
     Vote,
 )
-from . import change_topic_status, followup, is_staff_of
+from . import chain, change_topic_status, followup, is_staff_of
 
 GENESIS_DIGEST = "0" * 64
 _shuffle = secrets.SystemRandom().shuffle
@@ -348,6 +350,8 @@ def end_session(*, session: CouncilSession, actor) -> CouncilSession:
         )
     session.status, session.closed_at = CouncilSession.Status.CLOSED, timezone.now()
     session.save(update_fields=["status", "closed_at"])
+    chain.append_session(session=session)  # the keyed chain: the final attendance
+    notifications_council.session_results(session=session, members=_members_to_mail(session))
     audit.record(session, "deliberation.session.close", actor=actor)
     for attendance in session.attendances.select_related("member__user").order_by("pk"):
         try:
@@ -830,19 +834,52 @@ def has_voted(*, item: AgendaItem, user) -> bool:
 # --- Results -----------------------------------------------------------------------------------
 
 
+def yes_needed(*, rule: str, members: int) -> int | None:
+    """The votes in favour an item needs to pass under `rule` among `members`; None for a simple majority
+    (it depends on the votes against)."""
+    if rule == AgendaItem.Rule.SIMPLE:
+        return None
+    if rule == AgendaItem.Rule.ABSOLUTE:
+        return members // 2 + 1  # 2 * yes > members
+    if rule == AgendaItem.Rule.TWO_THIRDS:
+        return max(1, -(-2 * members // 3))  # ceiling of 2/3; with no member at all nothing passes
+    raise ValueError(f"unknown rule {rule}")
+
+
 def outcome_of(*, rule: str, yes: int, no: int, members: int, quorum_met: bool) -> str:
     """The rules of the module docstring; ties fail."""
     if not quorum_met:
         return Result.Outcome.NO_QUORUM
-    if rule == AgendaItem.Rule.SIMPLE:
-        passed = yes > no
-    elif rule == AgendaItem.Rule.ABSOLUTE:
-        passed = 2 * yes > members
-    elif rule == AgendaItem.Rule.TWO_THIRDS:
-        passed = members > 0 and yes >= -(-2 * members // 3)
-    else:
-        raise ValueError(f"unknown rule {rule}")
+    needed = yes_needed(rule=rule, members=members)
+    passed = yes > no if needed is None else yes >= needed
     return Result.Outcome.PASSED if passed else Result.Outcome.FAILED
+
+
+def threshold_text(*, rule: str, members: int) -> str:
+    """What an item needed to pass, in the active language, e.g. "需 5 票赞成（全体 7 人的三分之二）".
+
+    `members` is `Result.members` (current members not recused); `needed` is what `outcome_of` applies."""
+    needed = yes_needed(rule=rule, members=members)
+    if needed is None:
+        return _("Needs more votes in favour than against (simple majority)")
+    values = {"needed": needed, "members": members}
+    if rule == AgendaItem.Rule.TWO_THIRDS:
+        return (
+            ngettext(
+                "Needs %(needed)s vote in favour (two-thirds of all %(members)s members)",
+                "Needs %(needed)s votes in favour (two-thirds of all %(members)s members)",
+                needed,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "Needs %(needed)s vote in favour (more than half of all %(members)s members)",
+            "Needs %(needed)s votes in favour (more than half of all %(members)s members)",
+            needed,
+        )
+        % values
+    )
 
 
 def _utc(moment: datetime.datetime) -> str:
@@ -918,6 +955,7 @@ def close_voting(*, item: AgendaItem, actor=None, now: datetime.datetime | None 
     )
     result.digest = result_digest(result)
     result.save()
+    chain.append_item(item=item, result=result)  # the keyed chain: result, votes or ballots, recusals, attendance
     item.status, item.closed_at, item.closed_by = AgendaItem.Status.CLOSED, closed_at, actor
     item.save(update_fields=["status", "closed_at", "closed_by"])
     audit.record(item, "deliberation.vote.close", actor=actor)
@@ -950,12 +988,17 @@ def _logged_digests(council: Council) -> dict[str, int]:
     return {entry["digest"]: entry["sequence"] for entry in logged.values_list("data", flat=True)}
 
 
-def verify_results(*, council: Council | None = None) -> list[str]:
+def verify_results(*, council: Council | None = None, against: Path | None = None) -> list[str]:
     """Problems in the councils' result chains (a changed digest, a broken link, a gap, a stored result gone
-    missing from the end, as the audit log remembers it); empty when all is well."""
+    missing from the end, as the audit log remembers it), in their keyed chains (`chain.verify_chain`: a
+    changed vote, ballot, attendance, recusal, result or published minutes, a link not signed with the key)
+    and, with `against`, differences from the exported copy (`chain.verify_against`); empty when all is well."""
     councils = [council] if council is not None else list(Council.objects.order_by("pk"))
     problems = []
+    if against is not None:
+        problems += chain.verify_against(path=against, council=council)
     for each in councils:
+        problems += chain.verify_chain(council=each)
         previous_digest, expected = GENESIS_DIGEST, 1
         stored = list(Result.objects.filter(council=each).order_by("sequence"))
         present = {result.digest for result in stored}
