@@ -553,7 +553,9 @@ def move_item(*, item: AgendaItem, actor, position: int) -> AgendaItem:
 def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", actor=None) -> Attendance:
     """Record `user` present: by the door QR code (its current key, on the session's day), online during an
     online or hybrid session, or marked by the secretary (`actor`). A second check-in returns the first one."""
-    session = CouncilSession.objects.select_related("council__community").get(pk=session.pk)
+    # Locked: a check-in racing `end_session` waits for it and is then refused, instead of landing after the
+    # session's final attendance was signed into the chain.
+    session = CouncilSession.objects.select_for_update(of=("self",)).select_related("council__community").get(pk=session.pk)
     if method not in Attendance.Method.values:
         raise CouncilError(_("Unknown way of checking in."))
     now = timezone.now()

@@ -376,6 +376,8 @@ def minutes_edited_in_admin(*, page: MinutesPage, actor) -> int:
     if page.session_id is None:
         return 0
     session = CouncilSession.objects.select_for_update(of=("self",)).select_related("council").get(pk=page.session_id)
+    if session.status != CouncilSession.Status.CLOSED:
+        return 0  # published minutes are final (a draft saved in the editor never goes live); their confirmations stay
     return clear_stale_confirmations(session=session, actor=actor)
 
 

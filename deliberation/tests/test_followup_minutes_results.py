@@ -223,3 +223,18 @@ def test_the_results_section_lists_an_item_not_voted_on(session, council, minute
     with translation.override("en"):
         second = followup.minutes_results(session=session).split("2. Not voted</h3>")[1]
     assert "Not voted on." in second
+
+
+def test_a_draft_saved_in_the_editor_after_publication_leaves_the_confirmations(session, council, minutes):
+    """Published minutes are final: the confirmations they were published on stay (the chain covers them)."""
+    members = seats(council)
+    for seat in members[:3]:
+        followup.confirm_minutes(session=session, user=seat.user)
+    followup.publish_minutes(session=session, actor=secretary_of(council).user)
+    zh_page, _en_page = followup.minutes_pages(session)
+    draft = zh_page.get_latest_revision_as_object()
+    draft.body += "<p>发布后的修改。</p>"
+    draft.save_revision()
+    assert followup.minutes_edited_in_admin(page=MinutesPage.objects.get(pk=zh_page.pk), actor=members[1].user) == 0
+    assert MinutesConfirmation.objects.filter(session=session).count() == 3
+    assert services.verify_results() == []
