@@ -11,9 +11,8 @@ from wagtail import hooks
 
 from deliberation.factories import AgendaItemFactory
 from deliberation.models import AgendaItem, MinutesConfirmation, MinutesPage, Result
-from deliberation.services import chain
+from deliberation.services import chain, followup
 from deliberation.services import council as services
-from deliberation.services import followup
 from deliberation.tests import followup_support
 from deliberation.tests.council_helpers import new_council, open_item, running_session
 from deliberation.tests.followup_support import chair_of, decide, seats, secretary_of, store_result
