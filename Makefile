@@ -33,7 +33,7 @@ run: $(VENV)/.installed
 
 # Production mode on loopback (see README, Production): linli.settings.production reads its
 # settings from the environment and refuses to start without SECRET_KEY, DATABASE_URL,
-# ALLOWED_HOSTS and COUNCIL_BALLOT_KEY; SECURE_SSL_REDIRECT=0 for plain HTTP. gthread workers keep connections
+# ALLOWED_HOSTS, COUNCIL_BALLOT_KEY and COUNCIL_CHAIN_KEY; SECURE_SSL_REDIRECT=0 for plain HTTP. gthread workers keep connections
 # alive: WEB_CONCURRENCY processes (default 2, one per core) of GUNICORN_THREADS threads
 # (default 4). No access log (the proxy in front keeps one); GUNICORN_CMD_ARGS adds options,
 # e.g. GUNICORN_CMD_ARGS="--access-logfile -". Keep-alive 75 s outlasts the proxy's upstream keep-alive

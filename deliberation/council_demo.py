@@ -3,9 +3,9 @@ secret), results, published minutes and decisions at every stage of their follow
 session of each community with its agenda.
 
 Called from `deliberation.demo.seed` after the mailbox's topics exist; everything goes through the
-services, so the results chain verifies and the audit log is filled. Past times are set afterwards
-on the rows that carry them (never on results, which are sealed by their hash: their closing time is
-passed to `close_voting`). Idempotent: a council that exists is left as it is. Nobody is e-mailed.
+services, so the results and the council's chain verify and the audit log is filled. Past times are set
+on the rows that carry them, attendance before anything is signed and the rest afterwards (never on what the
+chain signs: results take their closing time from `close_voting`). Idempotent: a council that exists is left as it is. Nobody is e-mailed.
 """
 
 from __future__ import annotations
@@ -186,6 +186,8 @@ def _past_session(*, council: Council, staff, members: list) -> None:
     present = members[:6]  # one member sent apologies
     for user in present:
         council_services.check_in(session=session, user=user, method="secretary", actor=secretary)
+    # Dated before anything is signed into the council's chain (each item's close signs the attendance).
+    Attendance.objects.filter(session=session).update(checked_in_at=_at(day, 18, 55))
     for number, (item, spec) in enumerate(zip(items, PAST_ITEMS, strict=True)):
         yes, no, abstain = spec[-1]
         council_services.open_voting(item=item, actor=chair)
@@ -193,12 +195,11 @@ def _past_session(*, council: Council, staff, members: list) -> None:
         for user, choice in zip(present, choices, strict=False):
             council_services.cast_vote(item=item, user=user, choice=choice)
         council_services.close_voting(item=item, actor=chair, now=_at(day, 19) + datetime.timedelta(minutes=20 + 20 * number))
-    council_services.end_session(session=session, actor=chair)
-    # The session took place 40 days ago: its own times say so (results carry theirs, sealed).
+    council_services.end_session(session=session, actor=chair, now=_at(day, 21))
+    # The session took place 40 days ago: its own times say so (results and the end carry theirs, signed).
     CouncilSession.objects.filter(pk=session.pk).update(
-        announced_at=_at(day - datetime.timedelta(days=10), 9), opened_at=_at(day, 19), closed_at=_at(day, 21)
+        announced_at=_at(day - datetime.timedelta(days=10), 9), opened_at=_at(day, 19)
     )
-    Attendance.objects.filter(session=session).update(checked_in_at=_at(day, 18, 55))
     for number, item in enumerate(items):
         AgendaItem.objects.filter(pk=item.pk).update(opened_at=_at(day, 19) + datetime.timedelta(minutes=5 + 20 * number))
     for user in present[:4]:

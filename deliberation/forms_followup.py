@@ -11,12 +11,20 @@ from .services.followup import MAX_ANSWER_CHARS, MAX_OBJECTION_CHARS
 
 
 class MinutesForm(forms.Form):
+    """The minutes' free text, before and after the results section (which is generated, never edited)."""
+
     body = forms.CharField(
-        label=_("Minutes (Chinese)"),
-        widget=forms.Textarea(attrs={"rows": 18}),
+        label=_("Minutes (Chinese), before the results"),
+        widget=forms.Textarea(attrs={"rows": 12}),
         help_text=_("Markdown: “## ” starts a heading, “- ” a list item, **bold**."),
     )
-    body_en = forms.CharField(label=_("Minutes (English)"), widget=forms.Textarea(attrs={"rows": 18}))
+    closing = forms.CharField(
+        label=_("Minutes (Chinese), after the results"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    body_en = forms.CharField(label=_("Minutes (English), before the results"), widget=forms.Textarea(attrs={"rows": 12}))
+    closing_en = forms.CharField(
+        label=_("Minutes (English), after the results"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
 
 
 class ObjectionForm(forms.Form):

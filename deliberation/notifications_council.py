@@ -215,3 +215,40 @@ def topics_on_agenda(*, session: CouncilSession, topics: list[Topic]) -> None:
             render=render,
             idempotency_key=f"deliberation.council_topic_on_agenda:{session.pk}:{occasion}:{address}",
         )
+
+
+def session_results(*, session: CouncilSession, members: list[CouncilMember]) -> None:
+    """When a session ends: each member gets its results, with what each item needed, and the chain's head after
+    the session (a copy of the tamper-evidence code outside the database, in every member's mailbox)."""
+    from .services.chain import session_head
+
+    head = session_head(session)
+    items = list(AgendaItem.objects.filter(session=session).select_related("result").order_by("position"))
+    for user in [member.user for member in members if member.user.is_active]:
+
+        def render() -> Content:
+            language = translation.get_language()
+            context = {
+                "council": str(session.council),
+                "title": session.display_title,
+                "when": _when(session),
+                "items": [
+                    {"position": item.position, "title": item.display_title, "result": getattr(item, "result", None)}
+                    for item in items
+                ],
+                "head": head,
+                "url": public_session_url(session, language),
+            }
+            return Content(
+                subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}"
+                + _("Results of the council session %(title)s") % {"title": session.display_title},
+                body=render_to_string("deliberation/email/council_results.txt", context),
+                params={"title": session.display_title},
+            )
+
+        notify(
+            kind="deliberation.council_results",
+            recipient=user,
+            render=render,
+            idempotency_key=f"deliberation.council_results:{session.pk}:{user.pk}",
+        )

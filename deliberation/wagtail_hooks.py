@@ -11,7 +11,8 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from . import admin_views, services
 from .admin_views import council as council_views
 from .admin_views import followup as admin_views_followup
-from .models import CommunityMailbox
+from .models import CommunityMailbox, MinutesPage
+from .services import followup
 
 admin_urls = [
     path("", admin_views.inbox, name="inbox"),
@@ -38,6 +39,14 @@ council_urls = [
     path("items/<int:pk>/", council_views.item_edit, name="item"),
     path("results/", council_views.result_list, name="results"),
 ]
+
+
+@hooks.register("after_edit_page")
+def minutes_confirmations_follow_the_text(request, page):
+    """Minutes saved in the page editor: confirmations of the earlier text lapse, those members are asked again."""
+    specific = page.specific
+    if isinstance(specific, MinutesPage):
+        followup.minutes_edited_in_admin(page=specific, actor=request.user)
 
 
 @hooks.register("register_admin_urls")

@@ -204,6 +204,20 @@ KINDS = [
         ("title",),
     ),
     Kind(
+        "deliberation.minutes_reconfirm",
+        _("Minutes changed: confirm again"),
+        "council",
+        _("The minutes of %(title)s changed after you confirmed them; please confirm them again in the members' portal."),
+        ("title",),
+    ),
+    Kind(
+        "deliberation.council_results",
+        _("Council session results"),
+        "council",
+        _("The council session %(title)s has ended; its results are on its page in the members' portal."),
+        ("title",),
+    ),
+    Kind(
         "deliberation.letter_writer_replied",
         _("The writer replied"),
         "staff",

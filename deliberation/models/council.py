@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, Panel
 from wagtail.fields import RichTextField
 from wagtail.models import Page, PagePermissionTester
 from wagtail.search import index
@@ -412,6 +412,61 @@ class Result(models.Model):
     def passed(self) -> bool:
         return self.outcome == self.Outcome.PASSED
 
+    @property
+    def threshold(self) -> str:
+        """What the item needed to pass, in the active language (`services.council.threshold_text`)."""
+        from ..services.council import threshold_text
+
+        return threshold_text(rule=self.rule, members=self.members)
+
+
+class ChainLink(models.Model):
+    """One link of a council's tamper-evident chain (`services.chain`): a canonical copy of what was decided
+    (`payload`) and an HMAC-SHA256, with a key kept outside the database, over it and the previous link's MAC.
+
+    An item's close links its result, votes or secret ballots, recusals and the attendance of the moment; a
+    session's end links its final attendance; the minutes' publication links the published text. Never changed
+    or deleted (PostgreSQL's trigger refuses it in SQL too); `manage.py verify_results` recomputes every payload
+    from the rows and every MAC with the key.
+    """
+
+    class Kind(models.TextChoices):
+        ITEM = "item", _("Item closed")
+        SESSION = "session", _("Session ended")
+        MINUTES = "minutes", _("Minutes published")
+
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="chain_links")
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    session = models.ForeignKey(CouncilSession, on_delete=models.PROTECT, related_name="chain_links")
+    item = models.ForeignKey(AgendaItem, null=True, blank=True, on_delete=models.PROTECT, related_name="chain_links")
+    payload = models.JSONField()
+    created_at = models.DateTimeField()
+    previous_mac = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("chain link")
+        ordering = ["council", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["council", "sequence"], name="deliberation_chain_sequence_once")]
+
+    def __str__(self) -> str:
+        return f"{self.council_id}#{self.sequence}: {self.kind}"
+
+    def save(self, *args, **kwargs):
+        """Appended once (by `services.chain`); PostgreSQL's trigger also refuses updates in SQL."""
+        if not self._state.adding:
+            raise ValueError("a council chain link cannot be changed")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("a council chain link cannot be deleted")
+
+    @property
+    def short_mac(self) -> str:
+        return self.mac[:16]
+
 
 class Decision(models.Model):
     """A passed item's decision: posted for a notice period, answered objections, then in effect and followed up."""
@@ -531,11 +586,13 @@ class ActionUpdate(models.Model):
 
 
 class MinutesConfirmation(models.Model):
-    """A member's online confirmation of a session's minutes."""
+    """A member's online confirmation of a session's minutes, with the digest of the text they confirmed
+    (`services.followup.minutes_text_digest`): a confirmation of another text does not count."""
 
     session = models.ForeignKey(CouncilSession, on_delete=models.CASCADE, related_name="minutes_confirmations")
     member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="+")
     confirmed_at = models.DateTimeField(default=timezone.now)
+    text_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "member"], name="deliberation_confirm_minutes_once")]
@@ -562,24 +619,66 @@ class MinutesIndexPage(Page):
         return context
 
 
+class MinutesResultsPanel(Panel):
+    """The minutes' results section in the page editor: generated from the stored results, read-only."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "deliberation/admin/minutes_results_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            from ..services.followup import minutes_results
+
+            context = super().get_context_data(parent_context)
+            session = getattr(self.instance, "session", None)
+            locale = getattr(self.instance, "locale", None)
+            language = locale.language_code if locale is not None and locale.pk else settings.LANGUAGE_CODE
+            with translation.override(language):
+                context["results"] = minutes_results(session=session) if session is not None else ""
+            return context
+
+
 class MinutesPage(Page):
-    """A session's minutes: generated from attendance, items and results, edited by the secretary,
-    confirmed by the members, then published in both languages."""
+    """A session's minutes: free text (`body` before the results, `closing` after them) around the results
+    section, which is rendered from the stored results and never edited; confirmed by the members, then
+    published in both languages."""
 
     session = models.ForeignKey(
         CouncilSession, verbose_name=_("session"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     held_on = models.DateField(_("held on"))
-    body = RichTextField(_("minutes"), features=["h2", "h3", "bold", "italic", "ol", "ul", "link"])
+    body = RichTextField(
+        _("minutes before the results"),
+        features=["h2", "h3", "bold", "italic", "ol", "ul", "link"],
+        help_text=_("Free text before the results section: the session, attendance, discussion."),
+    )
+    closing = RichTextField(
+        _("minutes after the results"),
+        features=["h2", "h3", "bold", "italic", "ol", "ul", "link"],
+        blank=True,
+        help_text=_("Free text after the results section: decisions, other business."),
+    )
 
-    content_panels = [*Page.content_panels, FieldPanel("held_on"), FieldPanel("body")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("held_on"),
+        FieldPanel("body"),
+        MinutesResultsPanel(heading=_("Results (generated from the stored results, read-only)")),
+        FieldPanel("closing"),
+    ]
     parent_page_types = ["deliberation.MinutesIndexPage"]
     subpage_types: list[str] = []
-    search_fields = [*Page.search_fields, index.SearchField("body")]
+    search_fields = [*Page.search_fields, index.SearchField("body"), index.SearchField("closing")]
 
     class Meta:
         verbose_name = _("minutes")
         verbose_name_plural = _("minutes")
+
+    def get_context(self, request, *args, **kwargs):
+        from ..services.followup import minutes_results
+
+        context = super().get_context(request, *args, **kwargs)
+        context["results"] = minutes_results(session=self.session) if self.session_id else ""
+        return context
 
     def permissions_for_user(self, user):
         return MinutesPermissionTester(user, self)

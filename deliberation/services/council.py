@@ -31,12 +31,14 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from home.middleware import bump_page_cache_generation
 
@@ -57,7 +59,7 @@ from ..models import (
     Vote,
 )
 from ..sealing import BallotContent, ItemSeal, new_salt, receipt_digest, unheld_receipt
-from . import change_topic_status, followup, is_staff_of
+from . import chain, change_topic_status, followup, is_staff_of
 
 GENESIS_DIGEST = "0" * 64
 _shuffle = secrets.SystemRandom().shuffle
@@ -335,8 +337,9 @@ def start_session(*, session: CouncilSession, actor) -> CouncilSession:
 
 
 @transaction.atomic
-def end_session(*, session: CouncilSession, actor) -> CouncilSession:
-    """In session → closed: members present earn their points, draft minutes follow.
+def end_session(*, session: CouncilSession, actor, now: datetime.datetime | None = None) -> CouncilSession:
+    """In session → closed: members present earn their points, draft minutes follow. `now` (default the
+    present) dates the end, as `close_voting`'s does its result: the chain signs it.
 
     Refused while a vote is open: closing it is the chair's own decision (it fixes the result and tells the
     writers and supporters), never a side effect of ending the session."""
@@ -351,8 +354,10 @@ def end_session(*, session: CouncilSession, actor) -> CouncilSession:
         raise CouncilError(
             _("Voting on “%(item)s” is still open: close it first, then end the session.") % {"item": still_open.display_title}
         )
-    session.status, session.closed_at = CouncilSession.Status.CLOSED, timezone.now()
+    session.status, session.closed_at = CouncilSession.Status.CLOSED, now or timezone.now()
     session.save(update_fields=["status", "closed_at"])
+    chain.append_session(session=session)  # the keyed chain: the final attendance
+    notifications_council.session_results(session=session, members=_members_to_mail(session))
     audit.record(session, "deliberation.session.close", actor=actor)
     for attendance in session.attendances.select_related("member__user").order_by("pk"):
         try:
@@ -554,7 +559,9 @@ def move_item(*, item: AgendaItem, actor, position: int) -> AgendaItem:
 def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", actor=None) -> Attendance:
     """Record `user` present: by the door QR code (its current key, on the session's day), online during an
     online or hybrid session, or marked by the secretary (`actor`). A second check-in returns the first one."""
-    session = CouncilSession.objects.select_related("council__community").get(pk=session.pk)
+    # Locked: a check-in racing `end_session` waits for it and is then refused, instead of landing after the
+    # session's final attendance was signed into the chain.
+    session = CouncilSession.objects.select_for_update(of=("self",)).select_related("council__community").get(pk=session.pk)
     if method not in Attendance.Method.values:
         raise CouncilError(_("Unknown way of checking in."))
     now = timezone.now()
@@ -874,19 +881,52 @@ def has_voted(*, item: AgendaItem, user) -> bool:
 # --- Results -----------------------------------------------------------------------------------
 
 
+def yes_needed(*, rule: str, members: int) -> int | None:
+    """The votes in favour an item needs to pass under `rule` among `members`; None for a simple majority
+    (it depends on the votes against)."""
+    if rule == AgendaItem.Rule.SIMPLE:
+        return None
+    if rule == AgendaItem.Rule.ABSOLUTE:
+        return members // 2 + 1  # 2 * yes > members
+    if rule == AgendaItem.Rule.TWO_THIRDS:
+        return max(1, -(-2 * members // 3))  # ceiling of 2/3; with no member at all nothing passes
+    raise ValueError(f"unknown rule {rule}")
+
+
 def outcome_of(*, rule: str, yes: int, no: int, members: int, quorum_met: bool) -> str:
     """The rules of the module docstring; ties fail."""
     if not quorum_met:
         return Result.Outcome.NO_QUORUM
-    if rule == AgendaItem.Rule.SIMPLE:
-        passed = yes > no
-    elif rule == AgendaItem.Rule.ABSOLUTE:
-        passed = 2 * yes > members
-    elif rule == AgendaItem.Rule.TWO_THIRDS:
-        passed = members > 0 and yes >= -(-2 * members // 3)
-    else:
-        raise ValueError(f"unknown rule {rule}")
+    needed = yes_needed(rule=rule, members=members)
+    passed = yes > no if needed is None else yes >= needed
     return Result.Outcome.PASSED if passed else Result.Outcome.FAILED
+
+
+def threshold_text(*, rule: str, members: int) -> str:
+    """What an item needed to pass, in the active language, e.g. "需 5 票赞成（全体 7 人的三分之二）".
+
+    `members` is `Result.members` (current members not recused); `needed` is what `outcome_of` applies."""
+    needed = yes_needed(rule=rule, members=members)
+    if needed is None:
+        return _("Needs more votes in favour than against (simple majority)")
+    values = {"needed": needed, "members": members}
+    if rule == AgendaItem.Rule.TWO_THIRDS:
+        return (
+            ngettext(
+                "Needs %(needed)s vote in favour (two-thirds of all %(members)s members)",
+                "Needs %(needed)s votes in favour (two-thirds of all %(members)s members)",
+                needed,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "Needs %(needed)s vote in favour (more than half of all %(members)s members)",
+            "Needs %(needed)s votes in favour (more than half of all %(members)s members)",
+            needed,
+        )
+        % values
+    )
 
 
 def _utc(moment: datetime.datetime) -> str:
@@ -963,6 +1003,7 @@ def close_voting(*, item: AgendaItem, actor=None, now: datetime.datetime | None 
     )
     result.digest = result_digest(result)
     result.save()
+    chain.append_item(item=item, result=result)  # the keyed chain: result, votes or ballots, recusals, attendance
     item.status, item.closed_at, item.closed_by = AgendaItem.Status.CLOSED, closed_at, actor
     item.save(update_fields=["status", "closed_at", "closed_by"])
     audit.record(item, "deliberation.vote.close", actor=actor)
@@ -995,12 +1036,17 @@ def _logged_digests(council: Council) -> dict[str, int]:
     return {entry["digest"]: entry["sequence"] for entry in logged.values_list("data", flat=True)}
 
 
-def verify_results(*, council: Council | None = None) -> list[str]:
+def verify_results(*, council: Council | None = None, against: Path | None = None) -> list[str]:
     """Problems in the councils' result chains (a changed digest, a broken link, a gap, a stored result gone
-    missing from the end, as the audit log remembers it); empty when all is well."""
+    missing from the end, as the audit log remembers it), in their keyed chains (`chain.verify_chain`: a
+    changed vote, ballot, attendance, recusal, result or published minutes, a link not signed with the key)
+    and, with `against`, differences from the exported copy (`chain.verify_against`); empty when all is well."""
     councils = [council] if council is not None else list(Council.objects.order_by("pk"))
     problems = []
+    if against is not None:
+        problems += chain.verify_against(path=against, council=council)
     for each in councils:
+        problems += chain.verify_chain(council=each)
         previous_digest, expected = GENESIS_DIGEST, 1
         stored = list(Result.objects.filter(council=each).order_by("sequence"))
         present = {result.digest for result in stored}

@@ -16,6 +16,7 @@ once), in their own language; the topic's steps still show on each letter's time
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -54,6 +55,7 @@ from ..models import (
     Topic,
     Vote,
 )
+from . import chain
 from . import council as voting  # who chairs, clerks and sits: the voting services decide
 
 MINUTES_FEATURES = ["h2", "h3", "bold", "italic", "ol", "ul", "link"]
@@ -149,18 +151,36 @@ def _open_votes(items: list[AgendaItem]) -> dict[int, list[tuple[str, list[str]]
     }
 
 
-def minutes_body(*, session: CouncilSession) -> str:
-    """The minutes generated from the session, as rich text in the active language."""
+def _items_with_results(session: CouncilSession) -> list[AgendaItem]:
     items = list(session.items.select_related("result", "decision").order_by("position"))
     open_votes = _open_votes(items)
     for item in items:  # a reverse one-to-one without a row raises on access: look once, here
         item.stored_result = item.result if hasattr(item, "result") else None
         item.stored_decision = item.decision if hasattr(item, "decision") else None
         item.open_votes = open_votes.get(item.pk, [])
+    return items
+
+
+def minutes_intro(*, session: CouncilSession) -> str:
+    """The generated start of the minutes' free text (session, attendance), rich text in the active language."""
     members = session.council.current_members(timezone.localdate(session.starts_at)).count()
-    decisions = [item.stored_decision for item in items if item.stored_decision is not None]
-    context = {"session": session, "attendees": _attendees(session), "members": members, "items": items, "decisions": decisions}
-    return render_to_string("deliberation/followup/minutes_body.html", context).strip()
+    context = {"session": session, "attendees": _attendees(session), "members": members}
+    return render_to_string("deliberation/followup/minutes_intro.html", context).strip()
+
+
+def minutes_closing(*, session: CouncilSession) -> str:
+    """The generated end of the minutes' free text (the decisions), rich text in the active language."""
+    decisions = [item.stored_decision for item in _items_with_results(session) if item.stored_decision is not None]
+    return render_to_string("deliberation/followup/minutes_closing.html", {"decisions": decisions}).strip()
+
+
+def minutes_results(*, session: CouncilSession) -> str:
+    """The minutes' results section in the active language, rendered from the stored results (what each item
+    needed, the counts, who voted how on open ballots, the outcome). It is never part of the editable text:
+    every page, editor and mail that shows the minutes renders it afresh, so the minutes cannot contradict
+    the results."""
+    context = {"session": session, "items": _items_with_results(session)}
+    return render_to_string("deliberation/followup/minutes_results.html", context).strip()
 
 
 def minutes_pages(session: CouncilSession) -> tuple[MinutesPage | None, MinutesPage | None]:
@@ -198,7 +218,8 @@ def generate_minutes(*, session: CouncilSession, actor) -> MinutesPage:
                 slug=f"{held_on.isoformat()}-{session.pk}",
                 session=session,
                 held_on=held_on,
-                body=minutes_body(session=session),
+                body=minutes_intro(session=session),
+                closing=minutes_closing(session=session),
                 live=False,
                 has_unpublished_changes=True,
             )
@@ -208,7 +229,8 @@ def generate_minutes(*, session: CouncilSession, actor) -> MinutesPage:
         en_page = zh_page.copy_for_translation(_locale("en"))
         with translation.override("en"):
             en_page.title = _minutes_title(session)
-            en_page.body = minutes_body(session=session)
+            en_page.body = minutes_intro(session=session)
+            en_page.closing = minutes_closing(session=session)
         en_page.slug = zh_page.slug
         en_page.save()
         en_page.save_revision(user=actor if actor and actor.is_authenticated else None, log_action=False)
@@ -239,18 +261,21 @@ def _ask_for_confirmation(session: CouncilSession) -> None:
         )
 
 
-def markdown_of(page: MinutesPage) -> str:
-    """The page's latest text as Markdown, for the portal's plain text box."""
+def markdown_of(page: MinutesPage, field: str = "body") -> str:
+    """The page's latest text (`body`, before the results, or `closing`, after them) as Markdown, for the
+    portal's plain text boxes."""
     from wagtail.admin.rich_text.converters.markdown_db import MarkdownConverter
 
     latest = page.get_latest_revision_as_object()
-    return MarkdownConverter(MINUTES_FEATURES).from_database_format(latest.body, resolved=False)
+    return MarkdownConverter(MINUTES_FEATURES).from_database_format(getattr(latest, field) or "", resolved=False)
 
 
-def _rich_text(markdown: str) -> str:
+def _rich_text(markdown: str, *, required: bool = True) -> str:
     from wagtail.api.rich_text import APIRichText, RichTextFormatError
 
     if not markdown.strip():
+        if not required:
+            return ""
         raise FollowUpError(_("The minutes cannot be empty, in either language."))
     try:
         html, _removed = APIRichText.convert_db_markdown_input(markdown, features=MINUTES_FEATURES)
@@ -270,40 +295,106 @@ def _editable_minutes(session: CouncilSession) -> tuple[MinutesPage, MinutesPage
     return zh_page, en_page
 
 
-@transaction.atomic
-def edit_minutes(*, session: CouncilSession, actor, body: str, body_en: str) -> MinutesPage:
-    """Save the secretary's text (Markdown, both languages) as new revisions of the draft pages.
+def minutes_text_digest(session: CouncilSession) -> str:
+    """SHA-256 of the minutes' current free text in both languages (latest revisions): what a member confirms.
+    The generated results section is not in it: it always follows the stored results."""
+    zh_page, en_page = minutes_pages(session)
+    texts = {
+        language: chain.minutes_text(page.get_latest_revision_as_object()) if page is not None else ""
+        for language, page in ((settings.LANGUAGE_CODE, zh_page), ("en", en_page))
+    }
+    return hashlib.sha256(chain.canonical(texts).encode()).hexdigest()
 
-    Members confirm the text they read: a changed text clears earlier confirmations.
+
+def current_confirmations(session: CouncilSession) -> QuerySet[MinutesConfirmation]:
+    """Confirmations of the text as it is now; one of an earlier text does not count (however it was changed)."""
+    return session.minutes_confirmations.filter(text_digest=minutes_text_digest(session))
+
+
+def clear_stale_confirmations(*, session: CouncilSession, actor) -> int:
+    """After the minutes' text changed (in the portal or the page editor): confirmations of another text are
+    removed and each of those members is asked, in their language, to confirm the new text. Returns how many."""
+    digest = minutes_text_digest(session)
+    stale = list(session.minutes_confirmations.exclude(text_digest=digest).select_related("member__user__profile"))
+    if not stale:
+        return 0
+
+    def render() -> Content:
+        context = {"session": session, "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk]))}
+        return Content(
+            subject=_("The minutes of %(session)s changed: please confirm them again") % {"session": session.display_title},
+            body=render_to_string("deliberation/email/minutes_reconfirm.txt", context),
+            params={"title": session.display_title},
+        )
+
+    for confirmation in stale:
+        user = confirmation.member.user
+        if user.is_active:
+            notify(
+                kind="deliberation.minutes_reconfirm",
+                recipient=user,
+                render=render,
+                idempotency_key=f"deliberation.minutes_reconfirm:{session.pk}:{digest[:16]}:{user.pk}",
+            )
+    session.minutes_confirmations.filter(pk__in=[confirmation.pk for confirmation in stale]).delete()
+    record(session, "deliberation.minutes.edit", actor=actor, confirmations_cleared=len(stale))
+    return len(stale)
+
+
+@transaction.atomic
+def edit_minutes(
+    *, session: CouncilSession, actor, body: str, body_en: str, closing: str | None = None, closing_en: str | None = None
+) -> MinutesPage:
+    """Save the secretary's free text (Markdown, both languages: `body` before the results section, `closing`
+    after it, None to keep it) as new revisions of the draft pages. The results section is not theirs to edit.
+
+    Members confirm the text they read: a changed text clears earlier confirmations and asks those members again.
     """
     session = CouncilSession.objects.select_for_update(of=("self",)).select_related("council__community").get(pk=session.pk)
     _require_keeper(actor, session)
     zh_page, en_page = _editable_minutes(session)
     changed = False
-    for page, text in ((zh_page, body), (en_page, body_en)):
-        html = _rich_text(text)
+    for page, text, after in ((zh_page, body, closing), (en_page, body_en, closing_en)):
         draft = page.get_latest_revision_as_object()
-        if draft.body != html:
-            draft.body = html
+        fields = {"body": _rich_text(text)}
+        if after is not None:
+            fields["closing"] = _rich_text(after, required=False)
+        if any(getattr(draft, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(draft, name, value)
             draft.save_revision(user=actor, log_action=False)
             changed = True
     if changed:
-        session.minutes_confirmations.all().delete()
         record(session, "deliberation.minutes.edit", actor=actor)
+        clear_stale_confirmations(session=session, actor=actor)
     return zh_page
 
 
 @transaction.atomic
+def minutes_edited_in_admin(*, page: MinutesPage, actor) -> int:
+    """The page editor saved a minutes page (Wagtail's `after_edit_page`): confirmations of the earlier text lapse."""
+    if page.session_id is None:
+        return 0
+    session = CouncilSession.objects.select_for_update(of=("self",)).select_related("council").get(pk=page.session_id)
+    if session.status != CouncilSession.Status.CLOSED:
+        return 0  # published minutes are final (a draft saved in the editor never goes live); their confirmations stay
+    return clear_stale_confirmations(session=session, actor=actor)
+
+
+@transaction.atomic
 def confirm_minutes(*, session: CouncilSession, user) -> MinutesConfirmation:
-    """A member present at the session confirms the minutes online, once."""
+    """A member present at the session confirms the minutes online, once; the text they confirmed is recorded
+    (its digest)."""
     session = CouncilSession.objects.select_for_update().get(pk=session.pk)
     seat = present_seat(user, session)
     if seat is None:
         raise NotAllowed(_("Only members present at the session confirm its minutes."))
     _editable_minutes(session)
+    digest = minutes_text_digest(session)
+    session.minutes_confirmations.filter(member=seat).exclude(text_digest=digest).delete()  # of an earlier text
     try:
         with transaction.atomic():
-            confirmation = MinutesConfirmation.objects.create(session=session, member=seat)
+            confirmation = MinutesConfirmation.objects.create(session=session, member=seat, text_digest=digest)
     except IntegrityError as error:
         raise FollowUpError(_("You have already confirmed these minutes.")) from error
     record(session, "deliberation.minutes.confirm", actor=user)
@@ -325,7 +416,7 @@ def publish_minutes(*, session: CouncilSession, actor) -> MinutesPage:
             raise FollowUpError(_("The minutes are already published."))
         raise FollowUpError(_("Minutes are published after the session has closed."))
     zh_page, en_page = _editable_minutes(session)
-    confirmed, needed = session.minutes_confirmations.count(), confirmations_needed(session)
+    confirmed, needed = current_confirmations(session).count(), confirmations_needed(session)
     if confirmed < needed:
         raise FollowUpError(
             _("The minutes need %(needed)d confirmations from members present; they have %(confirmed)d.")
@@ -335,6 +426,7 @@ def publish_minutes(*, session: CouncilSession, actor) -> MinutesPage:
         page.get_latest_revision().publish(user=actor, log_action=False, skip_permission_checks=True)  # checked above
     session.status = CouncilSession.Status.MINUTES_PUBLISHED
     session.save(update_fields=["status"])
+    chain.append_minutes(session=session)  # the keyed chain: the published text and its confirmations
     record(session, "deliberation.minutes.publish", actor=actor)
     transaction.on_commit(bump_page_cache_generation)
     return zh_page
@@ -404,6 +496,7 @@ def _mail_topic(*, topic_id: int, item_id: int, template: str, subject: str) -> 
     topic = Topic.objects.get(pk=topic_id)
     item = AgendaItem.objects.select_related("session", "result").get(pk=item_id)
     decision = Decision.objects.filter(item=item).first()
+    head = chain.item_head(item)
     kind = template.removesuffix(".txt")
     for recipient in topic_recipients(topic):
 
@@ -413,6 +506,7 @@ def _mail_topic(*, topic_id: int, item_id: int, template: str, subject: str) -> 
                 "item": item,
                 "result": getattr(item, "result", None),
                 "decision": decision,
+                "head": head,
                 "letter_url": _letter_url(recipient),
                 "decision_url": _absolute(reverse("deliberation:decision_detail", args=[decision.pk])) if decision else "",
                 "topic_url": _absolute(reverse("deliberation:topic_detail", args=[topic.pk])) if topic.is_public else "",

@@ -148,3 +148,52 @@ def test_a_double_check_in_is_one_attendance(postgres_only):
     assert errors == []
     assert len(results) == 40 and len(set(results)) == 20
     assert Attendance.objects.filter(session=session).count() == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_check_in_waits_for_the_end_of_the_session_and_is_refused(postgres_only):
+    """While `end_session` holds the session's row, a check-in waits for it and then sees the session closed:
+    no attendance lands after the final attendance was signed into the chain (`verify_results` would report
+    it as added after the session ended)."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from deliberation.models import CouncilSession
+    from home.services import ensure_site
+
+    ensure_site()
+    council = council_with_members(members=5, community=community_with_staff(name="六和社区", code="liuhe"))
+    members = seats(council)
+    session, _items = running_session(council, present=members[:1], mode="hybrid")
+    locked, outcome = threading.Event(), {}
+
+    def end_slowly():
+        try:
+            with transaction.atomic():
+                CouncilSession.objects.select_for_update().get(pk=session.pk)  # as end_session does first
+                locked.set()
+                time.sleep(0.5)
+                CouncilSession.objects.filter(pk=session.pk).update(status=CouncilSession.Status.CLOSED)
+        finally:
+            connection.close()
+
+    def check_in():
+        locked.wait(5)
+        try:
+            services.check_in(session=session, user=members[1].user, method="online")
+            outcome["checked_in"] = True
+        except services.CouncilError as error:
+            outcome["refused"] = str(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=end_slowly), threading.Thread(target=check_in)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    assert "refused" in outcome and "checked_in" not in outcome
+    assert not Attendance.objects.filter(session=session, member=members[1]).exists()

@@ -82,13 +82,20 @@ def test_generated_minutes_are_two_drafts_each_in_its_own_language(session, coun
     assert isinstance(zh_page.get_parent().specific, MinutesIndexPage) and zh_page.get_parent().title == "会议纪要"
     assert en_page.get_parent().title == "Minutes" and en_page.get_parent().live
     first = members[0].user.profile.display_name
-    assert first in zh_page.body and first in en_page.body
-    assert "Motion" in en_page.body and "In favour" in en_page.body
-    assert open_item.motion in zh_page.body and open_item.motion_en in en_page.body
+    assert first in zh_page.body and first in en_page.body  # attendance, in the free text before the results
+    assert "Decisions" in en_page.closing and open_item.motion_en in en_page.closing  # after them
+    # The results are not in the editable text: they are rendered from the stored results, in each language.
+    assert open_item.motion_en not in en_page.body and open_item.motion not in zh_page.body
+    with translation.override("en"):
+        results_en = followup.minutes_results(session=session)
+    with translation.override("zh-hans"):
+        results_zh = followup.minutes_results(session=session)
+    assert "Motion" in results_en and "In favour" in results_en
+    assert open_item.motion in results_zh and open_item.motion_en in results_en
     # Secret ballot: counts only; the open ballot names who voted how.
-    secret_part = en_page.body.split("Election")[1]
+    secret_part = results_en.split("Election")[1]
     assert "In favour:" not in secret_part and "3 in favour" in secret_part
-    assert f"In favour: {first}" in en_page.body
+    assert f"In favour: {first}" in results_en
     assert ModelLogEntry.objects.filter(action="deliberation.minutes.generate", object_id=str(session.pk)).exists()
     # A second call keeps the minutes the session has.
     assert followup.generate_minutes(session=session, actor=None) == zh_page

@@ -66,10 +66,19 @@ def test_the_secretary_sees_the_draft_the_edit_form_and_the_publish_button(clien
     html = response.content.decode()
     assert 'name="body"' in html and 'name="body_en"' in html
     assert url("publish_minutes", session.pk, language=language) in html
-    draft = html.split('class="minutes-draft">')[1].split("</div>")[0]
+    assert 'name="closing"' in html and 'name="closing_en"' in html
+    # The draft in the page's language: its free text, then the results section generated from the stored results.
+    draft = html.split('id="draft-heading"')[1].split("</section>")[0]
     draft_item = session.items.get()
-    assert (draft_item.motion_en in draft) == (language == "en")  # the draft in the page's language
-    assert (draft_item.motion in draft) == (language == "zh-hans")
+    assert ("Attendance" in draft) == (language == "en") and ("出席" in draft) == (language == "zh-hans")
+    results = draft.split("data-minutes-results")[1]
+    assert (draft_item.motion_en in results) == (language == "en")
+    assert (draft_item.motion in results) == (language == "zh-hans")
+    # In the editor, between the free texts of each language, the results section is read-only: no field holds it.
+    editor = html.split('class="minutes-form')[1]
+    assert editor.count("minutes-results-readonly") == 2
+    assert draft_item.motion in editor and draft_item.motion_en in editor
+    assert draft_item.motion not in "".join(part.split("</textarea>")[0] for part in editor.split("<textarea")[1:])
     assert 'id="confirmation-count"' in html
 
 

@@ -44,6 +44,13 @@ def tampering(chain):
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
+def in_chain(result: Result, what: str) -> str:
+    """The keyed chain's report (services.chain) about the item of `result`."""
+    item = result.item
+    session = item.session
+    return f"Session “{session.title}” (#{session.pk}), item “{item.title}” (#{item.pk}): {what}"
+
+
 def run_command(*args) -> str:
     from io import StringIO
 
@@ -55,8 +62,8 @@ def run_command(*args) -> str:
 def test_an_untouched_chain_verifies(chain):
     assert services.verify_results() == []
     assert services.verify_results(council=chain[0].council) == []
-    assert run_command() == "OK: 3 result(s) verified.\n"
-    assert run_command("--council", str(chain[0].council_id)) == "OK: 3 result(s) verified.\n"
+    assert run_command() == "OK: 3 result(s) and 3 chain link(s) verified.\n"
+    assert run_command("--council", str(chain[0].council_id)) == "OK: 3 result(s) and 3 chain link(s) verified.\n"
     with pytest.raises(CommandError, match="There is no council"):
         run_command("--council", "999999")
 
@@ -65,11 +72,14 @@ def test_a_count_changed_in_sql_is_found(chain, tampering):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE deliberation_result SET yes = 0, no = 4 WHERE id = %s", [chain[1].pk])
     problems = services.verify_results()
-    assert problems == [f"Council {chain[0].council_id}: result #2 (id {chain[1].pk}) was changed after it was stored."]
+    assert problems == [
+        in_chain(chain[1], "the result was changed after voting closed."),
+        f"Council {chain[0].council_id}: result #2 (id {chain[1].pk}) was changed after it was stored.",
+    ]
     from io import StringIO
 
     out = StringIO()
-    with pytest.raises(CommandError, match="1 problem"):
+    with pytest.raises(CommandError, match="2 problem"):
         call_command("verify_results", stdout=out)
     assert "result #2" in out.getvalue()
 
@@ -83,6 +93,7 @@ def test_a_recomputed_digest_still_breaks_the_chain(chain, tampering):
         cursor.execute("UPDATE deliberation_result SET outcome = 'failed', digest = %s WHERE id = %s", [digest, chain[0].pk])
     council = chain[0].council_id
     assert services.verify_results() == [
+        in_chain(chain[0], "the result was changed after voting closed."),
         f"Council {council}: result #1, stored according to the audit log, is missing or changed.",
         f"Council {council}: result #2 (id {chain[1].pk}) does not chain to the result before it.",
     ]
@@ -93,6 +104,7 @@ def test_a_removed_result_leaves_a_gap(chain, tampering):
         cursor.execute("DELETE FROM deliberation_result WHERE id = %s", [chain[1].pk])
     council = chain[0].council_id
     assert services.verify_results() == [
+        in_chain(chain[1], "the stored result is missing."),
         f"Council {council}: result #2, stored according to the audit log, is missing or changed.",
         f"Council {council}: result #3 (id {chain[2].pk}) follows #1: a result is missing.",
         f"Council {council}: result #3 (id {chain[2].pk}) does not chain to the result before it.",
@@ -104,7 +116,8 @@ def test_the_last_result_removed_is_missed_by_the_audit_log(chain, tampering):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM deliberation_result WHERE id = %s", [chain[2].pk])
     assert services.verify_results() == [
-        f"Council {chain[0].council_id}: result #3, stored according to the audit log, is missing or changed."
+        in_chain(chain[2], "the stored result is missing."),
+        f"Council {chain[0].council_id}: result #3, stored according to the audit log, is missing or changed.",
     ]
 
 

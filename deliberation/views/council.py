@@ -40,6 +40,7 @@ from ..models import (
     Recusal,
     Vote,
 )
+from ..services import chain
 from ..services import council as voting
 
 PUBLIC_STATUSES = [
@@ -347,7 +348,15 @@ def public_session(request: HttpRequest, pk: int) -> HttpResponse:
     response = render(
         request,
         "deliberation/council/public_session.html",
-        {"session": session, "items": items, "minutes": minutes, "language": translation.get_language()},
+        {
+            "session": session,
+            "items": items,
+            "minutes": minutes,
+            "language": translation.get_language(),
+            # The chain's head after this session (short form), and whether this session's links still verify.
+            "chain_head": chain.session_head(session),
+            "chain_broken": bool(chain.verify_session(session=session)),
+        },
     )
     if session.status == CouncilSession.Status.IN_SESSION:
         add_never_cache_headers(response)  # results appear as soon as voting closes: no cached copy

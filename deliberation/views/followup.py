@@ -3,6 +3,7 @@ notice period and objections, and the public progress page of decisions being ca
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -50,17 +51,33 @@ def member_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     editable = draft is not None and session.status == CouncilSession.Status.CLOSED
     form = None
     if keeper and editable:
-        form = MinutesForm(initial={"body": followup.markdown_of(zh_page), "body_en": followup.markdown_of(en_page)})
+        form = MinutesForm(
+            initial={
+                "body": followup.markdown_of(zh_page),
+                "closing": followup.markdown_of(zh_page, "closing"),
+                "body_en": followup.markdown_of(en_page),
+                "closing_en": followup.markdown_of(en_page, "closing"),
+            }
+        )
+    editor = []
+    if form is not None:
+        for language, before, after in ((settings.LANGUAGE_CODE, "body", "closing"), ("en", "body_en", "closing_en")):
+            with translation.override(language):
+                editor.append((form[before], followup.minutes_results(session=session), form[after]))
+    confirmations = followup.current_confirmations(session) if draft is not None else session.minutes_confirmations.none()
+    has_confirmed = seat is not None and confirmations.filter(member=seat).exists()
     context = {
         "session": session,
         "draft": draft,
-        "confirmed": session.minutes_confirmations.count(),
+        "results": followup.minutes_results(session=session) if draft is not None else "",
+        "confirmed": confirmations.count(),
         "needed": followup.confirmations_needed(session),
-        "can_confirm": editable and seat is not None and not session.minutes_confirmations.filter(member=seat).exists(),
-        "has_confirmed": seat is not None and session.minutes_confirmations.filter(member=seat).exists(),
+        "can_confirm": editable and seat is not None and not has_confirmed,
+        "has_confirmed": has_confirmed,
         "keeper": keeper,
         "editable": editable,
         "form": form,
+        "editor": editor,
         "published": session.status == CouncilSession.Status.MINUTES_PUBLISHED,
         "public_page": (en_page if (translation.get_language() or "").startswith("en") else zh_page),
     }
@@ -76,7 +93,12 @@ def edit_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             followup.edit_minutes(
-                session=session, actor=request.user, body=form.cleaned_data["body"], body_en=form.cleaned_data["body_en"]
+                session=session,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                body_en=form.cleaned_data["body_en"],
+                closing=form.cleaned_data["closing"],
+                closing_en=form.cleaned_data["closing_en"],
             )
         except (followup.FollowUpError, PermissionDenied) as error:
             messages.error(request, str(error))

@@ -17,7 +17,7 @@ import pytest
 from home import factories
 
 REPO = Path(__file__).resolve().parents[2]
-SECRETS = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "COUNCIL_BALLOT_KEY")
+SECRETS = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "COUNCIL_BALLOT_KEY", "COUNCIL_CHAIN_KEY")
 
 
 def production_env(tmp_path, **overrides) -> dict[str, str]:
@@ -27,6 +27,7 @@ def production_env(tmp_path, **overrides) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "linli.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "COUNCIL_BALLOT_KEY": secrets.token_urlsafe(32),
+        "COUNCIL_CHAIN_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "portal.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
         "CACHE_DIR": str(tmp_path / "cache"),
@@ -56,7 +57,7 @@ def test_production_refuses_to_start_with_none_of_its_secrets(tmp_path):
 
     assert result.returncode != 0
     assert (
-        "ImproperlyConfigured: Production settings need SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, COUNCIL_BALLOT_KEY"
+        "ImproperlyConfigured: Production settings need SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, COUNCIL_BALLOT_KEY, COUNCIL_CHAIN_KEY"
         in result.stderr
     )
 
@@ -85,6 +86,16 @@ def test_production_refuses_a_short_ballot_key_or_the_secret_key_again(tmp_path,
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: COUNCIL_BALLOT_KEY must be 32+ random characters of its own" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["short", "same-as-secret"])
+def test_production_refuses_a_weak_council_chain_key(tmp_path, key):
+    env = production_env(tmp_path)
+    env["COUNCIL_CHAIN_KEY"] = env["SECRET_KEY"] if key == "same-as-secret" else "0123456789"
+    result = manage(env, "check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: COUNCIL_CHAIN_KEY must be 32+ random characters" in result.stderr
 
 
 def test_deploy_check_passes_with_zero_issues_and_nothing_silenced(tmp_path):

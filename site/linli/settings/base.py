@@ -19,6 +19,10 @@ COUNCIL_BALLOT_KEY = (
     env.text("COUNCIL_BALLOT_KEY").strip()
     or hmac.new(SECRET_KEY.encode(), b"linli.council.ballot-key", hashlib.sha256).hexdigest()
 )
+# Signs the councils' tamper-evident chain (deliberation/services/chain.py). Kept out of the database so that
+# whoever can rewrite the database cannot re-sign what they changed. Development and tests derive one from
+# SECRET_KEY (with its own label); production refuses to start without it.
+COUNCIL_CHAIN_KEY = env.text("COUNCIL_CHAIN_KEY") or hashlib.sha256(f"linli.council.chain:{SECRET_KEY}".encode()).hexdigest()
 DEBUG = env.flag("DEBUG", False)
 ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS")

@@ -1,9 +1,9 @@
 """Production settings: DEBUG off, secrets from the environment, HTTPS everywhere.
 
-Refuses to start (ImproperlyConfigured) without SECRET_KEY, DATABASE_URL,
-ALLOWED_HOSTS and COUNCIL_BALLOT_KEY, or with a development key (one containing "insecure", like base.py's), or
-with a ballot key shorter than 32 characters or equal to SECRET_KEY. HTTPS is terminated by the
-proxy in front (it must set X-Forwarded-Proto). With those three set,
+Refuses to start (ImproperlyConfigured) without SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS,
+COUNCIL_BALLOT_KEY and COUNCIL_CHAIN_KEY, or with a development key (one containing "insecure", like
+base.py's), or with a council key shorter than 32 characters or equal to SECRET_KEY. HTTPS is terminated by
+the proxy in front (it must set X-Forwarded-Proto). With those five set,
 `manage.py check --deploy --fail-level WARNING` passes with zero issues and nothing
 silenced (home/tests/test_production_settings.py runs it).
 
@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from . import env
 from .base import *  # noqa: F403
 
-REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "COUNCIL_BALLOT_KEY")
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "COUNCIL_BALLOT_KEY", "COUNCIL_CHAIN_KEY")
 _missing = [name for name in REQUIRED if not env.text(name).strip(" ,")]
 if _missing:
     raise ImproperlyConfigured(
@@ -36,6 +36,9 @@ ALLOWED_HOSTS = env.items("ALLOWED_HOSTS")
 COUNCIL_BALLOT_KEY = env.require("COUNCIL_BALLOT_KEY")
 if len(COUNCIL_BALLOT_KEY) < 32 or COUNCIL_BALLOT_KEY == SECRET_KEY:
     raise ImproperlyConfigured("COUNCIL_BALLOT_KEY must be 32+ random characters of its own, not SECRET_KEY.")
+COUNCIL_CHAIN_KEY = env.require("COUNCIL_CHAIN_KEY")
+if len(COUNCIL_CHAIN_KEY) < 32 or COUNCIL_CHAIN_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("COUNCIL_CHAIN_KEY must be 32+ random characters, not the SECRET_KEY.")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
