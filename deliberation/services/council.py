@@ -647,24 +647,81 @@ def quorum(*, item: AgendaItem) -> Quorum:
     return Quorum(members=len(eligible), recused=len(recused), present=present, needed=needed, met=present >= needed)
 
 
-@transaction.atomic
-def declare_recusal(*, item: AgendaItem, user, reason: str = "") -> Recusal:
-    """A member's conflict of interest on an item, before they vote on it (an open vote already cast is withdrawn)."""
-    item = _locked_item(item)
-    member = _require_member(session=item.session, user=user)
-    member = CouncilMember.objects.select_for_update().get(pk=member.pk)
+def _recuse(*, item: AgendaItem, member: CouncilMember, reason: str, actor, recorded_by=None) -> Recusal:
+    """The rules shared by a member's own recusal and one the secretary records (the item and member locked)."""
     if item.status == AgendaItem.Status.CLOSED or item.session.status not in (*PREPARING, CouncilSession.Status.IN_SESSION):
         raise CouncilError(_("Voting on this item is over: a recusal can no longer be declared."))
     if Recusal.objects.filter(item=item, member=member).exists():
-        raise CouncilError(_("You have already declared a conflict of interest on this item."))
-    if item.ballot == AgendaItem.Ballot.SECRET:
-        if Participation.objects.filter(item=item, member=member).exists():
-            raise CouncilError(_("You have already voted by secret ballot on this item; a secret vote cannot be taken back."))
-    else:
-        Vote.objects.filter(item=item, member=member).delete()
-    recusal = Recusal.objects.create(item=item, member=member, reason=(reason or "").strip()[:200])
-    audit.record(item, "deliberation.recusal", actor=user, member=member.pk)
+        raise CouncilError(_("A conflict of interest has already been declared for this member on this item."))
+    voted = Participation if item.ballot == AgendaItem.Ballot.SECRET else Vote
+    if voted.objects.filter(item=item, member=member).exists():
+        # Refused, never a silent change: a recusal would otherwise take back a vote already counted.
+        raise CouncilError(
+            _("This member has already voted on this item: a conflict of interest must be declared before voting.")
+        )
+    recusal = Recusal.objects.create(item=item, member=member, reason=(reason or "").strip()[:200], recorded_by=recorded_by)
+    audit.record(item, "deliberation.recusal", actor=actor, member=member.pk, recorded_by=recorded_by.pk if recorded_by else None)
     return recusal
+
+
+@transaction.atomic
+def declare_recusal(*, item: AgendaItem, user, reason: str = "") -> Recusal:
+    """A member's own conflict of interest on an item, declared before they vote on it."""
+    item = _locked_item(item)
+    member = _require_member(session=item.session, user=user)
+    member = CouncilMember.objects.select_for_update().get(pk=member.pk)
+    return _recuse(item=item, member=member, reason=reason, actor=user)
+
+
+@transaction.atomic
+def record_recusal(*, item: AgendaItem, member: CouncilMember, actor, reason: str = "") -> Recusal:
+    """The secretary (or chair, or staff) records the conflict of interest of a member present in the room.
+
+    Only for a member checked in: the recused count neither as members nor as present, so recording one for
+    an absent member would lower the quorum needed."""
+    item = _locked_item(item)
+    session = item.session
+    _require_clerk(actor, session)
+    if session.mode == CouncilSession.Mode.ONLINE:
+        raise CouncilError(_("In an online session every member declares a conflict of interest on their own device."))
+    if member.council_id != session.council_id or not member.is_current(session_day(session)):
+        raise CouncilError(_("This person is not a current member of the council."))
+    member = CouncilMember.objects.select_for_update().get(pk=member.pk)
+    if not Attendance.objects.filter(session=session, member=member).exists():
+        raise CouncilError(_("Mark the member present first: a recusal is recorded for a member in the room."))
+    return _recuse(item=item, member=member, reason=reason, actor=actor, recorded_by=actor)
+
+
+@transaction.atomic
+def withdraw_recusal(*, recusal: Recusal, actor) -> None:
+    """The member (or the secretary, chair or staff) takes a recusal back, before voting on the item opens."""
+    recusal = Recusal.objects.select_related("member").get(pk=recusal.pk)
+    item = _locked_item(recusal.item)
+    session = item.session
+    if recusal.member.user_id != getattr(actor, "pk", None) and not can_clerk(actor, session):
+        raise NotAllowed(_("Only the member, or the council's secretary or chair, or the community's staff, may do this."))
+    if item.status != AgendaItem.Status.PENDING:
+        raise CouncilError(_("Voting on this item has opened: the recusal can no longer be withdrawn."))
+    if session.status not in (*PREPARING, CouncilSession.Status.IN_SESSION):
+        raise CouncilError(_("The session is over: the recusal can no longer be withdrawn."))
+    member_pk = recusal.member_id
+    recusal.delete()
+    audit.record(item, "deliberation.recusal.withdraw", actor=actor, member=member_pk)
+
+
+def votes_cast(*, item: AgendaItem) -> tuple[int, int]:
+    """(voted, eligible): how many of the members present and not recused have voted on the item, never how.
+
+    Shown to the chair and secretary while voting is open so they can tell when to close it."""
+    session = item.session
+    current = _current_member_ids(session)
+    recused = set(Recusal.objects.filter(item=item).values_list("member_id", flat=True))
+    eligible = set(
+        Attendance.objects.filter(session=session, member_id__in=current - recused).values_list("member_id", flat=True)
+    )
+    rows = Participation if item.ballot == AgendaItem.Ballot.SECRET else Vote
+    voted = rows.objects.filter(item=item, member_id__in=eligible).count()
+    return voted, len(eligible)
 
 
 # --- Voting ----------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ PUBLIC_STATUSES = [
 RECEIPT_SALT = "deliberation.council.receipt"
 RECEIPT_MAX_AGE = 14 * 24 * 3600
 PUBLIC_SESSIONS_PER_COUNCIL = 10
+# An action's refusal about one item, kept in the session for the next page to show at that item.
+ITEM_ERROR_KEY = "deliberation.council.item_error"
 
 
 def must_have_totp(user) -> bool:
@@ -152,21 +154,31 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
     member = voting.member_of(council=council, user=request.user, on=voting.session_day(session))
     can_chair, can_clerk = voting.can_chair(request.user, session), voting.can_clerk(request.user, session)
     items = voting.agenda_with_results(session)
-    votes, participated, recused = {}, set(), set()
+    votes, participated, recused = {}, set(), {}
     if member is not None:
         votes = dict(Vote.objects.filter(member=member, item__session=session).values_list("item_id", "choice"))
         participated = set(Participation.objects.filter(member=member, item__session=session).values_list("item_id", flat=True))
-        recused = set(Recusal.objects.filter(member=member, item__session=session).values_list("item_id", flat=True))
+        recused = dict(Recusal.objects.filter(member=member, item__session=session).values_list("item_id", "pk"))
     choices = dict(Choice.choices)
     open_item = None
+    item_error = request.session.pop(ITEM_ERROR_KEY, None)
+    recusals = defaultdict(list)
+    if can_clerk:
+        for recusal in Recusal.objects.filter(item__session=session).select_related("member__user__profile").order_by("pk"):
+            recusals[recusal.item_id].append(recusal)
     for item in items:
         item.recused = item.pk in recused
+        item.my_recusal = recused.get(item.pk)
+        item.recusal_list = recusals[item.pk]
+        item.error = item_error["message"] if item_error and item_error.get("item") == item.pk else ""
         item.my_choice = choices.get(votes.get(item.pk)) if item.ballot == AgendaItem.Ballot.OPEN else None
         item.voted_secretly = item.pk in participated
         item.has_receipt = bool(read_receipt(request, item)) if item.ballot == AgendaItem.Ballot.SECRET else False
         if item.status == AgendaItem.Status.OPEN:
             open_item = item
             item.quorum = voting.quorum(item=item)
+            if can_clerk:
+                item.voted, item.eligible = voting.votes_cast(item=item)
     present_members = set(Attendance.objects.filter(session=session).values_list("member_id", flat=True))
     roll = []
     if can_clerk:
@@ -174,6 +186,9 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
             (m, m.pk in present_members)
             for m in council.current_members(voting.session_day(session)).select_related("user__profile")
         ]
+        for item in items:
+            recused_here = {recusal.member_id for recusal in item.recusal_list}
+            item.may_recuse = [seat for seat, is_present in roll if is_present and seat.pk not in recused_here]
     context = {
         "session": session,
         "council": council,
@@ -210,6 +225,7 @@ def _session_action(request: HttpRequest, pk: int, viewable: CouncilSession | No
     user = request.user
     receipt = ""
     item = None
+    anchor = ""
     try:
         if action == "here":
             voting.check_in(session=session, user=user, method=Attendance.Method.ONLINE)
@@ -229,6 +245,28 @@ def _session_action(request: HttpRequest, pk: int, viewable: CouncilSession | No
             reason = form.cleaned_data["reason"] if form.is_valid() else ""
             voting.declare_recusal(item=item, user=user, reason=reason)
             messages.success(request, _("Your conflict of interest is recorded: you do not vote on this item."))
+        elif action == "record_recusal":
+            item = _item(session, request)
+            form = MemberChoiceForm(request.POST, council=session.council)
+            if not form.is_valid():
+                raise voting.CouncilError(_("Please choose a current member of this council."))
+            member = form.cleaned_data["member"]
+            reason = RecusalForm(request.POST)
+            voting.record_recusal(
+                item=item, member=member, actor=user, reason=reason.cleaned_data["reason"] if reason.is_valid() else ""
+            )
+            messages.success(
+                request,
+                _("The conflict of interest of %(name)s is recorded: they do not vote on this item.")
+                % {"name": member_name(member)},
+            )
+        elif action == "withdraw_recusal":
+            item = _item(session, request)
+            recusal = Recusal.objects.filter(item=item, pk=parse_pk(request.POST.get("recusal"))).first()
+            if recusal is None:
+                raise voting.CouncilError(_("This recusal has already been withdrawn."))
+            voting.withdraw_recusal(recusal=recusal, actor=user)
+            messages.success(request, _("The recusal is withdrawn: the member votes on this item."))
         elif action == "start":
             voting.start_session(session=session, actor=user)
             messages.success(request, _("The session has started."))
@@ -266,12 +304,15 @@ def _session_action(request: HttpRequest, pk: int, viewable: CouncilSession | No
             raise voting.CouncilError(_("Unknown action."))
     except (voting.CouncilError, PermissionDenied) as error:
         messages.error(request, str(error) or _("You may not do this."))
+        if item is not None and viewable is not None:
+            # Said at the item too, where the page lands: on a phone the top of the page is out of sight.
+            request.session[ITEM_ERROR_KEY] = {"item": item.pk, "message": str(error) or _("You may not do this.")}
+            anchor = f"item-{item.pk}-error"
     if viewable is None and _member_session(request, pk) is None:
         response = redirect("deliberation:my_councils")
     else:
-        response = redirect(
-            f"{reverse('deliberation:council_session_live', args=[session.pk])}#{f'item-{item.pk}' if item else 'top'}"
-        )
+        anchor = anchor or (f"item-{item.pk}" if item else "top")
+        response = redirect(f"{reverse('deliberation:council_session_live', args=[session.pk])}#{anchor}")
     if receipt and item is not None:
         keep_receipt(response, item, receipt)
     return response
