@@ -181,3 +181,38 @@ def test_opening_without_quorum_shows_the_refusal_at_the_item(client, seats, ses
     assert "data-item-error" not in page.split(f'id="item-{second.pk}"')[0]  # not at the first item
     second.refresh_from_db()
     assert second.status == AgendaItem.Status.PENDING
+
+
+# --- The door page -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_door_page_of_an_online_session_links_the_session_page_and_offers_no_check_in(client, council, seats, language):
+    session = CouncilSessionFactory(council=council, status=CouncilSession.Status.IN_SESSION, mode=CouncilSession.Mode.ONLINE)
+    client.force_login(seats["members"][0].user)
+    door = url("council_door", session.pk, session.door_key, language=language)
+    response = client.get(door)
+    main = response.content.decode().split("<main")[-1]
+    assert response.status_code == 200
+    assert 'type="submit"' not in main and "data-door-online" in main
+    assert f'href="{live(session, language)}"' in main
+    sentence = "无需在门口签到" if language == "zh-hans" else "no check-in at the door"
+    assert main.count(sentence) == 1
+    client.post(door)  # a tap from an old page: nothing happens
+    assert not Attendance.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_door_page_of_an_in_person_session_still_checks_in(client, council, seats, language):
+    session = CouncilSessionFactory(
+        council=council,
+        status=CouncilSession.Status.IN_SESSION,
+        mode=CouncilSession.Mode.IN_PERSON,
+        starts_at=timezone.now() - datetime.timedelta(minutes=10),
+    )
+    client.force_login(seats["members"][0].user)
+    door = url("council_door", session.pk, session.door_key, language=language)
+    assert 'type="submit"' in client.get(door).content.decode().split("<main")[-1]
+    response = client.post(door)
+    assert response["Location"] == live(session, language)
+    assert Attendance.objects.get().method == Attendance.Method.QR

@@ -327,22 +327,26 @@ def member_name(member: CouncilMember) -> str:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def door(request: HttpRequest, session_pk: int, door_key: str) -> HttpResponse:
-    """The QR code at the door: a confirmation page; the POST checks the member in."""
+    """The QR code at the door: a confirmation page; the POST checks the member in.
+
+    An online session has no door: the page says so and links the session's page, where members check in."""
     session = get_object_or_404(CouncilSession.objects.select_related("council"), pk=session_pk, status__in=PUBLIC_STATUSES)
-    if request.method == "POST":
-        try:
+    context = {"session": session, "online": session.mode == CouncilSession.Mode.ONLINE}
+    if context["online"]:
+        return render(request, "deliberation/council/door.html", context)
+    try:
+        if request.method == "POST":
             voting.check_in(session=session, user=request.user, method=Attendance.Method.QR, door_key=door_key)
-        except (voting.CouncilError, PermissionDenied) as error:
-            messages.error(request, str(error) or _("You may not do this."))
-            return redirect(request.path)
+        else:
+            voting.check_door_key(session=session, door_key=door_key, now=timezone.now())
+    except (voting.CouncilError, PermissionDenied) as error:
+        # Said on the page, once, before the tap where possible: an old photo of the code offers no button.
+        context["refusal"] = str(error) or _("You may not do this.")
+        return render(request, "deliberation/council/door.html", context, status=403)
+    if request.method == "POST":
         messages.success(request, _("You are checked in."))
         return redirect("deliberation:council_session_live", pk=session.pk)
-    try:
-        voting.check_door_key(session=session, door_key=door_key, now=timezone.now())
-    except voting.CouncilError as error:
-        # Said before the tap, not after it: an old photo of the code offers no button that cannot work.
-        return render(request, "deliberation/council/door.html", {"session": session, "refusal": str(error)}, status=403)
-    return render(request, "deliberation/council/door.html", {"session": session})
+    return render(request, "deliberation/council/door.html", context)
 
 
 # ---------------------------------------------------------------------------
