@@ -46,13 +46,14 @@ from ..models import (
     Council,
     CouncilMember,
     CouncilSession,
+    Decision,
     Participation,
     Recusal,
     Result,
     Topic,
     Vote,
 )
-from . import change_topic_status, followup, is_staff_of
+from . import change_topic_status, followup, is_staff_of, move_topic
 
 GENESIS_DIGEST = "0" * 64
 _shuffle = secrets.SystemRandom().shuffle
@@ -181,6 +182,11 @@ def _check_session_fields(*, title: str, starts_at, ends_at, mode: str) -> None:
         raise CouncilError(_("Choose how the session meets: in person, online or hybrid."))
 
 
+def _check_future_start(starts_at: datetime.datetime) -> None:
+    if starts_at <= timezone.now():
+        raise CouncilError(_("The start time has passed: choose a time in the future."))
+
+
 @transaction.atomic
 def create_session(
     *,
@@ -197,6 +203,7 @@ def create_session(
     """A draft session of `council`, prepared by the community's staff."""
     _require_staff(actor, council)
     _check_session_fields(title=title, starts_at=starts_at, ends_at=ends_at, mode=mode)
+    _check_future_start(starts_at)
     session = CouncilSession.objects.create(
         council=council,
         title=title.strip(),
@@ -231,6 +238,8 @@ def update_session(*, session: CouncilSession, actor, **fields) -> CouncilSessio
     for name in changed:
         setattr(session, name, fields[name])
     _check_session_fields(title=session.title, starts_at=session.starts_at, ends_at=session.ends_at, mode=session.mode)
+    if "starts_at" in changed:
+        _check_future_start(session.starts_at)
     if "starts_at" in changed and session.reminded_at is not None:
         session.reminded_at = None  # a new day: remind again the day before it
         changed.append("reminded_at")
@@ -276,8 +285,10 @@ def announce_session(*, session: CouncilSession, actor) -> CouncilSession:
 
 
 def _schedule_topic(*, topic: Topic, actor) -> None:
+    """Shortlisted → scheduled (the caller is the community's staff). Not mailed letter by letter: the caller
+    sends each writer and supporter one "your concern is on the agenda" message (`topics_on_agenda`)."""
     if topic.status == Topic.Status.SHORTLISTED:
-        change_topic_status(topic=topic, actor=actor, status=Topic.Status.SCHEDULED)
+        move_topic(topic=topic, actor=actor, status=Topic.Status.SCHEDULED, notify_writers=False)
 
 
 def _unschedule_topic(*, topic: Topic, actor, reason: str) -> None:
@@ -405,7 +416,24 @@ def _check_item_fields(*, title: str, motion: str, rule: str, ballot: str) -> No
         raise CouncilError(_("Choose an open or a secret ballot."))
 
 
-def _check_topic(topic: Topic | None, session: CouncilSession) -> None:
+# Sessions whose agenda holds a topic: one that has not taken place yet or is taking place.
+AGENDA_HOLDS = (*PREPARING, CouncilSession.Status.IN_SESSION)
+
+
+def agenda_topics(community_id: int, *, item: AgendaItem | None = None):
+    """Topics of the community that may go on an agenda (or stay on `item`): shortlisted or scheduled, not on
+    the agenda of a session that has not ended, and not decided."""
+    on_agendas = AgendaItem.objects.filter(topic__isnull=False, session__status__in=AGENDA_HOLDS)
+    if item is not None:
+        on_agendas = on_agendas.exclude(pk=item.pk)
+    return (
+        Topic.objects.filter(community=community_id, status__in=[Topic.Status.SHORTLISTED, Topic.Status.SCHEDULED])
+        .exclude(pk__in=on_agendas.values("topic_id"))
+        .exclude(pk__in=Decision.objects.exclude(status=Decision.Status.WITHDRAWN).filter(topic__isnull=False).values("topic_id"))
+    )
+
+
+def _check_topic(topic: Topic | None, session: CouncilSession, item: AgendaItem | None = None) -> None:
     if topic is None:
         return
     if topic.community_id != session.council.community_id:
@@ -414,6 +442,17 @@ def _check_topic(topic: Topic | None, session: CouncilSession) -> None:
         raise CouncilError(
             _("Only a shortlisted topic can go on the agenda; this one is “%(status)s”.")
             % {"status": Topic.Status(topic.status).label}
+        )
+    if Decision.objects.filter(topic=topic).exclude(status=Decision.Status.WITHDRAWN).exists():
+        raise CouncilError(_("The council has already decided this topic."))
+    elsewhere = AgendaItem.objects.filter(topic=topic, session__status__in=AGENDA_HOLDS).select_related("session")
+    if item is not None:
+        elsewhere = elsewhere.exclude(pk=item.pk)
+    held = elsewhere.order_by("session__starts_at").first()
+    if held is not None:
+        raise CouncilError(
+            _("This topic is already on the agenda of “%(session)s”: take it off there first.")
+            % {"session": held.session.display_title}
         )
 
 
@@ -483,7 +522,7 @@ def update_item(*, item: AgendaItem, actor, **fields) -> AgendaItem:
         setattr(item, name, fields[name])
     _check_item_fields(title=item.title, motion=item.motion, rule=item.rule, ballot=item.ballot)
     if "topic" in changed:
-        _check_topic(item.topic, session)
+        _check_topic(item.topic, session, item)
     item.save(update_fields=changed)
     audit.record(session, "deliberation.agenda.edit", actor=actor, changed=item.pk, fields=changed)
     if "topic" in changed and session.status == CouncilSession.Status.ANNOUNCED:
@@ -620,11 +659,13 @@ def _current_member_ids(session: CouncilSession) -> set[int]:
 
 def agenda_with_results(session: CouncilSession) -> list[AgendaItem]:
     """The session's items in order, each with `result_obj` and its `chart` once its voting has closed
-    (None and "" before): no page shows a count while an item is open."""
-    items = list(session.items.select_related("result", "topic").order_by("position"))
+    (None and "" before): no page shows a count while an item is open; a passed one with its `decision_obj`."""
+    items = list(session.items.select_related("result", "topic", "decision").order_by("position"))
     for item in items:
         item.result_obj = getattr(item, "result", None) if item.status == AgendaItem.Status.CLOSED else None
         item.chart = result_chart(item.result_obj) if item.result_obj else ""
+        decision = getattr(item, "decision", None)  # a passed item's decision, unless withdrawn
+        item.decision_obj = decision if decision is not None and decision.status != Decision.Status.WITHDRAWN else None
     return items
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,6 +36,7 @@ from ..models import (
     Choice,
     CouncilMember,
     CouncilSession,
+    Decision,
     MinutesPage,
     Participation,
     Recusal,
@@ -366,7 +368,19 @@ def public_sessions(request: HttpRequest) -> HttpResponse:
         council_sessions = grouped.setdefault(session.council_id, (session.council, []))[1]
         if len(council_sessions) < PUBLIC_SESSIONS_PER_COUNCIL:
             council_sessions.append(session)
-    return render(request, "deliberation/council/public_list.html", {"councils": list(grouped.values())})
+    # Who sits on each council today (one query), chair and secretary first.
+    today, roles = timezone.localdate(), list(CouncilMember.Role.values)
+    members = defaultdict(list)
+    current = CouncilMember.objects.filter(council_id__in=list(grouped), term_start__lte=today).filter(
+        Q(term_end__isnull=True) | Q(term_end__gte=today)
+    )
+    for seat in sorted(current.select_related("user__profile"), key=lambda seat: (roles.index(seat.role), seat.pk)):
+        members[seat.council_id].append((member_name(seat), seat.get_role_display()))
+    context = {
+        "councils": [(council, sessions, members[council.pk]) for council, sessions in grouped.values()],
+        "decisions_in_notice": Decision.objects.filter(status=Decision.Status.NOTICE).count(),
+    }
+    return render(request, "deliberation/council/public_list.html", context)
 
 
 @require_safe
