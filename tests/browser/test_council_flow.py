@@ -82,11 +82,12 @@ def running(portal):
     return {"seats": seats, "session": session, "item": item, "base": portal.url}
 
 
-def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_end(running, chromium):
+def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_end(running, chromium, scan):
     seats, session, item, base = running["seats"], running["session"], running["item"], running["base"]
     chair_seat, secretary_seat, members = seats[0], seats[1], seats[2:]
     live = {language: f"/{language}/me/council/sessions/{session.pk}/" for language in ("zh-hans", "en")}
     at_item = f"[data-item='{item.pk}']"
+    problems = {}
 
     chair_context, chair = phone_page(chromium)
     log_in(chair, base, chair_seat.user.email, live["zh-hans"])
@@ -114,6 +115,7 @@ def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_e
     english_line = secretary.locator(f"{at_item} [data-recusal='{recused.pk}']").inner_text()
     assert "declared a conflict of interest" in english_line and "recorded by the secretary" in english_line
     assert fits_the_phone(secretary)
+    problems["secretary's page with a recusal (en)"] = scan(secretary)
 
     # The recused member sees it on their own phone and has no vote on the item.
     member_context, member = phone_page(chromium)
@@ -139,6 +141,7 @@ def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_e
     assert "已投票 2 / 3" in chair.locator(f"{at_item} [data-votes-cast]").inner_text()
     assert chair.locator("[data-outcome]").count() == 0
     assert fits_the_phone(chair)
+    problems["chair's page with the count"] = scan(chair)
     chair.goto(f"{base}{live['en']}")
     assert "Voted: 2 of 3" in chair.locator(f"{at_item} [data-votes-cast]").inner_text()
 
@@ -168,5 +171,18 @@ def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_e
     assert chair.locator(f"{at_item} [data-outcome]").get_attribute("data-outcome") == "failed"
     assert fits_the_phone(chair)
 
-    for context in (chair_context, secretary_context, member_context):
+    # Anyone finds the council's decisions and members from the council page.
+    public_context, public = phone_page(chromium)
+    for language in ("zh-hans", "en"):
+        public.goto(f"{base}/{language}/council/")
+        public.locator("[data-council-members] summary").click()
+        assert "委员0" in public.locator("[data-council-members]").inner_text()
+        assert fits_the_phone(public)
+        problems[f"council page ({language})"] = scan(public)
+        public.locator("[data-link=notice]").click()
+        assert public.locator("h1").is_visible() and fits_the_phone(public)
+        problems[f"decisions in notice ({language})"] = scan(public)
+
+    for context in (chair_context, secretary_context, member_context, public_context):
         context.close()
+    assert {name: found for name, found in problems.items() if found} == {}
