@@ -32,8 +32,8 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Production mode on loopback (see README, Production): linli.settings.production reads its
-# settings from the environment and refuses to start without SECRET_KEY, DATABASE_URL and
-# ALLOWED_HOSTS; SECURE_SSL_REDIRECT=0 for plain HTTP. gthread workers keep connections
+# settings from the environment and refuses to start without SECRET_KEY, DATABASE_URL,
+# ALLOWED_HOSTS and COUNCIL_BALLOT_KEY; SECURE_SSL_REDIRECT=0 for plain HTTP. gthread workers keep connections
 # alive: WEB_CONCURRENCY processes (default 2, one per core) of GUNICORN_THREADS threads
 # (default 4). No access log (the proxy in front keeps one); GUNICORN_CMD_ARGS adds options,
 # e.g. GUNICORN_CMD_ARGS="--access-logfile -". Keep-alive 75 s outlasts the proxy's upstream keep-alive

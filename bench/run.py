@@ -109,6 +109,7 @@ def production_env(workdir: Path, *, database_url: str, use_redis: bool) -> dict
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "linli.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "COUNCIL_BALLOT_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": f"{HOST},localhost",
         "DATABASE_URL": database_url,
         "SECURE_SSL_REDIRECT": "0",

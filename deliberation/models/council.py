@@ -5,8 +5,13 @@ Councils point at the source-language (zh-hans) community, like topics and lette
 read is kept in both languages side by side (`title` / `title_en`); `localized()` picks the active one.
 
 Secret ballots: who voted (`Participation`, one row per member and item) is stored apart from what was
-chosen (`Ballot`: no member, no time, a random primary key, so neither a join nor the order of rows links
-them). A member changes a secret vote with the receipt their device keeps; only its hash is stored.
+chosen (`Ballot`: no member, no time, a random primary key, so no join links them). While the item's voting is
+open every ballot is sealed (AES-GCM, `deliberation.sealing`) with a key derived from COUNCIL_BALLOT_KEY, which is
+not in the database, and the item's salt; each vote seals all of the item's ballots again, with fresh nonces and
+new random keys, in a random order, so neither a ciphertext, a row's key nor the row order tells which ballot
+came or changed when. A member changes a secret vote with the receipt their device keeps; its digest is sealed
+inside the ballot. At close the ballots are opened, counted and stored plain (item and choice only, new keys,
+shuffled) and the salt and every ciphertext are deleted: from then on no receipt matches anything.
 """
 
 from __future__ import annotations
@@ -221,12 +226,21 @@ class AgendaItem(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The random salt of this item's ballot key (deliberation.sealing), set when a secret vote opens and deleted
+    # when it closes: with it goes the only way to open the item's sealed ballots.
+    ballot_salt = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("agenda item")
         verbose_name_plural = _("agenda items")
         ordering = ["session", "position"]
-        constraints = [models.UniqueConstraint(fields=["session", "position"], name="deliberation_agenda_position_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "position"], name="deliberation_agenda_position_once"),
+            models.CheckConstraint(
+                condition=Q(ballot_salt__isnull=True) | Q(status="open", ballot="secret"),
+                name="deliberation_ballot_salt_only_while_secret_vote_open",
+            ),
+        ]
 
     def __str__(self) -> str:
         return localized(self, "title")
@@ -328,19 +342,26 @@ class Participation(models.Model):
 
 
 class Ballot(models.Model):
-    """A secret ballot: what was chosen on an item, with no member, no time and a random key.
+    """A secret ballot: no member, no time, a random key; sealed while voting is open, plain once it closed.
 
-    `receipt_hash` is the SHA-256 of a random receipt only the voter's device holds; with it the voter
-    may change the choice while voting is open.
+    Open vote: `sealed` holds the AES-GCM ciphertext (choice and receipt digest, fixed length) and `choice` is
+    empty; every vote on the item writes all its ballots again with new keys. Closed: `choice` alone, the
+    ciphertext gone, written once more at close with new keys in a random order (`services.council`).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="ballots")
-    choice = models.CharField(max_length=8, choices=Choice.choices)
-    receipt_hash = models.CharField(max_length=64, unique=True)
+    choice = models.CharField(max_length=8, choices=Choice.choices, blank=True)
+    sealed = models.BinaryField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("secret ballot")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sealed__isnull=False, choice="") | Q(sealed__isnull=True, choice__in=Choice.values),
+                name="deliberation_ballot_sealed_or_counted",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.id)

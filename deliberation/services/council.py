@@ -15,6 +15,10 @@ Voting rules (`AgendaItem.Rule`), applied when voting closes; a tie never passes
 Without a quorum at close (present, non-recused members below the council's threshold) the outcome is
 NO_QUORUM whatever the counts.
 
+Secret ballots are sealed while voting is open (`deliberation.sealing`, README: Secret ballots): every vote
+opens the item's ballots and seals them all again; the close opens them for good, stores them plain and deletes
+the salt and the ciphertexts before counting.
+
 Results are stored once and chained by hash: each result's digest covers its counts, rule, quorum, outcome,
 time and the previous result's digest of the same council (64 zeros for the first), so `verify_results`
 finds a changed, removed or inserted result.
@@ -53,6 +57,7 @@ from ..models import (
     Topic,
     Vote,
 )
+from ..sealing import BallotContent, ItemSeal, new_salt, receipt_digest, unheld_receipt
 from . import change_topic_status, followup, is_staff_of, move_topic
 
 GENESIS_DIGEST = "0" * 64
@@ -792,14 +797,12 @@ def open_voting(*, item: AgendaItem, actor, closes_at: datetime.datetime | None 
             % {"present": counted.present, "members": counted.members, "needed": counted.needed}
         )
     item.status, item.opened_at, item.opened_by, item.closes_at = AgendaItem.Status.OPEN, now, actor, closes_at
-    item.save(update_fields=["status", "opened_at", "opened_by", "closes_at"])
+    # A secret vote's ballots are sealed with a key of this item's own (derived with this salt) until it closes.
+    item.ballot_salt = new_salt() if item.ballot == AgendaItem.Ballot.SECRET else None
+    item.save(update_fields=["status", "opened_at", "opened_by", "closes_at", "ballot_salt"])
     audit.record(item, "deliberation.vote.open", actor=actor, closes_at=closes_at.isoformat() if closes_at else None)
     _refresh_public_pages()
     return item
-
-
-def _receipt_hash(receipt: str) -> str:
-    return hashlib.sha256(receipt.encode()).hexdigest()
 
 
 def _voting_member(item: AgendaItem, user=None, member: CouncilMember | None = None) -> CouncilMember:
@@ -819,24 +822,50 @@ def _voting_member(item: AgendaItem, user=None, member: CouncilMember | None = N
     return member
 
 
-def _rewrite_ballots(item: AgendaItem, *, add: Ballot | None = None, change: tuple | None = None) -> None:
-    """Store the item's secret ballots again, every one, in a random order, with `add` or `change` (pk, choice).
+def _sealed_ballots(item: AgendaItem) -> tuple[ItemSeal, list[BallotContent]]:
+    """The open secret item's seal and its ballots, opened (SealingError if any does not open: nothing is guessed)."""
+    seal = ItemSeal.for_item(item)
+    return seal, [seal.unseal(sealed) for sealed in Ballot.objects.filter(item=item).values_list("sealed", flat=True)]
 
-    The storage itself must not tell which ballot came when: SQLite numbers rows in insertion order (rowid),
-    PostgreSQL keeps them in insertion order (ctid) and stamps each with its inserting transaction (xmin) --
-    the voter's Participation row's transaction. Written again together, all of an item's ballots carry the
-    latest vote's stamp and a random place. Councils are small, so this costs a few dozen rows per vote.
+
+def _rewrite_ballots(item: AgendaItem, seal: ItemSeal, ballots: list[BallotContent]) -> None:
+    """Store the item's secret ballots again, every one sealed anew (fresh nonce), under a new random key, in a
+    random order.
+
+    Nothing stored may tell which ballot came or changed when: every ciphertext and every key changes at each
+    vote (a changed vote and a new one look alike), and the physical order changes too -- SQLite numbers rows
+    in insertion order (rowid), PostgreSQL keeps them in insertion order (ctid) and stamps each with its
+    inserting transaction (xmin), the voter's Participation row's transaction. Written again together, all of
+    an item's ballots carry the latest vote's stamp and a random place. Councils are small: a few dozen rows.
     """
-    ballots = list(Ballot.objects.filter(item=item))
-    if change is not None:
-        for ballot in ballots:
-            if ballot.pk == change[0]:
-                ballot.choice = change[1]
-    if add is not None:
-        ballots.append(add)
-    Ballot.objects.filter(item=item).delete()
+    ballots = list(ballots)
     _shuffle(ballots)
-    Ballot.objects.bulk_create(ballots)
+    Ballot.objects.filter(item=item).delete()
+    Ballot.objects.bulk_create([Ballot(item=item, sealed=seal.seal(content)) for content in ballots])
+
+
+def _mine(ballots: list[BallotContent], receipt: str) -> int | None:
+    """The place of the ballot `receipt` may change, if any."""
+    if not receipt:
+        return None
+    digest = receipt_digest(receipt)
+    return next((n for n, ballot in enumerate(ballots) if secrets.compare_digest(ballot.receipt, digest)), None)
+
+
+def _unseal_ballots(item: AgendaItem) -> None:
+    """At the close of a secret vote, before counting: the ballots are opened and stored plain -- item and choice
+    only, under new random keys, in a random order -- and the item's salt and every ciphertext are deleted, so
+    no receipt matches anything any more and no plain row can be matched to a sealed one. A ballot that does
+    not open stops the close (SealingError) with nothing changed."""
+    if item.ballot != AgendaItem.Ballot.SECRET:
+        return
+    if Ballot.objects.filter(item=item).exists():
+        _seal, ballots = _sealed_ballots(item)
+        _shuffle(ballots)
+        Ballot.objects.filter(item=item).delete()
+        Ballot.objects.bulk_create([Ballot(item=item, choice=ballot.choice) for ballot in ballots])
+    item.ballot_salt = None
+    item.save(update_fields=["ballot_salt"])
 
 
 def _check_choice(choice: str) -> None:
@@ -849,8 +878,9 @@ def cast_vote(*, item: AgendaItem, user, choice: str, receipt: str = "") -> str:
     """A present member's vote; it may change until voting closes.
 
     Open ballot: one `Vote` per member, changed in place; returns "". Secret ballot: the first vote stores
-    that the member took part and, apart, an unsigned ballot; the returned receipt (kept by the member's
-    device) is the only way to change that ballot later.
+    that the member took part and, apart, a sealed ballot with no member; the returned receipt (kept by the
+    member's device, its digest sealed in the ballot) is the only way to change that ballot while voting is
+    open. Every secret vote, first or changed, seals all of the item's ballots again.
     """
     _check_choice(choice)
     item = _locked_item(item)  # every vote on the item queues here: counts and limits are decided one at a time
@@ -864,21 +894,22 @@ def cast_vote(*, item: AgendaItem, user, choice: str, receipt: str = "") -> str:
             vote.choice, vote.changed_at, vote.recorded_by = choice, now, None
             vote.save(update_fields=["choice", "changed_at", "recorded_by"])
         return ""
+    seal, ballots = _sealed_ballots(item)
     if Participation.objects.filter(item=item, member=member).exists():
-        ballot = Ballot.objects.filter(item=item, receipt_hash=_receipt_hash(receipt)).first() if receipt else None
-        if ballot is None:
+        mine = _mine(ballots, receipt)
+        if mine is None:
             raise CouncilError(
                 _(
                     "You already voted by secret ballot on another device (or your receipt was lost): "
                     "a secret vote can be changed only on the device it was cast on."
                 )
             )
-        if ballot.choice != choice:
-            _rewrite_ballots(item, change=(ballot.pk, choice))
+        ballots[mine] = BallotContent(choice=choice, receipt=ballots[mine].receipt)
+        _rewrite_ballots(item, seal, ballots)  # even for the same choice: a change and a repeat look alike
         return receipt
     receipt = secrets.token_urlsafe(24)
     Participation.objects.create(item=item, member=member)
-    _rewrite_ballots(item, add=Ballot(item=item, choice=choice, receipt_hash=_receipt_hash(receipt)))
+    _rewrite_ballots(item, seal, [*ballots, BallotContent(choice=choice, receipt=receipt_digest(receipt))])
     return receipt
 
 
@@ -905,9 +936,10 @@ def record_vote(*, item: AgendaItem, member: CouncilMember, choice: str, actor) 
     else:
         if Participation.objects.filter(item=item, member=member).exists():
             raise CouncilError(_("This member has already voted by secret ballot on this item."))
+        seal, ballots = _sealed_ballots(item)
         Participation.objects.create(item=item, member=member, recorded_by=actor)
-        # Nobody keeps this receipt: a ballot cast in the room is final.
-        _rewrite_ballots(item, add=Ballot(item=item, choice=choice, receipt_hash=_receipt_hash(secrets.token_urlsafe(24))))
+        # Nobody holds this receipt: a ballot cast in the room is final.
+        _rewrite_ballots(item, seal, [*ballots, BallotContent(choice=choice, receipt=unheld_receipt())])
     audit.record(item, "deliberation.vote.record", actor=actor, member=member.pk)
 
 
@@ -916,6 +948,18 @@ def my_choice(*, item: AgendaItem, user) -> str | None:
     if item.ballot == AgendaItem.Ballot.SECRET or user is None or not user.is_authenticated:
         return None
     return Vote.objects.filter(item=item, member__user=user).values_list("choice", flat=True).first()
+
+
+def my_secret_choice(*, item: AgendaItem, receipt: str) -> str | None:
+    """The choice of the secret ballot that `receipt` (from the voter's device) may change, while voting is open;
+    None once it closed (the ballots are plain then and no receipt matches any), or without a matching ballot."""
+    if item.ballot != AgendaItem.Ballot.SECRET or item.status != AgendaItem.Status.OPEN or not receipt:
+        return None
+    if not item.ballot_salt:
+        return None
+    _seal, ballots = _sealed_ballots(item)
+    mine = _mine(ballots, receipt)
+    return None if mine is None else ballots[mine].choice
 
 
 def has_voted(*, item: AgendaItem, user) -> bool:
@@ -991,6 +1035,7 @@ def close_voting(*, item: AgendaItem, actor=None, now: datetime.datetime | None 
         raise CouncilError(_("This vote has no closing time yet to pass."))
     council = Council.objects.select_for_update().get(pk=session.council_id)  # one chain writer per council
     previous = Result.objects.filter(council=council).order_by("-sequence").first()
+    _unseal_ballots(item)
     counts = _counts(item)
     counted = quorum(item=item)
     closed_at = now

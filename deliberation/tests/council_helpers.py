@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from deliberation.factories import AgendaItemFactory, CouncilSessionFactory, council_with_members, staff_member
 from deliberation.models import AgendaItem, Attendance, CouncilMember, CouncilSession
+from deliberation.sealing import ItemSeal, new_salt
 
 
 def seats(council) -> list[CouncilMember]:
@@ -45,5 +46,29 @@ def open_item(session, *, position: int = 1, **fields) -> AgendaItem:
     item.status, item.opened_at = AgendaItem.Status.OPEN, timezone.now()
     for name, value in fields.items():
         setattr(item, name, value)
+    # As open_voting does: a secret vote's ballots are sealed with a key derived with the item's own salt.
+    item.ballot_salt = new_salt() if item.ballot == AgendaItem.Ballot.SECRET else None
     item.save()
     return item
+
+
+def close_directly(item: AgendaItem) -> AgendaItem:
+    """Mark an item's voting closed without counting (its salt goes, as at a real close)."""
+    item.status, item.closed_at, item.ballot_salt = AgendaItem.Status.CLOSED, timezone.now(), None
+    item.save()
+    return item
+
+
+def sealed_choices(item: AgendaItem) -> list[str]:
+    """The choices in an open secret item's sealed ballots, sorted, opened with the ballot key (the tests hold it)."""
+    item.refresh_from_db()
+    seal = ItemSeal.for_item(item)
+    return sorted(seal.unseal(sealed).choice for sealed in item.ballots.values_list("sealed", flat=True))
+
+
+def stored_ballots(item: AgendaItem | None = None) -> list[tuple]:
+    """Every stored ballot row (key, choice, ciphertext), to show that a refused vote rewrote nothing."""
+    from deliberation.models import Ballot
+
+    rows = Ballot.objects.filter(item=item) if item is not None else Ballot.objects.all()
+    return sorted((str(pk), choice, bytes(sealed or b"")) for pk, choice, sealed in rows.values_list("pk", "choice", "sealed"))

@@ -84,25 +84,31 @@ def council_portal(view):
 
 
 # ---------------------------------------------------------------------------
-# Secret-ballot receipts: on the member's device only, in a signed cookie per item, never in the database.
+# Secret-ballot receipts: on the member's device only, in a signed cookie per item, never in the database (its
+# digest is sealed inside the ballot until the vote closes; after that it matches nothing). Signed for one
+# user: on a shared phone another member's receipt counts as none.
 
 
 def receipt_cookie(item: AgendaItem, language: str | None = None) -> str:
     return f"council_receipt_{language or translation.get_language()}_{item.pk}"
 
 
+def _receipt_salt(user) -> str:
+    return f"{RECEIPT_SALT}:{user.pk}"
+
+
 def read_receipt(request: HttpRequest, item: AgendaItem) -> str:
-    return request.get_signed_cookie(receipt_cookie(item), default="", salt=RECEIPT_SALT, max_age=RECEIPT_MAX_AGE)
+    return request.get_signed_cookie(receipt_cookie(item), default="", salt=_receipt_salt(request.user), max_age=RECEIPT_MAX_AGE)
 
 
-def keep_receipt(response: HttpResponse, item: AgendaItem, receipt: str) -> None:
+def keep_receipt(response: HttpResponse, item: AgendaItem, receipt: str, user) -> None:
     """The portal lives under each language's prefix and a cookie's path matches one of them: one cookie per
     language (a name per language, as a response holds one cookie per name), so a change of language keeps it."""
     for language, _name in settings.LANGUAGES:
         response.set_signed_cookie(
             receipt_cookie(item, language),
             receipt,
-            salt=RECEIPT_SALT,
+            salt=_receipt_salt(user),
             max_age=RECEIPT_MAX_AGE,
             path=f"/{language}/me/council/",
             secure=settings.SESSION_COOKIE_SECURE,
@@ -175,10 +181,15 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
         item.error = item_error["message"] if item_error and item_error.get("item") == item.pk else ""
         item.my_choice = choices.get(votes.get(item.pk)) if item.ballot == AgendaItem.Ballot.OPEN else None
         item.voted_secretly = item.pk in participated
-        item.has_receipt = bool(read_receipt(request, item)) if item.ballot == AgendaItem.Ballot.SECRET else False
+        receipt = read_receipt(request, item) if item.ballot == AgendaItem.Ballot.SECRET and item.voted_secretly else ""
+        item.has_receipt = bool(receipt)
+        item.my_secret_choice = None
         if item.status == AgendaItem.Status.OPEN:
             open_item = item
             item.quorum = voting.quorum(item=item)
+            # Only to the voter, on the device that holds the receipt, until the close makes it unreadable.
+            item.my_secret_choice = choices.get(voting.my_secret_choice(item=item, receipt=receipt))
+            item.has_receipt = item.my_secret_choice is not None
             if can_clerk:
                 item.voted, item.eligible = voting.votes_cast(item=item)
     present_members = set(Attendance.objects.filter(session=session).values_list("member_id", flat=True))
@@ -316,7 +327,7 @@ def _session_action(request: HttpRequest, pk: int, viewable: CouncilSession | No
         anchor = anchor or (f"item-{item.pk}" if item else "top")
         response = redirect(f"{reverse('deliberation:council_session_live', args=[session.pk])}#{anchor}")
     if receipt and item is not None:
-        keep_receipt(response, item, receipt)
+        keep_receipt(response, item, receipt, user)
     return response
 
 

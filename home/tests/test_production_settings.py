@@ -17,7 +17,7 @@ import pytest
 from home import factories
 
 REPO = Path(__file__).resolve().parents[2]
-SECRETS = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS")
+SECRETS = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "COUNCIL_BALLOT_KEY")
 
 
 def production_env(tmp_path, **overrides) -> dict[str, str]:
@@ -26,6 +26,7 @@ def production_env(tmp_path, **overrides) -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "DJANGO_SETTINGS_MODULE": "linli.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "COUNCIL_BALLOT_KEY": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "portal.example",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
         "CACHE_DIR": str(tmp_path / "cache"),
@@ -54,7 +55,10 @@ def test_production_refuses_to_start_with_none_of_its_secrets(tmp_path):
     result = manage(production_env(tmp_path, **dict.fromkeys(SECRETS)), "check")
 
     assert result.returncode != 0
-    assert "ImproperlyConfigured: Production settings need SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS" in result.stderr
+    assert (
+        "ImproperlyConfigured: Production settings need SECRET_KEY, DATABASE_URL, ALLOWED_HOSTS, COUNCIL_BALLOT_KEY"
+        in result.stderr
+    )
 
 
 @pytest.mark.parametrize("missing", SECRETS)
@@ -71,6 +75,16 @@ def test_production_refuses_a_development_secret_key(tmp_path):
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY is a development key" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["short-ballot-key", "same-as-secret"])
+def test_production_refuses_a_short_ballot_key_or_the_secret_key_again(tmp_path, key):
+    secret_key = secrets.token_urlsafe(50)
+    env = production_env(tmp_path, SECRET_KEY=secret_key, COUNCIL_BALLOT_KEY=secret_key if key == "same-as-secret" else key)
+    result = manage(env, "check")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: COUNCIL_BALLOT_KEY must be 32+ random characters of its own" in result.stderr
 
 
 def test_deploy_check_passes_with_zero_issues_and_nothing_silenced(tmp_path):

@@ -1,5 +1,7 @@
 """Settings shared by development, tests and production."""
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -10,6 +12,13 @@ SITE_DIR = Path(__file__).resolve().parent.parent.parent  # site/
 BASE_DIR = SITE_DIR.parent  # the repository root
 
 SECRET_KEY = env.text("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+# The master key that seals secret council ballots while their voting is open (deliberation/sealing.py, README:
+# Secret ballots). Never in the database. Development and tests derive one from SECRET_KEY under a label of its
+# own; production refuses to start without it.
+COUNCIL_BALLOT_KEY = (
+    env.text("COUNCIL_BALLOT_KEY").strip()
+    or hmac.new(SECRET_KEY.encode(), b"linli.council.ballot-key", hashlib.sha256).hexdigest()
+)
 DEBUG = env.flag("DEBUG", False)
 ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS")

@@ -1,7 +1,8 @@
 """Production settings: DEBUG off, secrets from the environment, HTTPS everywhere.
 
-Refuses to start (ImproperlyConfigured) without SECRET_KEY, DATABASE_URL and
-ALLOWED_HOSTS, or with a development key (one containing "insecure", like base.py's). HTTPS is terminated by the
+Refuses to start (ImproperlyConfigured) without SECRET_KEY, DATABASE_URL,
+ALLOWED_HOSTS and COUNCIL_BALLOT_KEY, or with a development key (one containing "insecure", like base.py's), or
+with a ballot key shorter than 32 characters or equal to SECRET_KEY. HTTPS is terminated by the
 proxy in front (it must set X-Forwarded-Proto). With those three set,
 `manage.py check --deploy --fail-level WARNING` passes with zero issues and nothing
 silenced (home/tests/test_production_settings.py runs it).
@@ -17,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from . import env
 from .base import *  # noqa: F403
 
-REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS")
+REQUIRED = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "COUNCIL_BALLOT_KEY")
 _missing = [name for name in REQUIRED if not env.text(name).strip(" ,")]
 if _missing:
     raise ImproperlyConfigured(
@@ -30,6 +31,11 @@ if "insecure" in SECRET_KEY:
     # base.py's development key and Django's generated "django-insecure-..." keys say so.
     raise ImproperlyConfigured("SECRET_KEY is a development key; set a random one of 50+ characters.")
 ALLOWED_HOSTS = env.items("ALLOWED_HOSTS")
+# Seals secret ballots while voting is open; a key of its own (not derived from SECRET_KEY), so that rotating one
+# does not touch the other and a leak of one does not open the other.
+COUNCIL_BALLOT_KEY = env.require("COUNCIL_BALLOT_KEY")
+if len(COUNCIL_BALLOT_KEY) < 32 or COUNCIL_BALLOT_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("COUNCIL_BALLOT_KEY must be 32+ random characters of its own, not SECRET_KEY.")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliberation', '0007_mail_intake'),
+        ('deliberation', '0008_sealed_ballots'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
