@@ -720,8 +720,9 @@ def declare_recusal(*, item: AgendaItem, user, reason: str = "") -> Recusal:
 
 
 @transaction.atomic
-def record_recusal(*, item: AgendaItem, member: CouncilMember, actor, reason: str = "") -> Recusal:
-    """The secretary (or chair, or staff) records the conflict of interest of a member present in the room.
+def record_recusal(*, item: AgendaItem, member: CouncilMember, actor, reason: str) -> Recusal:
+    """The secretary (or chair, or staff) records the conflict of interest of a member present in the room,
+    with the reason the member states (the record says someone else entered it).
 
     Only for a member checked in: the recused count neither as members nor as present, so recording one for
     an absent member would lower the quorum needed."""
@@ -735,6 +736,8 @@ def record_recusal(*, item: AgendaItem, member: CouncilMember, actor, reason: st
     member = CouncilMember.objects.select_for_update().get(pk=member.pk)
     if not Attendance.objects.filter(session=session, member=member).exists():
         raise CouncilError(_("Mark the member present first: a recusal is recorded for a member in the room."))
+    if not (reason or "").strip():
+        raise CouncilError(_("Give the reason the member states for the recusal."))
     return _recuse(item=item, member=member, reason=reason, actor=actor, recorded_by=actor)
 
 

@@ -708,19 +708,21 @@ def test_the_secretary_records_a_recusal_for_a_member_in_the_room(council, seats
     entry = ModelLogEntry.objects.for_instance(item).get(action="deliberation.recusal")
     assert (entry.user, entry.data) == (secretary, {"member": seats[3].pk, "recorded_by": secretary.pk})
     assert services.quorum(item=item).recused == 1
-    services.record_recusal(item=second, member=seats[4], actor=staff)  # the chair or staff too
+    with pytest.raises(CouncilError, match="Give the reason"):
+        services.record_recusal(item=second, member=seats[4], actor=staff, reason="  ")
+    services.record_recusal(item=second, member=seats[4], actor=staff, reason="亲属")  # the chair or staff too
     # A plain member may not record one for someone else; nor may anyone for a member who is not in the room.
     with pytest.raises(NotAllowed):
-        services.record_recusal(item=second, member=seats[2], actor=seats[3].user)
+        services.record_recusal(item=second, member=seats[2], actor=seats[3].user, reason="亲属")
     with pytest.raises(CouncilError, match="Mark the member present first"):
-        services.record_recusal(item=second, member=seats[6], actor=secretary)
+        services.record_recusal(item=second, member=seats[6], actor=secretary, reason="亲属")
     assert Recusal.objects.count() == 2
 
 
 def test_no_recorded_recusal_in_an_online_session(council, seats):
     session, (item,) = running_session(council, present=seats[:5], mode=CouncilSession.Mode.ONLINE)
     with pytest.raises(CouncilError, match="on their own device"):
-        services.record_recusal(item=item, member=seats[3], actor=seats[1].user)
+        services.record_recusal(item=item, member=seats[3], actor=seats[1].user, reason="亲属")
     services.declare_recusal(item=item, user=seats[3].user)
     assert Recusal.objects.count() == 1
 
