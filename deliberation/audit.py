@@ -20,6 +20,7 @@ ACTIONS = {
     "deliberation.agenda.edit": (_("Edit agenda"), _("Changed the agenda")),
     "deliberation.attendance": (_("Record attendance"), _("Recorded a member as present")),
     "deliberation.recusal": (_("Declare recusal"), _("Declared a conflict of interest")),
+    "deliberation.recusal.withdraw": (_("Withdraw recusal"), _("Withdrew a conflict of interest")),
     "deliberation.vote.open": (_("Open voting"), _("Opened voting on an item")),
     "deliberation.vote.close": (_("Close voting"), _("Closed voting on an item")),
     "deliberation.vote.record": (_("Record a vote"), _("Recorded the vote of a member in the room")),

@@ -93,13 +93,14 @@ class ItemForm(forms.Form):
     )
     topic = forms.ModelChoiceField(label=_("Topic (optional)"), queryset=Topic.objects.none(), required=False)
 
-    def __init__(self, *args, council: Council, **kwargs):
+    def __init__(self, *args, council: Council, item: AgendaItem | None = None, **kwargs):
+        from .services.council import agenda_topics
+
         super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = Topic.objects.filter(
-            community=council.community_id, status__in=[Topic.Status.SHORTLISTED, Topic.Status.SCHEDULED]
-        )
+        # Only topics free to go on this agenda: not on another session's, not decided.
+        self.fields["topic"].queryset = agenda_topics(council.community_id, item=item).order_by("-pk")
 
     @classmethod
     def for_item(cls, item: AgendaItem, data=None):
         initial = {name: getattr(item, name) for name in cls.base_fields}
-        return cls(data, initial=initial, council=item.session.council)
+        return cls(data, initial=initial, council=item.session.council, item=item)

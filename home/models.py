@@ -155,6 +155,7 @@ class HomePage(Page):
         context["notice_index"] = NoticeIndexPage.objects.live().filter(locale=self.locale).first()
         context.update(self.upcoming_activities())
         context["council_sessions"] = self.upcoming_council_sessions()
+        context["council_decisions"] = self.council_decisions_in_notice()
         return context
 
     @staticmethod
@@ -166,6 +167,17 @@ class HomePage(Page):
             CouncilSession.objects.filter(status=CouncilSession.Status.ANNOUNCED, ends_at__gte=timezone.now())
             .select_related("council")
             .order_by("starts_at", "pk")[:3]
+        )
+
+    @staticmethod
+    def council_decisions_in_notice() -> list:
+        """Council decisions residents may still object to, the soonest to end first (one query)."""
+        from deliberation.models import Decision
+
+        return list(
+            Decision.objects.filter(status=Decision.Status.NOTICE, notice_until__gte=timezone.localdate())
+            .select_related("item__session__council")
+            .order_by("notice_until", "pk")[:3]
         )
 
     def upcoming_activities(self) -> dict:

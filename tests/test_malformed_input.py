@@ -42,7 +42,7 @@ READ_BY_HAND = {
     "after", "item", "participant", "resident", "assignee", "topic", "member", "objection", "follow_up_action",
     "older_than", "status", "period", "next", "code", "raw", "export", "format", "session", "position", "size",
     "opt_in", "scan", "reason", "message", "text", "title", "summary", "name", "name_en", "withdraw", "rows",
-    "action", "purpose", "user", "booking", "state",
+    "action", "purpose", "user", "booking", "state", "recusal",
 }  # fmt: skip
 
 # Views that branch on a query parameter: each branch is walked with the other parameters malformed.
@@ -56,7 +56,18 @@ GET_BRANCHES = {
 # and would close the running session before the door and the other council pages are walked.
 ACTIONS = {
     "deliberation:write_letter": ["check", "send"],
-    "deliberation:council_session_live": ["here", "vote", "recuse", "present", "record", "open", "start", "close"],
+    "deliberation:council_session_live": [
+        "here",
+        "vote",
+        "recuse",
+        "record_recusal",
+        "withdraw_recusal",
+        "present",
+        "record",
+        "open",
+        "start",
+        "close",
+    ],
     "deliberation_admin:letter": ["note", "reply", "assign", "merge", "new_topic", "split", "accept", "answer", "out_of_scope"],
     "deliberation_admin:topic": ["approve", "status"],
     "deliberation_admin:hotline_upload": ["preview", "import"],

@@ -232,8 +232,25 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "changes": TopicChange.objects.filter(Q(from_topic=topic) | Q(to_topic=topic)).select_related(
             "letter", "from_topic", "to_topic", "actor"
         ),
+        **_council_of_topic(topic),
     }
     return render(request, "deliberation/admin/topic.html", context)
+
+
+def _council_of_topic(topic: Topic) -> dict:
+    """Where the topic stands with its community's council: the agenda it is on, or the sessions it may be added to."""
+    from ..models import AgendaItem, Council
+    from ..services import council as voting
+
+    council = Council.objects.filter(community=topic.community_id).first()
+    on_agenda = AgendaItem.objects.filter(topic=topic, session__status__in=voting.AGENDA_HOLDS).select_related("session").first()
+    addable = council is not None and on_agenda is None and voting.agenda_topics(topic.community_id).filter(pk=topic.pk).exists()
+    sessions = []
+    if addable:
+        sessions = list(
+            council.sessions.filter(status__in=voting.PREPARING, starts_at__gt=timezone.now()).order_by("starts_at", "pk")[:5]
+        )
+    return {"council": council, "on_agenda": on_agenda, "addable": addable, "agenda_sessions": sessions}
 
 
 def _month_key(when: datetime.datetime) -> str:

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from home.parsing import parse_int, required_pk
+from home.parsing import parse_int, parse_pk, required_pk
 
 from .. import services
 from ..forms_council import CouncilForm, ItemForm, MemberForm, NewMemberForm, OpenVotingForm, SessionForm
@@ -188,6 +188,9 @@ def session_new(request: HttpRequest, council_pk: int) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             _done(request, _("Session created: now add its agenda."))
+            topic = parse_pk(request.GET.get("topic"))  # from a topic's "add to a session"
+            if topic:
+                return redirect(f"{reverse('council_admin:session', args=[session.pk])}?topic={topic}#add-item")
             return redirect("council_admin:session", pk=session.pk)
     return render(request, "deliberation/admin/council/session_form.html", {"form": form, "council": council})
 
@@ -277,7 +280,7 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "items": items,
         "editable": session.status in EDITABLE,
         "agenda_editable": session.status in EDITABLE,
-        "item_form": ItemForm(council=session.council),
+        "item_form": _item_form(request, session),
         "open_form": OpenVotingForm(),
         "roll": roll,
         "quorum": voting.session_quorum(session=session),
@@ -285,6 +288,15 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "live": session.status == CouncilSession.Status.IN_SESSION,
     }
     return render(request, "deliberation/admin/council/session.html", context)
+
+
+def _item_form(request: HttpRequest, session: CouncilSession) -> ItemForm:
+    """The empty "add an item" form; from a topic's "add to a session" link, with that topic and its title."""
+    form = ItemForm(council=session.council)
+    topic = form.fields["topic"].queryset.filter(pk=parse_pk(request.GET.get("topic")) or 0).first()
+    if topic is not None:
+        form.initial.update(topic=topic.pk, title=topic.title)
+    return form
 
 
 @staff_required

@@ -283,11 +283,18 @@ class Attendance(models.Model):
 
 
 class Recusal(models.Model):
-    """A member's declared conflict of interest on an item: they do not vote on it and do not count for its quorum."""
+    """A member's declared conflict of interest on an item: they do not vote on it and do not count for its quorum.
+
+    Declared by the member on their device, or recorded by the secretary for a member in the room
+    (`recorded_by`); withdrawn (the row deleted, the audit log keeps both steps) only before voting opens."""
 
     item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="recusals")
     member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="recusals")
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The secretary (or chair, or staff) who recorded the recusal of a member in the room."),
+    )  # fmt: skip
     declared_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -775,6 +775,8 @@ def move_topic(*, topic: Topic, actor, status: str, reason: str = "", notify_wri
     one by one: the caller sends its own message to every writer and supporter instead.
     """
     topic = Topic.objects.select_for_update().get(pk=topic.pk)
+    if not status:
+        raise MailboxError(_("Choose the topic's new status."))
     if status not in TOPIC_FLOW.get(topic.status, set()):
         raise MailboxError(
             _("A topic cannot go from “%(current)s” to “%(new)s”.")
@@ -791,6 +793,7 @@ def move_topic(*, topic: Topic, actor, status: str, reason: str = "", notify_wri
     topic.save(update_fields=["status", "status_changed_at", "rejection_reason"])
     if topic.is_public:
         transaction.on_commit(bump_page_cache_generation)
+    letters = list(topic.letters.select_related("writer").order_by("received_at", "pk"))
     events = [
         _record_event(
             letter=letter,
@@ -800,10 +803,18 @@ def move_topic(*, topic: Topic, actor, status: str, reason: str = "", notify_wri
             topic_status=status,
             message=reason.strip(),
         )
-        for letter in topic.letters.select_related("writer")
+        for letter in letters
     ]
-    if not notify_writers:
-        LetterEvent.objects.filter(pk__in=[event.pk for event in events]).update(notified_at=timezone.now())
+    # Every letter shows the step on its timeline, but a person hears of it once: the first of their letters
+    # carries the message, the others are marked told (with `notify_writers` False, the caller tells everyone).
+    told, quiet = set(), []
+    for letter, event in zip(letters, events, strict=True):
+        person = f"user:{letter.writer_id}" if letter.writer_id else _recipient(letter).strip().lower()
+        if not notify_writers or person in told:
+            quiet.append(event.pk)
+        told.add(person)
+    if quiet:
+        LetterEvent.objects.filter(pk__in=quiet).update(notified_at=timezone.now())
     return topic
 
 

@@ -52,6 +52,7 @@ from ..models import (
     Council,
     CouncilMember,
     CouncilSession,
+    Decision,
     Participation,
     Recusal,
     Result,
@@ -59,7 +60,7 @@ from ..models import (
     Vote,
 )
 from ..sealing import BallotContent, ItemSeal, new_salt, receipt_digest, unheld_receipt
-from . import chain, change_topic_status, followup, is_staff_of
+from . import chain, change_topic_status, followup, is_staff_of, move_topic
 
 GENESIS_DIGEST = "0" * 64
 _shuffle = secrets.SystemRandom().shuffle
@@ -188,6 +189,11 @@ def _check_session_fields(*, title: str, starts_at, ends_at, mode: str) -> None:
         raise CouncilError(_("Choose how the session meets: in person, online or hybrid."))
 
 
+def _check_future_start(starts_at: datetime.datetime) -> None:
+    if starts_at <= timezone.now():
+        raise CouncilError(_("The start time has passed: choose a time in the future."))
+
+
 @transaction.atomic
 def create_session(
     *,
@@ -204,6 +210,7 @@ def create_session(
     """A draft session of `council`, prepared by the community's staff."""
     _require_staff(actor, council)
     _check_session_fields(title=title, starts_at=starts_at, ends_at=ends_at, mode=mode)
+    _check_future_start(starts_at)
     session = CouncilSession.objects.create(
         council=council,
         title=title.strip(),
@@ -238,6 +245,8 @@ def update_session(*, session: CouncilSession, actor, **fields) -> CouncilSessio
     for name in changed:
         setattr(session, name, fields[name])
     _check_session_fields(title=session.title, starts_at=session.starts_at, ends_at=session.ends_at, mode=session.mode)
+    if "starts_at" in changed:
+        _check_future_start(session.starts_at)
     if "starts_at" in changed and session.reminded_at is not None:
         session.reminded_at = None  # a new day: remind again the day before it
         changed.append("reminded_at")
@@ -283,8 +292,10 @@ def announce_session(*, session: CouncilSession, actor) -> CouncilSession:
 
 
 def _schedule_topic(*, topic: Topic, actor) -> None:
+    """Shortlisted → scheduled (the caller is the community's staff). Not mailed letter by letter: the caller
+    sends each writer and supporter one "your concern is on the agenda" message (`topics_on_agenda`)."""
     if topic.status == Topic.Status.SHORTLISTED:
-        change_topic_status(topic=topic, actor=actor, status=Topic.Status.SCHEDULED)
+        move_topic(topic=topic, actor=actor, status=Topic.Status.SCHEDULED, notify_writers=False)
 
 
 def _unschedule_topic(*, topic: Topic, actor, reason: str) -> None:
@@ -415,7 +426,24 @@ def _check_item_fields(*, title: str, motion: str, rule: str, ballot: str) -> No
         raise CouncilError(_("Choose an open or a secret ballot."))
 
 
-def _check_topic(topic: Topic | None, session: CouncilSession) -> None:
+# Sessions whose agenda holds a topic: one that has not taken place yet or is taking place.
+AGENDA_HOLDS = (*PREPARING, CouncilSession.Status.IN_SESSION)
+
+
+def agenda_topics(community_id: int, *, item: AgendaItem | None = None):
+    """Topics of the community that may go on an agenda (or stay on `item`): shortlisted or scheduled, not on
+    the agenda of a session that has not ended, and not decided."""
+    on_agendas = AgendaItem.objects.filter(topic__isnull=False, session__status__in=AGENDA_HOLDS)
+    if item is not None:
+        on_agendas = on_agendas.exclude(pk=item.pk)
+    return (
+        Topic.objects.filter(community=community_id, status__in=[Topic.Status.SHORTLISTED, Topic.Status.SCHEDULED])
+        .exclude(pk__in=on_agendas.values("topic_id"))
+        .exclude(pk__in=Decision.objects.exclude(status=Decision.Status.WITHDRAWN).filter(topic__isnull=False).values("topic_id"))
+    )
+
+
+def _check_topic(topic: Topic | None, session: CouncilSession, item: AgendaItem | None = None) -> None:
     if topic is None:
         return
     if topic.community_id != session.council.community_id:
@@ -424,6 +452,17 @@ def _check_topic(topic: Topic | None, session: CouncilSession) -> None:
         raise CouncilError(
             _("Only a shortlisted topic can go on the agenda; this one is “%(status)s”.")
             % {"status": Topic.Status(topic.status).label}
+        )
+    if Decision.objects.filter(topic=topic).exclude(status=Decision.Status.WITHDRAWN).exists():
+        raise CouncilError(_("The council has already decided this topic."))
+    elsewhere = AgendaItem.objects.filter(topic=topic, session__status__in=AGENDA_HOLDS).select_related("session")
+    if item is not None:
+        elsewhere = elsewhere.exclude(pk=item.pk)
+    held = elsewhere.order_by("session__starts_at").first()
+    if held is not None:
+        raise CouncilError(
+            _("This topic is already on the agenda of “%(session)s”: take it off there first.")
+            % {"session": held.session.display_title}
         )
 
 
@@ -493,7 +532,7 @@ def update_item(*, item: AgendaItem, actor, **fields) -> AgendaItem:
         setattr(item, name, fields[name])
     _check_item_fields(title=item.title, motion=item.motion, rule=item.rule, ballot=item.ballot)
     if "topic" in changed:
-        _check_topic(item.topic, session)
+        _check_topic(item.topic, session, item)
     item.save(update_fields=changed)
     audit.record(session, "deliberation.agenda.edit", actor=actor, changed=item.pk, fields=changed)
     if "topic" in changed and session.status == CouncilSession.Status.ANNOUNCED:
@@ -632,11 +671,13 @@ def _current_member_ids(session: CouncilSession) -> set[int]:
 
 def agenda_with_results(session: CouncilSession) -> list[AgendaItem]:
     """The session's items in order, each with `result_obj` and its `chart` once its voting has closed
-    (None and "" before): no page shows a count while an item is open."""
-    items = list(session.items.select_related("result", "topic").order_by("position"))
+    (None and "" before): no page shows a count while an item is open; a passed one with its `decision_obj`."""
+    items = list(session.items.select_related("result", "topic", "decision").order_by("position"))
     for item in items:
         item.result_obj = getattr(item, "result", None) if item.status == AgendaItem.Status.CLOSED else None
         item.chart = result_chart(item.result_obj) if item.result_obj else ""
+        decision = getattr(item, "decision", None)  # a passed item's decision, unless withdrawn
+        item.decision_obj = decision if decision is not None and decision.status != Decision.Status.WITHDRAWN else None
     return items
 
 
@@ -659,24 +700,84 @@ def quorum(*, item: AgendaItem) -> Quorum:
     return Quorum(members=len(eligible), recused=len(recused), present=present, needed=needed, met=present >= needed)
 
 
-@transaction.atomic
-def declare_recusal(*, item: AgendaItem, user, reason: str = "") -> Recusal:
-    """A member's conflict of interest on an item, before they vote on it (an open vote already cast is withdrawn)."""
-    item = _locked_item(item)
-    member = _require_member(session=item.session, user=user)
-    member = CouncilMember.objects.select_for_update().get(pk=member.pk)
+def _recuse(*, item: AgendaItem, member: CouncilMember, reason: str, actor, recorded_by=None) -> Recusal:
+    """The rules shared by a member's own recusal and one the secretary records (the item and member locked)."""
     if item.status == AgendaItem.Status.CLOSED or item.session.status not in (*PREPARING, CouncilSession.Status.IN_SESSION):
         raise CouncilError(_("Voting on this item is over: a recusal can no longer be declared."))
     if Recusal.objects.filter(item=item, member=member).exists():
-        raise CouncilError(_("You have already declared a conflict of interest on this item."))
-    if item.ballot == AgendaItem.Ballot.SECRET:
-        if Participation.objects.filter(item=item, member=member).exists():
-            raise CouncilError(_("You have already voted by secret ballot on this item; a secret vote cannot be taken back."))
-    else:
-        Vote.objects.filter(item=item, member=member).delete()
-    recusal = Recusal.objects.create(item=item, member=member, reason=(reason or "").strip()[:200])
-    audit.record(item, "deliberation.recusal", actor=user, member=member.pk)
+        raise CouncilError(_("A conflict of interest has already been declared for this member on this item."))
+    voted = Participation if item.ballot == AgendaItem.Ballot.SECRET else Vote
+    if voted.objects.filter(item=item, member=member).exists():
+        # Refused, never a silent change: a recusal would otherwise take back a vote already counted.
+        raise CouncilError(
+            _("This member has already voted on this item: a conflict of interest must be declared before voting.")
+        )
+    recusal = Recusal.objects.create(item=item, member=member, reason=(reason or "").strip()[:200], recorded_by=recorded_by)
+    audit.record(item, "deliberation.recusal", actor=actor, member=member.pk, recorded_by=recorded_by.pk if recorded_by else None)
     return recusal
+
+
+@transaction.atomic
+def declare_recusal(*, item: AgendaItem, user, reason: str = "") -> Recusal:
+    """A member's own conflict of interest on an item, declared before they vote on it."""
+    item = _locked_item(item)
+    member = _require_member(session=item.session, user=user)
+    member = CouncilMember.objects.select_for_update().get(pk=member.pk)
+    return _recuse(item=item, member=member, reason=reason, actor=user)
+
+
+@transaction.atomic
+def record_recusal(*, item: AgendaItem, member: CouncilMember, actor, reason: str) -> Recusal:
+    """The secretary (or chair, or staff) records the conflict of interest of a member present in the room,
+    with the reason the member states (the record says someone else entered it).
+
+    Only for a member checked in: the recused count neither as members nor as present, so recording one for
+    an absent member would lower the quorum needed."""
+    item = _locked_item(item)
+    session = item.session
+    _require_clerk(actor, session)
+    if session.mode == CouncilSession.Mode.ONLINE:
+        raise CouncilError(_("In an online session every member declares a conflict of interest on their own device."))
+    if member.council_id != session.council_id or not member.is_current(session_day(session)):
+        raise CouncilError(_("This person is not a current member of the council."))
+    member = CouncilMember.objects.select_for_update().get(pk=member.pk)
+    if not Attendance.objects.filter(session=session, member=member).exists():
+        raise CouncilError(_("Mark the member present first: a recusal is recorded for a member in the room."))
+    if not (reason or "").strip():
+        raise CouncilError(_("Give the reason the member states for the recusal."))
+    return _recuse(item=item, member=member, reason=reason, actor=actor, recorded_by=actor)
+
+
+@transaction.atomic
+def withdraw_recusal(*, recusal: Recusal, actor) -> None:
+    """The member (or the secretary, chair or staff) takes a recusal back, before voting on the item opens."""
+    recusal = Recusal.objects.select_related("member").get(pk=recusal.pk)
+    item = _locked_item(recusal.item)
+    session = item.session
+    if recusal.member.user_id != getattr(actor, "pk", None) and not can_clerk(actor, session):
+        raise NotAllowed(_("Only the member, or the council's secretary or chair, or the community's staff, may do this."))
+    if item.status != AgendaItem.Status.PENDING:
+        raise CouncilError(_("Voting on this item has opened: the recusal can no longer be withdrawn."))
+    if session.status not in (*PREPARING, CouncilSession.Status.IN_SESSION):
+        raise CouncilError(_("The session is over: the recusal can no longer be withdrawn."))
+    member_pk = recusal.member_id
+    recusal.delete()
+    audit.record(item, "deliberation.recusal.withdraw", actor=actor, member=member_pk)
+
+
+def votes_cast(*, item: AgendaItem) -> tuple[int, int]:
+    """(voted, eligible): how many of the members present and not recused have voted on the item, never how.
+
+    Shown to the chair and secretary while voting is open so they can tell when to close it."""
+    session = item.session
+    current = _current_member_ids(session)
+    recused = set(Recusal.objects.filter(item=item).values_list("member_id", flat=True))
+    eligible = set(
+        Attendance.objects.filter(session=session, member_id__in=current - recused).values_list("member_id", flat=True)
+    )
+    rows = Participation if item.ballot == AgendaItem.Ballot.SECRET else Vote
+    voted = rows.objects.filter(item=item, member_id__in=eligible).count()
+    return voted, len(eligible)
 
 
 # --- Voting ----------------------------------------------------------------------------------

@@ -675,23 +675,103 @@ def test_a_member_of_another_council_cannot_be_recorded(council, seats, other_co
 # --- Recusals --------------------------------------------------------------------------------------
 
 
-def test_a_recusal_withdraws_an_open_vote(council, seats):
+def test_a_member_declares_a_recusal_before_voting(council, seats):
     session, (item,) = running_session(council, present=seats[:5])
-    open_item(session)
-    services.cast_vote(item=item, user=seats[3].user, choice="yes")
     recusal = services.declare_recusal(item=item, user=seats[3].user, reason="  我家车位在此 ")
-    assert (recusal.member, recusal.reason) == (seats[3], "我家车位在此")
-    assert not Vote.objects.exists()
-    with pytest.raises(CouncilError, match="already declared"):
+    assert (recusal.member, recusal.reason, recusal.recorded_by) == (seats[3], "我家车位在此", None)
+    with pytest.raises(CouncilError, match="already been declared"):
         services.declare_recusal(item=item, user=seats[3].user)
     assert actions(item) == ["deliberation.recusal"]
+
+
+@pytest.mark.parametrize("ballot", ["open", "secret"])
+def test_a_recusal_after_the_member_voted_is_refused_and_the_vote_stays(council, seats, ballot):
+    session, (item,) = running_session(council, present=seats[:5], ballot=ballot)
+    open_item(session)
+    services.cast_vote(item=item, user=seats[3].user, choice="yes")
+    services.record_vote(item=item, member=seats[4], choice="no", actor=seats[1].user)
+    with pytest.raises(CouncilError, match="already voted on this item"):
+        services.declare_recusal(item=item, user=seats[3].user)
+    with pytest.raises(CouncilError, match="already voted on this item"):
+        services.record_recusal(item=item, member=seats[4], actor=seats[1].user, reason="亲属")
+    assert not Recusal.objects.exists()
+    votes = Vote if ballot == "open" else Participation
+    assert votes.objects.filter(item=item).count() == 2
+    assert "deliberation.recusal" not in actions(item)
+
+
+def test_the_secretary_records_a_recusal_for_a_member_in_the_room(council, seats, staff):
+    session, (item, second) = running_session(council, present=seats[:5], items=2)
+    secretary = seats[1].user
+    recusal = services.record_recusal(item=item, member=seats[3], actor=secretary, reason="承包方是我家亲戚")
+    assert (recusal.member, recusal.reason, recusal.recorded_by) == (seats[3], "承包方是我家亲戚", secretary)
+    entry = ModelLogEntry.objects.for_instance(item).get(action="deliberation.recusal")
+    assert (entry.user, entry.data) == (secretary, {"member": seats[3].pk, "recorded_by": secretary.pk})
+    assert services.quorum(item=item).recused == 1
+    with pytest.raises(CouncilError, match="Give the reason"):
+        services.record_recusal(item=second, member=seats[4], actor=staff, reason="  ")
+    services.record_recusal(item=second, member=seats[4], actor=staff, reason="亲属")  # the chair or staff too
+    # A plain member may not record one for someone else; nor may anyone for a member who is not in the room.
+    with pytest.raises(NotAllowed):
+        services.record_recusal(item=second, member=seats[2], actor=seats[3].user, reason="亲属")
+    with pytest.raises(CouncilError, match="Mark the member present first"):
+        services.record_recusal(item=second, member=seats[6], actor=secretary, reason="亲属")
+    assert Recusal.objects.count() == 2
+
+
+def test_no_recorded_recusal_in_an_online_session(council, seats):
+    session, (item,) = running_session(council, present=seats[:5], mode=CouncilSession.Mode.ONLINE)
+    with pytest.raises(CouncilError, match="on their own device"):
+        services.record_recusal(item=item, member=seats[3], actor=seats[1].user, reason="亲属")
+    services.declare_recusal(item=item, user=seats[3].user)
+    assert Recusal.objects.count() == 1
+
+
+def test_a_recusal_is_withdrawn_by_the_member_or_the_secretary_before_voting_opens(council, seats):
+    session, (item,) = running_session(council, present=seats[:5])
+    own = services.declare_recusal(item=item, user=seats[3].user)
+    recorded = services.record_recusal(item=item, member=seats[4], actor=seats[1].user, reason="亲属")
+    with pytest.raises(NotAllowed):
+        services.withdraw_recusal(recusal=own, actor=seats[2].user)  # another member
+    services.withdraw_recusal(recusal=own, actor=seats[3].user)
+    services.withdraw_recusal(recusal=recorded, actor=seats[1].user)
+    assert not Recusal.objects.exists()
+    assert actions(item) == ["deliberation.recusal"] * 2 + ["deliberation.recusal.withdraw"] * 2
+    # Withdrawn, the member votes again: in the quorum, and their vote counts.
+    assert services.quorum(item=item).recused == 0
+    again = services.declare_recusal(item=item, user=seats[3].user)
+    open_item(session)
+    with pytest.raises(CouncilError, match="has opened"):
+        services.withdraw_recusal(recusal=again, actor=seats[3].user)
+    assert Recusal.objects.filter(pk=again.pk).exists()
+
+
+def test_votes_cast_counts_present_members_who_voted_never_how(council, seats):
+    session, (item,) = running_session(council, present=seats[:5])
+    services.declare_recusal(item=item, user=seats[4].user)
+    open_item(session)
+    assert services.votes_cast(item=item) == (0, 4)
+    services.cast_vote(item=item, user=seats[2].user, choice="yes")
+    services.cast_vote(item=item, user=seats[3].user, choice="no")
+    services.cast_vote(item=item, user=seats[3].user, choice="yes")  # a change is not a second vote
+    assert services.votes_cast(item=item) == (2, 4)
+    Attendance.objects.create(session=session, member=seats[5], method=Attendance.Method.ONLINE)
+    assert services.votes_cast(item=item) == (2, 5)
+
+
+def test_votes_cast_on_a_secret_ballot(council, seats):
+    session, (item,) = running_session(council, present=seats[:5], ballot="secret")
+    open_item(session)
+    services.cast_vote(item=item, user=seats[2].user, choice="yes")
+    services.record_vote(item=item, member=seats[3], choice="no", actor=seats[1].user)
+    assert services.votes_cast(item=item) == (2, 5)
 
 
 def test_no_recusal_after_a_secret_vote_or_the_close(council, seats, community):
     session, (item,) = running_session(council, present=seats[:5], ballot="secret")
     open_item(session)
     services.cast_vote(item=item, user=seats[3].user, choice="yes")
-    with pytest.raises(CouncilError, match="secret vote cannot be taken back"):
+    with pytest.raises(CouncilError, match="already voted on this item"):
         services.declare_recusal(item=item, user=seats[3].user)
     with pytest.raises(NotAllowed):
         services.declare_recusal(item=item, user=resident(community))

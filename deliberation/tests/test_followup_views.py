@@ -26,7 +26,7 @@ from home.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 # Anonymous visitors, page cache cold. Two are the site's (portal settings, menu pages); the rest are flat:
-PROGRESS_QUERIES = 5  # count, decisions with item, session and council, their actions
+PROGRESS_QUERIES = 6  # decisions per stage, count, decisions with item, session and council, their actions
 DECISION_QUERIES = 7  # decision with its item, session, council, result and topic; actions; updates; objections
 
 community = followup_support.community

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,6 +36,7 @@ from ..models import (
     Choice,
     CouncilMember,
     CouncilSession,
+    Decision,
     MinutesPage,
     Participation,
     Recusal,
@@ -52,6 +54,8 @@ PUBLIC_STATUSES = [
 RECEIPT_SALT = "deliberation.council.receipt"
 RECEIPT_MAX_AGE = 14 * 24 * 3600
 PUBLIC_SESSIONS_PER_COUNCIL = 10
+# An action's refusal about one item, kept in the session for the next page to show at that item.
+ITEM_ERROR_KEY = "deliberation.council.item_error"
 
 
 def must_have_totp(user) -> bool:
@@ -159,15 +163,23 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
     member = voting.member_of(council=council, user=request.user, on=voting.session_day(session))
     can_chair, can_clerk = voting.can_chair(request.user, session), voting.can_clerk(request.user, session)
     items = voting.agenda_with_results(session)
-    votes, participated, recused = {}, set(), set()
+    votes, participated, recused = {}, set(), {}
     if member is not None:
         votes = dict(Vote.objects.filter(member=member, item__session=session).values_list("item_id", "choice"))
         participated = set(Participation.objects.filter(member=member, item__session=session).values_list("item_id", flat=True))
-        recused = set(Recusal.objects.filter(member=member, item__session=session).values_list("item_id", flat=True))
+        recused = dict(Recusal.objects.filter(member=member, item__session=session).values_list("item_id", "pk"))
     choices = dict(Choice.choices)
     open_item = None
+    item_error = request.session.pop(ITEM_ERROR_KEY, None)
+    recusals = defaultdict(list)
+    if can_clerk:
+        for recusal in Recusal.objects.filter(item__session=session).select_related("member__user__profile").order_by("pk"):
+            recusals[recusal.item_id].append(recusal)
     for item in items:
         item.recused = item.pk in recused
+        item.my_recusal = recused.get(item.pk)
+        item.recusal_list = recusals[item.pk]
+        item.error = item_error["message"] if item_error and item_error.get("item") == item.pk else ""
         item.my_choice = choices.get(votes.get(item.pk)) if item.ballot == AgendaItem.Ballot.OPEN else None
         item.voted_secretly = item.pk in participated
         receipt = read_receipt(request, item) if item.ballot == AgendaItem.Ballot.SECRET and item.voted_secretly else ""
@@ -179,6 +191,8 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
             # Only to the voter, on the device that holds the receipt, until the close makes it unreadable.
             item.my_secret_choice = choices.get(voting.my_secret_choice(item=item, receipt=receipt))
             item.has_receipt = item.my_secret_choice is not None
+            if can_clerk:
+                item.voted, item.eligible = voting.votes_cast(item=item)
     present_members = set(Attendance.objects.filter(session=session).values_list("member_id", flat=True))
     roll = []
     if can_clerk:
@@ -186,6 +200,9 @@ def session_live(request: HttpRequest, pk: int) -> HttpResponse:
             (m, m.pk in present_members)
             for m in council.current_members(voting.session_day(session)).select_related("user__profile")
         ]
+        for item in items:
+            recused_here = {recusal.member_id for recusal in item.recusal_list}
+            item.may_recuse = [seat for seat, is_present in roll if is_present and seat.pk not in recused_here]
     context = {
         "session": session,
         "council": council,
@@ -222,6 +239,7 @@ def _session_action(request: HttpRequest, pk: int, viewable: CouncilSession | No
     user = request.user
     receipt = ""
     item = None
+    anchor = ""
     try:
         if action == "here":
             voting.check_in(session=session, user=user, method=Attendance.Method.ONLINE)
@@ -241,6 +259,28 @@ def _session_action(request: HttpRequest, pk: int, viewable: CouncilSession | No
             reason = form.cleaned_data["reason"] if form.is_valid() else ""
             voting.declare_recusal(item=item, user=user, reason=reason)
             messages.success(request, _("Your conflict of interest is recorded: you do not vote on this item."))
+        elif action == "record_recusal":
+            item = _item(session, request)
+            form = MemberChoiceForm(request.POST, council=session.council)
+            if not form.is_valid():
+                raise voting.CouncilError(_("Please choose a current member of this council."))
+            member = form.cleaned_data["member"]
+            reason = RecusalForm(request.POST)
+            voting.record_recusal(
+                item=item, member=member, actor=user, reason=reason.cleaned_data["reason"] if reason.is_valid() else ""
+            )
+            messages.success(
+                request,
+                _("The conflict of interest of %(name)s is recorded: they do not vote on this item.")
+                % {"name": member_name(member)},
+            )
+        elif action == "withdraw_recusal":
+            item = _item(session, request)
+            recusal = Recusal.objects.filter(item=item, pk=parse_pk(request.POST.get("recusal"))).first()
+            if recusal is None:
+                raise voting.CouncilError(_("This recusal has already been withdrawn."))
+            voting.withdraw_recusal(recusal=recusal, actor=user)
+            messages.success(request, _("The recusal is withdrawn: the member votes on this item."))
         elif action == "start":
             voting.start_session(session=session, actor=user)
             messages.success(request, _("The session has started."))
@@ -278,12 +318,15 @@ def _session_action(request: HttpRequest, pk: int, viewable: CouncilSession | No
             raise voting.CouncilError(_("Unknown action."))
     except (voting.CouncilError, PermissionDenied) as error:
         messages.error(request, str(error) or _("You may not do this."))
+        if item is not None and viewable is not None:
+            # Said at the item too, where the page lands: on a phone the top of the page is out of sight.
+            request.session[ITEM_ERROR_KEY] = {"item": item.pk, "message": str(error) or _("You may not do this.")}
+            anchor = f"item-{item.pk}-error"
     if viewable is None and _member_session(request, pk) is None:
         response = redirect("deliberation:my_councils")
     else:
-        response = redirect(
-            f"{reverse('deliberation:council_session_live', args=[session.pk])}#{f'item-{item.pk}' if item else 'top'}"
-        )
+        anchor = anchor or (f"item-{item.pk}" if item else "top")
+        response = redirect(f"{reverse('deliberation:council_session_live', args=[session.pk])}#{anchor}")
     if receipt and item is not None:
         keep_receipt(response, item, receipt, user)
     return response
@@ -298,22 +341,26 @@ def member_name(member: CouncilMember) -> str:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def door(request: HttpRequest, session_pk: int, door_key: str) -> HttpResponse:
-    """The QR code at the door: a confirmation page; the POST checks the member in."""
+    """The QR code at the door: a confirmation page; the POST checks the member in.
+
+    An online session has no door: the page says so and links the session's page, where members check in."""
     session = get_object_or_404(CouncilSession.objects.select_related("council"), pk=session_pk, status__in=PUBLIC_STATUSES)
-    if request.method == "POST":
-        try:
+    context = {"session": session, "online": session.mode == CouncilSession.Mode.ONLINE}
+    if context["online"]:
+        return render(request, "deliberation/council/door.html", context)
+    try:
+        if request.method == "POST":
             voting.check_in(session=session, user=request.user, method=Attendance.Method.QR, door_key=door_key)
-        except (voting.CouncilError, PermissionDenied) as error:
-            messages.error(request, str(error) or _("You may not do this."))
-            return redirect(request.path)
+        else:
+            voting.check_door_key(session=session, door_key=door_key, now=timezone.now())
+    except (voting.CouncilError, PermissionDenied) as error:
+        # Said on the page, once, before the tap where possible: an old photo of the code offers no button.
+        context["refusal"] = str(error) or _("You may not do this.")
+        return render(request, "deliberation/council/door.html", context, status=403)
+    if request.method == "POST":
         messages.success(request, _("You are checked in."))
         return redirect("deliberation:council_session_live", pk=session.pk)
-    try:
-        voting.check_door_key(session=session, door_key=door_key, now=timezone.now())
-    except voting.CouncilError as error:
-        # Said before the tap, not after it: an old photo of the code offers no button that cannot work.
-        return render(request, "deliberation/council/door.html", {"session": session, "refusal": str(error)}, status=403)
-    return render(request, "deliberation/council/door.html", {"session": session})
+    return render(request, "deliberation/council/door.html", context)
 
 
 # ---------------------------------------------------------------------------
@@ -333,7 +380,19 @@ def public_sessions(request: HttpRequest) -> HttpResponse:
         council_sessions = grouped.setdefault(session.council_id, (session.council, []))[1]
         if len(council_sessions) < PUBLIC_SESSIONS_PER_COUNCIL:
             council_sessions.append(session)
-    return render(request, "deliberation/council/public_list.html", {"councils": list(grouped.values())})
+    # Who sits on each council today (one query), chair and secretary first.
+    today, roles = timezone.localdate(), list(CouncilMember.Role.values)
+    members = defaultdict(list)
+    current = CouncilMember.objects.filter(council_id__in=list(grouped), term_start__lte=today).filter(
+        Q(term_end__isnull=True) | Q(term_end__gte=today)
+    )
+    for seat in sorted(current.select_related("user__profile"), key=lambda seat: (roles.index(seat.role), seat.pk)):
+        members[seat.council_id].append((member_name(seat), seat.get_role_display()))
+    context = {
+        "councils": [(council, sessions, members[council.pk]) for council, sessions in grouped.values()],
+        "decisions_in_notice": Decision.objects.filter(status=Decision.Status.NOTICE).count(),
+    }
+    return render(request, "deliberation/council/public_list.html", context)
 
 
 @require_safe

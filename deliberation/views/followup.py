@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Case, Count, Prefetch, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -190,14 +191,28 @@ def file_objection(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("deliberation:decision_detail", pk=decision.pk)
 
 
+# The progress page's groups, in order: what residents may still object to, what is being carried out, what is done.
+PROGRESS_GROUPS = (Decision.Status.NOTICE, Decision.Status.IN_EFFECT, Decision.Status.COMPLETED)
+
+
 @require_safe
 def progress(request: HttpRequest) -> HttpResponse:
-    """Every decision in effect, with its actions, responsible party, due date and progress."""
+    """Every public decision, grouped: in its notice period (open for objections), in effect with its actions,
+    responsible party, due date and progress, and completed. `?status=` shows one group."""
+    status = request.GET.get("status", "")
+    shown = [status] if status in PROGRESS_GROUPS else list(PROGRESS_GROUPS)
+    counts = dict(Decision.objects.filter(status__in=PROGRESS_GROUPS).values_list("status").annotate(n=Count("pk")).order_by())
     decisions = (
-        Decision.objects.filter(status=Decision.Status.IN_EFFECT)
+        Decision.objects.filter(status__in=shown)
         .select_related("item__session__council")
         .prefetch_related(Prefetch("actions", queryset=FollowUpAction.objects.order_by("due_on", "pk")))
-        .order_by("-effective_at", "-pk")
+        .annotate(
+            group=Case(*(When(status=value, then=Value(n)) for n, value in enumerate(PROGRESS_GROUPS))),
+            latest=Coalesce("completed_at", "effective_at", "created_at"),
+        )
+        .order_by("group", "-latest", "-pk")
     )
     page = Paginator(decisions, DECISIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "deliberation/followup/progress.html", {"page_obj": page, "today": timezone.localdate()})
+    groups = [(value, Decision.Status(value).label, counts.get(value, 0), status == value) for value in PROGRESS_GROUPS]
+    context = {"page_obj": page, "today": timezone.localdate(), "groups": groups, "status": status if len(shown) == 1 else ""}
+    return render(request, "deliberation/followup/progress.html", context)
