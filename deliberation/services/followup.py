@@ -253,7 +253,8 @@ def _ask_for_confirmation(session: CouncilSession) -> None:
             "session": session,
             "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk])),
             "items": [
-                {"position": item.position, "title": item.display_title, "result": getattr(item, "result", None)} for item in items
+                {"position": item.position, "title": item.display_title, "result": getattr(item, "result", None)}
+                for item in items
             ],
             "head": head,
         }
