@@ -186,8 +186,6 @@ def _past_session(*, council: Council, staff, members: list) -> None:
     present = members[:6]  # one member sent apologies
     for user in present:
         council_services.check_in(session=session, user=user, method="secretary", actor=secretary)
-    # Before any vote closes: each close signs the attendance into the council's chain.
-    Attendance.objects.filter(session=session).update(checked_in_at=_at(day, 18, 55))
     for number, (item, spec) in enumerate(zip(items, PAST_ITEMS, strict=True)):
         yes, no, abstain = spec[-1]
         council_services.open_voting(item=item, actor=chair)
@@ -200,6 +198,7 @@ def _past_session(*, council: Council, staff, members: list) -> None:
     CouncilSession.objects.filter(pk=session.pk).update(
         announced_at=_at(day - datetime.timedelta(days=10), 9), opened_at=_at(day, 19), closed_at=_at(day, 21)
     )
+    Attendance.objects.filter(session=session).update(checked_in_at=_at(day, 18, 55))
     for number, item in enumerate(items):
         AgendaItem.objects.filter(pk=item.pk).update(opened_at=_at(day, 19) + datetime.timedelta(minutes=5 + 20 * number))
     for user in present[:4]:

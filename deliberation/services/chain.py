@@ -134,7 +134,7 @@ def item_payload(item: AgendaItem) -> dict:
 
 
 def session_payload(session: CouncilSession) -> dict:
-    return {"attendance": _attendance_rows(session.pk)}
+    return {"attendance": _attendance_rows(session.pk), "closed_at": _utc(session.closed_at)}
 
 
 def minutes_text(page: MinutesPage) -> str:
@@ -366,6 +366,8 @@ def _payload_problems(link: ChainLink, names: _Names) -> list[str]:
             problems = _attendance_problems(
                 link.payload["attendance"], current["attendance"], where=where, names=names, final=True
             )
+            if link.payload.get("closed_at") != current.get("closed_at"):
+                problems.append(_("Session %(session)s: the time the session ended was changed.") % where)
         else:
             problems = _minutes_problems(link.payload, current, where=where)
     except (KeyError, TypeError):
