@@ -218,13 +218,16 @@ def topics_on_agenda(*, session: CouncilSession, topics: list[Topic]) -> None:
 
 
 def session_results(*, session: CouncilSession, members: list[CouncilMember]) -> None:
-    """When a session ends: each member gets its results, with what each item needed, and the chain's head after
-    the session (a copy of the tamper-evidence code outside the database, in every member's mailbox)."""
+    """When a session ends, the members who were not present get its results, with what each item needed, and
+    the chain's head after the session (a copy of the tamper-evidence code outside the database, in every
+    member's mailbox). Those present get the same in the request to confirm the minutes: one message each."""
+    from .models import Attendance
     from .services.chain import session_head
 
     head = session_head(session)
     items = list(AgendaItem.objects.filter(session=session).select_related("result").order_by("position"))
-    for user in [member.user for member in members if member.user.is_active]:
+    present = set(Attendance.objects.filter(session=session).values_list("member_id", flat=True))
+    for user in [member.user for member in members if member.user.is_active and member.pk not in present]:
 
         def render() -> Content:
             language = translation.get_language()

@@ -88,24 +88,26 @@ def test_the_live_and_public_session_pages_show_what_was_needed(client, voted, l
 
 
 def test_the_members_get_the_results_with_what_was_needed_and_the_chain_head(voted, django_capture_on_commit_callbacks):
+    """One message per member when the session ends: those present in the request to confirm the minutes, the
+    absent one in a results message; each with what every item needed and the chain's head."""
     council, members, session = voted
     english = members[2].user.profile
     english.preferred_language = "en"
     english.save()
     with django_capture_on_commit_callbacks(execute=True):
         services.end_session(session=session, actor=members[0].user)
-    results = Message.objects.filter(kind="deliberation.council_results")
-    assert results.count() == 7  # every member, present or not
     head = session.chain_links.order_by("-sequence").first()
-    to_english = results.get(recipient=members[2].user)
+    messages = Message.objects.filter(kind__in=["deliberation.council_results", "deliberation.minutes_confirm"])
+    assert sorted(messages.values_list("recipient_id", flat=True)) == sorted(seat.user.pk for seat in members)
+    (absent,) = messages.filter(kind="deliberation.council_results")
+    assert absent.recipient == members[6].user
+    assert "需 5 票赞成（全体 7 人的三分之二）" in absent.body and "记录校验码" in absent.body and head.mac in absent.body
+    to_english = messages.get(recipient=members[2].user)
+    assert to_english.kind == "deliberation.minutes_confirm"
     assert "Needs 5 votes in favour (two-thirds of all 7 members)" in to_english.body and head.mac in to_english.body
     assert "4 in favour, 1 against, 1 abstaining" in to_english.body
-    to_chinese = results.get(recipient=members[3].user)
-    assert (
-        "需 5 票赞成（全体 7 人的三分之二）" in to_chinese.body
-        and "记录校验码" in to_chinese.body
-        and head.mac in to_chinese.body
-    )
+    to_chinese = messages.get(recipient=members[3].user)
+    assert "需 5 票赞成（全体 7 人的三分之二）" in to_chinese.body and head.mac in to_chinese.body
 
 
 def test_the_result_mail_to_writers_and_supporters_says_what_was_needed(item, people, django_capture_on_commit_callbacks):
