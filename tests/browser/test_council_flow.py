@@ -1,6 +1,7 @@
 """A council session's flow on a 390 px phone, in Chinese and in English (issue 14): the secretary records a
 member's conflict of interest in the room, the chair opens voting and watches how many have voted (a count,
-never the choices), ending the session while the vote is open is refused, and ending asks to be confirmed."""
+never the choices), ending the session while the vote is open is refused, ending asks to be confirmed, and the
+result says what it needed to pass."""
 
 import datetime
 
@@ -75,7 +76,7 @@ def running(portal):
         title_en="Parking on the east lot",
         motion="同意将小区东侧空地改建为12个停车位。",
         motion_en="Turn the east lot into 12 parking spaces.",
-        rule=AgendaItem.Rule.SIMPLE,
+        rule=AgendaItem.Rule.TWO_THIRDS,
         ballot=AgendaItem.Ballot.OPEN,
     )
     voting.announce_session(session=session, actor=staff)
@@ -161,7 +162,9 @@ def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_e
     chair.locator(f"{at_item} [data-action=close]").click()
     assert chair.locator(f"{at_item} [data-outcome]").get_attribute("data-outcome") == "failed"  # 1 yes, 1 no
     result = Result.objects.get(item=item)
-    assert (result.yes, result.no, result.present, result.recused) == (1, 1, 3, 1)
+    assert (result.yes, result.no, result.present, result.recused, result.members) == (1, 1, 3, 1, 4)
+    # Beside the result, what it needed: two-thirds of the four members not recused.
+    assert chair.locator(f"{at_item} [data-threshold]").inner_text() == "需 3 票赞成（全体 4 人的三分之二）"
     chair.locator("[data-action=end]").click()  # the box is required: the browser sends nothing
     assert chair.locator("[data-session-status]").get_attribute("data-session-status") == "in_session"
     chair.locator("form.end-session input[name=confirm]").check()
@@ -169,6 +172,7 @@ def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_e
     assert chair.locator("[data-session-status]").get_attribute("data-session-status") == "closed"
     chair.goto(f"{base}{live['en']}")
     assert chair.locator(f"{at_item} [data-outcome]").get_attribute("data-outcome") == "failed"
+    assert chair.locator(f"{at_item} [data-threshold]").inner_text() == "Needs 3 votes in favour (two-thirds of all 4 members)"
     assert fits_the_phone(chair)
 
     # Anyone finds the council's decisions and members from the council page.
