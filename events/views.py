@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+
+from home.qr import qr_svg
 
 from . import services
 from .calendar import booking_calendar
@@ -87,11 +88,7 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _qr_svg(booking: Booking) -> str:
-    # A full QR code (segno.make would choose a Micro QR, which phone cameras and jsQR cannot read);
-    # no fixed size: the viewBox lets CSS size the code for the screen.
-    return segno.make_qr(f"LINLI:{booking.code}", error="m").svg_inline(
-        scale=5, border=2, omitsize=True, title=booking.display_code
-    )
+    return qr_svg(f"LINLI:{booking.code}", title=booking.display_code)
 
 
 @login_required

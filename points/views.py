@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from home.models import Community
 from home.parsing import parse_pk
+from home.qr import qr_data_uri
 from home.spreadsheets import csv_writer
 
 from . import services
@@ -221,8 +220,7 @@ def _own_reservation(request: HttpRequest, pk: int) -> Reservation:
 def pickup_qr(code: str) -> str:
     """An SVG data URI of the QR code staff scan: it opens the hand-over form with the code filled in."""
     url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("points_admin:hand_over") + f"?code={code}"
-    svg = segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return qr_data_uri(url)
 
 
 @login_required

@@ -99,7 +99,7 @@ def test_rewards_page_and_redeem_post(client, member):
     reservation = Reservation.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/me/points/reservations/{reservation.pk}/")
     page = client.get(response["Location"]).content.decode()
-    assert services.format_code(reservation.code) in page and "data:image/svg+xml;base64," in page
+    assert services.format_code(reservation.code) in page and "data:image/svg+xml;charset=utf-8,%3Csvg%20xmlns%3D" in page
     # Out of stock now: a clear message, nothing changes.
     response = client.post(f"/zh-hans/me/points/rewards/{reward.pk}/redeem/", follow=True)
     assert "已兑完" in response.content.decode()

@@ -155,3 +155,52 @@ def scan():
         return problems
 
     return serious_violations
+
+
+# Every QR code on the page (class "qr": an <img> or inline <svg>, see home/qr.py), drawn onto a canvas the
+# way the browser renders it and read back with jsQR, the decoder the check-in page uses.
+READ_QR_CODES = """async () => {
+    const found = [];
+    for (const element of document.querySelectorAll(".qr")) {
+        const image = new Image();
+        if (element.tagName.toLowerCase() === "img") {
+            image.src = element.currentSrc || element.src;
+        } else {
+            const markup = new XMLSerializer().serializeToString(element);
+            image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(markup);
+        }
+        const box = element.getBoundingClientRect();
+        let loaded = true;
+        try { await image.decode(); } catch (error) { loaded = false; }
+        let text = null;
+        if (loaded && image.naturalWidth > 0) {
+            const canvas = document.createElement("canvas");
+            canvas.width = canvas.height = 400;
+            const context = canvas.getContext("2d");
+            context.fillStyle = "#fff";
+            context.fillRect(0, 0, 400, 400);
+            context.imageSmoothingEnabled = false;
+            context.drawImage(image, 20, 20, 360, 360);
+            const pixels = context.getImageData(0, 0, 400, 400);
+            const code = window.jsQR(pixels.data, 400, 400);
+            text = code ? code.data : null;
+        }
+        const shown = element.tagName.toLowerCase() === "img" ? element.complete && element.naturalWidth > 0 : true;
+        found.push({tag: element.tagName.toLowerCase(), visible: box.width > 0 && box.height > 0, shown, text});
+    }
+    return found;
+}"""
+
+
+@pytest.fixture
+def read_qr_codes():
+    """The QR codes on the page as a person's phone would read them: [{tag, visible, shown, text}]."""
+    from django.conf import settings
+
+    source = (settings.BASE_DIR / "site" / "static" / "vendor" / "jsqr" / "jsQR.js").read_text()
+
+    def read(page) -> list[dict]:
+        page.evaluate(source)  # evaluated by the browser's debugger: the page's CSP does not apply
+        return page.evaluate(READ_QR_CODES)
+
+    return read
