@@ -18,7 +18,20 @@ from home.qr import qr_svg
 from . import services
 from .calendar import booking_calendar
 from .forms import BookingForm, HouseholdMemberForm
-from .models import Booking, CalendarFeed, Draw, HouseholdMember, Session
+from .models import ActivityIndexPage, Booking, CalendarFeed, Draw, HouseholdMember, Session
+
+
+@require_GET
+def classes(request: HttpRequest) -> HttpResponse:
+    """The menu's "Classes and activities": the activity list of the language in use, wherever editors put it.
+
+    A fixed address costs every page's menu nothing (looking the page up in the menu would cost a query)."""
+    index = ActivityIndexPage.objects.live().filter(locale__language_code=translation.get_language()).order_by("path").first()
+    if index is None:
+        index = ActivityIndexPage.objects.live().order_by("path").first()
+    if index is None:
+        raise Http404(_("There are no classes or activities yet."))
+    return redirect(index.get_url(request=request))
 
 
 def _back_to_activity(session: Session | None):

@@ -257,6 +257,13 @@ def test_my_letters_and_the_timeline_in_both_languages(client, writer, community
     assert "停车难" in detail
 
 
+@pytest.mark.parametrize(("language", "words"), [("zh-hans", "写信"), ("en", "Write a letter")])
+def test_no_letters_yet_offers_to_write_one(client, writer, language, words):
+    client.force_login(writer)
+    page = client.get(url("my_letters", language=language)).content.decode()
+    assert f'<a class="button" href="{url("write_letter", language=language)}">{words}</a>' in page
+
+
 def test_my_letters_query_count_does_not_grow_with_letters(client, writer, community, django_assert_num_queries):
     client.force_login(writer)
     for _ in range(3):

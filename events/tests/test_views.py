@@ -282,3 +282,28 @@ def test_the_street_list_shows_activities_kept_in_community_sections(client, sit
     assert "六和合唱团" in client.get(street.url).content.decode()
     community_list = client.get(own_list.url).content.decode()
     assert "六和合唱团" in community_list and "全街道运动会" not in community_list
+
+
+def test_the_menu_leads_to_classes_and_points_in_both_languages(client, bilingual_class, resident):
+    for language, classes, points in (("zh-hans", "课程活动", "积分"), ("en", "Classes", "Points")):
+        home = client.get(f"/{language}/").content.decode()
+        assert f'<a href="/{language}/classes/">{classes}</a>' in home
+        assert f'<a href="/{language}/points/honours/">{points}</a>' in home  # the public honours roll
+        response = client.get(f"/{language}/classes/")
+        assert response.status_code == 302 and response["Location"] == f"/{language}/activities/"
+    client.force_login(resident)
+    for language, points in (("zh-hans", "积分"), ("en", "Points")):
+        page = client.get(f"/{language}/me/").content.decode()
+        assert f'<a href="/{language}/me/points/">{points}</a>' in page
+        assert f'href="/{language}/classes/"' in page  # My page offers the classes too
+
+
+def test_no_bookings_offers_the_classes(client, bilingual_class, resident):
+    client.force_login(resident)
+    for language, words in (("zh-hans", "浏览课程活动"), ("en", "Browse classes and activities")):
+        page = client.get(f"/{language}/me/bookings/").content.decode()
+        assert f'<a class="button" href="/{language}/classes/">{words}</a>' in page
+
+
+def test_classes_without_a_list_page_is_not_found(client, site_pages):
+    assert client.get("/en/classes/").status_code == 404

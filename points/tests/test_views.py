@@ -178,3 +178,15 @@ def test_statement_csv_defuses_spreadsheet_formulas(client, member, name):
     services.award(resident=member, rule_code=rule.code, source_key="f", amount=5)
     rows = list(csv.reader(io.StringIO(client.get("/zh-hans/me/points/statement.csv").content.decode("utf-8-sig"), newline="")))
     assert rows[1][4] == "'" + name and rows[1][2] == "5"
+
+
+@pytest.mark.parametrize(
+    ("language", "rewards", "classes"),
+    [("zh-hans", "看看可兑换的奖品", "浏览课程活动"), ("en", "See the rewards", "Browse classes and activities")],
+)
+def test_empty_points_pages_say_what_to_do_next(client, language, rewards, classes):
+    client.force_login(resident())
+    overview = client.get(f"/{language}/me/points/").content.decode()
+    assert f'<a href="/{language}/me/points/rewards/">{rewards}</a>' in overview
+    assert f'<a href="/{language}/classes/">{classes}</a>' in overview
+    assert f'href="/{language}/classes/"' in client.get(f"/{language}/me/points/statement/").content.decode()
