@@ -247,6 +247,17 @@ def _check_bookable(*, session: Session, activity: ActivityPage, now: datetime.d
         raise BookingError(_("Booking for this activity has closed."))
 
 
+def fits_age_band(*, activity: ActivityPage, birth_year: int | None, session: Session) -> bool:
+    """Whether someone born in `birth_year` is in the activity's age band in the session's year
+    (unknown birth years fit only activities for all ages)."""
+    if activity.age_band == AgeBand.ALL:
+        return True
+    if birth_year is None:
+        return False
+    low, high = AgeBand.ages(activity.age_band)
+    return low <= timezone.localtime(session.starts_at).year - birth_year <= high
+
+
 def _check_age(*, activity: ActivityPage, participant: Participant, session: Session, override: bool) -> None:
     if activity.age_band == AgeBand.ALL or override:
         return

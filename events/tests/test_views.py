@@ -307,3 +307,78 @@ def test_no_bookings_offers_the_classes(client, bilingual_class, resident):
 
 def test_classes_without_a_list_page_is_not_found(client, site_pages):
     assert client.get("/en/classes/").status_code == 404
+
+
+def test_the_list_shows_the_next_sessions_own_seats(client, bilingual_class):
+    page, english, session = bilingual_class
+    Session = type(session)
+    Session.objects.filter(pk=session.pk).update(seats_taken=session.capacity)  # the next session is full
+    factories.SessionFactory(activity=page, capacity=5, starts_at=session.starts_at + datetime.timedelta(days=7))
+    for language, full, wrong in (
+        ("zh-hans", "<strong>已满</strong>", "剩 5 个名额"),
+        ("en", "<strong>Full</strong>", "5 seats left"),
+    ):
+        html = client.get(f"/{language}/activities/").content.decode()
+        assert full in html and wrong not in html
+
+
+def test_a_booked_session_says_so_and_links_to_the_ticket(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    me = make_resident()
+    (booking,) = services.book_session(session=session, resident=me, actor=me)
+    client.force_login(me)
+    for url, booked, ticket in ((page.url, "已预约", "查看票"), (english.url, "Booked", "See the ticket")):
+        html = client.get(url).content.decode()
+        assert f': {booked}</span> · <a href="' in html and f'#booking-{booking.code}">{ticket}</a>' in html
+        assert f"/sessions/{session.pk}/book/" not in html  # nobody left to book: no "Book" button
+
+
+def test_a_waiting_place_shows_its_number(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    for _ in range(2):
+        someone = make_resident()
+        services.book_session(session=session, resident=someone, actor=someone)
+    first, second = make_resident(), make_resident()
+    services.book_session(session=session, resident=first, actor=first)
+    services.book_session(session=session, resident=second, actor=second)
+    client.force_login(second)
+    assert "候补第 2 位" in client.get(page.url).content.decode()
+    assert "Number 2 on the waiting list" in client.get(english.url).content.decode()
+
+
+def test_only_participants_in_the_age_band_are_offered(client, site_pages, make_resident):
+    this_year = timezone.localdate().year
+    parent = make_resident(birth_year=this_year - 40)
+    child = services.add_household_member(
+        resident=parent, name="小明", birth_year=this_year - 9, relation="child", guardian_consent=True
+    )
+    grandma = services.add_household_member(resident=parent, name="奶奶", birth_year=this_year - 70, relation="parent")
+    kids = factories.SessionFactory(activity=factories.activity(title="少儿剪纸", slug="kids", age_band="7-12"))
+    seniors = factories.SessionFactory(activity=factories.activity(title="太极", slug="seniors", age_band="60+"))
+    client.force_login(parent)
+
+    def offered(session) -> list[str]:
+        html = client.get(session.activity.url).content.decode()
+        form = html.split(f'action="/zh-hans/activities/sessions/{session.pk}/book/"')[1].split("</form>")[0]
+        return re.findall(r'<option value="([^"]+)"', form)
+
+    assert offered(kids) == [str(child.pk)]  # the only one who fits, so the default
+    assert offered(seniors) == [str(grandma.pk)]
+    # The child's consent was given when the child was added: the booking form does not ask again.
+    assert "guardian_consent" not in client.get(kids.activity.url).content.decode()
+
+
+def test_the_consent_box_comes_only_with_a_child_who_needs_it(client, site_pages, make_resident):
+    this_year = timezone.localdate().year
+    parent = make_resident(birth_year=this_year - 40)
+    child = HouseholdMember.objects.create(resident=parent, name="小红", birth_year=this_year - 8, relation="child")
+    kids = factories.SessionFactory(activity=factories.activity(title="少儿剪纸", slug="kids", age_band="7-12"))
+    adults = factories.SessionFactory(activity=factories.activity(title="插花", slug="flowers", age_band="adults"))
+    client.force_login(parent)
+    html = client.get(kids.activity.url).content.decode()
+    assert f'<option value="{child.pk}" data-consent>' in html and 'name="guardian_consent" value="1" required' in html
+    assert "guardian_consent" not in client.get(adults.activity.url).content.decode()
+    response = client.post(f"/zh-hans/activities/sessions/{kids.pk}/book/", {"participant": str(child.pk)})
+    assert response.status_code == 302 and not Booking.objects.exists()  # refused without the consent
+    client.post(f"/zh-hans/activities/sessions/{kids.pk}/book/", {"participant": str(child.pk), "guardian_consent": "1"})
+    assert Booking.objects.get().participant_name == "小红"
