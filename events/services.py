@@ -520,7 +520,7 @@ def cancel_booking(*, booking: Booking, actor) -> list[Booking]:
     )
     if not group:
         raise BookingError(_("This booking is already cancelled."))
-    late = actor.pk == booking.resident_id and group[0].status in Booking.HOLDING_SEAT and now > group[0].cancellation_deadline()
+    late = actor.pk == booking.resident_id and group[0].cancelling_is_late(now)
     for each in group:
         held = each.holds_seat
         each.status = Booking.Status.CANCELLED

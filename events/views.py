@@ -95,6 +95,8 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
     else:
         if cancelled[0].late_cancellation:
             messages.warning(request, _("Cancelled. It was after the deadline, so it counts as a late cancellation."))
+        elif booking.status == Booking.Status.WAITLISTED:
+            messages.success(request, _("You have left the waiting list."))
         else:
             messages.success(request, _("Cancelled. Thank you for freeing the seat."))
     return redirect("events:my_bookings")

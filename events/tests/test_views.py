@@ -382,3 +382,36 @@ def test_the_consent_box_comes_only_with_a_child_who_needs_it(client, site_pages
     assert response.status_code == 302 and not Booking.objects.exists()  # refused without the consent
     client.post(f"/zh-hans/activities/sessions/{kids.pk}/book/", {"participant": str(child.pk), "guardian_consent": "1"})
     assert Booking.objects.get().participant_name == "小红"
+
+
+def test_cancelling_asks_first_and_says_when_it_counts_as_late(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    me = make_resident()
+    (booking,) = services.book_session(session=session, resident=me, actor=me)
+    client.force_login(me)
+    html = client.get("/zh-hans/me/bookings/").content.decode()
+    assert '<details class="confirm">' in html and "确定取消这个预约吗？" in html and "现在取消将记为逾期取消" not in html
+    # Inside the cancellation window the question says it will count as late.
+    type(session).objects.filter(pk=session.pk).update(starts_at=timezone.now() + datetime.timedelta(hours=1))
+    type(session).objects.filter(pk=session.pk).update(ends_at=timezone.now() + datetime.timedelta(hours=2))
+    assert "现在取消将记为逾期取消，确定吗？" in client.get("/zh-hans/me/bookings/").content.decode()
+    assert "Cancelling now counts as a late cancellation. Are you sure?" in client.get("/en/me/bookings/").content.decode()
+
+
+def test_a_waiting_place_is_left_not_cancelled_late(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    for _ in range(2):
+        someone = make_resident()
+        services.book_session(session=session, resident=someone, actor=someone)
+    me = make_resident()
+    (waiting,) = services.book_session(session=session, resident=me, actor=me)
+    type(session).objects.filter(pk=session.pk).update(starts_at=timezone.now() + datetime.timedelta(hours=1))
+    client.force_login(me)
+    html = client.get("/zh-hans/me/bookings/").content.decode()
+    assert "退出候补" in html and "候补第一位会自动获得名额" in html and "逾期" not in html
+    english_html = client.get("/en/me/bookings/").content.decode()
+    assert "Leave the waiting list? You lose your place in the queue." in english_html and "late cancellation" not in english_html
+    response = client.post(f"/en/me/bookings/{waiting.code}/cancel/", follow=True)
+    assert "You have left the waiting list." in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == Booking.Status.CANCELLED and not waiting.late_cancellation
