@@ -81,7 +81,11 @@ def rewards_for(resident) -> list[Reward]:
         Q(available_until__isnull=True) | Q(available_until__gte=today),
         Q(community__isnull=True) | Q(community_id=community_id),
     )
-    return localized_rewards(list(rewards.select_related("image").order_by("cost", "pk")))
+    rewards = list(rewards.select_related("image").order_by("cost", "pk"))
+    taken = services.exchanged_this_month(resident=resident, rewards=rewards)
+    for reward in rewards:
+        reward.at_monthly_limit = reward.monthly_limit is not None and taken.get(reward.pk, 0) >= reward.monthly_limit
+    return localized_rewards(rewards)
 
 
 def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
@@ -131,7 +135,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     expiring = services.expiring_points(account=account)
     soon = timezone.localdate() + datetime.timedelta(days=30)
     rewards = rewards_for(request.user)
-    affordable = [reward for reward in rewards if reward.cost <= account.balance and reward.stock > 0]
+    affordable = [
+        reward for reward in rewards if reward.cost <= account.balance and reward.stock > 0 and not reward.at_monthly_limit
+    ]
     reservations = list(
         Reservation.objects.filter(resident=request.user).exclude(status=Reservation.Status.CANCELLED).order_by("-pk")[:10]
     )

@@ -190,3 +190,20 @@ def test_empty_points_pages_say_what_to_do_next(client, language, rewards, class
     assert f'<a href="/{language}/me/points/rewards/">{rewards}</a>' in overview
     assert f'<a href="/{language}/classes/">{classes}</a>' in overview
     assert f'href="/{language}/classes/"' in client.get(f"/{language}/me/points/statement/").content.decode()
+
+
+@pytest.mark.parametrize(("language", "question"), [("zh-hans", "用 25 积分兑换毛巾？"), ("en", "Exchange 25 points for 毛巾?")])
+def test_exchanging_asks_first_with_the_points_it_spends(client, member, language, question):
+    RewardFactory(name="毛巾", cost=25)
+    html = client.get(f"/{language}/me/points/rewards/").content.decode()
+    assert '<details class="confirm">' in html and question in html
+
+
+def test_a_reward_at_its_monthly_limit_says_why_instead_of_offering_it(client, member):
+    towel = RewardFactory(name="毛巾", cost=10, monthly_limit=1)
+    services.redeem(resident=member, reward=towel)
+    html = client.get("/zh-hans/me/points/rewards/").content.decode()
+    assert "本月您已兑换 1 次，已达每月上限，下个月可再兑换。" in html
+    assert f"/me/points/rewards/{towel.pk}/redeem/" not in html
+    english = client.get("/en/me/points/rewards/").content.decode()
+    assert "You have exchanged this once this month, the most allowed: you can again next month." in english
