@@ -97,8 +97,15 @@ def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
         if reservation is not None:
             reward_ids[entry.pk] = reservation.reward_id
     reward_names = localized_names(Reward, reward_ids.values())
+    attended = attended_sessions(entries)
     for entry in entries:
-        if entry.pk in reward_ids:
+        if entry.source_key in attended:
+            title, day = attended[entry.source_key]
+            rule = rule_names.get(entry.rule_id) or entry.get_kind_display()
+            entry.description = _("%(rule)s: %(activity)s, %(date)s") % {"rule": rule, "activity": title, "date": day}
+            if entry.kind == LedgerEntry.Kind.REVERSE:
+                entry.description = _("Reversed: %(entry)s") % {"entry": entry.description}
+        elif entry.pk in reward_ids:
             name = reward_names.get(reward_ids[entry.pk], "")
             if entry.kind == LedgerEntry.Kind.SPEND:
                 entry.description = _("Exchanged for %(reward)s") % {"reward": name}
@@ -111,6 +118,34 @@ def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
             if entry.reason and entry.kind != LedgerEntry.Kind.EXPIRE:
                 entry.description += f" · {entry.reason}"
     return entries
+
+
+def attended_sessions(entries: list[LedgerEntry]) -> dict[str, tuple[str, str]]:
+    """For entries earned by attending (source "events.attendance:<booking>"): the activity's title in the
+    active language and the session's day, by source key; two queries for a whole page, none without."""
+    from events.models import ActivityPage, Booking
+    from events.services import attendance_source_key
+
+    booking_ids = {
+        parse_pk(entry.source_key.partition(":")[2]) for entry in entries if entry.source_key.startswith("events.attendance:")
+    }
+    booking_ids.discard(None)
+    if not booking_ids:
+        return {}
+    bookings = list(Booking.objects.filter(pk__in=booking_ids).select_related("session__activity"))
+    keys = {booking.session.activity.translation_key for booking in bookings}
+    titles = dict(
+        ActivityPage.objects.filter(translation_key__in=keys, locale__language_code=translation.get_language()).values_list(
+            "translation_key", "title"
+        )
+    )
+    return {
+        attendance_source_key(booking): (
+            titles.get(booking.session.activity.translation_key) or booking.session.activity.title,
+            f"{timezone.localtime(booking.session.starts_at):%Y-%m-%d}",
+        )
+        for booking in bookings
+    }
 
 
 def statement_entries(account: Account, *, before: int | None, limit: int):

@@ -207,3 +207,20 @@ def test_a_reward_at_its_monthly_limit_says_why_instead_of_offering_it(client, m
     assert f"/me/points/rewards/{towel.pk}/redeem/" not in html
     english = client.get("/en/me/points/rewards/").content.decode()
     assert "You have exchanged this once this month, the most allowed: you can again next month." in english
+
+
+def test_statement_lines_name_the_activity_its_day_and_the_rule(client, member, django_assert_num_queries):
+    from events import factories as event_factories
+    from events.models import Booking
+    from events.services import attendance_source_key
+
+    session = event_factories.SessionFactory(activity=event_factories.activity(title="太极拳", slug="taiji"))
+    booking = Booking.objects.create(
+        session=session, resident=member, participant_key=f"u{member.pk}", participant_name="王阿姨", status="attended"
+    )
+    services.award(resident=member, rule_code="attendance", source_key=attendance_source_key(booking), amount=10)
+    day = f"{timezone.localtime(session.starts_at):%Y-%m-%d}"
+    html = client.get("/zh-hans/me/points/statement/").content.decode()
+    assert f"参加活动：太极拳，{day}" in html
+    assert 'data-label="积分"' in html  # the cells carry their labels for the narrow-screen cards
+    assert "志愿服务时长：2 小时" in client.get("/zh-hans/me/points/").content.decode()
