@@ -819,11 +819,18 @@ def support_topic(*, topic: Topic, resident) -> Support:
     topic = Topic.objects.get(pk=topic.pk)
     if not topic.accepts_support:
         raise MailboxError(_("This topic no longer takes support."))
+    if wrote_about(topic=topic, resident=resident):
+        raise MailboxError(_("You wrote about this topic: your letter already counts for it, so you cannot support it too."))
     try:
         with transaction.atomic():
             return Support.objects.create(topic=topic, resident=resident)
     except IntegrityError as error:
         raise MailboxError(_("You already support this topic.")) from error
+
+
+def wrote_about(*, topic: Topic, resident) -> bool:
+    """Whether the resident wrote one of the topic's letters (they count as raising it, not as support)."""
+    return resident.is_authenticated and topic.letters.filter(writer=resident).exists()
 
 
 @transaction.atomic

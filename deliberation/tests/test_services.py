@@ -457,3 +457,12 @@ def test_a_topic_title_longer_than_its_column_is_refused_with_a_message(communit
     with pytest.raises(services.MailboxError, match="at most 120 characters"):
         services.approve_topic_summary(topic=topic, actor=staff, summary="增设车位", title="停" * 121)
     assert Topic.objects.get().title == "停" * 120
+
+
+def test_a_writer_cannot_support_their_own_topic(community, writer, staff):
+    topic = services.create_topic(community=community, title="停车难", category="parking", actor=staff)
+    services.merge_letter(letter=web_letter(writer=writer, community=community), topic=topic, actor=staff)
+    services.approve_topic_summary(topic=topic, actor=staff, summary="多位居民反映晚间停车难。")
+    with translation.override("zh-hans"), pytest.raises(services.MailboxError, match="您就这个议题写过信"):
+        services.support_topic(topic=topic, resident=writer)
+    assert not Support.objects.exists()

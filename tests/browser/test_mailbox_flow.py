@@ -91,12 +91,12 @@ def test_a_letter_and_an_email_merge_into_one_topic_and_the_writer_follows_it(po
     problems["/zh-hans/me/letters/"] = scan(phone)
     phone.get_by_role("link", name="东门停车场晚上没有车位").click()
     timeline = phone.locator("ol.timeline").inner_text()
-    assert "已收到" in timeline and "已并入议题" in timeline and topic.title in timeline
+    assert "已收到" in timeline and "已与同类来信一并办理" in timeline and topic.title in timeline
     problems["letter page"] = scan(phone)
     to_writer = [message.subject for message in mail.outbox if message.to == ["writer@example.com"]]
-    assert to_writer == [f"您的来信 {number}：已收到", f"您的来信 {number}：已并入议题"]
+    assert to_writer == [f"您的来信 {number}：已收到", f"您的来信 {number}：已与同类来信一并办理"]
     to_sender = [message.subject for message in mail.outbox if message.to == ["li.ayi@example.cn"]]
-    assert len(to_sender) == 2 and to_sender[1].endswith("已并入议题")
+    assert len(to_sender) == 2 and to_sender[1].endswith("已与同类来信一并办理")
 
     # The public topic: listed, supported, in both languages.
     for path in ("/zh-hans/mailbox/", "/en/mailbox/", f"/zh-hans/mailbox/topics/{topic.pk}/", f"/en/mailbox/topics/{topic.pk}/"):
