@@ -644,6 +644,7 @@ def email_participants(*, session: Session, actor, subject: str, message: str) -
 class CheckIn:
     booking: Booking
     repeated: bool
+    points: int = 0  # awarded for attending by this check-in (none when repeated, or a cap was reached)
 
 
 def normalise_code(code: str) -> str:
@@ -679,8 +680,8 @@ def check_in(*, session: Session, code: str, actor) -> CheckIn:
     booking.checked_in_at = now
     booking.checked_in_by = actor
     booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
-    _award_attendance(booking, actor=actor)
-    return CheckIn(booking=booking, repeated=False)
+    awarded = _award_attendance(booking, actor=actor)
+    return CheckIn(booking=booking, repeated=False, points=awarded.amount if awarded is not None else 0)
 
 
 @transaction.atomic
@@ -702,14 +703,14 @@ def attendance_source_key(booking: Booking) -> str:
     return f"events.attendance:{booking.pk}"
 
 
-def _award_attendance(booking: Booking, *, actor) -> None:
+def _award_attendance(booking: Booking, *, actor):
     """Points for attending (volunteering: points and hours by the session's length) to the booking's resident.
 
     A walk-in without an account earns nothing. A rule's cap reached is not the door's
     problem: the check-in stands, the award is skipped (a savepoint keeps the rest).
     """
     if booking.resident_id is None:
-        return
+        return None
     session = booking.session
     activity = session.activity
     key = attendance_source_key(booking)
@@ -718,7 +719,7 @@ def _award_attendance(booking: Booking, *, actor) -> None:
         with transaction.atomic():
             if activity.kind == Kind.VOLUNTEERING:
                 hours = Decimal((session.ends_at - session.starts_at).total_seconds() / 3600).quantize(Decimal("0.1"))
-                points.award(
+                return points.award(
                     resident=booking.resident,
                     rule_code="volunteering",
                     source_key=key,
@@ -728,7 +729,7 @@ def _award_attendance(booking: Booking, *, actor) -> None:
                     on=min(day, timezone.localdate()),
                 )
             elif activity.points:
-                points.award(
+                return points.award(
                     resident=booking.resident,
                     rule_code="attendance",
                     source_key=key,
@@ -738,6 +739,7 @@ def _award_attendance(booking: Booking, *, actor) -> None:
                 )
     except points.PointsError:
         logger.info("No attendance points for booking %s: a rule limit was reached", booking.pk)
+    return None
 
 
 @transaction.atomic
@@ -965,6 +967,22 @@ def _makeup_workdays(first_year: int, last_year: int) -> set[datetime.date]:
 
 
 @transaction.atomic
+def duplicate_sessions(*, activity: ActivityPage, planned: list[PlannedSession]) -> list[PlannedSession]:
+    """The planned sessions that overlap a scheduled session of the activity (any language version)."""
+    if not planned:
+        return []
+    existing = list(
+        activity.sessions()
+        .filter(
+            status=Session.Status.SCHEDULED,
+            starts_at__lt=max(each.ends_at for each in planned),
+            ends_at__gt=min(each.starts_at for each in planned),
+        )
+        .values_list("starts_at", "ends_at")
+    )
+    return [each for each in planned if any(starts < each.ends_at and each.starts_at < ends for starts, ends in existing)]
+
+
 def create_sessions(
     *, activity: ActivityPage, planned: list[PlannedSession], capacity: int, venue: str = "", actor=None
 ) -> list[Session]:
