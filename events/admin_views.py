@@ -438,7 +438,7 @@ class BookResidentView(SessionMixin, TemplateView):
             q = form.cleaned_data["q"].strip()
             found = list(
                 residents_for(self.request.user)
-                .filter(Q(user__email__iexact=q) | mobile_matches(q) | Q(display_name__icontains=q))
+                .filter(Q(user__email__istartswith=q) | mobile_matches(q) | Q(display_name__icontains=q))
                 .prefetch_related("user__household_members")
                 .order_by("display_name", "pk")[:20]
             )
