@@ -409,6 +409,8 @@ def seed() -> None:
         for person in residents:
             profile = getattr(person, "profile", None)
             if profile and profile.community_id == topic.community_id and (person.pk + topic.pk) % 3 != 0:
+                if services.wrote_about(topic=topic, resident=person):
+                    continue  # writers count as raising the topic, not as its supporters
                 if not Support.objects.filter(topic=topic, resident=person).exists():
                     services.support_topic(topic=topic, resident=person)
     # The council takes the shortlisted topics on (sessions, votes, decisions, follow-up).

@@ -39,7 +39,8 @@ class PlaceChoiceField(forms.ModelChoiceField):
 class LetterForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=120)
     body = forms.CharField(label=_("Your letter"), widget=forms.Textarea(attrs={"rows": 8}), max_length=5000)
-    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    # No category chosen in advance: a preselected "parking" was sent unchanged by residents writing about other things.
+    category = forms.ChoiceField(label=_("Category"), choices=[("", _("Please choose"))] + Category.choices)
     community = PlaceChoiceField(label=_("Community"), queryset=Community.objects.none())
     grid = PlaceChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False)
     place = forms.CharField(

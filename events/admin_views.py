@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
@@ -180,7 +180,11 @@ class SessionListView(StaffView, TemplateView):
         page = Paginator(sessions, self.per_page).get_page(self.request.GET.get("p"))
         query = self.request.GET.copy()
         query.pop("p", None)
-        return super().get_context_data(filter_form=form, page_obj=page, query=query.urlencode(), **kwargs)
+        today = timezone.localdate().isoformat()
+        is_today = self.request.GET.get("date_from") == today and self.request.GET.get("date_to") == today
+        return super().get_context_data(
+            filter_form=form, page_obj=page, query=query.urlencode(), today=today, is_today=is_today, **kwargs
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -388,6 +392,23 @@ class PromoteView(BookingActionView):
         return _("%(name)s now has a seat and has been told by e-mail.") % {"name": self.booking.participant_name}
 
 
+def checked_in_message(checked: services.CheckIn) -> str:
+    """The door's answer, with the points the resident just earned (staff tell them)."""
+    name = checked.booking.participant_name
+    if checked.points:
+        return ngettext(
+            "Checked in: %(name)s, %(points)s point awarded", "Checked in: %(name)s, %(points)s points awarded", checked.points
+        ) % {"name": name, "points": checked.points}
+    return _("Checked in: %(name)s") % {"name": name}
+
+
+class CheckInBookingView(BookingActionView):
+    """Check in from the roster, one tap per row: for a resident without their phone or ticket."""
+
+    def act(self, data: dict) -> str:
+        return checked_in_message(services.check_in(session=self.session, code=self.booking.code, actor=self.request.user))
+
+
 class UndoCheckInView(BookingActionView):
     def act(self, data: dict) -> str:
         services.undo_check_in(booking=self.booking, actor=self.request.user)
@@ -417,7 +438,7 @@ class BookResidentView(SessionMixin, TemplateView):
             q = form.cleaned_data["q"].strip()
             found = list(
                 residents_for(self.request.user)
-                .filter(Q(user__email__iexact=q) | mobile_matches(q) | Q(display_name__icontains=q))
+                .filter(Q(user__email__istartswith=q) | mobile_matches(q) | Q(display_name__icontains=q))
                 .prefetch_related("user__household_members")
                 .order_by("display_name", "pk")[:20]
             )
@@ -539,7 +560,7 @@ class CheckInView(SessionMixin, TemplateView):
                         "name": booking.participant_name,
                     }
                 else:
-                    message = _("Checked in: %(name)s") % {"name": booking.participant_name}
+                    message = checked_in_message(checked)
                 result = {"outcome": "repeated" if checked.repeated else "checked_in", "message": message}
         scanning = request.POST.get("scan") == "1"
         context = self.get_context_data(
@@ -630,7 +651,9 @@ class AddSessionsView(StaffView, TemplateView):
                 return redirect(f"{reverse('events_admin:sessions')}?activity={self.activity.translation_key}")
         elif "save" in request.POST:
             messages.warning(request, _("The dates have changed since the preview. Check them and save again."))
-        return self.render_to_response(self.get_context_data(form=form, preview=preview, fingerprint=shown))
+        duplicates = services.duplicate_sessions(activity=self.activity, planned=preview.to_create)
+        context = self.get_context_data(form=form, preview=preview, fingerprint=shown, duplicates=duplicates)
+        return self.render_to_response(context)
 
 
 # ---------------------------------------------------------------------------

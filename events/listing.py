@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -118,12 +118,10 @@ def filtered_activities(index, filters: Filters):
     return (
         activities.annotate(
             next_starts_at=Subquery(own.order_by("starts_at").values("starts_at")[:1]),
+            # The next session's own seats (not the sum over every session: a full next session said "5 left").
             free_seats=Coalesce(
                 Subquery(
-                    own.order_by()
-                    .values("activity__translation_key")
-                    .annotate(free=Sum(F("capacity") - F("seats_taken")))
-                    .values("free")[:1],
+                    own.order_by("starts_at", "pk").annotate(free=F("capacity") - F("seats_taken")).values("free")[:1],
                     output_field=IntegerField(),
                 ),
                 0,
@@ -234,25 +232,83 @@ def activity_page_context(page: ActivityPage, request) -> dict:
     user = request.user
     own: dict[int, list[Booking]] = {}
     members = []
+    people: list[dict] = []
     if user.is_authenticated:
-        for booking in Booking.objects.active().filter(resident=user, session__in=sessions).order_by("pk"):
+        # The resident's places, each waiting one with how many wait before it (no query per booking).
+        ahead = (
+            Booking.objects.filter(session_id=OuterRef("session_id"), status=Booking.Status.WAITLISTED)
+            .filter(Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk")))
+            .order_by()
+            .values("session_id")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        bookings = (
+            Booking.objects.active()
+            .filter(resident=user, session__in=sessions)
+            .annotate(ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), 0))
+            .order_by("pk")
+        )
+        for booking in bookings:
+            booking.waiting_number = booking.ahead + 1
             own.setdefault(booking.session_id, []).append(booking)
         members = list(user.household_members.all())
-    this_year = timezone.localdate().year
+        people = bookable_people(user, members)
     rows = [
         {
             "session": session,
             "mine": own.get(session.pk, []),
             "upcoming": session.starts_at > now and not session.is_cancelled,
+            "choices": participant_choices(page, session, people, booked={b.participant_key for b in own.get(session.pk, [])}),
         }
         for session in sessions
     ]
+    for row in rows:
+        row["needs_consent"] = any(person.get("consent") for person in row["choices"])
     return {
         "session_rows": rows,
         "upcoming_rows": [row for row in rows if row["upcoming"]],
         "past_draws": [row["session"] for row in rows if hasattr(row["session"], "draw") and row["session"].drawn_at],
         "household": members,
-        "has_young_child": any(this_year - member.birth_year < 14 for member in members),
         "request_token": uuid.uuid4(),
         "window_state": page.booking_window_state(now),
     }
+
+
+def bookable_people(user, members) -> list[dict]:
+    """The resident and their household as the booking form offers them."""
+    from .services import GUARDIAN_CONSENT_UNDER
+
+    profile = getattr(user, "profile", None)
+    this_year = timezone.localdate().year
+    people = [
+        {"value": "me", "key": f"u{user.pk}", "label": gettext("Myself"), "birth_year": profile.birth_year if profile else None}
+    ]
+    people += [
+        {
+            "value": str(member.pk),
+            "key": f"m{member.pk}",
+            "label": f"{member.name} ({member.birth_year})",
+            "birth_year": member.birth_year,
+            # A child under 14 needs the guardian's consent, unless it was given when the child was added.
+            "consent": this_year - member.birth_year < GUARDIAN_CONSENT_UNDER and member.guardian_consent_at is None,
+        }
+        for member in members
+    ]
+    return people
+
+
+def participant_choices(page: ActivityPage, session: Session, people: list[dict], *, booked: set[str]) -> list[dict]:
+    """Who can still be booked into the session: in the age band and not booked already. The resident
+    themself is offered when their birth year is unknown (booking then says to add it)."""
+    from .services import fits_age_band
+
+    return [
+        person
+        for person in people
+        if person["key"] not in booked
+        and (
+            fits_age_band(activity=page, birth_year=person["birth_year"], session=session)
+            or (person["value"] == "me" and person["birth_year"] is None)
+        )
+    ]

@@ -446,6 +446,10 @@ class Booking(models.Model):
     def cancellation_deadline(self) -> datetime.datetime:
         return self.session.starts_at - datetime.timedelta(hours=self.session.activity.cancellation_hours)
 
+    def cancelling_is_late(self, now: datetime.datetime | None = None) -> bool:
+        """Whether the resident cancelling now counts as a late cancellation (only a held seat can be)."""
+        return self.status in self.HOLDING_SEAT and (now or timezone.now()) > self.cancellation_deadline()
+
 
 class CalendarFeed(models.Model):
     """A resident's private calendar feed address (unguessable token, can be reset)."""

@@ -247,6 +247,17 @@ def _check_bookable(*, session: Session, activity: ActivityPage, now: datetime.d
         raise BookingError(_("Booking for this activity has closed."))
 
 
+def fits_age_band(*, activity: ActivityPage, birth_year: int | None, session: Session) -> bool:
+    """Whether someone born in `birth_year` is in the activity's age band in the session's year
+    (unknown birth years fit only activities for all ages)."""
+    if activity.age_band == AgeBand.ALL:
+        return True
+    if birth_year is None:
+        return False
+    low, high = AgeBand.ages(activity.age_band)
+    return low <= timezone.localtime(session.starts_at).year - birth_year <= high
+
+
 def _check_age(*, activity: ActivityPage, participant: Participant, session: Session, override: bool) -> None:
     if activity.age_band == AgeBand.ALL or override:
         return
@@ -509,7 +520,7 @@ def cancel_booking(*, booking: Booking, actor) -> list[Booking]:
     )
     if not group:
         raise BookingError(_("This booking is already cancelled."))
-    late = actor.pk == booking.resident_id and group[0].status in Booking.HOLDING_SEAT and now > group[0].cancellation_deadline()
+    late = actor.pk == booking.resident_id and group[0].cancelling_is_late(now)
     for each in group:
         held = each.holds_seat
         each.status = Booking.Status.CANCELLED
@@ -633,6 +644,7 @@ def email_participants(*, session: Session, actor, subject: str, message: str) -
 class CheckIn:
     booking: Booking
     repeated: bool
+    points: int = 0  # awarded for attending by this check-in (none when repeated, or a cap was reached)
 
 
 def normalise_code(code: str) -> str:
@@ -668,8 +680,8 @@ def check_in(*, session: Session, code: str, actor) -> CheckIn:
     booking.checked_in_at = now
     booking.checked_in_by = actor
     booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
-    _award_attendance(booking, actor=actor)
-    return CheckIn(booking=booking, repeated=False)
+    awarded = _award_attendance(booking, actor=actor)
+    return CheckIn(booking=booking, repeated=False, points=awarded.amount if awarded is not None else 0)
 
 
 @transaction.atomic
@@ -691,14 +703,14 @@ def attendance_source_key(booking: Booking) -> str:
     return f"events.attendance:{booking.pk}"
 
 
-def _award_attendance(booking: Booking, *, actor) -> None:
+def _award_attendance(booking: Booking, *, actor):
     """Points for attending (volunteering: points and hours by the session's length) to the booking's resident.
 
     A walk-in without an account earns nothing. A rule's cap reached is not the door's
     problem: the check-in stands, the award is skipped (a savepoint keeps the rest).
     """
     if booking.resident_id is None:
-        return
+        return None
     session = booking.session
     activity = session.activity
     key = attendance_source_key(booking)
@@ -707,7 +719,7 @@ def _award_attendance(booking: Booking, *, actor) -> None:
         with transaction.atomic():
             if activity.kind == Kind.VOLUNTEERING:
                 hours = Decimal((session.ends_at - session.starts_at).total_seconds() / 3600).quantize(Decimal("0.1"))
-                points.award(
+                return points.award(
                     resident=booking.resident,
                     rule_code="volunteering",
                     source_key=key,
@@ -717,7 +729,7 @@ def _award_attendance(booking: Booking, *, actor) -> None:
                     on=min(day, timezone.localdate()),
                 )
             elif activity.points:
-                points.award(
+                return points.award(
                     resident=booking.resident,
                     rule_code="attendance",
                     source_key=key,
@@ -727,6 +739,7 @@ def _award_attendance(booking: Booking, *, actor) -> None:
                 )
     except points.PointsError:
         logger.info("No attendance points for booking %s: a rule limit was reached", booking.pk)
+    return None
 
 
 @transaction.atomic
@@ -954,6 +967,22 @@ def _makeup_workdays(first_year: int, last_year: int) -> set[datetime.date]:
 
 
 @transaction.atomic
+def duplicate_sessions(*, activity: ActivityPage, planned: list[PlannedSession]) -> list[PlannedSession]:
+    """The planned sessions that overlap a scheduled session of the activity (any language version)."""
+    if not planned:
+        return []
+    existing = list(
+        activity.sessions()
+        .filter(
+            status=Session.Status.SCHEDULED,
+            starts_at__lt=max(each.ends_at for each in planned),
+            ends_at__gt=min(each.starts_at for each in planned),
+        )
+        .values_list("starts_at", "ends_at")
+    )
+    return [each for each in planned if any(starts < each.ends_at and each.starts_at < ends for starts, ends in existing)]
+
+
 def create_sessions(
     *, activity: ActivityPage, planned: list[PlannedSession], capacity: int, venue: str = "", actor=None
 ) -> list[Session]:

@@ -5,6 +5,7 @@ from . import views
 app_name = "events"
 
 urlpatterns = [
+    path("classes/", views.classes, name="classes"),
     path("activities/sessions/<int:session_id>/book/", views.book, name="book"),
     path("activities/sessions/<int:session_id>/draw/", views.draw_result, name="draw"),
     path("me/bookings/", views.my_bookings, name="my_bookings"),

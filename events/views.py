@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,10 +13,25 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from home.qr import qr_svg
+
 from . import services
 from .calendar import booking_calendar
 from .forms import BookingForm, HouseholdMemberForm
-from .models import Booking, CalendarFeed, Draw, HouseholdMember, Session
+from .models import ActivityIndexPage, Booking, CalendarFeed, Draw, HouseholdMember, Session
+
+
+@require_GET
+def classes(request: HttpRequest) -> HttpResponse:
+    """The menu's "Classes and activities": the activity list of the language in use, wherever editors put it.
+
+    A fixed address costs every page's menu nothing (looking the page up in the menu would cost a query)."""
+    index = ActivityIndexPage.objects.live().filter(locale__language_code=translation.get_language()).order_by("path").first()
+    if index is None:
+        index = ActivityIndexPage.objects.live().order_by("path").first()
+    if index is None:
+        raise Http404(_("There are no classes or activities yet."))
+    return redirect(index.get_url(request=request))
 
 
 def _back_to_activity(session: Session | None):
@@ -81,17 +95,15 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
     else:
         if cancelled[0].late_cancellation:
             messages.warning(request, _("Cancelled. It was after the deadline, so it counts as a late cancellation."))
+        elif booking.status == Booking.Status.WAITLISTED:
+            messages.success(request, _("You have left the waiting list."))
         else:
             messages.success(request, _("Cancelled. Thank you for freeing the seat."))
     return redirect("events:my_bookings")
 
 
 def _qr_svg(booking: Booking) -> str:
-    # A full QR code (segno.make would choose a Micro QR, which phone cameras and jsQR cannot read);
-    # no fixed size: the viewBox lets CSS size the code for the screen.
-    return segno.make_qr(f"LINLI:{booking.code}", error="m").svg_inline(
-        scale=5, border=2, omitsize=True, title=booking.display_code
-    )
+    return qr_svg(f"LINLI:{booking.code}", title=booking.display_code)
 
 
 @login_required

@@ -24,6 +24,11 @@ urlpatterns = [
     path("sessions/<int:session_id>/check-in/", views.CheckInView.as_view(), name="check_in"),
     path("sessions/<int:session_id>/bookings/<int:booking_id>/promote/", views.PromoteView.as_view(), name="promote"),
     path(
+        "sessions/<int:session_id>/bookings/<int:booking_id>/check-in/",
+        views.CheckInBookingView.as_view(),
+        name="check_in_booking",
+    ),
+    path(
         "sessions/<int:session_id>/bookings/<int:booking_id>/undo-check-in/",
         views.UndoCheckInView.as_view(),
         name="undo_check_in",

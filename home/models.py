@@ -156,6 +156,7 @@ class HomePage(Page):
         context.update(self.upcoming_activities())
         context["council_sessions"] = self.upcoming_council_sessions()
         context["council_decisions"] = self.council_decisions_in_notice()
+        context["community_pages"] = CommunityPage.objects.live().child_of(self).order_by("path")
         return context
 
     @staticmethod
@@ -211,6 +212,7 @@ class CommunityPage(Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["notices"] = NoticePage.current(self.locale).descendant_of(self)[:10]
+        context["street_notices"] = NoticeIndexPage.objects.live().filter(locale=self.locale, depth=3).first()
         return context
 
 
@@ -232,21 +234,49 @@ class NoticeIndexPage(Page):
         from django.core.paginator import Paginator
 
         context = super().get_context(request, *args, **kwargs)
-        notices = (
-            NoticePage.objects.live()
-            .descendant_of(self)
-            .select_related("community")
-            .order_by("-pinned", "-publication_date", "-pk")
-        )
+        notices = NoticePage.objects.live().select_related("community").order_by("-pinned", "-publication_date", "-pk")
         category = request.GET.get("category", "")
         if category in NoticePage.Category.values:
             notices = notices.filter(category=category)
+        if self.is_street_wide():
+            notices, context["where"], context["places"] = self.notices_for_place(
+                request, notices.filter(locale_id=self.locale_id)
+            )
+        else:
+            notices = notices.descendant_of(self)
         paginator = Paginator(notices, self.per_page)
         context["page_obj"] = paginator.get_page(request.GET.get("page"))
         context["category"] = category
         context["categories"] = NoticePage.Category.choices
         context["today"] = timezone.localdate()
         return context
+
+    def is_street_wide(self) -> bool:
+        """The street's notice list (under a home page) shows every community's notices too."""
+        return self.depth <= 3
+
+    def notices_for_place(self, request, notices):
+        """Filter by where a notice applies: the street, one community, or (the default for a resident
+        of a community) the street and their community together; one query for the communities."""
+        names: dict[str, str] = {}
+        for community in Community.objects.order_by("code", "pk"):
+            if community.code not in names or community.locale_id == self.locale_id:
+                names[community.code] = community.name
+        places = [("all", _("All communities")), ("street", _("Whole street")), *names.items()]
+        profile = getattr(request.user, "profile", None) if request.user.is_authenticated else None
+        own = profile.community if profile is not None and profile.community_id else None
+        if own is not None:
+            places.insert(0, ("mine", _("My community and the street")))
+        where = request.GET.get("where") or ("mine" if own is not None else "all")
+        if where == "mine" and own is not None:
+            notices = notices.filter(models.Q(community__isnull=True) | models.Q(community__code=own.code))
+        elif where == "street":
+            notices = notices.filter(community__isnull=True)
+        elif where in names:
+            notices = notices.filter(community__code=where)
+        else:
+            where = "all"
+        return notices, where, places
 
 
 class NoticePage(Page):

@@ -58,7 +58,8 @@ def find_resident(request: HttpRequest, *, purpose: str = "award") -> HttpRespon
         q = form.cleaned_data["q"].strip()
         results = list(
             residents_of(request.user)
-            .filter(Q(profile__display_name__icontains=q) | mobile_matches(q, "profile__mobile") | Q(email__iexact=q))
+            # The start of an e-mail address, a name or a mobile number is enough (staff type as they hear it).
+            .filter(Q(profile__display_name__icontains=q) | mobile_matches(q, "profile__mobile") | Q(email__istartswith=q))
             .order_by("profile__display_name", "pk")[:20]
         )
     title = _("Adjust a balance") if purpose == "adjust" else _("Award points")
@@ -127,7 +128,8 @@ def award(request: HttpRequest, user_id: int) -> HttpResponse:
                     request,
                     _("%(points)s points awarded to %(name)s.") % {"points": entry.amount, "name": resident.profile or resident},
                 )
-            return redirect("points_admin:audit_log")
+            # Back to the same resident: their new balance, and the form for the next award.
+            return redirect("points_admin:award", user_id=resident.pk)
     account = services.get_account(resident=resident)
     context = {"form": form, "resident": resident, "account": account}
     return _render(request, "points/admin/award.html", _("Award points"), context)

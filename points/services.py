@@ -490,6 +490,26 @@ def may_redeem(*, resident, reward: Reward) -> bool:
     return reward.community_id is None or reward.community_id == resident_community_id(resident)
 
 
+def exchanged_this_month(*, resident, rewards: list[Reward], now: datetime.datetime | None = None) -> dict[int, int]:
+    """How many times this calendar month the resident exchanged each of the rewards that have a
+    monthly limit (reserved or collected), by reward id; one query for them all."""
+    limited = [reward.pk for reward in rewards if reward.monthly_limit is not None]
+    if not limited:
+        return {}
+    month_start = day_start(timezone.localdate(now or current_time()).replace(day=1))
+    rows = (
+        Reservation.objects.filter(
+            resident=resident,
+            reward_id__in=limited,
+            created_at__gte=month_start,
+            status__in=[Reservation.Status.RESERVED, Reservation.Status.COLLECTED],
+        )
+        .values("reward_id")
+        .annotate(count=Count("pk"))
+    )
+    return {row["reward_id"]: row["count"] for row in rows}
+
+
 def redeem(*, resident, reward: Reward) -> Reservation:
     """Reserve a reward: the points are debited and the stock counted down in one transaction."""
     require_verified_resident(resident)
@@ -505,13 +525,7 @@ def redeem(*, resident, reward: Reward) -> Reservation:
         if reward.stock < 1:
             raise PointsError(_("“%(reward)s” is out of stock.") % {"reward": reward.localized.name})
         if reward.monthly_limit is not None:
-            month_start = day_start(timezone.localdate(now).replace(day=1))
-            taken = Reservation.objects.filter(
-                resident=resident,
-                reward=reward,
-                created_at__gte=month_start,
-                status__in=[Reservation.Status.RESERVED, Reservation.Status.COLLECTED],
-            ).count()
+            taken = exchanged_this_month(resident=resident, rewards=[reward], now=now).get(reward.pk, 0)
             if taken >= reward.monthly_limit:
                 raise PointsError(
                     _("You may exchange “%(reward)s” at most %(limit)s times a month.")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from home.models import Community
 from home.parsing import parse_pk
+from home.qr import qr_data_uri
 from home.spreadsheets import csv_writer
 
 from . import services
@@ -82,7 +81,11 @@ def rewards_for(resident) -> list[Reward]:
         Q(available_until__isnull=True) | Q(available_until__gte=today),
         Q(community__isnull=True) | Q(community_id=community_id),
     )
-    return localized_rewards(list(rewards.select_related("image").order_by("cost", "pk")))
+    rewards = list(rewards.select_related("image").order_by("cost", "pk"))
+    taken = services.exchanged_this_month(resident=resident, rewards=rewards)
+    for reward in rewards:
+        reward.at_monthly_limit = reward.monthly_limit is not None and taken.get(reward.pk, 0) >= reward.monthly_limit
+    return localized_rewards(rewards)
 
 
 def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
@@ -94,8 +97,15 @@ def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
         if reservation is not None:
             reward_ids[entry.pk] = reservation.reward_id
     reward_names = localized_names(Reward, reward_ids.values())
+    attended = attended_sessions(entries)
     for entry in entries:
-        if entry.pk in reward_ids:
+        if entry.source_key in attended:
+            title, day = attended[entry.source_key]
+            rule = rule_names.get(entry.rule_id) or entry.get_kind_display()
+            entry.description = _("%(rule)s: %(activity)s, %(date)s") % {"rule": rule, "activity": title, "date": day}
+            if entry.kind == LedgerEntry.Kind.REVERSE:
+                entry.description = _("Reversed: %(entry)s") % {"entry": entry.description}
+        elif entry.pk in reward_ids:
             name = reward_names.get(reward_ids[entry.pk], "")
             if entry.kind == LedgerEntry.Kind.SPEND:
                 entry.description = _("Exchanged for %(reward)s") % {"reward": name}
@@ -108,6 +118,34 @@ def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
             if entry.reason and entry.kind != LedgerEntry.Kind.EXPIRE:
                 entry.description += f" · {entry.reason}"
     return entries
+
+
+def attended_sessions(entries: list[LedgerEntry]) -> dict[str, tuple[str, str]]:
+    """For entries earned by attending (source "events.attendance:<booking>"): the activity's title in the
+    active language and the session's day, by source key; two queries for a whole page, none without."""
+    from events.models import ActivityPage, Booking
+    from events.services import attendance_source_key
+
+    booking_ids = {
+        parse_pk(entry.source_key.partition(":")[2]) for entry in entries if entry.source_key.startswith("events.attendance:")
+    }
+    booking_ids.discard(None)
+    if not booking_ids:
+        return {}
+    bookings = list(Booking.objects.filter(pk__in=booking_ids).select_related("session__activity"))
+    keys = {booking.session.activity.translation_key for booking in bookings}
+    titles = dict(
+        ActivityPage.objects.filter(translation_key__in=keys, locale__language_code=translation.get_language()).values_list(
+            "translation_key", "title"
+        )
+    )
+    return {
+        attendance_source_key(booking): (
+            titles.get(booking.session.activity.translation_key) or booking.session.activity.title,
+            f"{timezone.localtime(booking.session.starts_at):%Y-%m-%d}",
+        )
+        for booking in bookings
+    }
 
 
 def statement_entries(account: Account, *, before: int | None, limit: int):
@@ -132,7 +170,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     expiring = services.expiring_points(account=account)
     soon = timezone.localdate() + datetime.timedelta(days=30)
     rewards = rewards_for(request.user)
-    affordable = [reward for reward in rewards if reward.cost <= account.balance and reward.stock > 0]
+    affordable = [
+        reward for reward in rewards if reward.cost <= account.balance and reward.stock > 0 and not reward.at_monthly_limit
+    ]
     reservations = list(
         Reservation.objects.filter(resident=request.user).exclude(status=Reservation.Status.CANCELLED).order_by("-pk")[:10]
     )
@@ -221,8 +261,7 @@ def _own_reservation(request: HttpRequest, pk: int) -> Reservation:
 def pickup_qr(code: str) -> str:
     """An SVG data URI of the QR code staff scan: it opens the hand-over form with the code filled in."""
     url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("points_admin:hand_over") + f"?code={code}"
-    svg = segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return qr_data_uri(url)
 
 
 @login_required

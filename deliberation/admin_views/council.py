@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from functools import wraps
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -21,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from home.parsing import parse_int, parse_pk, required_pk
+from home.qr import qr_svg
 
 from .. import services
 from ..forms_council import CouncilForm, ItemForm, MemberForm, NewMemberForm, OpenVotingForm, SessionForm
@@ -326,8 +326,7 @@ def door_qr(request: HttpRequest, pk: int) -> HttpResponse:
     """A printable page with the door's QR code: members scan it to check in."""
     session = get_object_or_404(staff_sessions(request), pk=pk)
     url = door_url(request, session)
-    # A full QR code (phone cameras cannot read Micro QR); sized by CSS through its viewBox.
-    qr = segno.make_qr(url, error="m").svg_inline(scale=8, border=4, omitsize=True, title=session.display_title)
+    qr = qr_svg(url, title=session.display_title, scale=8, border=4)
     context = {
         "session": session,
         "qr": qr,

@@ -45,6 +45,7 @@ from ..models import (
     TopicChange,
     TrackingCounter,
 )
+from ..names import names_in
 
 User = get_user_model()
 
@@ -714,9 +715,12 @@ def check_public_text(*, topic: Topic, text: str) -> None:
     for word in MailboxSettings.load().sensitive_word_list():
         if word in text:
             raise MailboxError(_("The summary contains a word that may not be published: %(word)s") % {"word": word})
-    for pattern in _PERSONAL_PATTERNS:
-        if pattern.search(text):
-            raise MailboxError(_("The summary must not contain phone numbers, e-mail addresses or home addresses."))
+    personal = [match.group() for pattern in _PERSONAL_PATTERNS for match in pattern.finditer(text)]
+    if personal:
+        raise MailboxError(
+            _("The summary must not contain phone numbers, e-mail addresses or home addresses: %(words)s")
+            % {"words": "、".join(dict.fromkeys(personal))}
+        )
     names: set[str] = set()
     for letter in topic.letters.select_related("writer__profile"):
         names.update(filter(None, [letter.contact_name, letter.contact]))
@@ -725,9 +729,9 @@ def check_public_text(*, topic: Topic, text: str) -> None:
             names.update(
                 filter(None, [profile.display_name if profile else "", letter.writer.first_name, letter.writer.last_name])
             )
-    for name in names:
-        if len(name) >= 2 and name in text:
-            raise MailboxError(_("The summary must not name the residents who wrote."))
+    # In characters or in pinyin, with or without tones and spaces: "王秀英", "Wang Xiuying", "WangXiuying".
+    if found := names_in(text, names):
+        raise MailboxError(_("The summary must not name the residents who wrote: %(words)s") % {"words": "、".join(found)})
 
 
 @transaction.atomic
@@ -826,11 +830,18 @@ def support_topic(*, topic: Topic, resident) -> Support:
     topic = Topic.objects.get(pk=topic.pk)
     if not topic.accepts_support:
         raise MailboxError(_("This topic no longer takes support."))
+    if wrote_about(topic=topic, resident=resident):
+        raise MailboxError(_("You wrote about this topic: your letter already counts for it, so you cannot support it too."))
     try:
         with transaction.atomic():
             return Support.objects.create(topic=topic, resident=resident)
     except IntegrityError as error:
         raise MailboxError(_("You already support this topic.")) from error
+
+
+def wrote_about(*, topic: Topic, resident) -> bool:
+    """Whether the resident wrote one of the topic's letters (they count as raising it, not as support)."""
+    return resident.is_authenticated and topic.letters.filter(writer=resident).exists()
 
 
 @transaction.atomic

@@ -136,6 +136,12 @@ def test_a_new_topic_from_a_letter_then_the_topic_page(client, staff, letter):
     )
     topic.refresh_from_db()
     assert not topic.is_public  # the writer's name is refused
+    refused = client.post(
+        reverse("deliberation_admin:topic", args=[topic.pk]),
+        {"action": "approve", "title": "East gate parking", "summary": "Wang Xiaoming says parking is hard"},
+        follow=True,
+    )
+    assert [str(message) for message in refused.context["messages"]][-1] == "摘要不得出现来信居民的姓名：Wang Xiaoming"
     client.post(
         reverse("deliberation_admin:topic", args=[topic.pk]), {"action": "approve", "title": "东门停车", "summary": "晚间停车难"}
     )

@@ -344,6 +344,39 @@ def test_public_summary_refuses_names_phones_addresses_and_sensitive_words(write
     assert topic.is_public and topic.summary_approved_by == staff
 
 
+@pytest.mark.parametrize(
+    ("summary", "named"),
+    [
+        ("Wang Xiaoming reports cars parked on the path.", "Wang Xiaoming"),
+        ("wáng xiǎomíng reports cars parked on the path.", "wáng xiǎomíng"),
+        ("WangXiaoming reports cars parked on the path.", "WangXiaoming"),
+        ("WANG XIAO MING reports cars parked on the path.", "WANG XIAO MING"),
+        ("Xiaoming Wang reports cars parked on the path.", "Xiaoming Wang"),
+        ("王小明反映停车难", "王小明"),
+    ],
+)
+def test_public_summary_refuses_the_writers_name_in_either_script_and_says_which_words(writer, community, staff, summary, named):
+    topic = services.create_topic(community=community, title="停车难", category="parking", actor=staff)
+    services.merge_letter(letter=web_letter(writer=writer, community=community), topic=topic, actor=staff)
+    with translation.override("en"), pytest.raises(services.MailboxError) as refused:
+        services.approve_topic_summary(topic=topic, actor=staff, summary=summary)
+    assert str(refused.value) == f"The summary must not name the residents who wrote: {named}"
+    with translation.override("zh-hans"), pytest.raises(services.MailboxError) as refused:
+        services.approve_topic_summary(topic=topic, actor=staff, summary=summary)
+    assert str(refused.value) == f"摘要不得出现来信居民的姓名：{named}"
+    # Words that only contain the pinyin, or other people's names, pass.
+    services.approve_topic_summary(topic=topic, actor=staff, summary="Residents of Wangjiang Road report that parking is hard.")
+    topic.refresh_from_db()
+    assert topic.is_public
+
+
+def test_public_summary_says_which_phone_number_it_refused(writer, community, staff):
+    topic = services.create_topic(community=community, title="停车难", category="parking", actor=staff)
+    with translation.override("zh-hans"), pytest.raises(services.MailboxError) as refused:
+        services.approve_topic_summary(topic=topic, actor=staff, summary="联系电话13812345678")
+    assert str(refused.value) == "摘要不得包含电话号码、邮箱地址或住址：13812345678"
+
+
 def test_support_once_per_verified_resident(community, writer):
     topic = TopicFactory(community=community)
     services.support_topic(topic=topic, resident=writer)
@@ -424,3 +457,12 @@ def test_a_topic_title_longer_than_its_column_is_refused_with_a_message(communit
     with pytest.raises(services.MailboxError, match="at most 120 characters"):
         services.approve_topic_summary(topic=topic, actor=staff, summary="增设车位", title="停" * 121)
     assert Topic.objects.get().title == "停" * 120
+
+
+def test_a_writer_cannot_support_their_own_topic(community, writer, staff):
+    topic = services.create_topic(community=community, title="停车难", category="parking", actor=staff)
+    services.merge_letter(letter=web_letter(writer=writer, community=community), topic=topic, actor=staff)
+    services.approve_topic_summary(topic=topic, actor=staff, summary="多位居民反映晚间停车难。")
+    with translation.override("zh-hans"), pytest.raises(services.MailboxError, match="您就这个议题写过信"):
+        services.support_topic(topic=topic, resident=writer)
+    assert not Support.objects.exists()

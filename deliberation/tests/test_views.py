@@ -1,6 +1,7 @@
 """Residents' mailbox pages: writing, following, topics, support; and who may see a letter."""
 
 import io
+import re
 import struct
 import tracemalloc
 import zlib
@@ -11,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import date_format
 from PIL import Image
 
 from deliberation import services
@@ -67,6 +69,31 @@ def test_the_form_renders_in_both_languages_with_the_profiles_community(client, 
     assert ("写信给社区" if language == "zh-hans" else "Write to the community") in response.content.decode()
 
 
+@pytest.mark.parametrize(("language", "place", "choose"), [("zh-hans", "地点", "请选择"), ("en", "Place", "Please choose")])
+def test_the_form_says_place_and_starts_without_a_category(client, writer, language, place, choose):
+    client.force_login(writer)
+    html = client.get(url("write_letter", language=language)).content.decode()
+    assert f'<label for="id_place">{place}' in html
+    assert re.search(r'<select name="category"[^>]*>\s*<option value="" selected>' + choose, html)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("zh-hans", "您选择的 1 张照片没有保留"), ("en", "The photo you chose was not kept")]
+)
+def test_checking_first_says_the_photo_must_be_chosen_again(client, writer, community, language, words):
+    client.force_login(writer)
+    data = {
+        "subject": "东门停车难",
+        "body": "晚上停车位不够",
+        "category": "parking",
+        "community": community.pk,
+        "privacy": "summary",
+        "action": "check",
+        "photo1": SimpleUploadedFile("car.png", png(), content_type="image/png"),
+    }
+    assert words in client.post(url("write_letter", language=language), data).content.decode()
+
+
 def test_anonymous_visitors_are_sent_to_log_in_unless_anonymous_letters_are_allowed(client, community):
     response = client.get(url("write_letter"))
     assert response.status_code == 302 and "login" in response["Location"]
@@ -97,6 +124,19 @@ def test_a_resident_sends_a_letter_with_a_photo_and_sees_the_tracking_number(
     assert letter.writer == writer and letter.photos.count() == 1 and letter.language == "zh-hans"
     assert letter.tracking_number in response.content.decode()
     assert letter.tracking_number in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("zh-hans", "我们会在 10 个工作日内答复，最迟 "), ("en", "We answer within 10 working days, by ")]
+)
+def test_the_receipt_names_the_answer_deadline(client, writer, community, language, words):
+    client.force_login(writer)
+    data = {"subject": "东门停车难", "body": "晚上回来找不到车位。", "category": "parking", "community": community.pk}
+    html = client.post(url("write_letter", language=language), {**data, "privacy": "summary", "action": "send"}).content.decode()
+    letter = Letter.objects.get()
+    with translation.override(language):
+        due = date_format(letter.answer_due(), "DATE_FORMAT")
+    assert f"{words}{due}" in html
 
 
 def test_a_disguised_photo_is_refused_with_a_clear_message(client, writer, community):
@@ -253,8 +293,15 @@ def test_my_letters_and_the_timeline_in_both_languages(client, writer, community
     listing = client.get(url("my_letters", language=language))
     assert letter.tracking_number in listing.content.decode()
     detail = client.get(url("letter_detail", letter.tracking_number, language=language)).content.decode()
-    assert ("已并入议题" if language == "zh-hans" else "Merged into a topic") in detail
+    assert ("已与同类来信一并办理" if language == "zh-hans" else "Merged into a topic") in detail
     assert "停车难" in detail
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh-hans", "写信"), ("en", "Write a letter")])
+def test_no_letters_yet_offers_to_write_one(client, writer, language, words):
+    client.force_login(writer)
+    page = client.get(url("my_letters", language=language)).content.decode()
+    assert f'<a class="button" href="{url("write_letter", language=language)}">{words}</a>' in page
 
 
 def test_my_letters_query_count_does_not_grow_with_letters(client, writer, community, django_assert_num_queries):
@@ -429,3 +476,14 @@ def test_grids_are_offered_with_their_community_in_the_readers_language(client, 
     zh = client.get(url("write_letter")).content.decode()
     en = client.get(url("write_letter", language="en")).content.decode()
     assert "六和社区 · 第一网格" in zh and "Liuhe · Grid 1" in en
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh-hans", "您就这个议题写过信"), ("en", "You wrote about this topic")])
+def test_the_writer_is_not_offered_to_support_their_own_topic(client, writer, community, language, words):
+    staff = staff_member(community)
+    topic = services.create_topic(community=community, title="停车难", category="parking", actor=staff)
+    services.merge_letter(letter=web_letter(writer=writer, community=community), topic=topic, actor=staff)
+    services.approve_topic_summary(topic=topic, actor=staff, summary="多位居民反映晚间停车难。")
+    client.force_login(writer)
+    html = client.get(url("topic_detail", topic.pk, language=language)).content.decode()
+    assert words in html and url("support_topic", topic.pk, language=language) not in html

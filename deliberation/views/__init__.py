@@ -42,8 +42,11 @@ def write_letter(request: HttpRequest) -> HttpResponse:
     profile = getattr(request.user, "profile", None) if not anonymous else None
     initial = {"community": profile.community_id, "grid": profile.grid_id} if profile else {}
     suggestions: list = []
+    photos_not_kept = 0
     if request.method == "POST":
         form = LetterForm(request.POST, request.FILES, anonymous=anonymous)
+        # A page shown again cannot hold on to the chosen files: say so rather than drop them silently.
+        photos_not_kept = sum(1 for name in ("photo1", "photo2", "photo3") if request.FILES.get(name))
         if form.is_valid():
             data = form.cleaned_data
             if request.POST.get("action") == "check":
@@ -72,14 +75,17 @@ def write_letter(request: HttpRequest) -> HttpResponse:
                     )
                 except services.RateLimited as error:
                     form.add_error(None, str(error))
-                    return render(request, "deliberation/write_letter.html", {"form": form, "verified": verified}, status=429)
+                    context = {"form": form, "verified": verified, "photos_not_kept": photos_not_kept}
+                    return render(request, "deliberation/write_letter.html", context, status=429)
                 except (services.MailboxError, PermissionDenied) as error:
                     form.add_error(None, str(error))
                 else:
-                    return render(request, "deliberation/letter_sent.html", {"letter": letter})
+                    context = {"letter": letter, "answer_within_days": MailboxSettings.load().answer_within_days}
+                    return render(request, "deliberation/letter_sent.html", context)
     else:
         form = LetterForm(initial=initial, anonymous=anonymous)
-    return render(request, "deliberation/write_letter.html", {"form": form, "verified": verified, "suggestions": suggestions})
+    context = {"form": form, "verified": verified, "suggestions": suggestions, "photos_not_kept": photos_not_kept}
+    return render(request, "deliberation/write_letter.html", context)
 
 
 def _login_url() -> str:
@@ -210,6 +216,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "households": households,
         "threshold": services.support_threshold(topic.community),
         "supported": supported,
+        "wrote_about": services.wrote_about(topic=topic, resident=request.user),
         # The council's work on the topic: sessions it is on (once announced), its decision and follow-up.
         "agenda_items": AgendaItem.objects.filter(topic=topic, session__status__in=PUBLIC_SESSION_STATUSES)
         .select_related("session", "result")

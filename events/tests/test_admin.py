@@ -692,3 +692,54 @@ def test_someone_elses_household_member_is_refused(staff_client, liuhe_session, 
     response = staff_client.post(url("book_resident", liuhe_session.pk), {"resident": parent.pk, "member": child.pk})
     assert "not in the resident's household" in follow_messages(staff_client, response)
     assert not Booking.objects.exists()
+
+
+def test_staff_check_in_from_the_roster_and_undo_it(staff_client, full_session, staff):
+    confirmed = Booking.objects.filter(session=full_session, status="confirmed").first()
+    roster = staff_client.get(url("roster", full_session.pk)).content.decode()
+    assert url("check_in_booking", full_session.pk, confirmed.pk) in roster
+    response = staff_client.post(url("check_in_booking", full_session.pk, confirmed.pk))
+    assert f"Checked in: {confirmed.participant_name}" in follow_messages(staff_client, response)
+    confirmed.refresh_from_db()
+    assert confirmed.status == "attended"
+    roster = staff_client.get(url("roster", full_session.pk)).content.decode()
+    assert url("undo_check_in", full_session.pk, confirmed.pk) in roster
+    assert url("check_in_booking", full_session.pk, confirmed.pk) not in roster
+    staff_client.post(url("undo_check_in", full_session.pk, confirmed.pk))
+    confirmed.refresh_from_db()
+    assert confirmed.status == "confirmed"
+
+
+def test_other_staff_cannot_check_in_from_the_roster(other_client, full_session):
+    confirmed = Booking.objects.filter(session=full_session, status="confirmed").first()
+    assert refused(other_client.post(url("check_in_booking", full_session.pk, confirmed.pk)))
+    confirmed.refresh_from_db()
+    assert confirmed.status == "confirmed"
+
+
+def test_the_check_in_message_names_the_points_awarded(staff_client, make_resident):
+    starts = timezone.now() + datetime.timedelta(minutes=30)
+    community_activity = factories.activity(title="太极拳", slug="taiji-points", points=15)
+    session = factories.SessionFactory(
+        activity=community_activity, starts_at=starts, ends_at=starts + datetime.timedelta(hours=1)
+    )
+    booking = book(session, make_resident(display_name="王阿姨"))
+    result = check_in(staff_client, session, booking.code)
+    assert result["message"] == "Checked in: 王阿姨, 15 points awarded"
+
+
+def test_the_sessions_list_has_a_today_shortcut(staff_client, liuhe_session):
+    later = factories.SessionFactory(activity=liuhe_session.activity, starts_at=factories.in_days(3))
+    today = timezone.localdate().isoformat()
+    page = staff_client.get(url("sessions")).content.decode()
+    assert f'href="?date_from={today}&amp;date_to={today}"' in page
+    shortcut = staff_client.get(url("sessions"), {"date_from": today, "date_to": today}).content.decode()
+    assert url("roster", liuhe_session.pk) in shortcut and url("roster", later.pk) not in shortcut
+
+
+def test_adding_a_session_that_already_exists_warns(staff_client, activity):
+    preview = staff_client.post(url("add_sessions", activity.pk), {**SERIES, "preview": "1"})
+    staff_client.post(url("add_sessions", activity.pk), {**SERIES, "save": "1", "previewed": preview.context["fingerprint"]})
+    again = staff_client.post(url("add_sessions", activity.pk), {**SERIES, "preview": "1"})
+    assert len(again.context["duplicates"]) == Session.objects.count() > 0
+    assert "Already has a session at this time" in again.content.decode()

@@ -282,3 +282,136 @@ def test_the_street_list_shows_activities_kept_in_community_sections(client, sit
     assert "六和合唱团" in client.get(street.url).content.decode()
     community_list = client.get(own_list.url).content.decode()
     assert "六和合唱团" in community_list and "全街道运动会" not in community_list
+
+
+def test_the_menu_leads_to_classes_and_points_in_both_languages(client, bilingual_class, resident):
+    for language, classes, points in (("zh-hans", "课程活动", "积分"), ("en", "Classes", "Points")):
+        home = client.get(f"/{language}/").content.decode()
+        assert f'<a href="/{language}/classes/">{classes}</a>' in home
+        assert f'<a href="/{language}/points/honours/">{points}</a>' in home  # the public honours roll
+        response = client.get(f"/{language}/classes/")
+        assert response.status_code == 302 and response["Location"] == f"/{language}/activities/"
+    client.force_login(resident)
+    for language, points in (("zh-hans", "积分"), ("en", "Points")):
+        page = client.get(f"/{language}/me/").content.decode()
+        assert f'<a href="/{language}/me/points/">{points}</a>' in page
+        assert f'href="/{language}/classes/"' in page  # My page offers the classes too
+
+
+def test_no_bookings_offers_the_classes(client, bilingual_class, resident):
+    client.force_login(resident)
+    for language, words in (("zh-hans", "浏览课程活动"), ("en", "Browse classes and activities")):
+        page = client.get(f"/{language}/me/bookings/").content.decode()
+        assert f'<a class="button" href="/{language}/classes/">{words}</a>' in page
+
+
+def test_classes_without_a_list_page_is_not_found(client, site_pages):
+    assert client.get("/en/classes/").status_code == 404
+
+
+def test_the_list_shows_the_next_sessions_own_seats(client, bilingual_class):
+    page, english, session = bilingual_class
+    Session = type(session)
+    Session.objects.filter(pk=session.pk).update(seats_taken=session.capacity)  # the next session is full
+    factories.SessionFactory(activity=page, capacity=5, starts_at=session.starts_at + datetime.timedelta(days=7))
+    for language, full, wrong in (
+        ("zh-hans", "<strong>已满</strong>", "剩 5 个名额"),
+        ("en", "<strong>Full</strong>", "5 seats left"),
+    ):
+        html = client.get(f"/{language}/activities/").content.decode()
+        assert full in html and wrong not in html
+
+
+def test_a_booked_session_says_so_and_links_to_the_ticket(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    me = make_resident()
+    (booking,) = services.book_session(session=session, resident=me, actor=me)
+    client.force_login(me)
+    for url, booked, ticket in ((page.url, "已预约", "查看票"), (english.url, "Booked", "See the ticket")):
+        html = client.get(url).content.decode()
+        assert f': {booked}</span> · <a href="' in html and f'#booking-{booking.code}">{ticket}</a>' in html
+        assert f"/sessions/{session.pk}/book/" not in html  # nobody left to book: no "Book" button
+
+
+def test_a_waiting_place_shows_its_number(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    for _ in range(2):
+        someone = make_resident()
+        services.book_session(session=session, resident=someone, actor=someone)
+    first, second = make_resident(), make_resident()
+    services.book_session(session=session, resident=first, actor=first)
+    services.book_session(session=session, resident=second, actor=second)
+    client.force_login(second)
+    assert "候补第 2 位" in client.get(page.url).content.decode()
+    assert "Number 2 on the waiting list" in client.get(english.url).content.decode()
+
+
+def test_only_participants_in_the_age_band_are_offered(client, site_pages, make_resident):
+    this_year = timezone.localdate().year
+    parent = make_resident(birth_year=this_year - 40)
+    child = services.add_household_member(
+        resident=parent, name="小明", birth_year=this_year - 9, relation="child", guardian_consent=True
+    )
+    grandma = services.add_household_member(resident=parent, name="奶奶", birth_year=this_year - 70, relation="parent")
+    kids = factories.SessionFactory(activity=factories.activity(title="少儿剪纸", slug="kids", age_band="7-12"))
+    seniors = factories.SessionFactory(activity=factories.activity(title="太极", slug="seniors", age_band="60+"))
+    client.force_login(parent)
+
+    def offered(session) -> list[str]:
+        html = client.get(session.activity.url).content.decode()
+        form = html.split(f'action="/zh-hans/activities/sessions/{session.pk}/book/"')[1].split("</form>")[0]
+        return re.findall(r'<option value="([^"]+)"', form)
+
+    assert offered(kids) == [str(child.pk)]  # the only one who fits, so the default
+    assert offered(seniors) == [str(grandma.pk)]
+    # The child's consent was given when the child was added: the booking form does not ask again.
+    assert "guardian_consent" not in client.get(kids.activity.url).content.decode()
+
+
+def test_the_consent_box_comes_only_with_a_child_who_needs_it(client, site_pages, make_resident):
+    this_year = timezone.localdate().year
+    parent = make_resident(birth_year=this_year - 40)
+    child = HouseholdMember.objects.create(resident=parent, name="小红", birth_year=this_year - 8, relation="child")
+    kids = factories.SessionFactory(activity=factories.activity(title="少儿剪纸", slug="kids", age_band="7-12"))
+    adults = factories.SessionFactory(activity=factories.activity(title="插花", slug="flowers", age_band="adults"))
+    client.force_login(parent)
+    html = client.get(kids.activity.url).content.decode()
+    assert f'<option value="{child.pk}" data-consent>' in html and 'name="guardian_consent" value="1" required' in html
+    assert "guardian_consent" not in client.get(adults.activity.url).content.decode()
+    response = client.post(f"/zh-hans/activities/sessions/{kids.pk}/book/", {"participant": str(child.pk)})
+    assert response.status_code == 302 and not Booking.objects.exists()  # refused without the consent
+    client.post(f"/zh-hans/activities/sessions/{kids.pk}/book/", {"participant": str(child.pk), "guardian_consent": "1"})
+    assert Booking.objects.get().participant_name == "小红"
+
+
+def test_cancelling_asks_first_and_says_when_it_counts_as_late(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    me = make_resident()
+    (booking,) = services.book_session(session=session, resident=me, actor=me)
+    client.force_login(me)
+    html = client.get("/zh-hans/me/bookings/").content.decode()
+    assert '<details class="confirm">' in html and "确定取消这个预约吗？" in html and "现在取消将记为逾期取消" not in html
+    # Inside the cancellation window the question says it will count as late.
+    type(session).objects.filter(pk=session.pk).update(starts_at=timezone.now() + datetime.timedelta(hours=1))
+    type(session).objects.filter(pk=session.pk).update(ends_at=timezone.now() + datetime.timedelta(hours=2))
+    assert "现在取消将记为逾期取消，确定吗？" in client.get("/zh-hans/me/bookings/").content.decode()
+    assert "Cancelling now counts as a late cancellation. Are you sure?" in client.get("/en/me/bookings/").content.decode()
+
+
+def test_a_waiting_place_is_left_not_cancelled_late(client, bilingual_class, make_resident):
+    page, english, session = bilingual_class
+    for _ in range(2):
+        someone = make_resident()
+        services.book_session(session=session, resident=someone, actor=someone)
+    me = make_resident()
+    (waiting,) = services.book_session(session=session, resident=me, actor=me)
+    type(session).objects.filter(pk=session.pk).update(starts_at=timezone.now() + datetime.timedelta(hours=1))
+    client.force_login(me)
+    html = client.get("/zh-hans/me/bookings/").content.decode()
+    assert "退出候补" in html and "候补第一位会自动获得名额" in html and "逾期" not in html
+    english_html = client.get("/en/me/bookings/").content.decode()
+    assert "Leave the waiting list? You lose your place in the queue." in english_html and "late cancellation" not in english_html
+    response = client.post(f"/en/me/bookings/{waiting.code}/cancel/", follow=True)
+    assert "You have left the waiting list." in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == Booking.Status.CANCELLED and not waiting.late_cancellation

@@ -8,7 +8,7 @@ from django.utils import timezone
 from wagtail.models import Locale
 
 from home import factories, services
-from home.models import CommunityPage, NoticePage
+from home.models import CommunityPage, NoticeIndexPage, NoticePage
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +122,43 @@ def test_english_notice_shows_the_english_community_name(client, site_pages):
 
     assert "Jiangnan Community" in list_html and "江南社区" not in list_html
     assert "Jiangnan Community" in page_html
+
+
+@pytest.fixture
+def two_communities(site_pages):
+    liuhe = services.create_community(name="六和社区", code="liuhe", name_en="Liuhe Community")
+    jiangnan = services.create_community(name="江南社区", code="jiangnan", name_en="Jiangnan Community")
+    factories.notice(title="全街道停水通知")
+    for community, title in ((liuhe, "六和社区义诊"), (jiangnan, "江南社区停车")):
+        factories.notice(NoticeIndexPage.objects.descendant_of(community.root_page).get(), title=title, community=community)
+    return liuhe, jiangnan
+
+
+def test_the_street_notice_list_shows_the_communities_notices_too_filterable(client, two_communities):
+    everything = client.get("/zh-hans/notices/").content.decode()
+    assert all(title in everything for title in ("全街道停水通知", "六和社区义诊", "江南社区停车"))
+    street = client.get("/zh-hans/notices/?where=street").content.decode()
+    assert "全街道停水通知" in street and "六和社区义诊" not in street and "江南社区停车" not in street
+    one = client.get("/zh-hans/notices/?where=jiangnan").content.decode()
+    assert "江南社区停车" in one and "六和社区义诊" not in one and "全街道停水通知" not in one
+
+
+def test_a_residents_notice_list_defaults_to_their_community_and_the_street(client, two_communities):
+    liuhe, _jiangnan = two_communities
+    resident = factories.ResidentProfileFactory(community=liuhe).user
+    client.force_login(resident)
+    factories.translate(factories.notice_index(), strings={"通知公告": "Notices", "notices": "notices"})
+    for language, label in (("zh-hans", "我的社区和街道"), ("en", "My community and the street")):
+        html = client.get(f"/{language}/notices/").content.decode()
+        assert f'aria-current="true">{label}</a>' in html
+    html = client.get("/zh-hans/notices/").content.decode()
+    assert "全街道停水通知" in html and "六和社区义诊" in html and "江南社区停车" not in html
+    assert "江南社区停车" in client.get("/zh-hans/notices/?where=all").content.decode()
+
+
+def test_community_pages_are_linked_from_the_home_page_and_lead_to_their_notices(client, two_communities):
+    liuhe, _jiangnan = two_communities
+    home = client.get("/zh-hans/").content.decode()
+    assert 'href="/zh-hans/liuhe/"' in home and 'href="/zh-hans/jiangnan/"' in home
+    section = client.get("/zh-hans/liuhe/").content.decode()
+    assert 'href="/zh-hans/notices/?where=liuhe"' in section

@@ -74,12 +74,19 @@ def test_find_and_award_with_a_reason(client, staff, neighbour):
     rule = services.get_rule("staff_award")
     data = {"rule": rule.pk, "amount": "15", "reason": "帮助独居老人", "token": token}
     response = client.post(f"/admin/points/award/{neighbour.pk}/", data)
-    assert response.status_code == 302 and response["Location"] == "/admin/points/audit/"
+    assert response.status_code == 302 and response["Location"] == f"/admin/points/award/{neighbour.pk}/"  # back to them
     # The same form submitted twice awards once.
     client.post(f"/admin/points/award/{neighbour.pk}/", data)
     assert Account.objects.get(resident=neighbour).balance == 15
     log = client.get("/admin/points/audit/").content.decode()
     assert "帮助独居老人" in log and "desk@example.com" in log
+
+
+def test_find_a_resident_by_the_start_of_their_email_name_or_mobile(client, staff, community):
+    li = resident(display_name="李大爷", mobile="13812345678", community=community, user__email="li.daye@example.cn")
+    resident(display_name="王阿姨", mobile="13900000000", community=community, user__email="wang@example.cn")
+    for start in ("li.da", "LI.DAYE@", "李", "李大", "138", "138 1234"):
+        assert client.get("/admin/points/award/", {"q": start}).context["results"] == [li], start
 
 
 def test_award_errors_are_shown_and_change_nothing(client, staff, neighbour):

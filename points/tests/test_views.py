@@ -99,7 +99,7 @@ def test_rewards_page_and_redeem_post(client, member):
     reservation = Reservation.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/me/points/reservations/{reservation.pk}/")
     page = client.get(response["Location"]).content.decode()
-    assert services.format_code(reservation.code) in page and "data:image/svg+xml;base64," in page
+    assert services.format_code(reservation.code) in page and "data:image/svg+xml;charset=utf-8,%3Csvg%20xmlns%3D" in page
     # Out of stock now: a clear message, nothing changes.
     response = client.post(f"/zh-hans/me/points/rewards/{reward.pk}/redeem/", follow=True)
     assert "已兑完" in response.content.decode()
@@ -178,3 +178,49 @@ def test_statement_csv_defuses_spreadsheet_formulas(client, member, name):
     services.award(resident=member, rule_code=rule.code, source_key="f", amount=5)
     rows = list(csv.reader(io.StringIO(client.get("/zh-hans/me/points/statement.csv").content.decode("utf-8-sig"), newline="")))
     assert rows[1][4] == "'" + name and rows[1][2] == "5"
+
+
+@pytest.mark.parametrize(
+    ("language", "rewards", "classes"),
+    [("zh-hans", "看看可兑换的奖品", "浏览课程活动"), ("en", "See the rewards", "Browse classes and activities")],
+)
+def test_empty_points_pages_say_what_to_do_next(client, language, rewards, classes):
+    client.force_login(resident())
+    overview = client.get(f"/{language}/me/points/").content.decode()
+    assert f'<a href="/{language}/me/points/rewards/">{rewards}</a>' in overview
+    assert f'<a href="/{language}/classes/">{classes}</a>' in overview
+    assert f'href="/{language}/classes/"' in client.get(f"/{language}/me/points/statement/").content.decode()
+
+
+@pytest.mark.parametrize(("language", "question"), [("zh-hans", "用 25 积分兑换毛巾？"), ("en", "Exchange 25 points for 毛巾?")])
+def test_exchanging_asks_first_with_the_points_it_spends(client, member, language, question):
+    RewardFactory(name="毛巾", cost=25)
+    html = client.get(f"/{language}/me/points/rewards/").content.decode()
+    assert '<details class="confirm">' in html and question in html
+
+
+def test_a_reward_at_its_monthly_limit_says_why_instead_of_offering_it(client, member):
+    towel = RewardFactory(name="毛巾", cost=10, monthly_limit=1)
+    services.redeem(resident=member, reward=towel)
+    html = client.get("/zh-hans/me/points/rewards/").content.decode()
+    assert "本月您已兑换 1 次，已达每月上限，下个月可再兑换。" in html
+    assert f"/me/points/rewards/{towel.pk}/redeem/" not in html
+    english = client.get("/en/me/points/rewards/").content.decode()
+    assert "You have exchanged this once this month, the most allowed: you can again next month." in english
+
+
+def test_statement_lines_name_the_activity_its_day_and_the_rule(client, member, django_assert_num_queries):
+    from events import factories as event_factories
+    from events.models import Booking
+    from events.services import attendance_source_key
+
+    session = event_factories.SessionFactory(activity=event_factories.activity(title="太极拳", slug="taiji"))
+    booking = Booking.objects.create(
+        session=session, resident=member, participant_key=f"u{member.pk}", participant_name="王阿姨", status="attended"
+    )
+    services.award(resident=member, rule_code="attendance", source_key=attendance_source_key(booking), amount=10)
+    day = f"{timezone.localtime(session.starts_at):%Y-%m-%d}"
+    html = client.get("/zh-hans/me/points/statement/").content.decode()
+    assert f"参加活动：太极拳，{day}" in html
+    assert 'data-label="积分"' in html  # the cells carry their labels for the narrow-screen cards
+    assert "志愿服务时长：2 小时" in client.get("/zh-hans/me/points/").content.decode()

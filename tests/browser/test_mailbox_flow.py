@@ -91,18 +91,24 @@ def test_a_letter_and_an_email_merge_into_one_topic_and_the_writer_follows_it(po
     problems["/zh-hans/me/letters/"] = scan(phone)
     phone.get_by_role("link", name="东门停车场晚上没有车位").click()
     timeline = phone.locator("ol.timeline").inner_text()
-    assert "已收到" in timeline and "已并入议题" in timeline and topic.title in timeline
+    assert "已收到" in timeline and "已与同类来信一并办理" in timeline and topic.title in timeline
     problems["letter page"] = scan(phone)
     to_writer = [message.subject for message in mail.outbox if message.to == ["writer@example.com"]]
-    assert to_writer == [f"您的来信 {number}：已收到", f"您的来信 {number}：已并入议题"]
+    assert to_writer == [f"您的来信 {number}：已收到", f"您的来信 {number}：已与同类来信一并办理"]
     to_sender = [message.subject for message in mail.outbox if message.to == ["li.ayi@example.cn"]]
-    assert len(to_sender) == 2 and to_sender[1].endswith("已并入议题")
+    assert len(to_sender) == 2 and to_sender[1].endswith("已与同类来信一并办理")
 
     # The public topic: listed, supported, in both languages.
     for path in ("/zh-hans/mailbox/", "/en/mailbox/", f"/zh-hans/mailbox/topics/{topic.pk}/", f"/en/mailbox/topics/{topic.pk}/"):
         phone.goto(base + path)
         problems[path] = scan(phone)
+    # The writer's letter already counts for the topic: a neighbour supports it.
     phone.goto(f"{base}/zh-hans/mailbox/topics/{topic.pk}/")
+    assert "您就这个议题写过信" in phone.locator("main").inner_text()
+    assert phone.get_by_role("button", name="附议该议题").count() == 0
+    neighbour = resident(community, display_name="张先生", user__email="zhang@example.com", user__password=PASSWORD)
+    phone.context.clear_cookies()
+    log_in(phone, base, neighbour.email, f"/zh-hans/mailbox/topics/{topic.pk}/")
     phone.get_by_role("button", name="附议该议题").click()
     assert "感谢附议" in phone.locator("main").inner_text() or "感谢附议" in phone.content()
     assert topic.supports.count() == 1

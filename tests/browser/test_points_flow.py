@@ -65,7 +65,9 @@ def test_resident_earns_reserves_and_staff_hand_over_the_gift(portal, chromium, 
     phone.wait_for_url(f"{base}/zh-hans/me/points/")
     assert "40" in phone.locator(".points-balance").inner_text()
     found["/zh-hans/me/points/"] = scan(phone)
-    phone.get_by_role("button", name="兑换环保购物袋").click()
+    phone.locator("summary", has_text="兑换环保购物袋").click()  # asks first, saying what it costs
+    assert phone.get_by_text("用 30 积分兑换环保购物袋？").is_visible()
+    phone.get_by_role("button", name="确定兑换").click()
     phone.wait_for_url(f"{base}/zh-hans/me/points/reservations/*/")
     code = phone.locator(".pickup-code").inner_text().strip()
     assert phone.locator("img.qr").is_visible()

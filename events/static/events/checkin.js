@@ -1,4 +1,4 @@
-// Check-in at the door: read a ticket's QR code with the phone's camera and submit it.
+// Check-in at the door and the reward hand-over desk: read a QR code with the phone's camera and submit it.
 // The page works without this script (type the code); it needs jsQR (site/static/vendor/jsqr).
 (function () {
   "use strict";
@@ -17,6 +17,15 @@
   var stream = null;
   // The ticket just checked in is probably still in front of the camera: do not send it again.
   var lastCode = button.dataset.lastCode || "";
+
+  // A reward's pick-up QR code is the hand-over page's address with ?code=…: the code is what counts.
+  function codeOf(text) {
+    try {
+      var code = new URL(text).searchParams.get("code");
+      if (code) return code;
+    } catch (error) { /* not an address: a ticket's "LINLI:…" or a bare code */ }
+    return text;
+  }
 
   function normalise(text) {
     var code = text.trim().toUpperCase();
@@ -45,8 +54,8 @@
       context.drawImage(video, 0, 0, canvas.width, canvas.height);
       var image = context.getImageData(0, 0, canvas.width, canvas.height);
       var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-      if (found && found.data && normalise(found.data) !== lastCode) {
-        input.value = found.data;
+      if (found && found.data && normalise(codeOf(found.data)) !== lastCode) {
+        input.value = codeOf(found.data);
         scanning.value = "1";
         stop();
         form.submit();
