@@ -22,6 +22,7 @@ from outbox.services import queue_message
 
 from . import phone as phones
 from .forms import TAKEN
+from .links import absolute_url
 from .models import ResidentProfile
 from .network import client_address
 
@@ -50,6 +51,10 @@ class AccountAdapter(DefaultAccountAdapter):
             body=rendered.body,
             idempotency_key=f"account.{template_prefix.rsplit('/', 1)[-1]}:{email}:{uuid.uuid4().hex}",
         )
+
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        # The portal's public address (PORTAL_BASE_URL), not the host the sign-up request came in on.
+        return absolute_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
 
     def get_client_ip(self, request):
         # One address helper for the whole portal: the trusted proxy as configured, never a 500.

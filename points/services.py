@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
 from home import services as home_services
+from home.links import absolute_url
 from home.services import require_verified_resident
 from outbox.services import Content, channels_for, notify
 
@@ -554,7 +555,7 @@ def _tell_about_reservation(reservation: Reservation, *, kind: str) -> None:
             "place": reward.pickup_place,
             "hours": reward.pickup_hours,
             "points": reservation.cost,
-            "url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/me/points/",
+            "url": absolute_url(f"/{language}/me/points/"),
         }
         if kind == "points.reward_reserved":
             subject = _("Pick-up code %(code)s: %(reward)s") % {"code": context["code"], "reward": reward.name}
@@ -725,7 +726,7 @@ def _mail_expiry_warning(account: Account, *, warning: ExpiryWarning) -> None:
     def render() -> Content:
         language = translation.get_language()
         context = {"name": (profile and profile.display_name) or resident.email, "points": points, "date": expires_on}
-        context["url"] = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/me/points/"
+        context["url"] = absolute_url(f"/{language}/me/points/")
         subject = _("%(points)s points expire on %(date)s") % {"points": points, "date": expires_on.isoformat()}
         body = render_to_string("points/mail/expiry_warning.txt", context)
         return Content(subject=subject, body=body, params={"points": points, "date": expires_on.isoformat()})

@@ -24,6 +24,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from home.links import absolute_url
 from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
 from home.services import VERIFY_FIRST, is_verified_resident, staff_communities, verified_resident
@@ -497,7 +498,7 @@ def _queue_event_mail(*, letter: Letter, event: LetterEvent, recipient: str, lan
     contact address (`recipient`). False if there was nobody to tell."""
 
     def render() -> Content:
-        context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
+        context = {"letter": letter, "event": event, "step": event.describe(), "site_url": absolute_url("/").rstrip("/")}
         subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
         text = render_to_string("deliberation/email/letter_event.txt", context)
         return Content(subject=subject, body=text, params={"number": letter.tracking_number, "step": event.describe()})
@@ -1285,7 +1286,7 @@ def _tell_staff_of_reply(*, letter: Letter, event: LetterEvent) -> None:
         staff = User.objects.filter(groups=letter.community.editors_id, is_active=True)
     else:
         staff = User.objects.none()
-    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("deliberation_admin:letter", args=[letter.pk])
+    url = absolute_url(reverse("deliberation_admin:letter", args=[letter.pk]))
 
     def render() -> Content:
         subject = _("Letter %(number)s: the writer replied") % {"number": letter.tracking_number}

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from wagtail.models import Locale
 
+from home.links import absolute_url
 from home.middleware import bump_page_cache_generation
 from home.models import Community, HomePage, ResidentProfile
 from home.services import VERIFY_FIRST, is_verified_resident
@@ -223,7 +224,7 @@ def _ask_for_confirmation(session: CouncilSession) -> None:
     session = CouncilSession.objects.select_related("council").get(pk=session.pk)
 
     def render() -> Content:
-        context = {"session": session, "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk]))}
+        context = {"session": session, "url": absolute_url(reverse("deliberation:member_minutes", args=[session.pk]))}
         return Content(
             subject=_("Please confirm the minutes of %(session)s") % {"session": session.display_title},
             body=render_to_string("deliberation/email/minutes_confirm.txt", context),
@@ -386,16 +387,12 @@ def topic_recipients(topic: Topic) -> list[Recipient]:
     return list(recipients.values())
 
 
-def _absolute(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
-
-
 def _letter_url(recipient: Recipient) -> str:
     kind, number, key = (recipient.letter_path.split("|") + ["", "", ""])[:3]
     if kind == "letter":
-        return _absolute(reverse("deliberation:letter_detail", args=[number]))
+        return absolute_url(reverse("deliberation:letter_detail", args=[number]))
     if kind == "track":
-        return _absolute(reverse("deliberation:track_letter", args=[number, key]))
+        return absolute_url(reverse("deliberation:track_letter", args=[number, key]))
     return ""
 
 
@@ -414,8 +411,8 @@ def _mail_topic(*, topic_id: int, item_id: int, template: str, subject: str) -> 
                 "result": getattr(item, "result", None),
                 "decision": decision,
                 "letter_url": _letter_url(recipient),
-                "decision_url": _absolute(reverse("deliberation:decision_detail", args=[decision.pk])) if decision else "",
-                "topic_url": _absolute(reverse("deliberation:topic_detail", args=[topic.pk])) if topic.is_public else "",
+                "decision_url": absolute_url(reverse("deliberation:decision_detail", args=[decision.pk])) if decision else "",
+                "topic_url": absolute_url(reverse("deliberation:topic_detail", args=[topic.pk])) if topic.is_public else "",
             }
             return Content(
                 subject=_(subject) % {"topic": topic.title},
@@ -567,7 +564,7 @@ def answer_objection(*, objection: Objection, actor, answer: str) -> Objection:
             context = {
                 "objection": objection,
                 "decision": objection.decision,
-                "decision_url": _absolute(reverse("deliberation:decision_detail", args=[objection.decision_id])),
+                "decision_url": absolute_url(reverse("deliberation:decision_detail", args=[objection.decision_id])),
             }
             return Content(
                 subject=_("Your objection has been answered"),
@@ -724,7 +721,7 @@ def escalate_overdue_actions(*, today: datetime.date | None = None) -> int:
                     context = {
                         "action": action,
                         "decision": action.decision,
-                        "decision_url": _absolute(reverse("deliberation_followup_admin:decision", args=[action.decision_id])),
+                        "decision_url": absolute_url(reverse("deliberation_followup_admin:decision", args=[action.decision_id])),
                     }
                     return Content(
                         subject=_("Overdue follow-up action: %(action)s") % {"action": action.display_description},

@@ -14,6 +14,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import mail, signing
 from django.core.exceptions import PermissionDenied
@@ -42,7 +43,7 @@ def log_in(client, *, email, password=PASSWORD, language="zh-hans", next_url=Non
 
 
 def link_in(message) -> str:
-    match = re.search(r"https?://testserver(/\S+)", message.body)
+    match = re.search(re.escape(django_settings.PORTAL_BASE_URL) + r"(/\S+)", message.body)
     assert match, message.body
     return match.group(1)
 

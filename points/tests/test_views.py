@@ -178,3 +178,18 @@ def test_statement_csv_defuses_spreadsheet_formulas(client, member, name):
     services.award(resident=member, rule_code=rule.code, source_key="f", amount=5)
     rows = list(csv.reader(io.StringIO(client.get("/zh-hans/me/points/statement.csv").content.decode("utf-8-sig"), newline="")))
     assert rows[1][4] == "'" + name and rows[1][2] == "5"
+
+
+def test_the_pick_up_qr_code_opens_the_hand_over_form_at_the_portal_s_public_address(settings):
+    import base64
+
+    import segno
+    from django.urls import reverse
+
+    from points.views import pickup_qr
+
+    settings.PORTAL_BASE_URL = "https://linli.example.cn:8443"
+    url = "https://linli.example.cn:8443" + reverse("points_admin:hand_over") + "?code=ABC123"
+    expected = segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+
+    assert base64.b64decode(pickup_qr("ABC123").split(",", 1)[1]).decode() == expected

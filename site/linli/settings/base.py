@@ -309,7 +309,11 @@ LINLI_PRIVACY_NOTICE_VERSION = "2026-11"
 
 # Wagtail
 WAGTAIL_SITE_NAME = "邻里 Linli"
-WAGTAILADMIN_BASE_URL = env.text("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# The address residents reach the portal at: every absolute link that leaves the portal (mail, text
+# messages, .ics files, QR codes, the admin's notification mail) starts with it (home/links.py).
+# `make run PORT=8501` sets it to http://127.0.0.1:8501.
+PORTAL_BASE_URL = env.text("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL
 # home.views.wagtail_admin_login: on to allauth, or "no access" for someone already logged in.
 WAGTAILADMIN_LOGIN_URL = "/admin/login/"
 # Wagtail's database backend, with search terms escaped for SQLite's full-text syntax (home/search_backend.py).
