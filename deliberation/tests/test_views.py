@@ -16,7 +16,7 @@ from PIL import Image
 from deliberation import services
 from deliberation.factories import LetterFactory, TopicFactory, community_with_staff, resident, staff_member, web_letter
 from deliberation.models import Letter, MailboxSettings, Support
-from home.factories import GridFactory, UserFactory
+from home.factories import CommunityFactory, GridFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -425,7 +425,19 @@ def test_grids_are_offered_with_their_community_in_the_readers_language(client, 
     grid = GridFactory(community=community, name="第一网格")
     translate(community, strings={"六和社区": "Liuhe"})
     translate(grid, strings={"第一网格": "Grid 1"})
+    other = GridFactory(community=CommunityFactory(name="江南社区"), name="第一网格")  # a look-alike elsewhere
     client.force_login(writer)
+    writer.profile.community, writer.profile.grid = None, None
+    writer.profile.save()
     zh = client.get(url("write_letter")).content.decode()
     en = client.get(url("write_letter", language="en")).content.decode()
-    assert "六和社区 · 第一网格" in zh and "Liuhe · Grid 1" in en
+    # Grouped under their community (no JavaScript needed), in the reader's language.
+    assert grid_groups(zh) == {"六和社区": [(str(grid.pk), "第一网格")], "江南社区": [(str(other.pk), "第一网格")]}
+    assert grid_groups(en)["Liuhe"] == [(str(grid.pk), "Grid 1")]
+
+
+def grid_groups(html: str) -> dict:
+    from bs4 import BeautifulSoup
+
+    select = BeautifulSoup(html, "html.parser").select_one("select[name=grid]")
+    return {group["label"]: [(o["value"], o.get_text()) for o in group.select("option")] for group in select.select("optgroup")}
