@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from home import services as home_services
 from home.services import VERIFY_FIRST, is_verified_resident
@@ -301,7 +302,12 @@ def _check_household_limit(*, sessions: list[Session], activity: ActivityPage, r
         booked = Booking.objects.active().filter(session=session, resident=resident).count()
         if booked >= activity.household_limit:
             raise BookingError(
-                _("Your household already has %(count)s places at this session, the most allowed.") % {"count": booked}
+                ngettext(
+                    "Your household already has %(count)s place at this session, the most allowed.",
+                    "Your household already has %(count)s places at this session, the most allowed.",
+                    booked,
+                )
+                % {"count": booked}
             )
 
 
@@ -580,7 +586,14 @@ def change_capacity(*, session: Session, capacity: int, actor) -> Session:
     if capacity < 1:
         raise BookingError(_("A session needs at least one seat."))
     if capacity < session.seats_taken:
-        raise BookingError(_("%(taken)s seats are already taken; cancel bookings first.") % {"taken": session.seats_taken})
+        raise BookingError(
+            ngettext(
+                "%(taken)s seat is already taken; cancel bookings first.",
+                "%(taken)s seats are already taken; cancel bookings first.",
+                session.seats_taken,
+            )
+            % {"taken": session.seats_taken}
+        )
     session.capacity = capacity
     session.save(update_fields=["capacity"])
     if not (session.activity.is_draw and not session.drawn_at):

@@ -21,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from home.charts import bar_chart
 from home.models import Grid
@@ -377,7 +377,9 @@ def hotline_preview(request: HttpRequest, pk: int) -> HttpResponse:
         except (services.MailboxError, PermissionDenied) as failure:
             messages.error(request, str(failure))
         else:
-            messages.success(request, _("%(count)d letters imported.") % {"count": created})
+            messages.success(
+                request, ngettext("%(count)d letter imported.", "%(count)d letters imported.", created) % {"count": created}
+            )
             return redirect("deliberation_admin:inbox")
     try:
         rows = services.preview_hotline(upload=upload, mapping=mapping)
