@@ -280,7 +280,14 @@ def _check_rate_limits(*, writer, address: str | None) -> None:
         key = f"deliberation:anonymous-letters-from:{address}"
         cache.add(key, 0, 3600)
         if cache.incr(key) > ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR:
-            raise RateLimited(_("Too many letters from your network. Please try again in an hour."))
+            # Only letters without an account count here: say how to get past it (log in), not just "wait".
+            raise RateLimited(
+                _(
+                    "Many letters without an account have come from your network in the last hour (a shared Wi-Fi, "
+                    "for example). Log in or sign up to send yours now: a resident's letters are counted per account. "
+                    "Or try again in an hour, or call your community office."
+                )
+            )
 
 
 def _writer_language(letter: Letter) -> str:

@@ -170,7 +170,11 @@ def test_behind_the_proxy_one_busy_client_blocks_neither_residents_nor_other_cli
     shared = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
     for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR):
         assert client.post(url("write_letter"), letter_data(community), **shared).status_code == 200
-    assert client.post(url("write_letter"), letter_data(community), **shared).status_code == 429
+    refused = client.post(url("write_letter"), letter_data(community), **shared)
+    assert refused.status_code == 429
+    assert "请登录或注册后再发送" in refused.content.decode()  # what to do, not only "too many"
+    english = client.post(url("write_letter", language="en"), letter_data(community), **shared).content.decode()
+    assert "Log in or sign up to send yours now" in english
     other_client = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.8"}
     assert client.post(url("write_letter"), letter_data(community), **other_client).status_code == 200
     neighbours = [resident(community) for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR + 2)]
