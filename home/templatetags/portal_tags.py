@@ -114,3 +114,25 @@ def time_range(starts, ends=None, *, weekday: bool = True) -> str:
         times = f"{times}\u2013{date_format(timezone.localtime(ends), 'H:i')}"
     gap = "" if _chinese() else " "  # Chinese breaks after "）" by itself
     return format_html('<time datetime="{}">{}</time>{}<span class="time-range">{}</span>', starts.isoformat(), day, gap, times)
+
+
+@register.simple_tag
+def masked_contact(value) -> str:
+    """A phone number shown as 138****5678, the full number one tap away (<details>, no JavaScript), so that
+    it is not on screen for whoever looks over the staff member's shoulder; other contacts are shown as they are."""
+    import re
+
+    from django.utils.translation import gettext
+
+    text = str(value or "")
+    digits = re.sub(r"[\s\-+]", "", text)
+    if not re.fullmatch(r"(86)?1\d{10}|0\d{9,11}|\d{7,8}", digits):
+        return text
+    masked = digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return format_html(
+        '<details class="masked-contact"><summary>{} · {}</summary><a href="tel:{}">{}</a></details>',
+        masked,
+        gettext("Show the number"),
+        digits,
+        text,
+    )

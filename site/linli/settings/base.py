@@ -322,6 +322,9 @@ WAGTAILADMIN_LOGIN_URL = "/admin/login/"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "home.search_backend"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# No Gravatar: it is unreachable from mainland China (the admin's avatars were broken images) and would send
+# a hash of each staff member's e-mail abroad; Wagtail shows its default avatar or an uploaded one instead.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_WORKFLOW_ENABLED = True
 # Passwords and e-mail addresses are managed through allauth (rate limits, verification).
