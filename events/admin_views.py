@@ -629,6 +629,7 @@ class AddSessionsView(StaffView, TemplateView):
                     actor=request.user,
                     capacity=form.cleaned_data["capacity"],
                     venue=form.cleaned_data["venue"],
+                    venue_en=form.cleaned_data["venue_en"],
                     **form.rule(),
                 )
             except ERRORS as error:

@@ -968,7 +968,7 @@ def _makeup_workdays(first_year: int, last_year: int) -> set[datetime.date]:
 
 @transaction.atomic
 def create_sessions(
-    *, activity: ActivityPage, planned: list[PlannedSession], capacity: int, venue: str = "", actor=None
+    *, activity: ActivityPage, planned: list[PlannedSession], capacity: int, venue: str = "", venue_en: str = "", actor=None
 ) -> list[Session]:
     """Save a previewed series as real session rows on the activity."""
     if capacity < 1:
@@ -989,6 +989,7 @@ def create_sessions(
                 ends_at=each.ends_at,
                 capacity=capacity,
                 venue=venue,
+                venue_en=venue_en,
                 holiday_name=each.holiday,
             )
             for each in planned
@@ -1052,6 +1053,7 @@ def add_series(
     end: datetime.time,
     capacity: int,
     venue: str = "",
+    venue_en: str = "",
     skip_holidays: bool = True,
 ) -> list[Session]:
     """Staff save a previewed series rule as session rows of the activity."""
@@ -1059,4 +1061,11 @@ def add_series(
     preview = preview_series(
         first_day=first_day, last_day=last_day, weekdays=weekdays, start=start, end=end, skip_holidays=skip_holidays
     )
-    return create_sessions(activity=activity, planned=preview.to_create, capacity=capacity, venue=venue.strip(), actor=actor)
+    return create_sessions(
+        activity=activity,
+        planned=preview.to_create,
+        capacity=capacity,
+        venue=venue.strip(),
+        venue_en=venue_en.strip(),
+        actor=actor,
+    )

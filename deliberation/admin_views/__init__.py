@@ -237,7 +237,12 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if request.POST.get("action") == "approve":
                 services.approve_topic_summary(
-                    topic=topic, actor=request.user, summary=request.POST.get("summary", ""), title=request.POST.get("title")
+                    topic=topic,
+                    actor=request.user,
+                    summary=request.POST.get("summary", ""),
+                    title=request.POST.get("title"),
+                    title_en=request.POST.get("title_en"),
+                    summary_en=request.POST.get("summary_en"),
                 )
                 done = _("The summary of topic “%(title)s” is approved.")
             elif request.POST.get("action") == "status":

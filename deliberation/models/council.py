@@ -18,7 +18,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -26,18 +26,16 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page, PagePermissionTester
 from wagtail.search import index
 
+from home.i18n import in_reader_language
 from home.models import Community
 
 from .mailbox import Topic
 
 
 def localized(obj, field: str) -> str:
-    """`obj.<field>_en` when English is active and it is filled in, else the Chinese `obj.<field>`."""
-    if (translation.get_language() or "").startswith("en"):
-        english = getattr(obj, f"{field}_en", "")
-        if english:
-            return english
-    return getattr(obj, field)
+    """`obj.<field>_en` when English is active and it is filled in, else the Chinese `obj.<field>` (on English
+    pages marked "(no English yet)", home.i18n.in_reader_language)."""
+    return in_reader_language(getattr(obj, field), getattr(obj, f"{field}_en", ""))
 
 
 class Council(models.Model):

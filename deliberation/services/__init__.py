@@ -739,8 +739,11 @@ def check_public_text(*, topic: Topic, text: str) -> None:
 
 
 @transaction.atomic
-def approve_topic_summary(*, topic: Topic, actor, summary: str, title: str | None = None) -> Topic:
-    """Staff write or approve the public summary; only then do residents see the topic."""
+def approve_topic_summary(
+    *, topic: Topic, actor, summary: str, title: str | None = None, title_en: str | None = None, summary_en: str | None = None
+) -> Topic:
+    """Staff write or approve the public summary (and its English, what English pages show); only then do
+    residents see the topic. The English is checked for names and numbers as the Chinese is."""
     topic = Topic.objects.select_for_update().get(pk=topic.pk)
     _require_staff(actor, topic.community)
     summary = summary.strip()
@@ -748,8 +751,10 @@ def approve_topic_summary(*, topic: Topic, actor, summary: str, title: str | Non
     if not summary:
         raise MailboxError(_("Write the public summary first."))
     _check_topic_title(title)
-    check_public_text(topic=topic, text=f"{title}\n{summary}")
-    topic.title, topic.summary = title, summary
+    title_en = (topic.title_en if title_en is None else title_en).strip()
+    summary_en = (topic.summary_en if summary_en is None else summary_en).strip()
+    check_public_text(topic=topic, text=f"{title}\n{summary}\n{title_en}\n{summary_en}")
+    topic.title, topic.summary, topic.title_en, topic.summary_en = title, summary, title_en, summary_en
     topic.summary_approved_at, topic.summary_approved_by = timezone.now(), actor
     topic.shingles = _topic_shingles(topic)
     topic.save()

@@ -445,3 +445,32 @@ def grid_groups(html: str) -> dict:
 
     select = BeautifulSoup(html, "html.parser").select_one("select[name=grid]")
     return {group["label"]: [(o["value"], o.get_text()) for o in group.select("option")] for group in select.select("optgroup")}
+
+
+@pytest.mark.parametrize(
+    ("title_en", "summary_en", "shown"),
+    [
+        ("Evening parking at the east gate", "Cars block the fire lane after 7 pm.", "Evening parking at the east gate"),
+        ("", "", "东门晚间停车难 (no English yet)"),
+    ],
+)
+def test_english_topic_pages_show_the_english_title_or_say_there_is_none_yet(client, community, title_en, summary_en, shown):
+    topic = TopicFactory(community=community, title="东门晚间停车难", title_en=title_en, summary_en=summary_en)
+
+    english = client.get(url("topic_detail", topic.pk, language="en")).content.decode()
+    listed = client.get(url("topic_list", language="en")).content.decode()
+    chinese = client.get(url("topic_detail", topic.pk)).content.decode()
+
+    assert f"<h1>{shown}</h1>" in english and shown in listed
+    assert (summary_en or "(no English yet)") in english
+    assert "<h1>东门晚间停车难</h1>" in chinese and "no English" not in chinese
+
+
+def test_the_english_summary_is_checked_for_phone_numbers_too(community):
+    staff = staff_member(community)
+    topic = TopicFactory(community=community, summary_approved_at=None)
+
+    with pytest.raises(services.MailboxError):
+        services.approve_topic_summary(
+            topic=topic, actor=staff, summary="晚间停车难。", title_en="Parking", summary_en="Call 13812345678 about it."
+        )
