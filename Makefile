@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in mail, .ics files and QR codes point at the address `make run` serves, unless set.
+export PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run serve test test-dates bench lint format messages check-messages clean

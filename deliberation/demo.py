@@ -36,6 +36,48 @@ class DemoTopic:
     reason: str = ""
 
 
+# What English pages show for each demo topic (title, summary).
+TOPICS_EN = {
+    "parking": (
+        "Evening parking at the east gate",
+        "Several residents report that after 7 pm the east gate car park is full and cars block the fire lane. "
+        "They suggest sharing nearby workplaces' spaces at off-peak times.",
+    ),
+    "elevator": (
+        "Lifts for Guihuali's older buildings",
+        "Older residents of Guihuali's six-storey buildings find the stairs hard; they ask for lifts to be added "
+        "and for the ground-floor households to be consulted.",
+    ),
+    "garbage": (
+        "Smell at the rubbish collection points",
+        "The collection points smell strongly in summer; residents suggest more frequent collection and a place to rinse bins.",
+    ),
+    "water": (
+        "Flooding in Yunhe Renjia after rain",
+        "After heavy rain the estate's main road and the garage entrance flood. Residents suggest clearing the "
+        "drains and fitting flood barriers.",
+    ),
+    "meals": (
+        "Seniors' canteen open at weekends",
+        "Older people living alone would like the canteen to serve meals at weekends too.",
+    ),
+    "noise": ("Building work at night", "A nearby building site keeps working after 10 pm and keeps residents awake."),
+    "charging": (
+        "E-bike charging points at Qingfengyuan",
+        "Charging e-bikes in stairwells is a fire risk; residents ask for shared charging points.",
+    ),
+    "delivery": (
+        "Meal delivery in Jiangnan Chunxiao",
+        "Older people who cannot get about easily would like meals delivered to their door.",
+    ),
+    "vegetables": (
+        "Vegetables grown in the Jinxiuli green belt",
+        "Some residents grow vegetables in the shared green belt; others want the planting restored.",
+    ),
+    "dancing": ("Volume of square dancing", ""),
+}
+
+
 TOPICS = (
     DemoTopic(
         "parking",
@@ -369,7 +411,10 @@ def seed() -> None:
             continue
         actor = staff[demo.community]
         if demo.approved:
-            services.approve_topic_summary(topic=topic, actor=actor, summary=demo.summary)
+            title_en, summary_en = TOPICS_EN[demo.key]
+            services.approve_topic_summary(
+                topic=topic, actor=actor, summary=demo.summary, title_en=title_en, summary_en=summary_en
+            )
         for status in FLOW[demo.stage]:
             services.change_topic_status(
                 topic=topic, actor=actor, status=status, reason=demo.reason if status == Topic.Status.REJECTED else ""

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Locale
 
+from home.forms import grid_choices
 from home.models import Community, Grid
+from home.parsing import parse_pk
 
 from .models import Category, Letter, Topic
 
@@ -77,13 +79,21 @@ class LetterForm(forms.Form):
         self.fields["community"].queryset = communities
         self.fields["community"].names = community_names
         self.fields["grid"].queryset = grids
-        # Grids are numbered within their community: the label names both.
-        self.fields["grid"].names = {
-            grid.pk: f"{community_names.get(grid.community_id, '')} · {grid_names[grid.pk]}" for grid in grids
-        }
+        # Grids are numbered within their community: only the chosen community's are offered, else all
+        # of them grouped under their community's name (no JavaScript needed).
+        chosen = self.data.get("community") if self.is_bound else self.initial.get("community")
+        self.fields["grid"].choices = grid_choices(
+            list(grids),
+            community_name=lambda grid: community_names.get(grid.community_id, ""),
+            grid_name=lambda grid: grid_names[grid.pk],
+            community_id=parse_pk(str(chosen or "")),
+        )
         if not anonymous:
             del self.fields["contact_name"]
             del self.fields["contact"]
+        else:
+            self.fields["contact_name"].widget.attrs.update({"autocomplete": "name"})
+            self.fields["contact"].widget.attrs.update({"autocomplete": "email"})
 
     def photo_uploads(self):
         return [self.cleaned_data[name] for name in ("photo1", "photo2", "photo3") if self.cleaned_data.get(name)]

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
+from home.links import absolute_url
 from outbox.services import Content, notify
 
 from .models import AgendaItem, CouncilMember, CouncilSession, Letter, Support, Topic
@@ -31,11 +32,11 @@ def _display_name(user) -> str:
 
 def session_url(session: CouncilSession, language: str) -> str:
     """The member's page of the session (the web layer serves it at /<lang>/me/council/sessions/<pk>/)."""
-    return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}/{language}/me/council/sessions/{session.pk}/"
+    return absolute_url(f"/{language}/me/council/sessions/{session.pk}/")
 
 
 def public_session_url(session: CouncilSession, language: str) -> str:
-    return f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}/{language}/council/sessions/{session.pk}/"
+    return absolute_url(f"/{language}/council/sessions/{session.pk}/")
 
 
 def _when(session: CouncilSession) -> str:

@@ -55,6 +55,9 @@ class SeriesForm(forms.Form):
     end = forms.TimeField(label=_("Ends at"), widget=TimeInput)
     capacity = forms.IntegerField(label=_("Seats"), validators=[MinValueValidator(1), MaxValueValidator(10000)])
     venue = forms.CharField(label=_("Venue"), max_length=200, required=False, help_text=_("Empty: the activity's venue."))
+    venue_en = forms.CharField(
+        label=_("Venue (English)"), max_length=200, required=False, help_text=_("What English pages show for this venue.")
+    )
     skip_holidays = forms.BooleanField(label=_("Skip public holidays"), required=False, initial=True)
     # The dates the staff member saw, so that a changed rule is previewed again before saving.
     previewed = forms.CharField(required=False, widget=forms.HiddenInput)

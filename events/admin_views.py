@@ -377,7 +377,9 @@ class CapacityView(ActionView):
 
     def act(self, data: dict) -> str:
         session = services.change_capacity(session=self.session, capacity=data["capacity"], actor=self.request.user)
-        return _("The session now has %(count)s seats.") % {"count": session.capacity}
+        return ngettext("The session now has %(count)s seat.", "The session now has %(count)s seats.", session.capacity) % {
+            "count": session.capacity
+        }
 
 
 class DrawView(ActionView):
@@ -508,7 +510,11 @@ class CancelSessionView(SessionFormView):
     def act(self, data: dict) -> str:
         affected = services.cancel_session(session=self.session, actor=self.request.user, reason=data["reason"])
         mailed = sum(1 for booking in affected if booking.resident is not None and booking.resident.email)
-        message = _("The session is cancelled; %(count)s participants are being told by e-mail.") % {"count": mailed}
+        message = ngettext(
+            "The session is cancelled; %(count)s participant is being told by e-mail.",
+            "The session is cancelled; %(count)s participants are being told by e-mail.",
+            mailed,
+        ) % {"count": mailed}
         if unreachable := len(affected) - mailed:
             message += " " + _("%(count)s have no e-mail address: please phone them (see the roster).") % {"count": unreachable}
         return message
@@ -523,7 +529,9 @@ class EmailParticipantsView(SessionFormView):
         count = services.email_participants(
             session=self.session, actor=self.request.user, subject=data["subject"], message=data["message"]
         )
-        return _("Your message is being sent to %(count)s participants.") % {"count": count}
+        return ngettext(
+            "Your message is being sent to %(count)s participant.", "Your message is being sent to %(count)s participants.", count
+        ) % {"count": count}
 
 
 # ---------------------------------------------------------------------------
@@ -642,12 +650,16 @@ class AddSessionsView(StaffView, TemplateView):
                     actor=request.user,
                     capacity=form.cleaned_data["capacity"],
                     venue=form.cleaned_data["venue"],
+                    venue_en=form.cleaned_data["venue_en"],
                     **form.rule(),
                 )
             except ERRORS as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, _("%(count)s sessions added.") % {"count": len(sessions)})
+                messages.success(
+                    request,
+                    ngettext("%(count)s session added.", "%(count)s sessions added.", len(sessions)) % {"count": len(sessions)},
+                )
                 return redirect(f"{reverse('events_admin:sessions')}?activity={self.activity.translation_key}")
         elif "save" in request.POST:
             messages.warning(request, _("The dates have changed since the preview. Check them and save again."))

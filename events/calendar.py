@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
+from home.links import absolute_url
+
 from .models import Booking
 
 
@@ -40,7 +42,7 @@ def _event(booking: Booking) -> Event:
             ]
         ),
     )
-    event.add("url", settings.WAGTAILADMIN_BASE_URL.rstrip("/") + activity.url)
+    event.add("url", absolute_url(activity.url))
     if session.is_cancelled:
         event.add("status", "CANCELLED")
     alarm = Alarm()

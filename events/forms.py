@@ -35,7 +35,9 @@ class BookingForm(forms.Form):
 
 class HouseholdMemberForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
-    birth_year = forms.IntegerField(label=_("Birth year"), min_value=1900)
+    birth_year = forms.IntegerField(
+        label=_("Birth year"), min_value=1900, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    )
     relation = forms.ChoiceField(label=_("Relation"), choices=HouseholdMember.Relation.choices)
     guardian_consent = forms.BooleanField(
         label=_("I am this child's parent or guardian and consent to Linli keeping their name and birth year."),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
@@ -281,6 +281,7 @@ def bookable_people(user, members) -> list[dict]:
 
     profile = getattr(user, "profile", None)
     this_year = timezone.localdate().year
+    chinese = (translation.get_language() or "").startswith("zh")  # full-width brackets: 小明（2017）
     people = [
         {"value": "me", "key": f"u{user.pk}", "label": gettext("Myself"), "birth_year": profile.birth_year if profile else None}
     ]
@@ -288,7 +289,7 @@ def bookable_people(user, members) -> list[dict]:
         {
             "value": str(member.pk),
             "key": f"m{member.pk}",
-            "label": f"{member.name} ({member.birth_year})",
+            "label": f"{member.name}（{member.birth_year}）" if chinese else f"{member.name} ({member.birth_year})",
             "birth_year": member.birth_year,
             # A child under 14 needs the guardian's consent, unless it was given when the child was added.
             "consent": this_year - member.birth_year < GUARDIAN_CONSENT_UNDER and member.guardian_consent_at is None,

@@ -25,6 +25,7 @@ from wagtail.search import index
 from wagtail_localize.fields import SynchronizedField
 
 from home.blocks import BaseStreamBlock
+from home.i18n import english_active, in_reader_language
 from home.models import Community
 
 # Short codes people read aloud and type: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
@@ -263,6 +264,7 @@ class Session(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     venue = models.CharField(_("venue"), max_length=200, blank=True, help_text=_("Empty: the activity's venue."))
+    venue_en = models.CharField(_("venue (English)"), max_length=200, blank=True)
     capacity = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1), MaxValueValidator(10000)])
     # Seats held by confirmed, attended and no-show bookings; changed only by events.services
     # in the same transaction as the booking, under the session's row lock.
@@ -307,7 +309,15 @@ class Session(models.Model):
 
     @property
     def place(self) -> str:
-        return self.venue or self.activity.venue
+        """The venue in the reader's language: the session's own, else its activity's (on English pages the
+        English page's venue, which wagtail-localize translates)."""
+        if self.venue:
+            return in_reader_language(self.venue, self.venue_en)
+        if not english_active():
+            return self.activity.venue
+        page = self.activity.localized
+        translated = page.venue if page.pk != self.activity.pk else ""
+        return in_reader_language(self.activity.venue, translated)
 
 
 class HouseholdMember(models.Model):

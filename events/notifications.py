@@ -9,13 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from home.links import absolute_url
 from outbox.services import Content, notify
 
 from .models import Booking, Session
-
-
-def _absolute(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
 def _when(session: Session) -> str:
@@ -44,7 +41,7 @@ def _send(user, build, *, kind: str, key: str, ics_for: Booking | None = None, p
             )
         return Content(
             subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-            body="\n\n".join([*lines, _("My bookings: %(url)s") % {"url": _absolute(reverse("events:my_bookings"))}]),
+            body="\n\n".join([*lines, _("My bookings: %(url)s") % {"url": absolute_url(reverse("events:my_bookings"))}]),
             params=params() if params else {},
             attachments=attachments,
         )

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from home import services as home_services
 from home.services import VERIFY_FIRST, is_verified_resident
@@ -312,7 +313,12 @@ def _check_household_limit(*, sessions: list[Session], activity: ActivityPage, r
         booked = Booking.objects.active().filter(session=session, resident=resident).count()
         if booked >= activity.household_limit:
             raise BookingError(
-                _("Your household already has %(count)s places at this session, the most allowed.") % {"count": booked}
+                ngettext(
+                    "Your household already has %(count)s place at this session, the most allowed.",
+                    "Your household already has %(count)s places at this session, the most allowed.",
+                    booked,
+                )
+                % {"count": booked}
             )
 
 
@@ -591,7 +597,14 @@ def change_capacity(*, session: Session, capacity: int, actor) -> Session:
     if capacity < 1:
         raise BookingError(_("A session needs at least one seat."))
     if capacity < session.seats_taken:
-        raise BookingError(_("%(taken)s seats are already taken; cancel bookings first.") % {"taken": session.seats_taken})
+        raise BookingError(
+            ngettext(
+                "%(taken)s seat is already taken; cancel bookings first.",
+                "%(taken)s seats are already taken; cancel bookings first.",
+                session.seats_taken,
+            )
+            % {"taken": session.seats_taken}
+        )
     session.capacity = capacity
     session.save(update_fields=["capacity"])
     if not (session.activity.is_draw and not session.drawn_at):
@@ -984,7 +997,7 @@ def duplicate_sessions(*, activity: ActivityPage, planned: list[PlannedSession])
 
 
 def create_sessions(
-    *, activity: ActivityPage, planned: list[PlannedSession], capacity: int, venue: str = "", actor=None
+    *, activity: ActivityPage, planned: list[PlannedSession], capacity: int, venue: str = "", venue_en: str = "", actor=None
 ) -> list[Session]:
     """Save a previewed series as real session rows on the activity."""
     if capacity < 1:
@@ -1005,6 +1018,7 @@ def create_sessions(
                 ends_at=each.ends_at,
                 capacity=capacity,
                 venue=venue,
+                venue_en=venue_en,
                 holiday_name=each.holiday,
             )
             for each in planned
@@ -1068,6 +1082,7 @@ def add_series(
     end: datetime.time,
     capacity: int,
     venue: str = "",
+    venue_en: str = "",
     skip_holidays: bool = True,
 ) -> list[Session]:
     """Staff save a previewed series rule as session rows of the activity."""
@@ -1075,4 +1090,11 @@ def add_series(
     preview = preview_series(
         first_day=first_day, last_day=last_day, weekdays=weekdays, start=start, end=end, skip_holidays=skip_holidays
     )
-    return create_sessions(activity=activity, planned=preview.to_create, capacity=capacity, venue=venue.strip(), actor=actor)
+    return create_sessions(
+        activity=activity,
+        planned=preview.to_create,
+        capacity=capacity,
+        venue=venue.strip(),
+        venue_en=venue_en.strip(),
+        actor=actor,
+    )

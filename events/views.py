@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from home.links import absolute_url
 from home.qr import qr_svg
 
 from . import services
@@ -125,7 +126,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
             "upcoming": [{"booking": b, "qr": _qr_svg(b) if b.status == Booking.Status.CONFIRMED else ""} for b in upcoming],
             "past": past,
             "suspension": services.suspension_of(request.user, now=now),
-            "feed_url": request.build_absolute_uri(f"/calendar/{feed.token}.ics"),
+            "feed_url": absolute_url(f"/calendar/{feed.token}.ics"),
         },
     )
 

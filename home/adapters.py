@@ -1,8 +1,9 @@
-"""allauth adapter: mail in the recipient's language, the resident's language after login, 429 when locked out,
+"""allauth adapter: mail in the recipient's language (after login the pages stay in the language in use), 429 when locked out,
 and mobile numbers (home/phone.py): stored in the resident's profile, codes queued as SMS within the limits."""
 
 import uuid
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
@@ -22,6 +23,7 @@ from outbox.services import queue_message
 
 from . import phone as phones
 from .forms import TAKEN
+from .links import absolute_url
 from .models import ResidentProfile
 from .network import client_address
 
@@ -32,13 +34,14 @@ class AccountAdapter(DefaultAccountAdapter):
         profile = getattr(user, "profile", None) if user is not None else None
         language = profile.preferred_language if profile else (translation.get_language() or settings.LANGUAGE_CODE)
         with translation.override(language):
-            site = context.get("current_site")
             request = allauth_context.request
-            # Mail says who it is from by the portal's name, not the request's host name.
-            current_site = SimpleNamespace(name=gettext("Linli"), domain=getattr(site, "domain", ""))
-            rendered = self.render_mail(
-                template_prefix, email, {"request": request, "email": email, **context, "current_site": current_site}
-            )
+            # Mail says who it is from by the portal's name and public address (PORTAL_BASE_URL), not by
+            # the host name a request came in on (django.contrib.sites is not used).
+            current_site = SimpleNamespace(name=gettext("Linli"), domain=urlsplit(settings.PORTAL_BASE_URL).netloc)
+            extra = {"current_site": current_site, "portal_url": absolute_url(f"/{language}/")}
+            if "signup_url" in context:
+                extra["signup_url"] = absolute_url(reverse("account_signup"))
+            rendered = self.render_mail(template_prefix, email, {"request": request, "email": email, **context, **extra})
         # Queued, not sent in the request: a worker delivers it (codes and links differ per request, so
         # each one is its own message).
         queue_message(
@@ -51,15 +54,13 @@ class AccountAdapter(DefaultAccountAdapter):
             idempotency_key=f"account.{template_prefix.rsplit('/', 1)[-1]}:{email}:{uuid.uuid4().hex}",
         )
 
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        # The portal's public address (PORTAL_BASE_URL), not the host the sign-up request came in on.
+        return absolute_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
     def get_client_ip(self, request):
         # One address helper for the whole portal: the trusted proxy as configured, never a 500.
         return client_address(request)
-
-    def get_login_redirect_url(self, request):
-        profile = getattr(request.user, "profile", None)
-        if profile is not None:
-            translation.activate(profile.preferred_language)
-        return super().get_login_redirect_url(request)
 
     def pre_authenticate(self, request, **credentials):
         # allauth answers a used-up "login_failed" limit with a form error; answer HTTP 429

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from . import phone as phones
 from . import services
 from .models import Community, Grid, ResidentProfile
+from .parsing import parse_pk
 
 
 def _consent_label():
@@ -21,6 +22,18 @@ def _consent_label():
         reverse("home:privacy"),
         _("privacy notice"),
     )
+
+
+def grid_choices(grids, *, community_name, grid_name, community_id=None, empty_label="---------") -> list:
+    """A grid <select>'s options without JavaScript: only the chosen community's grids once one is chosen,
+    else every community's grids grouped under its name (<optgroup>), never a flat list of look-alikes."""
+    if community_id:
+        grids = [grid for grid in grids if grid.community_id == community_id]
+        return [("", empty_label)] + [(grid.pk, grid_name(grid)) for grid in grids]
+    groups: dict = {}
+    for grid in grids:
+        groups.setdefault(grid.community_id, (community_name(grid), []))[1].append((grid.pk, grid_name(grid)))
+    return [("", empty_label)] + [group for group in groups.values()]
 
 
 TAKEN = _("This mobile number already belongs to an account. Log in with it, or reset the password.")
@@ -86,14 +99,25 @@ class ProfileForm(forms.ModelForm):
         self.fields["community"].queryset = Community.objects.filter(**source)
         self.fields["grid"].queryset = Grid.objects.filter(**source).select_related("community")
         self.fields["community"].label_from_instance = lambda c: c.localized.name
-        self.fields["grid"].label_from_instance = lambda g: f"{g.community.localized.name} · {g.localized.name}"
-        self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric"})
+        # The grid list shows the chosen community's grids (the one just picked, else the profile's); changing
+        # the community and saving then asks for a grid of the new one (clean()), with the list narrowed to it.
+        chosen = self.data.get("community") if self.is_bound else self.instance.community_id
+        self.fields["grid"].choices = grid_choices(
+            list(self.fields["grid"].queryset),
+            community_name=lambda grid: grid.community.localized.name,
+            grid_name=lambda grid: grid.localized.name,
+            community_id=parse_pk(str(chosen or "")),
+        )
+        # What the phone's keyboard and autofill offer (WCAG 1.3.5: the purpose of personal fields).
+        self.fields["display_name"].widget.attrs.update({"autocomplete": "nickname"})
+        self.fields["building_unit"].widget.attrs.update({"autocomplete": "address-line2"})
+        self.fields["birth_year"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "bday-year"})
 
     def clean(self):
         cleaned = super().clean()
         community, grid = cleaned.get("community"), cleaned.get("grid")
         if grid and grid.community_id != getattr(community, "pk", None):
-            self.add_error("grid", _("The grid you chose is not in your community."))
+            self.add_error("grid", _("The grid you chose is not in your community: choose one of its grids from the list."))
         return cleaned
 
 

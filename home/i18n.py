@@ -5,6 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+
+
+def english_active() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def in_reader_language(chinese: str, english: str) -> str:
+    """What a resident reads of a field kept in both languages (`title` / `title_en`): the English value on
+    English pages, else the Chinese one marked "(no English yet)" — visibly, so that staff notice it."""
+    if not english_active():
+        return chinese
+    if english:
+        return english
+    return gettext("%(text)s (no English yet)") % {"text": chinese} if chinese else ""
 
 
 def catalogue_files(base: Path | None = None, language: str = "zh_Hans") -> list[Path]:

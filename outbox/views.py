@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from home.links import absolute_url
 from home.services import staff_communities, verified_phone
 
 from . import services, wechat
@@ -66,7 +67,7 @@ def wechat_link(request: HttpRequest) -> HttpResponse:
         return redirect("notifications:preferences")
     state = secrets.token_urlsafe(16)
     request.session[WECHAT_STATE] = state
-    callback = request.build_absolute_uri(reverse("notifications:wechat_callback"))
+    callback = absolute_url(reverse("notifications:wechat_callback"))
     return redirect(wechat.oauth(callback, state).authorize_url)
 
 
@@ -89,7 +90,7 @@ def wechat_callback(request: HttpRequest) -> HttpResponse:
     if not code or len(code) > 200:
         # WeChat sends no code when the resident declined.
         return render(request, "outbox/wechat_failed.html", {"reason": _("WeChat was not linked.")}, status=400)
-    flow = wechat.oauth(request.build_absolute_uri(reverse("notifications:wechat_callback")), state)
+    flow = wechat.oauth(absolute_url(reverse("notifications:wechat_callback")), state)
     try:
         answer = flow.fetch_access_token(code)
         services.link_wechat(user=request.user, openid=str(answer.get("openid", "")))

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from home.phone import mobile_matches
 
@@ -126,7 +127,8 @@ def award(request: HttpRequest, user_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("%(points)s points awarded to %(name)s.") % {"points": entry.amount, "name": resident.profile or resident},
+                    ngettext("%(points)s point awarded to %(name)s.", "%(points)s points awarded to %(name)s.", entry.amount)
+                    % {"points": entry.amount, "name": resident.profile or resident},
                 )
             # Back to the same resident: their new balance, and the form for the next award.
             return redirect("points_admin:award", user_id=resident.pk)

@@ -23,9 +23,11 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from wagtail.models import Locale
 
 from home import services as home_services
+from home.links import absolute_url
 from home.services import require_verified_resident
 from outbox.services import Content, channels_for, notify
 
@@ -252,7 +254,12 @@ def _earn(account: Account, *, kind: str, amount: int, key: str, now: datetime.d
 
 def _spend(account: Account, *, kind: str, amount: int, key: str, now: datetime.datetime, **fields) -> LedgerEntry:
     if amount > account.balance:
-        raise PointsError(_("You need %(needed)s points but have %(balance)s.") % {"needed": amount, "balance": account.balance})
+        raise PointsError(
+            ngettext(
+                "You need %(needed)s point but have %(balance)s.", "You need %(needed)s points but have %(balance)s.", amount
+            )
+            % {"needed": amount, "balance": account.balance}
+        )
     entry = _write(account, kind=kind, amount=-amount, key=key, created_at=now, **fields)
     _take_from_lots(account, entry, amount)
     return entry
@@ -568,7 +575,7 @@ def _tell_about_reservation(reservation: Reservation, *, kind: str) -> None:
             "place": reward.pickup_place,
             "hours": reward.pickup_hours,
             "points": reservation.cost,
-            "url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/me/points/",
+            "url": absolute_url(f"/{language}/me/points/"),
         }
         if kind == "points.reward_reserved":
             subject = _("Pick-up code %(code)s: %(reward)s") % {"code": context["code"], "reward": reward.name}
@@ -739,8 +746,11 @@ def _mail_expiry_warning(account: Account, *, warning: ExpiryWarning) -> None:
     def render() -> Content:
         language = translation.get_language()
         context = {"name": (profile and profile.display_name) or resident.email, "points": points, "date": expires_on}
-        context["url"] = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/me/points/"
-        subject = _("%(points)s points expire on %(date)s") % {"points": points, "date": expires_on.isoformat()}
+        context["url"] = absolute_url(f"/{language}/me/points/")
+        subject = ngettext("%(points)s point expires on %(date)s", "%(points)s points expire on %(date)s", points) % {
+            "points": points,
+            "date": expires_on.isoformat(),
+        }
         body = render_to_string("points/mail/expiry_warning.txt", context)
         return Content(subject=subject, body=body, params={"points": points, "date": expires_on.isoformat()})
 

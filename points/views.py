@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from home.links import absolute_url
 from home.models import Community
 from home.parsing import parse_pk
 from home.qr import qr_data_uri
@@ -260,7 +261,7 @@ def _own_reservation(request: HttpRequest, pk: int) -> Reservation:
 
 def pickup_qr(code: str) -> str:
     """An SVG data URI of the QR code staff scan: it opens the hand-over form with the code filled in."""
-    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("points_admin:hand_over") + f"?code={code}"
+    url = absolute_url(reverse("points_admin:hand_over") + f"?code={code}")
     return qr_data_uri(url)
 
 

@@ -11,6 +11,7 @@ from collections import Counter
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -21,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from home.charts import bar_chart
 from home.models import Grid
@@ -63,7 +64,10 @@ class InboxFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         communities = services.staff_communities(user).filter(locale__language_code="zh-hans")
         self.fields["community"].queryset = communities
-        self.fields["grid"].queryset = Grid.objects.filter(community__in=communities).select_related("community")
+        # Letters point at the source (Chinese) rows: one choice per grid, not one per language.
+        self.fields["grid"].queryset = Grid.objects.filter(
+            community__in=communities, locale__language_code=settings.LANGUAGE_CODE
+        ).select_related("community")
 
 
 @staff_required
@@ -127,11 +131,38 @@ LETTER_ACTIONS = {
 }
 
 
+# What each action did, said back to the staff member (not only "Done.").
+LETTER_ACTION_DONE = {
+    "accept": gettext_lazy("Letter %(number)s accepted."),
+    "reply": gettext_lazy("Your reply to letter %(number)s was added to its timeline for the writer."),
+    "answer": gettext_lazy("Letter %(number)s answered."),
+    "out_of_scope": gettext_lazy("Letter %(number)s marked as outside the community's remit."),
+    "note": gettext_lazy("Staff note added to letter %(number)s."),
+    "assign": gettext_lazy("Letter %(number)s assigned to %(name)s."),
+    "merge": gettext_lazy("Letter %(number)s added to the topic “%(topic)s”."),
+    "new_topic": gettext_lazy("Topic “%(topic)s” opened with letter %(number)s."),
+    "split": gettext_lazy("Letter %(number)s moved to a topic of its own: “%(topic)s”."),
+}
+
+
+def _letter_done(name: str, letter: Letter) -> str:
+    letter.refresh_from_db()
+    if name == "assign" and letter.assigned_to_id is None:
+        return _("Letter %(number)s is no longer assigned to anyone.") % {"number": letter.tracking_number}
+    assignee = letter.assigned_to
+    return LETTER_ACTION_DONE[name] % {
+        "number": letter.tracking_number,
+        "topic": letter.topic.title if letter.topic_id else "",
+        "name": (getattr(assignee, "profile", None) and assignee.profile.display_name) or getattr(assignee, "email", ""),
+    }
+
+
 @staff_required
 def letter_triage(request: HttpRequest, pk: int) -> HttpResponse:
     letter = _staff_letter(request, pk)
     if request.method == "POST":
-        action = LETTER_ACTIONS.get(request.POST.get("action", ""))
+        name = request.POST.get("action", "")
+        action = LETTER_ACTIONS.get(name)
         if action is None:
             raise Http404
         try:
@@ -139,7 +170,7 @@ def letter_triage(request: HttpRequest, pk: int) -> HttpResponse:
         except (services.MailboxError, PermissionDenied) as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("Done."))
+            messages.success(request, _letter_done(name, letter))
         return redirect("deliberation_admin:letter", pk=letter.pk)
     similar_topics, similar_letters = services.similar_to_letter(letter=letter)
     community = letter.community
@@ -206,18 +237,26 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if request.POST.get("action") == "approve":
                 services.approve_topic_summary(
-                    topic=topic, actor=request.user, summary=request.POST.get("summary", ""), title=request.POST.get("title")
+                    topic=topic,
+                    actor=request.user,
+                    summary=request.POST.get("summary", ""),
+                    title=request.POST.get("title"),
+                    title_en=request.POST.get("title_en"),
+                    summary_en=request.POST.get("summary_en"),
                 )
+                done = _("The summary of topic “%(title)s” is approved.")
             elif request.POST.get("action") == "status":
                 services.change_topic_status(
                     topic=topic, actor=request.user, status=request.POST.get("status", ""), reason=request.POST.get("reason", "")
                 )
+                done = _("Topic “%(title)s” is now “%(status)s”.")
             else:
                 raise Http404
         except (services.MailboxError, PermissionDenied) as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("Done."))
+            topic.refresh_from_db()
+            messages.success(request, done % {"title": topic.title, "status": topic.get_status_display()})
         return redirect("deliberation_admin:topic", pk=topic.pk)
     residents, households = services.raised_by(topic)
     threshold = services.support_threshold(topic.community)
@@ -394,7 +433,9 @@ def hotline_preview(request: HttpRequest, pk: int) -> HttpResponse:
         except (services.MailboxError, PermissionDenied) as failure:
             messages.error(request, str(failure))
         else:
-            messages.success(request, _("%(count)d letters imported.") % {"count": created})
+            messages.success(
+                request, ngettext("%(count)d letter imported.", "%(count)d letters imported.", created) % {"count": created}
+            )
             return redirect("deliberation_admin:inbox")
     try:
         rows = services.preview_hotline(upload=upload, mapping=mapping)
@@ -438,7 +479,9 @@ class StaffEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         communities = services.staff_communities(user).filter(locale__language_code="zh-hans")
         self.fields["community"].queryset = communities
-        self.fields["grid"].queryset = Grid.objects.filter(community__in=communities)
+        self.fields["grid"].queryset = Grid.objects.filter(
+            community__in=communities, locale__language_code=settings.LANGUAGE_CODE
+        )
 
     def clean_resident_email(self):
         address = self.cleaned_data["resident_email"]

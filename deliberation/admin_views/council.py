@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from home.links import absolute_url
 from home.parsing import parse_int, parse_pk, required_pk
 from home.qr import qr_svg
 
@@ -318,7 +319,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def door_url(request: HttpRequest, session: CouncilSession) -> str:
     with translation.override(settings.LANGUAGE_CODE):
-        return request.build_absolute_uri(reverse("deliberation:council_door", args=[session.pk, session.door_key]))
+        return absolute_url(reverse("deliberation:council_door", args=[session.pk, session.door_key]))
 
 
 @staff_required

@@ -31,18 +31,16 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page, PagePermissionTester
 from wagtail.search import index
 
+from home.i18n import in_reader_language
 from home.models import Community
 
 from .mailbox import Topic
 
 
 def localized(obj, field: str) -> str:
-    """`obj.<field>_en` when English is active and it is filled in, else the Chinese `obj.<field>`."""
-    if (translation.get_language() or "").startswith("en"):
-        english = getattr(obj, f"{field}_en", "")
-        if english:
-            return english
-    return getattr(obj, field)
+    """`obj.<field>_en` when English is active and it is filled in, else the Chinese `obj.<field>` (on English
+    pages marked "(no English yet)", home.i18n.in_reader_language)."""
+    return in_reader_language(getattr(obj, field), getattr(obj, f"{field}_en", ""))
 
 
 class Council(models.Model):

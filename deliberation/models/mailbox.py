@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
+from home.i18n import in_reader_language
 from home.models import Community, Grid
 
 from .. import workdays
@@ -106,6 +107,9 @@ class Topic(models.Model):
     community = models.ForeignKey(Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
     title = models.CharField(_("title"), max_length=120)
     summary = models.TextField(_("public summary"), blank=True, help_text=_("Anonymised: no names, phone numbers or addresses."))
+    # What English pages show; empty: the Chinese, marked "(no English yet)" (display_title, display_summary).
+    title_en = models.CharField(_("title (English)"), max_length=120, blank=True)
+    summary_en = models.TextField(_("public summary (English)"), blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
@@ -135,6 +139,14 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        return in_reader_language(self.title, self.title_en)
+
+    @property
+    def display_summary(self) -> str:
+        return in_reader_language(self.summary, self.summary_en)
 
     @property
     def is_public(self) -> bool:

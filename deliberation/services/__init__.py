@@ -24,6 +24,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from home.links import absolute_url
 from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
 from home.services import VERIFY_FIRST, is_verified_resident, staff_communities, verified_resident
@@ -280,7 +281,14 @@ def _check_rate_limits(*, writer, address: str | None) -> None:
         key = f"deliberation:anonymous-letters-from:{address}"
         cache.add(key, 0, 3600)
         if cache.incr(key) > ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR:
-            raise RateLimited(_("Too many letters from your network. Please try again in an hour."))
+            # Only letters without an account count here: say how to get past it (log in), not just "wait".
+            raise RateLimited(
+                _(
+                    "Many letters without an account have come from your network in the last hour (a shared Wi-Fi, "
+                    "for example). Log in or sign up to send yours now: a resident's letters are counted per account. "
+                    "Or try again in an hour, or call your community office."
+                )
+            )
 
 
 def _writer_language(letter: Letter) -> str:
@@ -498,7 +506,7 @@ def _queue_event_mail(*, letter: Letter, event: LetterEvent, recipient: str, lan
     contact address (`recipient`). False if there was nobody to tell."""
 
     def render() -> Content:
-        context = {"letter": letter, "event": event, "step": event.describe(), "site_url": settings.WAGTAILADMIN_BASE_URL}
+        context = {"letter": letter, "event": event, "step": event.describe(), "site_url": absolute_url("/").rstrip("/")}
         subject = _("Your letter %(number)s: %(step)s") % {"number": letter.tracking_number, "step": event.describe()}
         text = render_to_string("deliberation/email/letter_event.txt", context)
         return Content(subject=subject, body=text, params={"number": letter.tracking_number, "step": event.describe()})
@@ -735,8 +743,11 @@ def check_public_text(*, topic: Topic, text: str) -> None:
 
 
 @transaction.atomic
-def approve_topic_summary(*, topic: Topic, actor, summary: str, title: str | None = None) -> Topic:
-    """Staff write or approve the public summary; only then do residents see the topic."""
+def approve_topic_summary(
+    *, topic: Topic, actor, summary: str, title: str | None = None, title_en: str | None = None, summary_en: str | None = None
+) -> Topic:
+    """Staff write or approve the public summary (and its English, what English pages show); only then do
+    residents see the topic. The English is checked for names and numbers as the Chinese is."""
     topic = Topic.objects.select_for_update().get(pk=topic.pk)
     _require_staff(actor, topic.community)
     summary = summary.strip()
@@ -744,8 +755,10 @@ def approve_topic_summary(*, topic: Topic, actor, summary: str, title: str | Non
     if not summary:
         raise MailboxError(_("Write the public summary first."))
     _check_topic_title(title)
-    check_public_text(topic=topic, text=f"{title}\n{summary}")
-    topic.title, topic.summary = title, summary
+    title_en = (topic.title_en if title_en is None else title_en).strip()
+    summary_en = (topic.summary_en if summary_en is None else summary_en).strip()
+    check_public_text(topic=topic, text=f"{title}\n{summary}\n{title_en}\n{summary_en}")
+    topic.title, topic.summary, topic.title_en, topic.summary_en = title, summary, title_en, summary_en
     topic.summary_approved_at, topic.summary_approved_by = timezone.now(), actor
     topic.shingles = _topic_shingles(topic)
     topic.save()
@@ -1307,7 +1320,7 @@ def _tell_staff_of_reply(*, letter: Letter, event: LetterEvent) -> None:
         staff = User.objects.filter(groups=letter.community.editors_id, is_active=True)
     else:
         staff = User.objects.none()
-    url = settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse("deliberation_admin:letter", args=[letter.pk])
+    url = absolute_url(reverse("deliberation_admin:letter", args=[letter.pk]))
 
     def render() -> Content:
         subject = _("Letter %(number)s: the writer replied") % {"number": letter.tracking_number}

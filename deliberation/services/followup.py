@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from wagtail.models import Locale
 
+from home.links import absolute_url
 from home.middleware import bump_page_cache_generation
 from home.models import Community, HomePage, ResidentProfile
 from home.services import VERIFY_FIRST, is_verified_resident
@@ -251,7 +252,7 @@ def _ask_for_confirmation(session: CouncilSession) -> None:
     def render() -> Content:
         context = {
             "session": session,
-            "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk])),
+            "url": absolute_url(reverse("deliberation:member_minutes", args=[session.pk])),
             "items": [
                 {"position": item.position, "title": item.display_title, "result": getattr(item, "result", None)}
                 for item in items
@@ -332,7 +333,7 @@ def clear_stale_confirmations(*, session: CouncilSession, actor) -> int:
         return 0
 
     def render() -> Content:
-        context = {"session": session, "url": _absolute(reverse("deliberation:member_minutes", args=[session.pk]))}
+        context = {"session": session, "url": absolute_url(reverse("deliberation:member_minutes", args=[session.pk]))}
         return Content(
             subject=_("The minutes of %(session)s changed: please confirm them again") % {"session": session.display_title},
             body=render_to_string("deliberation/email/minutes_reconfirm.txt", context),
@@ -490,16 +491,12 @@ def topic_recipients(topic: Topic) -> list[Recipient]:
     return list(recipients.values())
 
 
-def _absolute(path: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
-
-
 def _letter_url(recipient: Recipient) -> str:
     kind, number, key = (recipient.letter_path.split("|") + ["", "", ""])[:3]
     if kind == "letter":
-        return _absolute(reverse("deliberation:letter_detail", args=[number]))
+        return absolute_url(reverse("deliberation:letter_detail", args=[number]))
     if kind == "track":
-        return _absolute(reverse("deliberation:track_letter", args=[number, key]))
+        return absolute_url(reverse("deliberation:track_letter", args=[number, key]))
     return ""
 
 
@@ -520,8 +517,8 @@ def _mail_topic(*, topic_id: int, item_id: int, template: str, subject: str) -> 
                 "decision": decision,
                 "head": head,
                 "letter_url": _letter_url(recipient),
-                "decision_url": _absolute(reverse("deliberation:decision_detail", args=[decision.pk])) if decision else "",
-                "topic_url": _absolute(reverse("deliberation:topic_detail", args=[topic.pk])) if topic.is_public else "",
+                "decision_url": absolute_url(reverse("deliberation:decision_detail", args=[decision.pk])) if decision else "",
+                "topic_url": absolute_url(reverse("deliberation:topic_detail", args=[topic.pk])) if topic.is_public else "",
             }
             return Content(
                 subject=_(subject) % {"topic": topic.title},
@@ -673,7 +670,7 @@ def answer_objection(*, objection: Objection, actor, answer: str) -> Objection:
             context = {
                 "objection": objection,
                 "decision": objection.decision,
-                "decision_url": _absolute(reverse("deliberation:decision_detail", args=[objection.decision_id])),
+                "decision_url": absolute_url(reverse("deliberation:decision_detail", args=[objection.decision_id])),
             }
             return Content(
                 subject=_("Your objection has been answered"),
@@ -830,7 +827,7 @@ def escalate_overdue_actions(*, today: datetime.date | None = None) -> int:
                     context = {
                         "action": action,
                         "decision": action.decision,
-                        "decision_url": _absolute(reverse("deliberation_followup_admin:decision", args=[action.decision_id])),
+                        "decision_url": absolute_url(reverse("deliberation_followup_admin:decision", args=[action.decision_id])),
                     }
                     return Content(
                         subject=_("Overdue follow-up action: %(action)s") % {"action": action.display_description},

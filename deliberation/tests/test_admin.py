@@ -301,3 +301,44 @@ def test_the_dashboard_export_defuses_spreadsheet_formulas(client, staff, commun
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"), newline="")))
     assert {row[0] for row in rows[1:]} == {"'" + name for name in names}
     assert {row[-1] for row in rows[1:]} == {"1"}
+
+
+@pytest.mark.parametrize(("language", "said"), [("zh-hans", "来信 {number} 已受理。"), ("en", "Letter {number} accepted.")])
+def test_letter_actions_say_what_was_done(client, staff, community, letter, language, said):
+    from wagtail.users.models import UserProfile
+
+    admin_profile = UserProfile.get_for_user(staff)
+    admin_profile.preferred_language = language  # the admin's language (Wagtail's own setting)
+    admin_profile.save()
+    topic = TopicFactory(community=community, title="东门停车位不足")
+    client.force_login(staff)
+    path = reverse("deliberation_admin:letter", args=[letter.pk])
+
+    accepted = client.post(path, {"action": "accept"}, follow=True)
+    merged = client.post(path, {"action": "merge", "topic": topic.pk}, follow=True)
+
+    messages = [str(message) for response in (accepted, merged) for message in response.context["messages"]]
+    assert messages[0] == said.format(number=letter.tracking_number)
+    assert "东门停车位不足" in messages[1] and letter.tracking_number in messages[1]
+    assert "Done." not in messages and "已完成。" not in messages
+
+
+def test_the_letter_page_masks_the_writer_s_phone_until_asked(client, staff, letter):
+    client.force_login(staff)
+
+    body = client.get(reverse("deliberation_admin:letter", args=[letter.pk])).content.decode()
+
+    assert "<summary>138****5678 · " in body  # on screen: masked
+    assert '<a href="tel:13812345678">13812345678</a></details>' in body  # one tap away, inside <details>
+
+
+def test_the_inbox_grid_filter_offers_each_grid_once_not_once_per_language(client, staff, community):
+    from home.factories import translate
+
+    grid = GridFactory(community=community, name="第1网格")
+    translate(grid, strings={"第1网格": "Grid 1"})
+    client.force_login(staff)
+
+    form = client.get(reverse("deliberation_admin:inbox")).context["form"]
+
+    assert [choice.pk for choice in form.fields["grid"].queryset] == [grid.pk]

@@ -18,7 +18,7 @@ from PIL import Image
 from deliberation import services
 from deliberation.factories import LetterFactory, TopicFactory, community_with_staff, resident, staff_member, web_letter
 from deliberation.models import Letter, MailboxSettings, Support
-from home.factories import GridFactory, UserFactory
+from home.factories import CommunityFactory, GridFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -210,7 +210,11 @@ def test_behind_the_proxy_one_busy_client_blocks_neither_residents_nor_other_cli
     shared = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
     for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR):
         assert client.post(url("write_letter"), letter_data(community), **shared).status_code == 200
-    assert client.post(url("write_letter"), letter_data(community), **shared).status_code == 429
+    refused = client.post(url("write_letter"), letter_data(community), **shared)
+    assert refused.status_code == 429
+    assert "请登录或注册后再发送" in refused.content.decode()  # what to do, not only "too many"
+    english = client.post(url("write_letter", language="en"), letter_data(community), **shared).content.decode()
+    assert "Log in or sign up to send yours now" in english
     other_client = {**proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.8"}
     assert client.post(url("write_letter"), letter_data(community), **other_client).status_code == 200
     neighbours = [resident(community) for _ in range(services.ANONYMOUS_LETTERS_PER_ADDRESS_PER_HOUR + 2)]
@@ -472,10 +476,51 @@ def test_grids_are_offered_with_their_community_in_the_readers_language(client, 
     grid = GridFactory(community=community, name="第一网格")
     translate(community, strings={"六和社区": "Liuhe"})
     translate(grid, strings={"第一网格": "Grid 1"})
+    other = GridFactory(community=CommunityFactory(name="江南社区"), name="第一网格")  # a look-alike elsewhere
     client.force_login(writer)
+    writer.profile.community, writer.profile.grid = None, None
+    writer.profile.save()
     zh = client.get(url("write_letter")).content.decode()
     en = client.get(url("write_letter", language="en")).content.decode()
-    assert "六和社区 · 第一网格" in zh and "Liuhe · Grid 1" in en
+    # Grouped under their community (no JavaScript needed), in the reader's language.
+    assert grid_groups(zh) == {"六和社区": [(str(grid.pk), "第一网格")], "江南社区": [(str(other.pk), "第一网格")]}
+    assert grid_groups(en)["Liuhe"] == [(str(grid.pk), "Grid 1")]
+
+
+def grid_groups(html: str) -> dict:
+    from bs4 import BeautifulSoup
+
+    select = BeautifulSoup(html, "html.parser").select_one("select[name=grid]")
+    return {group["label"]: [(o["value"], o.get_text()) for o in group.select("option")] for group in select.select("optgroup")}
+
+
+@pytest.mark.parametrize(
+    ("title_en", "summary_en", "shown"),
+    [
+        ("Evening parking at the east gate", "Cars block the fire lane after 7 pm.", "Evening parking at the east gate"),
+        ("", "", "东门晚间停车难 (no English yet)"),
+    ],
+)
+def test_english_topic_pages_show_the_english_title_or_say_there_is_none_yet(client, community, title_en, summary_en, shown):
+    topic = TopicFactory(community=community, title="东门晚间停车难", title_en=title_en, summary_en=summary_en)
+
+    english = client.get(url("topic_detail", topic.pk, language="en")).content.decode()
+    listed = client.get(url("topic_list", language="en")).content.decode()
+    chinese = client.get(url("topic_detail", topic.pk)).content.decode()
+
+    assert f"<h1>{shown}</h1>" in english and shown in listed
+    assert (summary_en or "(no English yet)") in english
+    assert "<h1>东门晚间停车难</h1>" in chinese and "no English" not in chinese
+
+
+def test_the_english_summary_is_checked_for_phone_numbers_too(community):
+    staff = staff_member(community)
+    topic = TopicFactory(community=community, summary_approved_at=None)
+
+    with pytest.raises(services.MailboxError):
+        services.approve_topic_summary(
+            topic=topic, actor=staff, summary="晚间停车难。", title_en="Parking", summary_en="Call 13812345678 about it."
+        )
 
 
 @pytest.mark.parametrize(("language", "words"), [("zh-hans", "您就这个议题写过信"), ("en", "You wrote about this topic")])

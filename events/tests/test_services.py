@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from events import factories, services
+from events.calendar import booking_calendar
 from events.models import Booking, BookingPolicy, Session
 from events.services import BookingError
 
@@ -26,6 +27,16 @@ def test_a_free_seat_is_confirmed_and_mailed_with_a_calendar_file(session, resid
     assert len(mail.outbox) == 1
     assert booking.display_code in mail.outbox[0].body
     assert mail.outbox[0].attachments[0][0] == f"linli-{booking.code}.ics"
+
+
+def test_the_calendar_file_links_to_the_activity_at_the_portal_s_public_address(session, resident, settings):
+    settings.PORTAL_BASE_URL = "https://linli.example.cn:8443"
+    (booking,) = book(session, resident)
+
+    ics = booking_calendar([booking]).decode().replace("\r\n ", "")  # unfold long lines
+
+    assert f"URL:https://linli.example.cn:8443{session.activity.url}" in ics
+    assert "127.0.0.1" not in ics
 
 
 def test_a_full_session_puts_people_on_the_waiting_list_in_order(session, make_resident):

@@ -415,3 +415,21 @@ def test_a_waiting_place_is_left_not_cancelled_late(client, bilingual_class, mak
     assert "You have left the waiting list." in response.content.decode()
     waiting.refresh_from_db()
     assert waiting.status == Booking.Status.CANCELLED and not waiting.late_cancellation
+
+
+@pytest.mark.parametrize(("language", "own_venue", "venue_en", "shown"), [
+    ("zh-hans", "", "", "文化家园"),
+    ("en", "", "", "Culture Home"),  # the English page's venue, as wagtail-localize translated it
+    ("en", "社区礼堂", "Community hall", "Community hall"),
+    ("en", "社区礼堂", "", "社区礼堂 (no English yet)"),  # visibly untranslated: staff left the English empty
+    ("zh-hans", "社区礼堂", "Community hall", "社区礼堂"),
+])  # fmt: skip
+def test_a_session_s_venue_is_shown_in_the_reader_s_language(client, bilingual_class, language, own_venue, venue_en, shown):
+    page, english, session = bilingual_class
+    session.venue, session.venue_en = own_venue, venue_en
+    session.save()
+    activity = page if language == "zh-hans" else english
+
+    body = client.get(activity.url).content.decode()
+
+    assert f'<p class="meta">{shown}</p>' in body

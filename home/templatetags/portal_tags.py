@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django import template
 from django.conf import settings
 from django.urls import reverse, translate_url
+from django.utils.html import format_html
 from wagtail.models import Page
 
 register = template.Library()
@@ -74,3 +75,64 @@ def footer_pages(context) -> list[dict[str, str]]:
 
     pages = StandardPage.objects.live().in_menu().filter(depth=3, locale__language_code=get_language()).order_by("path")
     return [{"title": page.title, "url": page.get_url(request=context.get("request"))} for page in pages]
+
+
+# --- Punctuation and times in the reader's language -------------------------------------------------
+
+
+def _chinese() -> bool:
+    from django.utils.translation import get_language
+
+    return (get_language() or "").startswith("zh")
+
+
+@register.simple_tag
+def colon() -> str:
+    """The colon after a label: full-width "：" in Chinese ("参加者：王芳"), ": " in English."""
+    return "：" if _chinese() else ": "
+
+
+@register.simple_tag
+def parens(value) -> str:
+    """A remark in brackets: full-width "（星期一）" in Chinese, " (Mon)" in English."""
+    return format_html("（{}）", value) if _chinese() else format_html(" ({})", value)
+
+
+@register.simple_tag
+def time_range(starts, ends=None, *, weekday: bool = True) -> str:
+    """A session's date, weekday and times, e.g. 2026-12-07（星期一）14:30–16:00: the range is one
+    unbreakable piece ("14:30–16:00" never breaks after the dash), the date may wrap before it."""
+    from django.utils import timezone
+    from django.utils.dateformat import format as date_format
+
+    starts = timezone.localtime(starts)
+    day = date_format(starts, "Y-m-d")
+    if weekday:
+        day = format_html("{}{}", day, parens(date_format(starts, "D")))
+    times = date_format(starts, "H:i")
+    if ends is not None:
+        times = f"{times}\u2013{date_format(timezone.localtime(ends), 'H:i')}"
+    gap = "" if _chinese() else " "  # Chinese breaks after "）" by itself
+    return format_html('<time datetime="{}">{}</time>{}<span class="time-range">{}</span>', starts.isoformat(), day, gap, times)
+
+
+@register.simple_tag
+def masked_contact(value) -> str:
+    """A phone number shown as 138****5678, the full number one tap away (<details>, no JavaScript), so that
+    it is not on screen for whoever looks over the staff member's shoulder; other contacts are shown as they are."""
+    import re
+
+    from django.utils.translation import gettext
+
+    text = str(value or "")
+    digits = re.sub(r"[\s\-+]", "", text)
+    if not re.fullmatch(r"(86)?1\d{10}|0\d{9,11}|\d{7,8}", digits):
+        return text
+    masked = digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    return format_html(
+        '<details class="masked-contact"><summary>{} · {}</summary><a href="tel:{}">{}</a></details>',
+        masked,
+        gettext("Show the number"),
+        digits,
+        text,
+    )

@@ -14,6 +14,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import mail, signing
 from django.core.exceptions import PermissionDenied
@@ -42,7 +43,7 @@ def log_in(client, *, email, password=PASSWORD, language="zh-hans", next_url=Non
 
 
 def link_in(message) -> str:
-    match = re.search(r"https?://testserver(/\S+)", message.body)
+    match = re.search(re.escape(django_settings.PORTAL_BASE_URL) + r"(/\S+)", message.body)
     assert match, message.body
     return match.group(1)
 
@@ -85,9 +86,16 @@ def test_verification_mail_is_in_the_language_of_the_sign_up(client, site_pages)
     sign_up(client, language="zh-hans", email="zh@example.com")
 
     english, chinese = mail.outbox
-    assert "Please Confirm Your Email Address" in english.subject
-    assert "Please Confirm Your Email Address" not in chinese.subject
-    assert re.search(r"[\u4e00-\u9fff]", chinese.body)
+    assert english.subject == "[邻里 Linli] Confirm your e-mail address"
+    assert chinese.subject == "[邻里 Linli] 请确认您的电子邮箱"
+    # Plain words, the portal's name and address, no blank site name ("Hello from !", "on .").
+    assert english.body.startswith("Hello,\n\nThis e-mail address (en@example.com) was given to sign up for Linli.")
+    assert chinese.body.startswith("您好！\n\n有人用这个电子邮箱（zh@example.com）注册了邻里。")
+    assert "Linli, your neighbourhood portal\nhttp://127.0.0.1:8000/en/" in english.body
+    assert "邻里社区服务平台\nhttp://127.0.0.1:8000/zh-hans/" in chinese.body
+    assert "The link works for 24 hours." in english.body and "链接 24 小时内有效。" in chinese.body
+    for body in (english.body, chinese.body):
+        assert "Hello from" not in body and "Email" not in body and " on ." not in body
 
 
 @pytest.mark.parametrize(
@@ -143,27 +151,55 @@ def test_log_in_is_impossible_before_verification(client, site_pages):
 
 
 @pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
-def test_opening_the_link_shows_a_confirm_page_and_posting_it_verifies(client, site_pages):
-    sign_up(client)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_opening_the_link_verifies_at_once_without_a_second_tap(client, site_pages, language):
+    sign_up(client, language=language)
     link = link_in(mail.outbox[0])
     other_browser = type(client)()
 
-    page = other_browser.get(link)
-    assert page.status_code == 200
-    assert "new.resident@example.com" in page.content.decode()
-    assert not EmailAddress.objects.get(email="new.resident@example.com").verified  # a GET changes nothing
+    response = other_browser.get(link)
 
-    response = other_browser.post(link)
     assert response.status_code == 302
     address = EmailAddress.objects.get(email="new.resident@example.com")
     assert address.verified
     assert services.has_verified_email(address.user)
 
-    response = log_in(other_browser, email="new.resident@example.com")
+    assert not logged_in(other_browser)  # another browser (or a mail scanner) is not logged in by the link
+    response = log_in(other_browser, email="new.resident@example.com", language=language)
     assert response.status_code == 302
-    assert response["Location"] == "/zh-hans/me/"
+    assert response["Location"] == f"/{language}/me/"
     assert logged_in(other_browser)
-    assert other_browser.get("/zh-hans/me/").status_code == 200
+    assert other_browser.get(f"/{language}/me/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # the mail leaves through the outbox when the request commits
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("zh-hans", ["请查收邮件", "这个链接已过期或已使用过。"]),
+        ("en", ["Check your e-mail", "This link has expired or was already used."]),
+    ],
+)
+def test_the_verification_pages_speak_plainly(client, site_pages, language, words):
+    sent = sign_up(client, language=language)
+    page = client.get(sent["Location"]).content.decode()
+    expired = client.get(f"/{language}/accounts/confirm-email/not-a-key/").content.decode()
+
+    assert words[0] in page and "Email" not in page
+    assert words[1] in expired
+
+
+@pytest.mark.parametrize(("page_language", "profile_language"), [("en", "zh-hans"), ("zh-hans", "en")])
+def test_logging_in_stays_in_the_language_in_use_and_mail_keeps_the_profile_s(
+    client, site_pages, page_language, profile_language
+):
+    profile = factories.ResidentProfileFactory(user__password=PASSWORD, preferred_language=profile_language)
+
+    response = log_in(client, email=profile.user.email, language=page_language)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/{page_language}/me/"
+    assert ResidentProfile.objects.get(pk=profile.pk).preferred_language == profile_language
 
 
 def _clock_ahead(monkeypatch, seconds: float) -> None:

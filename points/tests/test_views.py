@@ -224,3 +224,15 @@ def test_statement_lines_name_the_activity_its_day_and_the_rule(client, member, 
     assert f"参加活动：太极拳，{day}" in html
     assert 'data-label="积分"' in html  # the cells carry their labels for the narrow-screen cards
     assert "志愿服务时长：2 小时" in client.get("/zh-hans/me/points/").content.decode()
+
+
+def test_the_pick_up_qr_code_opens_the_hand_over_form_at_the_portal_s_public_address(settings):
+    from django.urls import reverse
+
+    from home.qr import qr_data_uri
+    from points.views import pickup_qr
+
+    settings.PORTAL_BASE_URL = "https://linli.example.cn:8443"
+    url = "https://linli.example.cn:8443" + reverse("points_admin:hand_over") + "?code=ABC123"
+
+    assert pickup_qr("ABC123") == qr_data_uri(url)

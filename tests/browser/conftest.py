@@ -64,9 +64,12 @@ def phone(chromium):
 
 
 @pytest.fixture
-def portal(transactional_db, live_server):
+def portal(transactional_db, live_server, settings):
     """The live portal with its locales, home pages, privacy pages and a few notices."""
     from django.core.cache import cache
+
+    # Links in mail and QR codes lead to the live server, as they lead to `make run`'s port.
+    settings.PORTAL_BASE_URL = settings.WAGTAILADMIN_BASE_URL = live_server.url
 
     from home import factories, services
     from home.models import PortalSettings

@@ -76,7 +76,9 @@ def test_a_parent_books_for_their_child_and_the_next_in_line_is_promoted(portal,
     # Book the class for the child from the activity page.
     phone.goto(f"{base}{page.url}")
     form = phone.locator(f"form[action$='/sessions/{session.pk}/book/']")
-    form.locator("select[name=participant]").select_option(label=f"小明 ({timezone.localdate().year - 9})")
+    form.locator("select[name=participant]").select_option(
+        label=f"小明（{timezone.localdate().year - 9}）"
+    )  # full-width brackets in Chinese
     form.locator("button[type=submit]").click()
     phone.wait_for_url(f"{base}/zh-hans/me/bookings/")
     booking = Booking.objects.get(resident=parent)

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from home import services
+from home.links import absolute_url
 
 
 class Command(BaseCommand):
@@ -28,5 +29,5 @@ class Command(BaseCommand):
         EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         services.get_or_create_profile(user=user)
         self.stdout.write(
-            self.style.SUCCESS(f"\n  Local admin — http://127.0.0.1:8000/admin/\n  e-mail:   {email}\n  password: {password}\n")
+            self.style.SUCCESS(f"\n  Local admin — {absolute_url('/admin/')}\n  e-mail:   {email}\n  password: {password}\n")
         )

@@ -252,7 +252,9 @@ ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["phone", "email", "password1*", "password2*"]
 SILENCED_SYSTEM_CHECKS = ["account.W001"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
-ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+# Opening the link confirms the address (no second tap). A mail scanner that opens it only confirms what
+# the mail's recipient would; it logs nobody in (allauth logs in only the browser that signed up).
+ACCOUNT_CONFIRM_EMAIL_ON_GET = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
@@ -322,13 +324,20 @@ LINLI_PRIVACY_NOTICE_VERSION = "2026-11"
 
 # Wagtail
 WAGTAIL_SITE_NAME = "邻里 Linli"
-WAGTAILADMIN_BASE_URL = env.text("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+# The address residents reach the portal at: every absolute link that leaves the portal (mail, text
+# messages, .ics files, QR codes, the admin's notification mail) starts with it (home/links.py).
+# `make run PORT=8501` sets it to http://127.0.0.1:8501.
+PORTAL_BASE_URL = env.text("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL
 # home.views.wagtail_admin_login: on to allauth, or "no access" for someone already logged in.
 WAGTAILADMIN_LOGIN_URL = "/admin/login/"
 # Wagtail's database backend, with search terms escaped for SQLite's full-text syntax (home/search_backend.py).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "home.search_backend"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# No Gravatar: it is unreachable from mainland China (the admin's avatars were broken images) and would send
+# a hash of each staff member's e-mail abroad; Wagtail shows its default avatar or an uploaded one instead.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_WORKFLOW_ENABLED = True
 # Passwords and e-mail addresses are managed through allauth (rate limits, verification).
