@@ -147,8 +147,11 @@ def test_home_pages_and_notice_lists_show_the_seeded_notices_in_each_language(cl
             assert escape(getattr(demo, language[:2]).title) in home
         for demo in expired:
             assert escape(getattr(demo, language[:2]).title) not in home
-        street = client.get(f"/{language}/notices/").content.decode()
+        # The street's list shows the communities' notices too (filterable by place); ?where=street only its own.
+        everything = client.get(f"/{language}/notices/").content.decode()
+        street = client.get(f"/{language}/notices/?where=street").content.decode()
         for demo in demo_content.NOTICES:
+            assert escape(getattr(demo, language[:2]).title) in everything
             assert (escape(getattr(demo, language[:2]).title) in street) == (not demo.community)
         liuhe = client.get(f"/{language}/liuhe/notices/").content.decode()
         for demo in demo_content.NOTICES:
