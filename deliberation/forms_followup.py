@@ -37,6 +37,12 @@ class AnswerForm(forms.Form):
         max_length=MAX_ANSWER_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    answer_en = forms.CharField(
+        label=_("Answer (English)"),
+        max_length=MAX_ANSWER_CHARS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "lang": "en"}),
+    )
 
 
 class ActionForm(forms.Form):

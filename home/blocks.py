@@ -36,6 +36,27 @@ class DocumentBlock(blocks.StructBlock):
         template = "home/blocks/document.html"
 
 
+class TableRowBlock(blocks.StructBlock):
+    cells = blocks.ListBlock(blocks.CharBlock(label=_("Cell"), max_length=200), label=_("Cells"))
+
+    class Meta:
+        icon = "list-ul"
+
+
+class TranslatableTableBlock(blocks.StructBlock):
+    """A table whose cells are plain text fields, so that wagtail-localize translates each cell (it leaves
+    TableBlock cells untouched): the Chinese page holds Chinese cells, its English translation English ones."""
+
+    caption = blocks.CharBlock(label=_("Caption"), required=False, max_length=200)
+    header = blocks.ListBlock(blocks.CharBlock(label=_("Column heading"), max_length=200), label=_("Column headings"))
+    rows = blocks.ListBlock(TableRowBlock(label=_("Row")), label=_("Rows"))
+
+    class Meta:
+        icon = "table"
+        label = _("Table (translated cell by cell)")
+        template = "home/blocks/translatable_table.html"
+
+
 class BaseStreamBlock(blocks.StreamBlock):
     heading = HeadingBlock()
     paragraph = blocks.RichTextBlock(
@@ -46,3 +67,4 @@ class BaseStreamBlock(blocks.StreamBlock):
     image = ImageBlock()
     document = DocumentBlock()
     table = TableBlock(label=_("Table"))
+    translatable_table = TranslatableTableBlock()

@@ -8,12 +8,14 @@ resident mailbox and the residents' council.
 
 Each page is written twice with the same shape (`zh` and `en`): the seed command pairs
 the Chinese and English texts block by block and gives them to wagtail-localize as
-translations. wagtail-localize does not translate TableBlock cells (wagtail-localize
-issue #302), so tables are shared by both languages and written bilingually.
+translations. Tables are written once with bilingual cells ("环节 Step"): the Chinese page gets the
+Chinese cells and wagtail-localize the English ones, cell by cell (home.blocks.TranslatableTableBlock;
+it does not translate the cells of Wagtail's TableBlock, wagtail-localize issue #302).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # A body block: ("heading", text), ("paragraph", rich-text HTML) or ("table", Table).
@@ -28,22 +30,35 @@ def ul(*items: str) -> str:
     return "<ul>" + "".join(f"<li>{text}</li>" for text in items) + "</ul>"
 
 
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”]")
+
+
+def split_cell(cell: str) -> tuple[str, str]:
+    """A bilingual cell ("2个工作日 2 working days") as its Chinese and English parts: split at the first space
+    after which no Chinese follows. A cell without Chinese ("7:00–9:00", "30") is the same in both."""
+    if not _CJK.search(cell):
+        return cell, cell
+    for index, character in enumerate(cell):
+        if character == " " and not _CJK.search(cell[index:]):
+            return cell[:index].strip(), cell[index:].strip()
+    raise ValueError(f"The table cell {cell!r} has no English part")
+
+
 @dataclass(frozen=True)
 class Table:
-    """A table whose first row is the header; cells are bilingual (see the module docstring)."""
+    """A table whose first row is the header, written with bilingual cells ("环节 Step"); the seed stores the
+    Chinese cells on the Chinese page and gives the English ones to wagtail-localize cell by cell."""
 
     rows: tuple[tuple[str, ...], ...]
 
-    def as_block_value(self) -> dict:
-        return {
-            "data": [list(row) for row in self.rows],
-            "table_header_choice": "row",
-            "first_row_is_table_header": True,
-            "first_col_is_header": False,
-            "table_caption": "",
-            "cell": [],
-            "mergedCells": [],
-        }
+    def cells(self, language: str) -> list[list[str]]:
+        part = 0 if language.startswith("zh") else 1
+        return [[split_cell(cell)[part] for cell in row] for row in self.rows]
+
+    def as_block_value(self, language: str = "zh-hans") -> dict:
+        """The value of home.blocks.TranslatableTableBlock in one language."""
+        header, *rows = self.cells(language)
+        return {"caption": "", "header": header, "rows": [{"cells": row} for row in rows]}
 
 
 @dataclass(frozen=True)

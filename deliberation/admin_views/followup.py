@@ -45,7 +45,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
                 answer_form = AnswerForm(request.POST)
                 objection = get_object_or_404(Objection, pk=required_pk(request.POST, "objection"), decision=decision)
                 if answer_form.is_valid():
-                    followup.answer_objection(objection=objection, actor=request.user, answer=answer_form.cleaned_data["answer"])
+                    followup.answer_objection(objection=objection, actor=request.user, **answer_form.cleaned_data)
                     messages.success(request, _("The objection has been answered; the resident is told by e-mail."))
                     return redirect("deliberation_followup_admin:decision", pk=decision.pk)
             elif what == "add_action":

@@ -515,6 +515,7 @@ class Objection(models.Model):
     language = models.CharField(max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     created_at = models.DateTimeField(default=timezone.now)
     answer = models.TextField(_("answer"), blank=True)
+    answer_en = models.TextField(_("answer (English)"), blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
 
@@ -529,6 +530,10 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+    @property
+    def display_answer(self) -> str:
+        return localized(self, "answer")
 
 
 class FollowUpAction(models.Model):

@@ -645,8 +645,10 @@ def file_objection(*, decision: Decision, resident, text: str) -> Objection:
 
 
 @transaction.atomic
-def answer_objection(*, objection: Objection, actor, answer: str) -> Objection:
-    """Staff answer an objection (published with it, anonymised); the objector is e-mailed the answer."""
+def answer_objection(*, objection: Objection, actor, answer: str, answer_en: str = "") -> Objection:
+    """Staff answer an objection in Chinese and optionally English (published with it, anonymised); the objector
+    is e-mailed the answer in their language (the Chinese one marked "(no English yet)" when staff left the
+    English one empty)."""
     objection = (
         Objection.objects.select_for_update(of=("self",))
         .select_related("decision__item__session__council__community")
@@ -655,13 +657,14 @@ def answer_objection(*, objection: Objection, actor, answer: str) -> Objection:
     _require_staff(actor, decision_council(objection.decision))
     if objection.answered_at is not None:
         raise FollowUpError(_("This objection has already been answered."))
-    answer = answer.strip()
+    answer, answer_en = answer.strip(), answer_en.strip()
     if not answer:
         raise FollowUpError(_("Write the answer first."))
-    if len(answer) > MAX_ANSWER_CHARS:
+    if len(answer) > MAX_ANSWER_CHARS or len(answer_en) > MAX_ANSWER_CHARS:
         raise FollowUpError(_("An answer may be at most %(count)d characters long.") % {"count": MAX_ANSWER_CHARS})
-    objection.answer, objection.answered_by, objection.answered_at = answer, actor, timezone.now()
-    objection.save(update_fields=["answer", "answered_by", "answered_at"])
+    objection.answer, objection.answer_en = answer, answer_en
+    objection.answered_by, objection.answered_at = actor, timezone.now()
+    objection.save(update_fields=["answer", "answer_en", "answered_by", "answered_at"])
     record(objection.decision, "deliberation.decision.answer", actor=actor, objection=objection.pk)
     resident = objection.resident
     if resident is not None and resident.is_active:

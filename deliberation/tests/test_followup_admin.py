@@ -86,10 +86,13 @@ def test_staff_answer_add_actions_and_report_progress(client, staff, decision, c
     path = reverse("deliberation_followup_admin:decision", args=[decision.pk])
     assert "离窗户太近" in client.get(path).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(path, {"action": "answer", "objection": objection.pk, "answer": "夜间使用。"})
+        response = client.post(
+            path, {"action": "answer", "objection": objection.pk, "answer": "夜间使用。", "answer_en": "Used at night."}
+        )
     assert response.status_code == 302 and len(mail.outbox) == 1
     objection.refresh_from_db()
-    assert objection.answer == "夜间使用。"
+    assert (objection.answer, objection.answer_en) == ("夜间使用。", "Used at night.")
+    assert "Used at night." in client.get(path).content.decode()
     response = client.post(path, {"action": "answer", "objection": objection.pk, "answer": "again"}, follow=True)
     assert "already been answered" in response.content.decode()
 

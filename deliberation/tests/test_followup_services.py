@@ -325,6 +325,36 @@ def test_staff_answer_objections_and_the_objector_hears_in_their_language(
     followup.file_objection(decision=decision, resident=neighbour, text="Still too noisy.")
 
 
+@pytest.mark.parametrize(
+    ("language", "answer_en", "expected", "not_expected"),
+    [
+        ("en", "Parking is used only at night.", "Parking is used only at night.", "车位只在晚上使用。"),
+        ("en", "", "车位只在晚上使用。 (no English yet)", "Parking"),
+        ("zh-hans", "Parking is used only at night.", "车位只在晚上使用。", "Parking"),
+    ],
+)
+def test_the_answer_mail_gives_the_answer_in_the_objectors_language(
+    decision, community, staff, language, answer_en, expected, not_expected, django_capture_on_commit_callbacks
+):
+    neighbour = resident(community, preferred_language=language)
+    objection = followup.file_objection(decision=decision, resident=neighbour, text="不同意")
+    with django_capture_on_commit_callbacks(execute=True):
+        followup.answer_objection(objection=objection, actor=staff, answer=" 车位只在晚上使用。 ", answer_en=f" {answer_en} ")
+    objection.refresh_from_db()
+    assert (objection.answer, objection.answer_en) == ("车位只在晚上使用。", answer_en)
+    (message,) = mail.outbox
+    assert expected in message.body and not_expected not in message.body
+    assert message.subject == ("Your objection has been answered" if language == "en" else "您的异议已得到答复")
+
+
+def test_an_english_answer_longer_than_the_limit_is_refused(decision, community, staff):
+    objection = followup.file_objection(decision=decision, resident=resident(community), text="不同意")
+    with pytest.raises(followup.FollowUpError, match="at most"):
+        followup.answer_objection(objection=objection, actor=staff, answer="好", answer_en="x" * (followup.MAX_ANSWER_CHARS + 1))
+    objection.refresh_from_db()
+    assert objection.answered_at is None and objection.answer_en == ""
+
+
 def test_a_decision_takes_effect_after_its_notice_period_once_every_objection_is_answered(decision, community, staff):
     objection = followup.file_objection(decision=decision, resident=resident(community), text="不同意")
     assert followup.take_effect_due(today=decision.notice_until) == 0  # the last day of the period

@@ -191,6 +191,23 @@ def test_a_resident_files_an_objection_and_sees_the_answer_anonymised(client, de
     assert "离我家窗户太近。" in html and "夜间车位远离住宅。" in html and "李四" not in html
 
 
+@pytest.mark.parametrize(
+    ("language", "answer_en", "expected", "not_expected"),
+    [
+        ("zh-hans", "Night parking is away from homes.", "夜间车位远离住宅。", "Night parking"),
+        ("en", "Night parking is away from homes.", "Night parking is away from homes.", "夜间车位远离住宅。"),
+        ("en", "", "夜间车位远离住宅。 (no English yet)", "Night parking"),
+    ],
+)
+def test_the_decision_page_shows_the_answer_in_the_readers_language(
+    client, decision, staff, community, language, answer_en, expected, not_expected
+):
+    objection = followup.file_objection(decision=decision, resident=resident(community), text="离我家窗户太近。")
+    followup.answer_objection(objection=objection, actor=staff, answer="夜间车位远离住宅。", answer_en=answer_en)
+    html = client.get(url("decision_detail", decision.pk, language=language)).content.decode()
+    assert expected in html and not_expected not in html
+
+
 def test_an_unverified_account_cannot_object(client, decision):
     client.force_login(UserFactory())
     response = client.post(url("file_objection", decision.pk, language="en"), {"text": "不同意"}, follow=True)

@@ -87,10 +87,13 @@ def test_every_chinese_notice_has_a_live_english_translation_made_by_wagtail_loc
         assert english.title == by_slug[notice.slug].en.title
         assert english.summary == by_slug[notice.slug].en.summary
         assert status(translation_record) == "Up to date"
-        # Everything but the (bilingual, untranslatable) tables is English.
+        # Everything is English, the tables' cells too (translated cell by cell).
         for block in english.body:
-            if block.block_type != "table":
-                assert not CJK.search(str(block.render())), (notice.slug, block.block_type)
+            assert not CJK.search(str(block.render())), (notice.slug, block.block_type)
+        for block in notice.body:
+            if block.block_type == "translatable_table":
+                cells = [*block.value["header"], *(cell for row in block.value["rows"] for cell in row["cells"])]
+                assert not any(re.search(r"[A-Za-z]{3}", cell) for cell in cells), notice.slug  # Chinese cells only
         assert english.get_parent().specific.__class__ is NoticeIndexPage
         assert english.get_parent().locale == en
 
@@ -175,8 +178,34 @@ def test_notices_mix_categories_communities_pinning_expiry_and_tables():
     assert notices.values("publication_date").distinct().count() >= 10
     for notice in notices.filter(community__isnull=False):
         assert notice.get_parent().get_parent().specific.community == notice.community
-    assert sum(any(b.block_type == "table" for b in n.body) for n in notices) >= 1
+    assert sum(any(b.block_type == "translatable_table" for b in n.body) for n in notices) >= 5
     assert all(any(b.block_type == "heading" for b in n.body) for n in notices)
+
+
+@pytest.mark.parametrize(
+    ("cell", "chinese", "english"),
+    [
+        ("2个工作日 2 working days", "2个工作日", "2 working days"),
+        ("周二、周四 Tue, Thu 9:00", "周二、周四", "Tue, Thu 9:00"),
+        (
+            "“年度好邻居”推荐资格 Nomination for Good Neighbour of the Year",
+            "“年度好邻居”推荐资格",
+            "Nomination for Good Neighbour of the Year",
+        ),
+        ("7:00–9:00", "7:00–9:00", "7:00–9:00"),
+    ],
+)
+def test_a_bilingual_demo_cell_splits_into_its_chinese_and_english_parts(cell, chinese, english):
+    assert demo_content.split_cell(cell) == (chinese, english)
+
+
+def test_every_demo_table_cell_has_both_languages():
+    tables = [value for demo in demo_content.NOTICES for kind, value in demo.zh.body if kind == "table"]
+    assert len(tables) >= 5
+    for table in tables:
+        for zh_row, en_row in zip(table.cells("zh-hans"), table.cells("en"), strict=True):
+            for zh_cell, en_cell in zip(zh_row, en_row, strict=True):
+                assert not CJK.search(en_cell) and (CJK.search(zh_cell) or zh_cell == en_cell), (zh_cell, en_cell)
 
 
 def test_residents_and_staff_and_their_admin_access(client, settings):

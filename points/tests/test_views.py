@@ -236,3 +236,47 @@ def test_the_pick_up_qr_code_opens_the_hand_over_form_at_the_portal_s_public_add
     url = "https://linli.example.cn:8443" + reverse("points_admin:hand_over") + "?code=ABC123"
 
     assert pickup_qr("ABC123") == qr_data_uri(url)
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "many"),
+    [
+        ("en", ["<strong>1</strong> point", "Balance: 1 point.", "You have 1 point.", "Exchange 1 point for 毛巾?"], "25 points"),
+        ("zh-hans", ["<strong>1</strong> 积分", "余额：1 积分。", "您现有 1 积分。", "用 1 积分兑换毛巾？"], "25 积分"),
+    ],
+)
+def test_point_counts_read_in_the_singular_and_the_plural(client, language, one, many):
+    user = resident(display_name="李阿姨", community=CommunityFactory())
+    services.award(resident=user, rule_code="attendance", source_key="v:one", amount=1)
+    client.force_login(user)
+    RewardFactory(name="毛巾", cost=1)
+    RewardFactory(name="电饭煲", cost=25)
+    pages = "".join(client.get(f"/{language}/me/points/{path}").content.decode() for path in ("", "statement/", "rewards/"))
+    for text in one:
+        assert text in pages
+    assert many in pages
+    if language == "en":
+        assert "1 points" not in pages and "25 point<" not in pages
+
+
+@pytest.mark.parametrize(
+    ("points", "english", "chinese"),
+    [
+        (1, "your 1 point comes back.", "1 积分将退回您的账户。"),
+        (25, "your 25 points come back.", "25 积分将退回您的账户。"),
+    ],
+)
+def test_point_counts_in_mail_read_in_the_singular_and_the_plural(points, english, chinese):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    context = {"name": "李阿姨", "reward": "毛巾", "code": "1234", "collect_by": timezone.now(), "points": points, "url": "x"}
+    with translation.override("en"):
+        assert english in render_to_string("points/mail/reward_reserved.txt", context)
+        expired = render_to_string("points/mail/reservation_expired.txt", context)
+        warning = render_to_string("points/mail/expiry_warning.txt", {**context, "date": timezone.localdate()})
+    assert (f"your {points} point is back" if points == 1 else f"your {points} points are back") in expired
+    assert (f"{points} of your points expires on" if points == 1 else f"{points} of your points expire on") in warning
+    with translation.override("zh-hans"):
+        assert chinese in render_to_string("points/mail/reward_reserved.txt", context)
+        assert f"{points} 积分已退回您的账户" in render_to_string("points/mail/reservation_expired.txt", context)

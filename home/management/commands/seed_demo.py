@@ -276,7 +276,7 @@ def stream(text: Text) -> list:
         elif kind == "paragraph":
             blocks.append(("paragraph", RichText(value)))
         elif kind == "table":
-            blocks.append(("table", value.as_block_value()))
+            blocks.append(("translatable_table", value.as_block_value()))
         else:
             raise CommandError(f"Unknown block {kind!r} in {text.title}")
     return blocks
@@ -307,7 +307,9 @@ def text_pairs(zh: Text, en: Text, *, slug: str) -> dict[str, str]:
             strings[plain(zh_value)] = plain(en_value)
         elif kind == "paragraph":
             strings.update(rich_pairs(zh_value, en_value))
-        # Tables are bilingual and shared: wagtail-localize copies them as they are.
+        elif kind == "table":  # written once, bilingually: the English cells of the Chinese table
+            for zh_row, en_row in zip(zh_value.cells("zh-hans"), zh_value.cells("en"), strict=True):
+                strings.update((plain(zh_cell), plain(en_cell)) for zh_cell, en_cell in zip(zh_row, en_row, strict=True))
     return strings
 
 
