@@ -1,5 +1,6 @@
 """Absolute links that leave the portal (mail, .ics files, QR codes) start with PORTAL_BASE_URL (home/links.py)."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -51,8 +52,10 @@ def test_make_run_serves_and_links_to_the_port_it_is_given(tmp_path):
         command = ["make", "-s", "-f", "Makefile", "-f", str(probe), "show-url", *args]
         return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=True).stdout.strip()
 
-    assert base_url() == "http://127.0.0.1:8000"
-    assert base_url("PORT=8501") == "http://127.0.0.1:8501"
+    # Without PORTAL_BASE_URL in the environment (`make test` itself exports one for port 8000).
+    bare = {name: value for name, value in os.environ.items() if name != "PORTAL_BASE_URL"}
+    assert base_url(env=bare) == "http://127.0.0.1:8000"
+    assert base_url("PORT=8501", env=bare) == "http://127.0.0.1:8501"
     assert base_url("PORT=8501", env={"PATH": "/usr/bin:/bin", "PORTAL_BASE_URL": PUBLIC}) == PUBLIC
     assert "runserver 127.0.0.1:$(PORT)" in (REPO / "Makefile").read_text()
 
