@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from deliberation.factories import CouncilFactory, CouncilMemberFactory, community_with_staff, resident, staff_member
 from deliberation.models import AgendaItem, Attendance, CouncilMember, CouncilSession, Recusal, Result, Vote
@@ -121,7 +122,7 @@ def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_e
     # The recused member sees it on their own phone and has no vote on the item.
     member_context, member = phone_page(chromium)
     log_in(member, base, recused.user.email, live["zh-hans"])
-    assert member.locator(f"{at_item} [data-recused]").is_visible()
+    expect(member.locator(f"{at_item} [data-recused]")).to_be_visible()
 
     # The chair opens voting (three eligible present: four present, one recused) and sees no one has voted.
     chair.goto(f"{base}{live['zh-hans']}")
@@ -184,7 +185,8 @@ def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_e
         assert fits_the_phone(public)
         problems[f"council page ({language})"] = scan(public)
         public.locator("[data-link=notice]").click()
-        assert public.locator("h1").is_visible() and fits_the_phone(public)
+        expect(public.locator("h1")).to_be_visible()
+        assert fits_the_phone(public)
         problems[f"decisions in notice ({language})"] = scan(public)
 
     for context in (chair_context, secretary_context, member_context, public_context):

@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from deliberation.factories import (
     CouncilFactory,
@@ -118,7 +119,7 @@ def test_the_chair_runs_a_vote_and_three_members_vote_on_small_phones(council_se
         context, page = phone_page(chromium)
         log_in(page, base, seat.user.email, live_path)
         page.locator("[data-action=here]").click()
-        assert page.locator("[data-present]").is_visible()
+        expect(page.locator("[data-present]")).to_be_visible()
         members.append((context, page, seat))
     problems["member page"] = scan(members[0][1])
     assert fits_the_phone(members[0][1])
@@ -135,7 +136,7 @@ def test_the_chair_runs_a_vote_and_three_members_vote_on_small_phones(council_se
         page.goto(f"{base}{live_path}")
         page.locator("[data-vote-form] input[value=yes]").check()
         page.locator("[data-action=vote]").click()
-        assert page.locator("[data-my-choice]").is_visible()
+        expect(page.locator("[data-my-choice]")).to_be_visible()
         assert page.locator("[data-outcome]").count() == 0
     problems["member page, voted"] = scan(members[0][1])
     chair.goto(f"{base}{live_path}")
@@ -148,7 +149,7 @@ def test_the_chair_runs_a_vote_and_three_members_vote_on_small_phones(council_se
     chair.locator(f"[data-item='{item.pk}'] [data-action=close]").click()
     outcome = chair.locator(f"[data-item='{item.pk}'] [data-outcome]")
     assert outcome.get_attribute("data-outcome") == "passed"
-    assert chair.locator(f"[data-item='{item.pk}'] svg[role=img]").is_visible()
+    expect(chair.locator(f"[data-item='{item.pk}'] svg[role=img]")).to_be_visible()
     result = Result.objects.get(item=item)
     assert (result.yes, result.no, result.abstain, result.present) == (3, 0, 0, 3)
     assert any(council_session["writer"].email in message.to for message in mail.outbox[sent_before:])

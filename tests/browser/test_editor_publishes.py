@@ -2,6 +2,7 @@
 
 import pytest
 from allauth.account.models import EmailAddress
+from playwright.sync_api import expect
 
 from home import factories
 from home.models import NoticePage
@@ -52,6 +53,6 @@ def test_editor_publishes_a_notice_that_appears_on_the_home_page_at_once(portal,
 
     # The anonymous visitor sees it at once: publishing emptied the page cache.
     visitor.reload()
-    assert visitor.get_by_role("link", name="电梯检修通知").is_visible()
+    expect(visitor.get_by_role("link", name="电梯检修通知")).to_be_visible()
     visitor.context.close()
     context.close()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from events import factories as event_factories
 from events import services
@@ -84,7 +85,7 @@ def test_a_parent_books_for_their_child_and_the_next_in_line_is_promoted(portal,
     booking = Booking.objects.get(resident=parent)
     assert booking.participant_name == "小明" and booking.status == Booking.Status.CONFIRMED
     ticket = phone.locator(".ticket").first
-    assert ticket.locator("svg").is_visible()  # the QR code
+    expect(ticket.locator("svg")).to_be_visible()  # the QR code
     assert booking.display_code in ticket.locator(".ticket-code").inner_text()
     phone.screenshot(path=tmp_path / "ticket.png")
 
@@ -119,7 +120,7 @@ def test_a_parent_books_for_their_child_and_the_next_in_line_is_promoted(portal,
     mail.outbox.clear()
     phone.goto(f"{base}/zh-hans/me/bookings/")
     form = phone.locator(f"form[action$='/bookings/{booking.code}/cancel/']")
-    assert not form.is_visible()  # the first tap only asks
+    expect(form).to_be_hidden()  # the first tap only asks
     phone.locator(f"#booking-{booking.code} details.confirm summary").click()
     assert "确定取消这个预约吗？" in form.inner_text()
     form.locator("button").click()

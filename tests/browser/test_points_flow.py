@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from events import factories as event_factories
 from events import services as event_services
@@ -66,11 +67,11 @@ def test_resident_earns_reserves_and_staff_hand_over_the_gift(portal, chromium, 
     assert "40" in phone.locator(".points-balance").inner_text()
     found["/zh-hans/me/points/"] = scan(phone)
     phone.locator("summary", has_text="兑换环保购物袋").click()  # asks first, saying what it costs
-    assert phone.get_by_text("用 30 积分兑换环保购物袋？").is_visible()
+    expect(phone.get_by_text("用 30 积分兑换环保购物袋？")).to_be_visible()
     phone.get_by_role("button", name="确定兑换").click()
     phone.wait_for_url(f"{base}/zh-hans/me/points/reservations/*/")
     code = phone.locator(".pickup-code").inner_text().strip()
-    assert phone.locator("img.qr").is_visible()
+    expect(phone.locator("img.qr")).to_be_visible()
     found["/zh-hans/me/points/reservations/N/"] = scan(phone)
     assert Account.objects.get(resident=resident).balance == 10
     for path in (
@@ -125,7 +126,7 @@ def test_resident_earns_reserves_and_staff_hand_over_the_gift(portal, chromium, 
     desk.fill("input[name=amount]", "5")
     desk.get_by_role("button", name="调整").click()  # no reason: refused, nothing changed
     desk.wait_for_load_state()
-    assert desk.locator("input[name=reason][aria-invalid=true]").is_visible()
+    expect(desk.locator("input[name=reason][aria-invalid=true]")).to_be_visible()
     found["/admin/points/adjust/N/ (error)"] = scan(desk)
     desk.fill("input[name=reason]", "漏记一次值守")
     desk.get_by_role("button", name="调整").click()

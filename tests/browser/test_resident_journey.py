@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 from wagtail.models import Locale
 
 from home import factories
@@ -31,13 +32,13 @@ def test_resident_signs_up_verifies_logs_in_and_reads_in_large_english_text(port
     phone.goto(f"{base}/zh-hans/")
     assert phone.locator("html").get_attribute("lang") == "zh-hans"
     assert h1.inner_text() == "邻里"
-    assert phone.get_by_role("link", name="社区义诊：周六上午在六和社区卫生站").is_visible()
+    expect(phone.get_by_role("link", name="社区义诊：周六上午在六和社区卫生站")).to_be_visible()
 
     # Sign up with the privacy consent; the consent label links to the Chinese privacy notice.
     phone.locator("header").get_by_role("link", name="注册").click()
     phone.wait_for_url(f"{base}/zh-hans/accounts/signup/")
     assert h1.inner_text() == "注册"
-    assert phone.locator("label[for=id_privacy_consent]").get_by_role("link", name="隐私告知书").is_visible()
+    expect(phone.locator("label[for=id_privacy_consent]").get_by_role("link", name="隐私告知书")).to_be_visible()
     phone.fill("input[name=email]", "newcomer@example.com")
     phone.fill("input[name=password1]", PASSWORD)
     phone.fill("input[name=password2]", PASSWORD)
@@ -68,7 +69,7 @@ def test_resident_signs_up_verifies_logs_in_and_reads_in_large_english_text(port
     phone.wait_for_url(f"{base}/zh-hans/me/")
     assert h1.inner_text() == "我的"
     assert "newcomer@example.com" in phone.locator("main").inner_text()
-    assert phone.locator("header").get_by_role("link", name="我的", exact=True).is_visible()
+    expect(phone.locator("header").get_by_role("link", name="我的", exact=True)).to_be_visible()
 
     # Switch to English: the same page in English, and the profile remembers it.
     phone.goto(f"{base}/zh-hans/")
@@ -76,7 +77,7 @@ def test_resident_signs_up_verifies_logs_in_and_reads_in_large_english_text(port
     phone.wait_for_url(f"{base}/en/")
     assert phone.locator("html").get_attribute("lang") == "en"
     assert h1.inner_text() == "Linli"
-    assert phone.get_by_role("heading", level=2, name="Latest notices").is_visible()
+    expect(phone.get_by_role("heading", level=2, name="Latest notices")).to_be_visible()
 
     # Open the notice in English.
     english_notice = notice.get_translation(Locale.objects.get(language_code="en"))
@@ -93,7 +94,7 @@ def test_resident_signs_up_verifies_logs_in_and_reads_in_large_english_text(port
     assert phone.evaluate("getComputedStyle(document.body).fontSize") != normal_size
     assert phone.url == base + english_notice.url  # back on the page it was turned on from
     assert h1.inner_text() == "Free health check on Saturday morning"
-    assert phone.locator("header").get_by_role("button", name="Normal text").is_visible()
+    expect(phone.locator("header").get_by_role("button", name="Normal text")).to_be_visible()
 
     # The profile page, in English and large text: large text is saved; the switch changed only this
     # device's language, not the language of the resident's mail (that is the profile's own field).

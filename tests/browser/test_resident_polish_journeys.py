@@ -12,6 +12,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import expect
 
 from deliberation.factories import community_with_staff, staff_member
 from deliberation.models import Letter
@@ -132,7 +133,7 @@ def test_the_resident_journeys_and_the_roster_check_in(portal, chromium, read_qr
         # Exchange points for a towel after the question; the pick-up code's QR code reads back.
         phone.goto(f"{base}/{language}/me/points/rewards/")
         phone.locator("summary", has_text=words["exchange"]).click()
-        assert phone.get_by_text(words["exchange_question"]).is_visible()
+        expect(phone.get_by_text(words["exchange_question"])).to_be_visible()
         phone.get_by_role("button", name=words["exchange_yes"]).click()
         phone.wait_for_url(f"{base}/{language}/me/points/reservations/*/")
         reservation = Reservation.objects.get()
