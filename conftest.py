@@ -1,10 +1,12 @@
 """Fixtures shared by every app's tests."""
 
+import dataclasses
+import io
 import os
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -43,3 +45,31 @@ def site_pages(db):
 def postgres_only(db):
     if connection.vendor != "postgresql":
         pytest.skip("only meaningful on PostgreSQL (run with DATABASE_URL=postgres://...)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Seeded:
+    output: str  # what `manage.py seed_demo` printed
+    mails: list  # what it sent (Django's test outbox): nothing, the residents are invented
+
+
+@pytest.fixture(scope="module")
+def demo_street(django_db_setup, django_db_blocker) -> Seeded:
+    """The demo street (`manage.py seed_demo`), seeded once for the module that asks.
+
+    Seeding takes about ten seconds, so a module's checks share one seed: it runs in a transaction
+    that is rolled back when the module ends, and each test runs (and rolls back) in a savepoint
+    inside it. Every test of such a module should take this fixture, since tests run in random order.
+    On-commit callbacks of the seed run, as they would in `make run`.
+    """
+    from django.core import mail
+    from django.core.management import call_command
+    from django.test import TestCase
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = io.StringIO()
+        mail.outbox = []
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            call_command("seed_demo", stdout=out)
+        yield Seeded(output=out.getvalue(), mails=list(mail.outbox))
+        transaction.set_rollback(True)

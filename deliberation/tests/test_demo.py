@@ -24,9 +24,7 @@ from deliberation.services import council as council_services
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_fills_the_mailbox_once(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", stdout=io.StringIO())
+def test_seed_demo_fills_the_mailbox(demo_street):
     letters = Letter.objects.filter(external_id__startswith="demo-")
     assert letters.count() >= 60
     assert set(letters.values_list("channel", flat=True)) == set(Letter.Channel.values)
@@ -36,17 +34,11 @@ def test_seed_demo_fills_the_mailbox_once(django_capture_on_commit_callbacks):
     assert len(set(Topic.objects.values_list("status", flat=True))) >= 6
     assert Letter.objects.filter(status="merged").count() >= 40
     assert Support.objects.exists() and letters.filter(satisfied__isnull=False).exists()
-    assert mail.outbox == []  # seeding mails nobody
-    before = (Letter.objects.count(), Topic.objects.count(), Support.objects.count())
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    assert (Letter.objects.count(), Topic.objects.count(), Support.objects.count()) == before
-    assert "Mailbox:" in out.getvalue()
+    assert demo_street.mails == []  # seeding mails nobody
+    assert "Mailbox:" in demo_street.output
 
 
-def test_seed_demo_runs_the_councils_through_the_services(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("seed_demo", stdout=io.StringIO())
+def test_seed_demo_runs_the_councils_through_the_services(demo_street):
     assert Council.objects.count() == 2
     assert all(council.current_members().count() == 7 for council in Council.objects.all())
     statuses = set(CouncilSession.objects.values_list("status", flat=True))
@@ -63,7 +55,16 @@ def test_seed_demo_runs_the_councils_through_the_services(django_capture_on_comm
     assert actions.filter(completed_at__isnull=False).exists() and actions.filter(progress__lt=100).exists()
     assert any(action.is_overdue() for action in actions)
     assert Topic.objects.filter(status=Topic.Status.CLOSED, letters__satisfied__isnull=False).exists()
-    assert mail.outbox == []  # seeding mails nobody
-    before = (CouncilSession.objects.count(), Result.objects.count(), Decision.objects.count(), actions.count())
-    call_command("seed_demo", stdout=io.StringIO())
-    assert (CouncilSession.objects.count(), Result.objects.count(), Decision.objects.count(), actions.count()) == before
+    assert demo_street.mails == []  # seeding mails nobody
+
+
+def test_seeding_again_adds_no_letter_topic_session_or_decision(demo_street, django_capture_on_commit_callbacks):
+    def counted():
+        models = (Letter, Topic, Support, CouncilSession, Result, Decision, FollowUpAction)
+        return {model.__name__: model.objects.count() for model in models}
+
+    before = counted()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert counted() == before
+    assert mail.outbox == []

@@ -1,10 +1,8 @@
 """Demo points: rules, 10 rewards in both languages, a history; a second run creates nothing."""
 
 import datetime
-import io
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from points import demo, services
@@ -12,10 +10,8 @@ from points.models import Account, EarningRule, LedgerEntry, Reservation, Reward
 
 
 @pytest.mark.django_db
-def test_seed_demo_adds_points_once_and_the_ledger_is_consistent():
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    assert f"Points: {len(services.BUILTIN_RULES)} rules, 10 rewards" in out.getvalue()
+def test_seed_demo_adds_points_once_and_the_ledger_is_consistent(demo_street):
+    assert f"Points: {len(services.BUILTIN_RULES)} rules, 10 rewards" in demo_street.output
     counted = (LedgerEntry.objects.count(), Reservation.objects.count(), Account.objects.count(), Reward.objects.count())
     assert counted[0] > 100 and counted[1] > 0 and counted[2] >= 20 and counted[3] == 20
     assert EarningRule.objects.filter(locale__language_code="en").count() == len(services.BUILTIN_RULES)
