@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -850,8 +850,15 @@ def _rewrite_ballots(item: AgendaItem, seal: ItemSeal, ballots: list[BallotConte
     """
     ballots = list(ballots)
     _shuffle(ballots)
-    Ballot.objects.filter(item=item).delete()
+    _delete_ballots(item)
     Ballot.objects.bulk_create([Ballot(item=item, sealed=seal.seal(content)) for content in ballots])
+
+
+def _delete_ballots(item: AgendaItem) -> None:
+    """One DELETE for all of an item's ballots. `QuerySet.delete()` would first fetch every row (a project-wide
+    post_delete receiver makes Django collect them), inside the lock every vote on the item queues on."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {connection.ops.quote_name(Ballot._meta.db_table)} WHERE item_id = %s", [item.pk])
 
 
 def _mine(ballots: list[BallotContent], receipt: str) -> int | None:
@@ -872,7 +879,7 @@ def _unseal_ballots(item: AgendaItem) -> None:
     if Ballot.objects.filter(item=item).exists():
         _seal, ballots = _sealed_ballots(item)
         _shuffle(ballots)
-        Ballot.objects.filter(item=item).delete()
+        _delete_ballots(item)
         Ballot.objects.bulk_create([Ballot(item=item, choice=ballot.choice) for ballot in ballots])
     item.ballot_salt = None
     item.save(update_fields=["ballot_salt"])
