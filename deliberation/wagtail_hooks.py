@@ -8,6 +8,8 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from home.sections import HOME_SECTIONS, HomeSection
+
 from . import admin_views, services
 from .admin_views import council as council_views
 from .admin_views import followup as admin_views_followup
@@ -144,3 +146,23 @@ def register_followup_menu():
         ]
     )
     return StaffSubmenu(_("Follow-up"), menu, icon_name="tasks", order=270)
+
+
+def home_section(home_page) -> dict:
+    """The home page's council section: the next announced sessions of every community, soonest first, and the
+    decisions residents may still object to, the soonest to end first (one query each)."""
+    from django.utils import timezone
+
+    from .models import CouncilSession, Decision
+
+    sessions = CouncilSession.objects.filter(status=CouncilSession.Status.ANNOUNCED, ends_at__gte=timezone.now())
+    decisions = Decision.objects.filter(status=Decision.Status.NOTICE, notice_until__gte=timezone.localdate())
+    return {
+        "council_sessions": list(sessions.select_related("council").order_by("starts_at", "pk")[:3]),
+        "council_decisions": list(decisions.select_related("item__session__council").order_by("notice_until", "pk")[:3]),
+    }
+
+
+@hooks.register(HOME_SECTIONS, order=20)
+def council_on_the_home_page() -> HomeSection:
+    return HomeSection(template="deliberation/home_section.html", context=home_section)

@@ -313,3 +313,15 @@ def participant_choices(page: ActivityPage, session: Session, people: list[dict]
             or (person["value"] == "me" and person["birth_year"] is None)
         )
     ]
+
+
+def home_section(home_page) -> dict:
+    """The home page's "Coming up" section: the next classes and activities of its language, soonest first
+    (two queries)."""
+    from .models import ActivityIndexPage
+
+    index = ActivityIndexPage.objects.live().filter(locale=home_page.locale).order_by("path").first()
+    if index is None:
+        return {"activity_index": None, "upcoming_activities": []}
+    upcoming = filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4]
+    return {"activity_index": index, "upcoming_activities": list(upcoming)}

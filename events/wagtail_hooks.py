@@ -7,7 +7,10 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.menus import MenuItem as DropdownItem
 
+from home.sections import HOME_SECTIONS, HomeSection
+
 from . import admin_views as views
+from .listing import home_section
 from .models import ActivityPage
 
 urlpatterns = [
@@ -98,3 +101,8 @@ class AttendancePanel(Component):
 def add_attendance_panel(request, panels):
     if views.is_event_staff(request.user):
         panels.append(AttendancePanel(request.user))
+
+
+@hooks.register(HOME_SECTIONS, order=10)
+def coming_up_on_the_home_page() -> HomeSection:
+    return HomeSection(template="events/home_section.html", context=home_section)

@@ -18,6 +18,7 @@ from wagtail.search import index
 from wagtail_localize.fields import SynchronizedField, TranslatableField
 
 from .blocks import BaseStreamBlock
+from .sections import section_context
 
 # Chinese mainland mobile numbers: 11 digits starting 13-19.
 mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
@@ -124,6 +125,14 @@ class ResidentProfile(models.Model):
         return self.display_name or self.user.get_username()
 
 
+def verified_phone(user) -> str:
+    """The resident's mobile number if they proved it with an SMS code, else ""."""
+    if not user.is_authenticated:
+        return ""
+    profile = getattr(user, "profile", None)
+    return profile.mobile if profile is not None and profile.mobile_verified and profile.mobile else ""
+
+
 class HomePage(Page):
     """The home page of one language: pinned and current notices, and what later parts add."""
 
@@ -153,44 +162,9 @@ class HomePage(Page):
         context["pinned_notices"] = [n for n in notices if n.pinned]
         context["current_notices"] = [n for n in notices if not n.pinned][:8]
         context["notice_index"] = NoticeIndexPage.objects.live().filter(locale=self.locale).first()
-        context.update(self.upcoming_activities())
-        context["council_sessions"] = self.upcoming_council_sessions()
-        context["council_decisions"] = self.council_decisions_in_notice()
+        context.update(section_context(self))  # classes, the council: home/sections.py
         context["community_pages"] = CommunityPage.objects.live().child_of(self).order_by("path")
         return context
-
-    @staticmethod
-    def upcoming_council_sessions() -> list:
-        """The next announced council sessions of every community, soonest first (one query)."""
-        from deliberation.models import CouncilSession
-
-        return list(
-            CouncilSession.objects.filter(status=CouncilSession.Status.ANNOUNCED, ends_at__gte=timezone.now())
-            .select_related("council")
-            .order_by("starts_at", "pk")[:3]
-        )
-
-    @staticmethod
-    def council_decisions_in_notice() -> list:
-        """Council decisions residents may still object to, the soonest to end first (one query)."""
-        from deliberation.models import Decision
-
-        return list(
-            Decision.objects.filter(status=Decision.Status.NOTICE, notice_until__gte=timezone.localdate())
-            .select_related("item__session__council")
-            .order_by("notice_until", "pk")[:3]
-        )
-
-    def upcoming_activities(self) -> dict:
-        """The next classes and activities of this language, soonest first (two queries)."""
-        from events.listing import Filters, filtered_activities
-        from events.models import ActivityIndexPage
-
-        index = ActivityIndexPage.objects.live().filter(locale=self.locale).order_by("path").first()
-        if index is None:
-            return {"activity_index": None, "upcoming_activities": []}
-        upcoming = filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4]
-        return {"activity_index": index, "upcoming_activities": list(upcoming)}
 
 
 class CommunityPage(Page):

@@ -25,7 +25,8 @@ from wagtail.models import (
     WorkflowTask,
 )
 
-from .models import Community, CommunityPage, HomePage, NoticeIndexPage, ResidentProfile
+from .models import Community, CommunityPage, HomePage, NoticeIndexPage, ResidentProfile, verified_phone  # noqa: F401 - re-exported
+from .scope import staff_communities
 
 User = get_user_model()
 
@@ -45,14 +46,6 @@ def has_verified_email(user) -> bool:
     from allauth.account.models import EmailAddress
 
     return EmailAddress.objects.filter(user=user, verified=True).exists()
-
-
-def verified_phone(user) -> str:
-    """The resident's mobile number if they proved it with an SMS code, else ""."""
-    if not user.is_authenticated:
-        return ""
-    profile = getattr(user, "profile", None)
-    return profile.mobile if profile is not None and profile.mobile_verified and profile.mobile else ""
 
 
 def is_verified_resident(user) -> bool:
@@ -91,16 +84,6 @@ def verified_resident(identifier: str):
         EmailAddress.objects.filter(email__iexact=identifier, verified=True, user__is_active=True).select_related("user").first()
     )
     return match.user if match else None
-
-
-def staff_communities(user) -> QuerySet[Community]:
-    """The communities (in every language) whose editors or heads group `user` belongs to: every one for
-    a superuser (the street office), none for anonymous or inactive users. Each app narrows it as it needs."""
-    if not user.is_authenticated or not user.is_active:
-        return Community.objects.none()
-    if user.is_superuser:
-        return Community.objects.all()
-    return Community.objects.filter(Q(editors__user=user) | Q(heads__user=user)).distinct()
 
 
 def pages_visible_in_admin(pages: QuerySet[Page], *, user) -> QuerySet[Page]:

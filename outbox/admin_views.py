@@ -16,6 +16,10 @@ from .kinds import TOPICS
 RESIDENT_MESSAGES = 200
 
 
+def is_outbox_staff(user) -> bool:
+    return user.is_authenticated and user.is_active and (user.is_superuser or staff_communities(user).exists())
+
+
 def visible_residents(user):
     """The people whose messages `user` may see: everyone for a superuser, else their communities' residents."""
     people = get_user_model().objects.select_related("profile")
@@ -25,8 +29,6 @@ def visible_residents(user):
 
 
 def resident_messages(request: HttpRequest, user_id: int) -> HttpResponse:
-    from .wagtail_hooks import is_outbox_staff
-
     if not is_outbox_staff(request.user):
         raise PermissionDenied
     resident = get_object_or_404(visible_residents(request.user), pk=user_id)

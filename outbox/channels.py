@@ -3,7 +3,8 @@
 A backend's `send(message)` raises `ChannelDown` when the channel itself cannot be reached (the rest of
 the batch then waits for the next attempt instead of each waiting for its own timeout); any other
 exception fails only that message and is retried with backoff, except `PermanentFailure`, which marks the
-message failed at once. SMS lives in `outbox/sms.py`, WeChat in `outbox/wechat.py`.
+message failed at once. SMS lives in `outbox/sms.py`, WeChat in `outbox/wechat.py`; `outbox/backends.py` says
+which backend sends each channel.
 """
 
 from __future__ import annotations
@@ -86,18 +87,3 @@ class ConsoleChannel:
 
     def close(self) -> None:
         pass
-
-
-def sms_channel():
-    from .sms import SmsChannel  # the providers' SDKs load only where an SMS is sent
-
-    return SmsChannel()
-
-
-def wechat_channel():
-    from .wechat import wechat_channel  # wechatpy loads only where a WeChat message is sent
-
-    return wechat_channel()
-
-
-BACKENDS = {Message.Channel.EMAIL: EmailChannel, Message.Channel.SMS: sms_channel, Message.Channel.WECHAT: wechat_channel}

@@ -2,7 +2,7 @@
 
 `queue_message` writes the rendered message in the caller's transaction, so a message exists exactly when
 the change that caused it committed; nothing is sent inside the request. `deliver_due` (the task
-`outbox.tasks.deliver`, every minute and right after a commit that queued mail) claims due messages with a
+`deliver` below, every minute and right after a commit that queued mail) claims due messages with a
 lease, sends them with a timeout per channel, and retries with exponential backoff until a visible
 "failed". `seed_demo` runs inside `muted()`, so demo content tells nobody anything.
 """
@@ -22,8 +22,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks import task
 
-from .channels import BACKENDS, ChannelDown, PermanentFailure
+from home.periodic import every
+
+from .backends import BACKENDS
+from .channels import ChannelDown, PermanentFailure
 from .kinds import KINDS_BY_CODE, TOPICS, TOPICS_BY_KEY, Topic, topic_of
 from .models import ChannelPreference, Message
 
@@ -121,7 +125,7 @@ def language_of(user, fallback: str = "") -> str:
 
 def usable_channels(user) -> list[str]:
     """The channels Linli can reach `user` on: an e-mail address, a verified mobile number, a linked WeChat."""
-    from home.services import verified_phone
+    from home.models import verified_phone
 
     if user is None or not user.is_active:
         return []
@@ -183,7 +187,7 @@ def _short_text(kind: str, params: dict[str, str], fallback: str) -> str:
 
 
 def _address(user, channel: str) -> str:
-    from home.services import verified_phone
+    from home.models import verified_phone
 
     if channel == Message.Channel.EMAIL:
         return user.email
@@ -300,8 +304,6 @@ class _DeliverAfterCommit:
         self.message_ids: list[int] = []
 
     def __call__(self) -> None:
-        from .tasks import deliver
-
         deliver.enqueue(message_ids=self.message_ids)
 
 
@@ -445,6 +447,14 @@ def deliver_due(*, limit: int = 500, message_ids: list[int] | None = None) -> in
     return sent
 
 
+@every(datetime.timedelta(minutes=1))
+@task()
+def deliver(message_ids: list[int] | None = None) -> int:
+    """The outbox's worker, every minute and right after a commit that queued messages: every due message,
+    or (after that commit) just `message_ids`."""
+    return deliver_due(message_ids=message_ids)
+
+
 @contextlib.contextmanager
 def _commits_without_waiting_for_disk() -> Iterator[None]:
     """PostgreSQL's asynchronous commit for the worker's bookkeeping: a commit no longer waits for its WAL
@@ -461,17 +471,6 @@ def _commits_without_waiting_for_disk() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
-
-
-def visible_messages(*, user) -> QuerySet[Message]:
-    """Messages `user` may see in the admin: all for a superuser, else those to residents of their communities."""
-    from home.services import staff_communities
-
-    if not user.is_authenticated or not user.is_active:
-        return Message.objects.none()
-    if user.is_superuser:
-        return Message.objects.all()
-    return Message.objects.filter(recipient__profile__community__in=staff_communities(user))
 
 
 def resend_message(*, message: Message, actor) -> Message:
@@ -498,3 +497,14 @@ def oldest_pending_age(*, now: datetime.datetime | None = None) -> datetime.time
         .first()
     )
     return None if oldest is None else (now or timezone.now()) - oldest
+
+
+def visible_messages(*, user) -> QuerySet[Message]:
+    """Messages `user` may see in the admin: all for a superuser, else those to residents of their communities."""
+    from home.scope import staff_communities
+
+    if not user.is_authenticated or not user.is_active:
+        return Message.objects.none()
+    if user.is_superuser:
+        return Message.objects.all()
+    return Message.objects.filter(recipient__profile__community__in=staff_communities(user))

@@ -16,13 +16,8 @@ from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
 from . import admin_views, services
+from .admin_views import is_outbox_staff
 from .models import Message
-
-
-def is_outbox_staff(user) -> bool:
-    from home.services import staff_communities
-
-    return user.is_authenticated and user.is_active and (user.is_superuser or staff_communities(user).exists())
 
 
 class MessagePermissionPolicy(BasePermissionPolicy):

@@ -114,7 +114,7 @@ def test_nothing_is_sent_inside_the_request(client, resident, site_pages, django
         assert client.post(f"/en/activities/sessions/{session.pk}/book/", {"participant": "me"}).status_code == 302
     assert mail.outbox == []
     message = Message.objects.get()
-    (task,) = DBTaskResult.objects.filter(task_path="outbox.tasks.deliver")
+    (task,) = DBTaskResult.objects.filter(task_path="outbox.services.deliver")
     assert task.args_kwargs["kwargs"] == {"message_ids": [message.pk]}
 
 
@@ -253,7 +253,7 @@ def test_two_workers_deliver_every_message_exactly_once(site_pages):
 def test_the_worker_runs_every_minute():
     from home.periodic import registered
 
-    (deliver,) = [periodic for periodic in registered() if periodic.name == "outbox.tasks.deliver"]
+    (deliver,) = [periodic for periodic in registered() if periodic.name == "outbox.services.deliver"]
     assert deliver.every == datetime.timedelta(minutes=1)
 
 
