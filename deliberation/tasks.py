@@ -9,12 +9,10 @@ from django_tasks import task
 from home.periodic import every
 
 from . import services
-from .services import council
-
-
-@task()
-def send_letter_event(event_id: int) -> bool:
-    return services.notify_letter_event(event_id=event_id)
+from .services import (
+    council,
+    send_letter_event,  # noqa: F401 - defined beside `record_event`, which enqueues it
+)
 
 
 @every(datetime.timedelta(minutes=10))

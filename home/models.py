@@ -133,6 +133,12 @@ def verified_phone(user) -> str:
     return profile.mobile if profile is not None and profile.mobile_verified and profile.mobile else ""
 
 
+def display_name(user) -> str:
+    """How a person is named to others: the display name of their profile, else their username."""
+    profile = getattr(user, "profile", None)
+    return (profile.display_name if profile is not None else "") or user.get_username()
+
+
 class HomePage(Page):
     """The home page of one language: pinned and current notices, and what later parts add."""
 

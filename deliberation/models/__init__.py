@@ -20,7 +20,12 @@ from .council import (
     Recusal,
     Result,
     Vote,
+    items_with_results,
     localized,
+    minutes_results,
+    outcome_of,
+    threshold_text,
+    yes_needed,
 )
 from .mailbox import (
     Category,
@@ -73,5 +78,10 @@ __all__ = [
     "TopicChange",
     "TrackingCounter",
     "Vote",
+    "items_with_results",
     "localized",
+    "minutes_results",
+    "outcome_of",
+    "threshold_text",
+    "yes_needed",
 ]

@@ -23,8 +23,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, Panel
 from wagtail.fields import RichTextField
@@ -32,7 +34,7 @@ from wagtail.models import Page, PagePermissionTester
 from wagtail.search import index
 
 from home.i18n import in_reader_language
-from home.models import Community
+from home.models import Community, display_name
 
 from .mailbox import Topic
 
@@ -419,9 +421,7 @@ class Result(models.Model):
 
     @property
     def threshold(self) -> str:
-        """What the item needed to pass, in the active language (`services.council.threshold_text`)."""
-        from ..services.council import threshold_text
-
+        """What the item needed to pass, in the active language (`threshold_text`)."""
         return threshold_text(rule=self.rule, members=self.members)
 
 
@@ -636,8 +636,6 @@ class MinutesResultsPanel(Panel):
         template_name = "deliberation/admin/minutes_results_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from ..services.followup import minutes_results
-
             context = super().get_context_data(parent_context)
             session = getattr(self.instance, "session", None)
             locale = getattr(self.instance, "locale", None)
@@ -684,8 +682,6 @@ class MinutesPage(Page):
         verbose_name_plural = _("minutes")
 
     def get_context(self, request, *args, **kwargs):
-        from ..services.followup import minutes_results
-
         context = super().get_context(request, *args, **kwargs)
         context["results"] = minutes_results(session=self.session) if self.session_id else ""
         return context
@@ -703,3 +699,88 @@ class MinutesPermissionTester(PagePermissionTester):
 
     def can_unpublish(self) -> bool:
         return False
+
+
+# --- The rules of a vote (services.council applies them) ---------------------------------------
+
+
+def yes_needed(*, rule: str, members: int) -> int | None:
+    """The votes in favour an item needs to pass under `rule` among `members`; None for a simple majority
+    (it depends on the votes against)."""
+    if rule == AgendaItem.Rule.SIMPLE:
+        return None
+    if rule == AgendaItem.Rule.ABSOLUTE:
+        return members // 2 + 1  # 2 * yes > members
+    if rule == AgendaItem.Rule.TWO_THIRDS:
+        return max(1, -(-2 * members // 3))  # ceiling of 2/3; with no member at all nothing passes
+    raise ValueError(f"unknown rule {rule}")
+
+
+def outcome_of(*, rule: str, yes: int, no: int, members: int, quorum_met: bool) -> str:
+    """The rules of the module docstring; ties fail."""
+    if not quorum_met:
+        return Result.Outcome.NO_QUORUM
+    needed = yes_needed(rule=rule, members=members)
+    passed = yes > no if needed is None else yes >= needed
+    return Result.Outcome.PASSED if passed else Result.Outcome.FAILED
+
+
+def threshold_text(*, rule: str, members: int) -> str:
+    """What an item needed to pass, in the active language, e.g. "需 5 票赞成（全体 7 人的三分之二）".
+
+    `members` is `Result.members` (current members not recused); `needed` is what `outcome_of` applies."""
+    needed = yes_needed(rule=rule, members=members)
+    if needed is None:
+        return gettext("Needs more votes in favour than against (simple majority)")
+    values = {"needed": needed, "members": members}
+    if rule == AgendaItem.Rule.TWO_THIRDS:
+        return (
+            ngettext(
+                "Needs %(needed)s vote in favour (two-thirds of all %(members)s members)",
+                "Needs %(needed)s votes in favour (two-thirds of all %(members)s members)",
+                needed,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "Needs %(needed)s vote in favour (more than half of all %(members)s members)",
+            "Needs %(needed)s votes in favour (more than half of all %(members)s members)",
+            needed,
+        )
+        % values
+    )
+
+
+# --- The minutes' results section, generated from the stored results ----------------------------
+
+
+def _open_votes(items: list[AgendaItem]) -> dict[int, list[tuple[str, list[str]]]]:
+    """Who voted how on open-ballot items (never on secret ones), by item and choice."""
+    open_items = [item.pk for item in items if item.ballot == AgendaItem.Ballot.OPEN]
+    by_item: dict[int, dict[str, list[str]]] = {}
+    for vote in Vote.objects.filter(item__in=open_items).select_related("member__user__profile").order_by("member__pk"):
+        by_item.setdefault(vote.item_id, {}).setdefault(vote.choice, []).append(display_name(vote.member.user))
+    return {
+        item_id: [(str(Choice(choice).label), names[choice]) for choice in Choice.values if choice in names]
+        for item_id, names in by_item.items()
+    }
+
+
+def items_with_results(session: CouncilSession) -> list[AgendaItem]:
+    items = list(session.items.select_related("result", "decision").order_by("position"))
+    open_votes = _open_votes(items)
+    for item in items:  # a reverse one-to-one without a row raises on access: look once, here
+        item.stored_result = item.result if hasattr(item, "result") else None
+        item.stored_decision = item.decision if hasattr(item, "decision") else None
+        item.open_votes = open_votes.get(item.pk, [])
+    return items
+
+
+def minutes_results(*, session: CouncilSession) -> str:
+    """The minutes' results section in the active language, rendered from the stored results (what each item
+    needed, the counts, who voted how on open ballots, the outcome). It is never part of the editable text:
+    every page, editor and mail that shows the minutes renders it afresh, so the minutes cannot contradict
+    the results."""
+    context = {"session": session, "items": items_with_results(session)}
+    return render_to_string("deliberation/followup/minutes_results.html", context).strip()

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_tasks import task
 
 from home.links import absolute_url
 from home.middleware import bump_page_cache_generation
@@ -462,8 +463,6 @@ def _record_event(
         created_at=at or timezone.now(),
     )
     if _recipient(letter):
-        from ..tasks import send_letter_event
-
         transaction.on_commit(lambda: send_letter_event.enqueue(event.pk))
     return event
 
@@ -475,6 +474,12 @@ def _recipient(letter: Letter) -> str:
     if "@" in letter.contact:
         return letter.contact
     return ""
+
+
+@task()
+def send_letter_event(event_id: int) -> bool:
+    """The worker's side of `record_event`: tells the writer about one event of their letter."""
+    return notify_letter_event(event_id=event_id)
 
 
 def notify_letter_event(*, event_id: int) -> bool:

@@ -38,11 +38,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from home.middleware import bump_page_cache_generation
 
-from .. import audit, notifications_council
+from .. import audit, notifications_council, signals
 from ..charts import result_chart
 from ..models import (
     AgendaItem,
@@ -58,9 +57,10 @@ from ..models import (
     Result,
     Topic,
     Vote,
+    outcome_of,
 )
 from ..sealing import BallotContent, ItemSeal, new_salt, receipt_digest, unheld_receipt
-from . import chain, change_topic_status, followup, is_staff_of, move_topic
+from . import chain, change_topic_status, is_staff_of, move_topic
 
 GENESIS_DIGEST = "0" * 64
 _shuffle = secrets.SystemRandom().shuffle
@@ -380,7 +380,7 @@ def end_session(*, session: CouncilSession, actor, now: datetime.datetime | None
             )
         except PointsError:
             pass  # the rule is switched off or the member reached a cap: attending still counts, without points
-    followup.generate_minutes(session=session, actor=actor)
+    signals.session_ended.send(sender=CouncilSession, session=session, actor=actor)  # the follow-up drafts the minutes
     _refresh_public_pages()
     return session
 
@@ -989,54 +989,6 @@ def has_voted(*, item: AgendaItem, user) -> bool:
 # --- Results -----------------------------------------------------------------------------------
 
 
-def yes_needed(*, rule: str, members: int) -> int | None:
-    """The votes in favour an item needs to pass under `rule` among `members`; None for a simple majority
-    (it depends on the votes against)."""
-    if rule == AgendaItem.Rule.SIMPLE:
-        return None
-    if rule == AgendaItem.Rule.ABSOLUTE:
-        return members // 2 + 1  # 2 * yes > members
-    if rule == AgendaItem.Rule.TWO_THIRDS:
-        return max(1, -(-2 * members // 3))  # ceiling of 2/3; with no member at all nothing passes
-    raise ValueError(f"unknown rule {rule}")
-
-
-def outcome_of(*, rule: str, yes: int, no: int, members: int, quorum_met: bool) -> str:
-    """The rules of the module docstring; ties fail."""
-    if not quorum_met:
-        return Result.Outcome.NO_QUORUM
-    needed = yes_needed(rule=rule, members=members)
-    passed = yes > no if needed is None else yes >= needed
-    return Result.Outcome.PASSED if passed else Result.Outcome.FAILED
-
-
-def threshold_text(*, rule: str, members: int) -> str:
-    """What an item needed to pass, in the active language, e.g. "需 5 票赞成（全体 7 人的三分之二）".
-
-    `members` is `Result.members` (current members not recused); `needed` is what `outcome_of` applies."""
-    needed = yes_needed(rule=rule, members=members)
-    if needed is None:
-        return _("Needs more votes in favour than against (simple majority)")
-    values = {"needed": needed, "members": members}
-    if rule == AgendaItem.Rule.TWO_THIRDS:
-        return (
-            ngettext(
-                "Needs %(needed)s vote in favour (two-thirds of all %(members)s members)",
-                "Needs %(needed)s votes in favour (two-thirds of all %(members)s members)",
-                needed,
-            )
-            % values
-        )
-    return (
-        ngettext(
-            "Needs %(needed)s vote in favour (more than half of all %(members)s members)",
-            "Needs %(needed)s votes in favour (more than half of all %(members)s members)",
-            needed,
-        )
-        % values
-    )
-
-
 def _utc(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
@@ -1118,7 +1070,7 @@ def close_voting(*, item: AgendaItem, actor=None, now: datetime.datetime | None 
     audit.record(
         result, "deliberation.result.store", actor=actor, council=council.pk, sequence=result.sequence, digest=result.digest
     )
-    followup.result_stored(result=result, actor=actor)
+    signals.result_stored.send(sender=Result, result=result, actor=actor)  # the follow-up: a decision's notice
     _refresh_public_pages()
     return result
 

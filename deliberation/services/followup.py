@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -33,17 +34,16 @@ from wagtail.models import Locale
 
 from home.links import absolute_url
 from home.middleware import bump_page_cache_generation
-from home.models import Community, HomePage, ResidentProfile
+from home.models import Community, HomePage, ResidentProfile, display_name
 from home.services import VERIFY_FIRST, is_verified_resident
 from outbox.services import Content, notify
 
-from .. import workdays
+from .. import signals, workdays
 from ..audit import record
 from ..models import (
     ActionUpdate,
     AgendaItem,
     Attendance,
-    Choice,
     CouncilMember,
     CouncilSession,
     Decision,
@@ -54,7 +54,7 @@ from ..models import (
     Objection,
     Result,
     Topic,
-    Vote,
+    items_with_results,
 )
 from . import chain
 from . import council as voting  # who chairs, clerks and sits: the voting services decide
@@ -130,36 +130,9 @@ def minutes_index(*, community: Community) -> MinutesIndexPage:
     return index
 
 
-def display_name(user) -> str:
-    profile = getattr(user, "profile", None)
-    return (profile.display_name if profile is not None else "") or user.get_username()
-
-
 def _attendees(session: CouncilSession) -> list[str]:
     attendances = Attendance.objects.filter(session=session).select_related("member__user__profile").order_by("member__pk")
     return [display_name(attendance.member.user) for attendance in attendances]
-
-
-def _open_votes(items: list[AgendaItem]) -> dict[int, list[tuple[str, list[str]]]]:
-    """Who voted how on open-ballot items (never on secret ones), by item and choice."""
-    open_items = [item.pk for item in items if item.ballot == AgendaItem.Ballot.OPEN]
-    by_item: dict[int, dict[str, list[str]]] = {}
-    for vote in Vote.objects.filter(item__in=open_items).select_related("member__user__profile").order_by("member__pk"):
-        by_item.setdefault(vote.item_id, {}).setdefault(vote.choice, []).append(display_name(vote.member.user))
-    return {
-        item_id: [(str(Choice(choice).label), names[choice]) for choice in Choice.values if choice in names]
-        for item_id, names in by_item.items()
-    }
-
-
-def _items_with_results(session: CouncilSession) -> list[AgendaItem]:
-    items = list(session.items.select_related("result", "decision").order_by("position"))
-    open_votes = _open_votes(items)
-    for item in items:  # a reverse one-to-one without a row raises on access: look once, here
-        item.stored_result = item.result if hasattr(item, "result") else None
-        item.stored_decision = item.decision if hasattr(item, "decision") else None
-        item.open_votes = open_votes.get(item.pk, [])
-    return items
 
 
 def minutes_intro(*, session: CouncilSession) -> str:
@@ -171,17 +144,8 @@ def minutes_intro(*, session: CouncilSession) -> str:
 
 def minutes_closing(*, session: CouncilSession) -> str:
     """The generated end of the minutes' free text (the decisions), rich text in the active language."""
-    decisions = [item.stored_decision for item in _items_with_results(session) if item.stored_decision is not None]
+    decisions = [item.stored_decision for item in items_with_results(session) if item.stored_decision is not None]
     return render_to_string("deliberation/followup/minutes_closing.html", {"decisions": decisions}).strip()
-
-
-def minutes_results(*, session: CouncilSession) -> str:
-    """The minutes' results section in the active language, rendered from the stored results (what each item
-    needed, the counts, who voted how on open ballots, the outcome). It is never part of the editable text:
-    every page, editor and mail that shows the minutes renders it afresh, so the minutes cannot contradict
-    the results."""
-    context = {"session": session, "items": _items_with_results(session)}
-    return render_to_string("deliberation/followup/minutes_results.html", context).strip()
 
 
 def minutes_pages(session: CouncilSession) -> tuple[MinutesPage | None, MinutesPage | None]:
@@ -199,7 +163,7 @@ def _minutes_title(session: CouncilSession) -> str:
 def generate_minutes(*, session: CouncilSession, actor) -> MinutesPage:
     """The draft minutes pages of a session that has ended: Chinese and English, each in its own language.
 
-    Called by `council.end_session` inside its transaction (the chair ends the session), or from the
+    Received from `council.end_session` (`signals.session_ended`) inside its transaction, or from the
     admin by staff. Idempotent: a session keeps the minutes it has.
     """
     session = CouncilSession.objects.select_for_update(of=("self",)).select_related("council__community").get(pk=session.pk)
@@ -570,7 +534,8 @@ def _award_adopted_suggestion(decision: Decision, topic: Topic) -> None:
 
 
 def result_stored(*, result: Result, actor) -> Decision | None:
-    """Called by `council.close_voting` inside its transaction once a result is stored.
+    """Received from `council.close_voting` (`signals.result_stored`) inside its transaction once a result is
+    stored.
 
     A passed item becomes a decision, posted for the council's notice period (in effect at once when it
     is 0 days or the item is procedural, without public notice); its topic is DECIDED, its writers earn
@@ -872,3 +837,16 @@ def decisions_for_staff(user) -> QuerySet[Decision]:
         )
         .order_by("-created_at", "-pk")
     )
+
+
+# --- What the council tells the follow-up (deliberation/signals.py) -------------------------------
+
+
+@receiver(signals.session_ended)
+def _draft_minutes(sender, *, session: CouncilSession, actor, **kwargs) -> None:
+    generate_minutes(session=session, actor=actor)
+
+
+@receiver(signals.result_stored)
+def _start_notice(sender, *, result: Result, actor, **kwargs) -> None:
+    result_stored(result=result, actor=actor)

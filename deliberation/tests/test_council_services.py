@@ -29,6 +29,7 @@ from deliberation.models import (
     Support,
     Topic,
     Vote,
+    outcome_of,
 )
 from deliberation.services import council as services
 from deliberation.services.council import CouncilError, NotAllowed
@@ -806,8 +807,8 @@ def test_no_recusal_after_a_secret_vote_or_the_close(council, seats, community):
     ],
 )
 def test_the_voting_rules(rule, yes, no, members, outcome):
-    assert services.outcome_of(rule=rule, yes=yes, no=no, members=members, quorum_met=True) == outcome
-    assert services.outcome_of(rule=rule, yes=yes, no=no, members=members, quorum_met=False) == "no_quorum"
+    assert outcome_of(rule=rule, yes=yes, no=no, members=members, quorum_met=True) == outcome
+    assert outcome_of(rule=rule, yes=yes, no=no, members=members, quorum_met=False) == "no_quorum"
 
 
 def vote_all(item, seats_and_choices):

@@ -10,7 +10,16 @@ from django.utils import translation
 from wagtail import hooks
 
 from deliberation.factories import AgendaItemFactory
-from deliberation.models import AgendaItem, MinutesConfirmation, MinutesPage, Result
+from deliberation.models import (
+    AgendaItem,
+    MinutesConfirmation,
+    MinutesPage,
+    Result,
+    minutes_results,
+    outcome_of,
+    threshold_text,
+    yes_needed,
+)
 from deliberation.services import chain, followup
 from deliberation.services import council as services
 from deliberation.tests import followup_support
@@ -44,17 +53,17 @@ item = followup_support.item
 )
 def test_threshold_text_in_both_languages(rule, members, zh, en):
     with translation.override("zh-hans"):
-        assert services.threshold_text(rule=rule, members=members) == zh
+        assert threshold_text(rule=rule, members=members) == zh
     with translation.override("en"):
-        assert services.threshold_text(rule=rule, members=members) == en
+        assert threshold_text(rule=rule, members=members) == en
 
 
 @pytest.mark.parametrize("rule", ["absolute", "two_thirds"])
 def test_the_threshold_is_exactly_what_the_outcome_applies(rule):
     for members in range(1, 13):
-        needed = services.yes_needed(rule=rule, members=members)
+        needed = yes_needed(rule=rule, members=members)
         for yes in range(members + 1):
-            outcome = services.outcome_of(rule=rule, yes=yes, no=0, members=members, quorum_met=True)
+            outcome = outcome_of(rule=rule, yes=yes, no=0, members=members, quorum_met=True)
             assert (outcome == Result.Outcome.PASSED) == (yes >= needed), (rule, members, yes)
 
 
@@ -143,7 +152,7 @@ def test_the_results_section_follows_the_stored_result_whatever_the_free_text_sa
         ("en", "4 in favour, 1 against, 0 abstaining", "Not passed", "Needs more votes in favour than against (simple majority)"),
     ):
         with translation.override(language):
-            results = followup.minutes_results(session=session)
+            results = minutes_results(session=session)
         assert counts in results and outcome in results and needed in results
         assert "赞成 5" not in results and "5 in favour" not in results
     # The editable text holds none of it: nobody can edit the results section.
@@ -223,7 +232,7 @@ def test_a_confirmation_of_another_text_does_not_count_however_the_text_changed(
 def test_the_results_section_lists_an_item_not_voted_on(session, council, minutes):
     AgendaItemFactory(session=session, position=2, title="未表决", title_en="Not voted")
     with translation.override("en"):
-        second = followup.minutes_results(session=session).split("2. Not voted</h3>")[1]
+        second = minutes_results(session=session).split("2. Not voted</h3>")[1]
     assert "Not voted on." in second
 
 

@@ -31,6 +31,7 @@ from deliberation.models import (
     Result,
     Topic,
     Vote,
+    minutes_results,
 )
 from deliberation.services import followup
 from deliberation.tests import followup_support
@@ -87,9 +88,9 @@ def test_generated_minutes_are_two_drafts_each_in_its_own_language(session, coun
     # The results are not in the editable text: they are rendered from the stored results, in each language.
     assert open_item.motion_en not in en_page.body and open_item.motion not in zh_page.body
     with translation.override("en"):
-        results_en = followup.minutes_results(session=session)
+        results_en = minutes_results(session=session)
     with translation.override("zh-hans"):
-        results_zh = followup.minutes_results(session=session)
+        results_zh = minutes_results(session=session)
     assert "Motion" in results_en and "In favour" in results_en
     assert open_item.motion in results_zh and open_item.motion_en in results_en
     # Secret ballot: counts only; the open ballot names who voted how.

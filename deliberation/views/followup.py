@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from ..forms_followup import MinutesForm, ObjectionForm
-from ..models import ActionUpdate, CouncilSession, Decision, FollowUpAction, Objection
+from ..models import ActionUpdate, CouncilSession, Decision, FollowUpAction, Objection, minutes_results
 from ..services import council as voting
 from ..services import followup
 
@@ -64,13 +64,13 @@ def member_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     if form is not None:
         for language, before, after in ((settings.LANGUAGE_CODE, "body", "closing"), ("en", "body_en", "closing_en")):
             with translation.override(language):
-                editor.append((form[before], followup.minutes_results(session=session), form[after]))
+                editor.append((form[before], minutes_results(session=session), form[after]))
     confirmations = followup.current_confirmations(session) if draft is not None else session.minutes_confirmations.none()
     has_confirmed = seat is not None and confirmations.filter(member=seat).exists()
     context = {
         "session": session,
         "draft": draft,
-        "results": followup.minutes_results(session=session) if draft is not None else "",
+        "results": minutes_results(session=session) if draft is not None else "",
         "confirmed": confirmations.count(),
         "needed": followup.confirmations_needed(session),
         "can_confirm": editable and seat is not None and not has_confirmed,
