@@ -6,3 +6,12 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "events"
     verbose_name = _("Classes and activities")
+
+    def ready(self) -> None:
+        # The pages' context comes from the listing, which queries the models: connected here, where both
+        # are loaded, so that neither module imports the other back.
+        from .listing import activity_list_context, activity_page_context
+        from .models import ActivityIndexPage, ActivityPage
+
+        ActivityIndexPage.build_context = activity_list_context
+        ActivityPage.build_context = activity_page_context

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 import secrets
 import uuid
+from collections.abc import Callable
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -98,11 +100,13 @@ class ActivityIndexPage(Page):
     class Meta:
         verbose_name = _("activity list")
 
-    def get_context(self, request, *args, **kwargs):
-        from .listing import activity_list_context
+    # What the list and the calendar show: `listing.activity_list_context`, set by `EventsConfig.ready()` so
+    # that the models import no view code (the listing queries these models).
+    build_context: ClassVar[Callable[..., dict]]
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(activity_list_context(self, request))
+        context.update(self.build_context(request))
         return context
 
     def serve(self, request, *args, **kwargs):
@@ -239,11 +243,13 @@ class ActivityPage(Page):
             return "closed"
         return "open"
 
-    def get_context(self, request, *args, **kwargs):
-        from .listing import activity_page_context
+    # What the page shows (sessions, seats, the booking form): `listing.activity_page_context`, set by
+    # `EventsConfig.ready()`.
+    build_context: ClassVar[Callable[..., dict]]
 
+    def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context.update(activity_page_context(self, request))
+        context.update(self.build_context(request))
         return context
 
     def serve(self, request, *args, **kwargs):
