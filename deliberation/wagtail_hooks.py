@@ -8,9 +8,10 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from home.scope import for_request
 from home.sections import HOME_SECTIONS, HomeSection
 
-from . import admin_views, services
+from . import admin_views
 from .admin_views import council as council_views
 from .admin_views import followup as admin_views_followup
 from .models import CommunityMailbox, MinutesPage
@@ -61,7 +62,7 @@ def register_mailbox_urls():
 
 class StaffMenuItem(MenuItem):
     def is_shown(self, request):
-        return services.staff_communities(request.user).exists()
+        return for_request(request).any
 
 
 class ManagerMenuItem(MenuItem):
@@ -71,7 +72,7 @@ class ManagerMenuItem(MenuItem):
 
 class StaffSubmenu(SubmenuMenuItem):
     def is_shown(self, request):
-        return services.staff_communities(request.user).exists()
+        return for_request(request).any
 
 
 @hooks.register("register_admin_menu_item")

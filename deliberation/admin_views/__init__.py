@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from functools import wraps
 
 from django import forms
 from django.conf import settings
@@ -27,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from home.charts import bar_chart
 from home.models import Grid
 from home.parsing import optional_pk, required_pk
+from home.scope import for_request, for_user, staff_only
 from home.spreadsheets import csv_writer
 
 from .. import services
@@ -37,14 +37,7 @@ User = get_user_model()
 OPEN_STATUSES = [Letter.Status.NEW, Letter.Status.ACCEPTED]
 
 
-def staff_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not services.staff_communities(request.user).exists():
-            raise PermissionDenied(_("Only community staff handle letters."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+staff_required = staff_only(gettext_lazy("Only community staff handle letters."))
 
 
 class InboxFilterForm(forms.Form):
@@ -62,7 +55,7 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = services.staff_communities(user).filter(locale__language_code="zh-hans")
+        communities = for_user(user).communities().filter(locale__language_code="zh-hans")
         self.fields["community"].queryset = communities
         # Letters point at the source (Chinese) rows: one choice per grid, not one per language.
         self.fields["grid"].queryset = Grid.objects.filter(
@@ -210,7 +203,7 @@ def letter_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
 def _staff_topics(request: HttpRequest):
     topics = Topic.objects.select_related("community")
     if not request.user.is_superuser:
-        topics = topics.filter(community__in=services.staff_communities(request.user))
+        topics = for_request(request).filter(topics, "community")
     return topics
 
 
@@ -310,7 +303,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .values_list("month")
         .annotate(n=Count("pk"))
     )
-    communities = {c.pk: c for c in services.staff_communities(request.user)}
+    communities = {c.pk: c for c in for_request(request).communities()}
     names = localized_names(communities.values())
     by_community = dict(letters.values_list("community").annotate(n=Count("pk")))
     topics_by_status = dict(topics.values_list("status").annotate(n=Count("pk")))
@@ -379,7 +372,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = services.staff_communities(user).filter(locale__language_code="zh-hans")
+        self.fields["community"].queryset = for_user(user).communities().filter(locale__language_code="zh-hans")
 
 
 @staff_required
@@ -418,7 +411,7 @@ FIELD_LABELS = {
 
 @staff_required
 def hotline_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    upload = get_object_or_404(HotlineUpload, pk=pk, community__in=services.staff_communities(request.user))
+    upload = get_object_or_404(HotlineUpload, pk=pk, community__in=for_request(request).communities())
     saved = HotlineColumnMapping.objects.filter(community=upload.community).first()
     source = request.POST if request.method == "POST" else None
     mapping = {}
@@ -477,7 +470,7 @@ class StaffEntryForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = services.staff_communities(user).filter(locale__language_code="zh-hans")
+        communities = for_user(user).communities().filter(locale__language_code="zh-hans")
         self.fields["community"].queryset = communities
         self.fields["grid"].queryset = Grid.objects.filter(
             community__in=communities, locale__language_code=settings.LANGUAGE_CODE

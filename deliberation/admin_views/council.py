@@ -7,8 +7,6 @@ anything else answers 404. Each POST calls one service; its message is shown and
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -18,10 +16,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from home.links import absolute_url
 from home.parsing import parse_int, parse_pk, required_pk
 from home.qr import qr_svg
+from home.scope import for_request, staff_only
 
 from .. import services
 from ..forms_council import CouncilForm, ItemForm, MemberForm, NewMemberForm, OpenVotingForm, SessionForm
@@ -33,21 +33,11 @@ ERRORS = (voting.CouncilError, council_admin.CouncilAdminError, PermissionDenied
 EDITABLE = (CouncilSession.Status.DRAFT, CouncilSession.Status.ANNOUNCED)
 
 
-def staff_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not services.staff_communities(request.user).exists():
-            raise PermissionDenied(_("Only community staff manage councils."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+staff_required = staff_only(gettext_lazy("Only community staff manage councils."))
 
 
 def staff_councils(request: HttpRequest):
-    councils = Council.objects.select_related("community")
-    if not request.user.is_superuser:
-        councils = councils.filter(community__in=services.staff_communities(request.user))
-    return councils
+    return for_request(request).filter(Council.objects.select_related("community"), "community")
 
 
 def staff_sessions(request: HttpRequest):
@@ -65,7 +55,7 @@ def _done(request: HttpRequest, message: str | None = None) -> None:
 @staff_required
 def council_list(request: HttpRequest) -> HttpResponse:
     """The staff's councils, and a form to create one for a community that has none."""
-    communities = services.staff_communities(request.user).filter(locale__language_code="zh-hans")
+    communities = for_request(request).communities().filter(locale__language_code="zh-hans")
     if request.method == "POST":
         community = get_object_or_404(communities, pk=required_pk(request.POST, "community"))
         try:

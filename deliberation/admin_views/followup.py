@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from home.parsing import required_pk
+from home.scope import for_request
 
-from .. import services
 from ..forms_followup import ActionForm, AnswerForm, ProgressForm
 from ..models import CouncilSession, FollowUpAction, MinutesPage, Objection
 from ..services import followup
@@ -85,7 +85,7 @@ def minutes(request: HttpRequest) -> HttpResponse:
         status__in=[CouncilSession.Status.CLOSED, CouncilSession.Status.MINUTES_PUBLISHED]
     ).select_related("council")
     if not request.user.is_superuser:
-        sessions = sessions.filter(council__community__in=services.staff_communities(request.user))
+        sessions = for_request(request).filter(sessions, "council__community")
     if request.method == "POST":
         session = get_object_or_404(sessions, pk=required_pk(request.POST, "session"))
         try:

@@ -28,7 +28,8 @@ from django_tasks import task
 from home.links import absolute_url
 from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
-from home.services import VERIFY_FIRST, is_verified_resident, staff_communities, verified_resident
+from home.scope import for_user
+from home.services import VERIFY_FIRST, is_verified_resident, verified_resident
 from outbox.services import Content, channels_for, notify
 
 from .. import similarity
@@ -75,19 +76,12 @@ class PhotoError(MailboxError):
     pass
 
 
-class NotStaffOfCommunity(PermissionDenied):
-    """Only the staff of a letter's or topic's community may do this."""
-
-
 # --- Who may see and do what -------------------------------------------------------------
 
 
 def is_staff_of(user, community: Community | None) -> bool:
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return community is not None and staff_communities(user).filter(pk=community.pk).exists()
+    """The community's staff or the street office (home/scope.py); things of no community are the street office's."""
+    return for_user(user).includes(community)
 
 
 def letter_by_access_key(*, tracking_number: str, key: str) -> Letter | None:
@@ -109,15 +103,11 @@ def can_read_letter(user, letter: Letter) -> bool:
 
 
 def _require_staff(actor, community: Community | None) -> None:
-    if not is_staff_of(actor, community):
-        raise NotStaffOfCommunity(_("Only the staff of this community may do this."))
+    for_user(actor).require(community)
 
 
 def letters_for_staff(user) -> QuerySet[Letter]:
-    letters = Letter.objects.all()
-    if user.is_superuser:
-        return letters
-    return letters.filter(community__in=staff_communities(user))
+    return for_user(user).filter(Letter.objects.all(), "community")
 
 
 def source_community(community: Community | None) -> Community | None:

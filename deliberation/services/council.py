@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from home.middleware import bump_page_cache_generation
+from home.scope import for_user
 
 from .. import audit, notifications_council, signals
 from ..charts import result_chart
@@ -60,7 +61,7 @@ from ..models import (
     outcome_of,
 )
 from ..sealing import BallotContent, ItemSeal, new_salt, receipt_digest, unheld_receipt
-from . import chain, change_topic_status, is_staff_of, move_topic
+from . import chain, change_topic_status, move_topic
 
 GENESIS_DIGEST = "0" * 64
 _shuffle = secrets.SystemRandom().shuffle
@@ -108,7 +109,7 @@ def member_of(*, council: Council, user, on: datetime.date | None = None) -> Cou
 
 def is_council_staff(user, council: Council) -> bool:
     """The staff of the council's community (street managers and superusers included)."""
-    return user is not None and is_staff_of(user, council.community)
+    return for_user(user).includes(council.community)
 
 
 def _has_role(user, session: CouncilSession, roles: tuple[str, ...]) -> bool:

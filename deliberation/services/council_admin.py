@@ -8,29 +8,23 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from home.models import Community
+from home.scope import for_user
 
 from .. import audit
 from ..models import Council, CouncilMember
-from . import is_staff_of
 
 
 class CouncilAdminError(Exception):
     """A change to a council or its members that breaks a rule; the message says which."""
 
 
-class NotCommunityStaff(PermissionDenied):
-    pass
-
-
 def _require_staff(actor, community: Community) -> None:
-    if not is_staff_of(actor, community):
-        raise NotCommunityStaff(_("Only the community's staff manage its council."))
+    for_user(actor).require(community, message=_("Only the community's staff manage its council."))
 
 
 def _check_term(term_start: datetime.date, term_end: datetime.date | None) -> None:

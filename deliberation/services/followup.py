@@ -35,6 +35,7 @@ from wagtail.models import Locale
 from home.links import absolute_url
 from home.middleware import bump_page_cache_generation
 from home.models import Community, HomePage, ResidentProfile, display_name
+from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident
 from outbox.services import Content, notify
 
@@ -822,11 +823,7 @@ def public_decisions() -> QuerySet[Decision]:
 
 
 def decisions_for_staff(user) -> QuerySet[Decision]:
-    from . import staff_communities
-
-    decisions = Decision.objects.all()
-    if not user.is_superuser:
-        decisions = decisions.filter(item__session__council__community__in=staff_communities(user))
+    decisions = for_user(user).filter(Decision.objects.all(), "item__session__council__community")
     today = timezone.localdate()
     return (
         decisions.select_related("item__session__council", "topic")

@@ -15,6 +15,7 @@ from deliberation import services
 from deliberation.factories import LetterFactory, TopicFactory, community_with_staff, resident, staff_member, web_letter
 from deliberation.models import HotlineColumnMapping, HotlineUpload, Letter, Topic
 from home.factories import GridFactory
+from home.scope import NotStaff
 
 pytestmark = pytest.mark.django_db
 
@@ -214,7 +215,7 @@ def test_hotline_xlsx_is_read(staff, community):
 
 def test_hotline_import_needs_staff_of_the_community(staff, other):
     upload = HotlineUpload.objects.create(community=other, filename="x.csv", headers=["id", "text"], rows=[["1", "x"]])
-    with pytest.raises(services.NotStaffOfCommunity):
+    with pytest.raises(NotStaff):
         services.import_hotline(upload=upload, mapping={"external_id": "id", "body": "text"}, actor=staff)
 
 

@@ -21,6 +21,7 @@ from deliberation.models import AgendaItem, Attendance, Council, CouncilMember, 
 from deliberation.services import council as voting
 from deliberation.services import council_admin
 from deliberation.tests.test_admin import admin_staff
+from home.scope import NotStaff
 
 pytestmark = pytest.mark.django_db
 
@@ -205,7 +206,7 @@ def test_unknown_address_and_bad_term_are_refused(client, staff, council):
 
 
 def test_council_admin_services_refuse_other_staff(council, outsider):
-    with pytest.raises(council_admin.NotCommunityStaff):
+    with pytest.raises(NotStaff):
         council_admin.end_term(member=council.members.last(), actor=outsider)
 
 

@@ -27,7 +27,7 @@ from wagtail.models import Locale
 
 from home.middleware import StaffMfaMiddleware
 from home.parsing import parse_pk
-from home.services import staff_communities
+from home.scope import for_user
 
 from ..forms_council import MemberChoiceForm, OpenVotingForm, RecusalForm, VoteForm
 from ..models import (
@@ -65,7 +65,7 @@ def must_have_totp(user) -> bool:
         or user.is_superuser
         or user.has_perm("wagtailadmin.access_admin")
         or CouncilMember.objects.filter(user=user).exists()
-        or staff_communities(user).exists()
+        or for_user(user).any
     )
 
 
