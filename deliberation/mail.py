@@ -406,28 +406,91 @@ def parse_message(raw: bytes, *, max_bytes: int = MAX_RAW_BYTES) -> ParsedMail:
     Cheap checks come first, so that no message costs more than a moment: the size, then an upper
     bound of its MIME parts (lines that start with "--") before the parser runs, then the parts.
     """
-    if len(raw) > max_bytes:
-        raise MalformedMessage(f"message of {len(raw)} bytes is larger than {max_bytes}", reason="too_large")
-    delimiters = raw.count(b"\n--")  # every part starts after a delimiter line "--boundary"
-    if delimiters > 3 * MAX_PARTS:
-        raise MalformedMessage(f"more than {MAX_PARTS} MIME parts ({delimiters} delimiter lines)", reason="too_many_parts")
+    _check_size(raw, max_bytes=max_bytes)
     try:
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
     except Exception as error:  # noqa: BLE001  (the parser should not raise, but any failure means quarantine)
         raise MalformedMessage(f"unparseable: {error}") from error
     headers = _Headers(message)
     sender_name, sender = _sender(headers)
-    recipients = [
-        address.lower()
-        for _name, address in email.utils.getaddresses(
-            [headers.ascii(name) for name in ("To", "Cc", "Delivered-To", "X-Original-To") if headers.count(name)]
-        )
-        if "@" in address
-    ]
-    text_parts: list[str] = []
-    html_parts: list[str] = []
-    images: list[Attachment] = []
-    dropped: list[str] = []
+    body = _read_body(message)
+    subject = headers.text("Subject")
+    return ParsedMail(
+        message_id=headers.ascii("Message-ID").strip()[:255],
+        sender=sender,
+        sender_name=sender_name,
+        subject=subject,
+        text=body.text(),
+        recipients=_recipients(headers),
+        automatic=is_automatic(headers, sender=sender, subject=subject, content_type=message.get_content_type()),
+        spam=is_spam(headers),
+        images=body.images,
+        dropped=body.dropped,
+        authentication_results=headers.all("Authentication-Results"),
+        from_headers=headers.count("From"),
+        references=_message_ids(" ".join([headers.ascii("In-Reply-To"), headers.ascii("References")]))[-20:],
+    )
+
+
+def _check_size(raw: bytes, *, max_bytes: int) -> None:
+    """Refuse, before parsing, a message that is too large or has too many parts to be a letter."""
+    if len(raw) > max_bytes:
+        raise MalformedMessage(f"message of {len(raw)} bytes is larger than {max_bytes}", reason="too_large")
+    delimiters = raw.count(b"\n--")  # every part starts after a delimiter line "--boundary"
+    if delimiters > 3 * MAX_PARTS:
+        raise MalformedMessage(f"more than {MAX_PARTS} MIME parts ({delimiters} delimiter lines)", reason="too_many_parts")
+
+
+def _recipients(headers: _Headers) -> list[str]:
+    """Every address the message was sent to (To, Cc and the delivery headers), lower case."""
+    fields = [headers.ascii(name) for name in ("To", "Cc", "Delivered-To", "X-Original-To") if headers.count(name)]
+    return [address.lower() for _name, address in email.utils.getaddresses(fields) if "@" in address]
+
+
+@dataclass
+class _Body:
+    """What the parts of a message hold: its text (plain and HTML parts), its pictures, what was left out."""
+
+    text_parts: list[str] = field(default_factory=list)
+    html_parts: list[str] = field(default_factory=list)
+    images: list[Attachment] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    def add(self, part) -> None:
+        """One leaf part: a picture, a text, a report to skip, or something dropped (named in `dropped`)."""
+        content_type = part.get_content_type()
+        disposition = part.get_content_disposition()
+        filename = clean_filename(part.get_filename() or "")
+        if content_type.startswith("image/") and (disposition in ("attachment", "inline") or filename):
+            self.add_image(part, content_type=content_type, filename=filename)
+        elif disposition == "attachment" or (filename and content_type not in ("text/plain", "text/html")):
+            self.dropped.append(filename or content_type)
+        elif content_type == "text/plain":
+            self.text_parts.append(_part_text(part))
+        elif content_type == "text/html":
+            self.html_parts.append(_part_text(part))
+        elif content_type not in ("message/delivery-status", "message/rfc822", "text/rfc822-headers"):
+            self.dropped.append(filename or content_type)
+
+    def add_image(self, part, *, content_type: str, filename: str) -> None:
+        data = part.get_payload(decode=True) or b""
+        if len(self.images) < MAX_IMAGES and isinstance(data, bytes) and data:
+            self.images.append(
+                Attachment(filename=filename or f"image{len(self.images) + 1}", content_type=content_type, data=data)
+            )
+        else:
+            self.dropped.append(filename or content_type)
+
+    def text(self) -> str:
+        """The plain parts' text; a multipart/alternative whose text part is empty still has its HTML part."""
+        plain = [part.strip() for part in self.text_parts if part.strip()]
+        text = "\n\n".join(plain or [part.strip() for part in self.html_parts if part.strip()])
+        return text[:MAX_TEXT_CHARS] + "\n[…]" if len(text) > MAX_TEXT_CHARS else text
+
+
+def _read_body(message) -> _Body:
+    """The message's leaf parts, at most MAX_PARTS of them; a part that cannot be decoded makes it malformed."""
+    body = _Body()
     leaves = 0
     try:
         for part in message.walk():
@@ -436,52 +499,12 @@ def parse_message(raw: bytes, *, max_bytes: int = MAX_RAW_BYTES) -> ParsedMail:
             leaves += 1
             if leaves > MAX_PARTS:
                 raise MalformedMessage(f"more than {MAX_PARTS} MIME parts", reason="too_many_parts")
-            content_type = part.get_content_type()
-            disposition = part.get_content_disposition()
-            filename = clean_filename(part.get_filename() or "")
-            if content_type.startswith("image/") and (disposition in ("attachment", "inline") or filename):
-                data = part.get_payload(decode=True) or b""
-                if len(images) < MAX_IMAGES and isinstance(data, bytes) and data:
-                    images.append(
-                        Attachment(filename=filename or f"image{len(images) + 1}", content_type=content_type, data=data)
-                    )
-                else:
-                    dropped.append(filename or content_type)
-            elif disposition == "attachment" or (filename and content_type not in ("text/plain", "text/html")):
-                dropped.append(filename or content_type)
-            elif content_type == "text/plain":
-                text_parts.append(_part_text(part))
-            elif content_type == "text/html":
-                html_parts.append(_part_text(part))
-            elif content_type in ("message/delivery-status", "message/rfc822", "text/rfc822-headers"):
-                continue
-            else:
-                dropped.append(filename or content_type)
+            body.add(part)
     except MalformedMessage:
         raise
     except (LookupError, ValueError, AssertionError, TypeError, RecursionError) as error:
         raise MalformedMessage(f"unreadable body: {error}") from error
-    # A multipart/alternative whose text part is empty still has its HTML part.
-    plain = [part.strip() for part in text_parts if part.strip()]
-    text = "\n\n".join(plain or [part.strip() for part in html_parts if part.strip()])
-    if len(text) > MAX_TEXT_CHARS:
-        text = text[:MAX_TEXT_CHARS] + "\n[…]"
-    subject = headers.text("Subject")
-    return ParsedMail(
-        message_id=headers.ascii("Message-ID").strip()[:255],
-        sender=sender,
-        sender_name=sender_name,
-        subject=subject,
-        text=text,
-        recipients=recipients,
-        automatic=is_automatic(headers, sender=sender, subject=subject, content_type=message.get_content_type()),
-        spam=is_spam(headers),
-        images=images,
-        dropped=dropped,
-        authentication_results=headers.all("Authentication-Results"),
-        from_headers=headers.count("From"),
-        references=_message_ids(" ".join([headers.ascii("In-Reply-To"), headers.ascii("References")]))[-20:],
-    )
+    return body
 
 
 # --- Who sent it: Authentication-Results (RFC 8601) -------------------------------------------
