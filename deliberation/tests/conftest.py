@@ -1,4 +1,5 @@
-"""The mailbox tests' real IMAP server (Dovecot, `dovecot.py`), and fresh similarity indexes per test."""
+"""The deliberation tests' community (六和社区 with its staff and heads groups), the mailbox tests' real IMAP
+server (Dovecot, `dovecot.py`), and fresh similarity indexes per test."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ from .dovecot import IMAP_PASSWORD, IMAP_USER, DovecotUnavailable, dovecot_binar
 
 EML = Path(__file__).parent / "eml"
 __all__ = ["EML", "IMAP_PASSWORD", "IMAP_USER"]
+
+
+@pytest.fixture
+def community(site_pages):
+    """六和社区 with its staff and heads groups (modules that need more, a mailbox, extend it)."""
+    from deliberation.factories import community_with_staff
+
+    return community_with_staff(name="六和社区", code="liuhe")
 
 
 @pytest.fixture(scope="session")

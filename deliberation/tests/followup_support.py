@@ -16,7 +16,6 @@ from deliberation.factories import (
     CouncilSessionFactory,
     LetterFactory,
     TopicFactory,
-    community_with_staff,
     council_with_members,
     resident,
     staff_member,
@@ -78,11 +77,6 @@ def chair_of(council) -> CouncilMember:
 
 def secretary_of(council) -> CouncilMember:
     return council.members.get(role=CouncilMember.Role.SECRETARY)
-
-
-@pytest.fixture
-def community(site_pages):
-    return community_with_staff(name="六和社区", code="liuhe")
 
 
 @pytest.fixture

@@ -28,11 +28,6 @@ def admin_staff(community, **fields):
 
 
 @pytest.fixture
-def community(site_pages):
-    return community_with_staff(name="六和社区", code="liuhe")
-
-
-@pytest.fixture
 def other(site_pages):
     return community_with_staff(name="其他社区", code="other")
 

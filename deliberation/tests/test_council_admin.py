@@ -27,11 +27,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def community(site_pages):
-    return community_with_staff(name="六和社区", code="liuhe")
-
-
-@pytest.fixture
 def council(community):
     return council_with_members(members=5, community=community)
 

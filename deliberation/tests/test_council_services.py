@@ -54,11 +54,6 @@ def _english():
 
 
 @pytest.fixture
-def community(site_pages):
-    return community_with_staff(name="六和社区", code="liuhe")
-
-
-@pytest.fixture
 def council_seats(community):
     return new_council(community, members=7)
 

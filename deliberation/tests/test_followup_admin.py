@@ -18,7 +18,6 @@ from deliberation.tests.followup_support import decide, held_session
 
 pytestmark = pytest.mark.django_db
 
-community = followup_support.community
 council = followup_support.council
 session = followup_support.session
 topic = followup_support.topic

@@ -29,7 +29,6 @@ from outbox.models import Message
 
 pytestmark = pytest.mark.django_db
 
-community = followup_support.community
 council = followup_support.council
 session = followup_support.session
 topic = followup_support.topic

@@ -49,7 +49,6 @@ def _english():
         yield
 
 
-community = followup_support.community
 council = followup_support.council
 staff = followup_support.staff
 session = followup_support.session

@@ -29,7 +29,6 @@ pytestmark = pytest.mark.django_db
 PROGRESS_QUERIES = 6  # decisions per stage, count, decisions with item, session and council, their actions
 DECISION_QUERIES = 7  # decision with its item, session, council, result and topic; actions; updates; objections
 
-community = followup_support.community
 council = followup_support.council
 staff = followup_support.staff
 session = followup_support.session

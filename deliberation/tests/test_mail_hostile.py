@@ -40,8 +40,8 @@ ACK = "deliberation.letter_event"
 
 
 @pytest.fixture
-def community(site_pages):
-    community = community_with_staff(name="六和社区", code="liuhe")
+def community(community):
+    """The deliberation tests' community (conftest.py), with its mailbox address."""
     CommunityMailbox.objects.create(community=community, address=MAILBOX)
     return community
 

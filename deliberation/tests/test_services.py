@@ -26,11 +26,6 @@ def _english():
 
 
 @pytest.fixture
-def community(site_pages):
-    return community_with_staff(name="六和社区", code="liuhe")
-
-
-@pytest.fixture
 def staff(community):
     return staff_member(community, username="staff-liuhe")
 

@@ -16,7 +16,6 @@ from tests.twice import run_twice
 
 pytestmark = pytest.mark.django_db
 
-community = followup_support.community
 council = followup_support.council
 staff = followup_support.staff
 session = followup_support.session

@@ -29,11 +29,6 @@ def url(name, *args, language="zh-hans"):
 
 
 @pytest.fixture
-def community(site_pages):
-    return community_with_staff(name="六和社区", code="liuhe")
-
-
-@pytest.fixture
 def writer(community):
     return resident(community, display_name="王小明")
 
