@@ -80,14 +80,14 @@ def backdated(moment: datetime.datetime):
 
 
 def pickup_days() -> int:
-    return int(getattr(settings, "LINLI_POINTS_PICKUP_DAYS", 14))
+    return settings.LINLI_POINTS_PICKUP_DAYS
 
 
 def default_expiry(earned_on: datetime.date) -> datetime.date | None:
     """Points are valid until the end of the following calendar year, or LINLI_POINTS_VALID_DAYS days."""
-    days = getattr(settings, "LINLI_POINTS_VALID_DAYS", None)
+    days = settings.LINLI_POINTS_VALID_DAYS
     if days:
-        return earned_on + datetime.timedelta(days=int(days))
+        return earned_on + datetime.timedelta(days=days)
     return datetime.date(earned_on.year + 1, 12, 31)
 
 
