@@ -26,8 +26,8 @@ def _valid(address: str | None) -> str | None:
 
 def client_address(request: HttpRequest) -> str:
     """The address of the client as the trusted proxy saw it, else the peer's own address."""
-    header = getattr(settings, "ALLAUTH_TRUSTED_CLIENT_IP_HEADER", None)
-    proxies = getattr(settings, "ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+    header = settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER
+    proxies = settings.ALLAUTH_TRUSTED_PROXY_COUNT
     found = None
     if header:
         found = _valid(request.headers.get(header))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
-from home.services import staff_communities, verified_phone
+from home.scope import for_request, staff_only
+from home.services import verified_phone
 
 from . import services
 from .kinds import TOPICS
@@ -16,23 +16,12 @@ from .kinds import TOPICS
 RESIDENT_MESSAGES = 200
 
 
-def is_outbox_staff(user) -> bool:
-    return user.is_authenticated and user.is_active and (user.is_superuser or staff_communities(user).exists())
-
-
-def visible_residents(user):
-    """The people whose messages `user` may see: everyone for a superuser, else their communities' residents."""
-    people = get_user_model().objects.select_related("profile")
-    if user.is_superuser:
-        return people
-    return people.filter(profile__community__in=staff_communities(user))
-
-
+@staff_only()
 def resident_messages(request: HttpRequest, user_id: int) -> HttpResponse:
-    if not is_outbox_staff(request.user):
-        raise PermissionDenied
-    resident = get_object_or_404(visible_residents(request.user), pk=user_id)
-    messages = list(services.visible_messages(user=request.user).filter(recipient=resident)[:RESIDENT_MESSAGES])
+    scope = for_request(request)
+    people = get_user_model().objects.select_related("profile")
+    resident = get_object_or_404(scope.filter(people, "profile__community"), pk=user_id)
+    messages = list(services.visible_messages(scope=scope).filter(recipient=resident)[:RESIDENT_MESSAGES])
     choices = services.channel_choices(resident)
     labels = dict(services.Message.Channel.choices)
     profile = getattr(resident, "profile", None)

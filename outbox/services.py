@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from home.periodic import every
+from home.scope import NotStaff, StaffScope, for_user
 
 from .backends import BACKENDS
 from .channels import ChannelDown, PermanentFailure
@@ -474,9 +474,9 @@ def _commits_without_waiting_for_disk() -> Iterator[None]:
 
 
 def resend_message(*, message: Message, actor) -> Message:
-    """A failed (or cancelled) message is tried again from the start."""
-    if not visible_messages(user=actor).filter(pk=message.pk).exists():
-        raise PermissionDenied(_("You may not resend this message."))
+    """A failed (or cancelled) message is tried again from the start, by staff of its recipient's community."""
+    if not visible_messages(scope=for_user(actor)).filter(pk=message.pk).exists():
+        raise NotStaff(_("You may not resend this message."))
     with transaction.atomic():
         updated = Message.objects.filter(pk=message.pk, status__in=[Message.Status.FAILED, Message.Status.CANCELLED]).update(
             status=Message.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
@@ -499,12 +499,6 @@ def oldest_pending_age(*, now: datetime.datetime | None = None) -> datetime.time
     return None if oldest is None else (now or timezone.now()) - oldest
 
 
-def visible_messages(*, user) -> QuerySet[Message]:
-    """Messages `user` may see in the admin: all for a superuser, else those to residents of their communities."""
-    from home.scope import staff_communities
-
-    if not user.is_authenticated or not user.is_active:
-        return Message.objects.none()
-    if user.is_superuser:
-        return Message.objects.all()
-    return Message.objects.filter(recipient__profile__community__in=staff_communities(user))
+def visible_messages(*, scope: StaffScope) -> QuerySet[Message]:
+    """Messages staff may see in the admin: all for the street office, else those to residents of their communities."""
+    return scope.filter(Message.objects.all(), "recipient__profile__community")

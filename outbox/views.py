@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from home.links import absolute_url
-from home.services import staff_communities, verified_phone
+from home.scope import for_request
+from home.services import verified_phone
 
 from . import services, wechat
 from .forms import ChannelPreferenceForm
@@ -30,7 +31,7 @@ def wechat_configured() -> bool:
 def preferences(request: HttpRequest) -> HttpResponse:
     user = request.user
     usable = services.usable_channels(user)
-    staff = user.is_superuser or staff_communities(user).exists()
+    staff = for_request(request).any
     form_kwargs = {"usable": usable, "initial_choices": services.channel_choices(user), "staff": staff}
     status = 200
     if request.method == "POST":

@@ -15,8 +15,9 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from home.scope import for_request, for_user
+
 from . import admin_views, services
-from .admin_views import is_outbox_staff
 from .models import Message
 
 
@@ -24,13 +25,13 @@ class MessagePermissionPolicy(BasePermissionPolicy):
     """Viewing only, for community staff and superusers."""
 
     def user_has_permission(self, user, action):
-        return action == "view" and is_outbox_staff(user)
+        return action == "view" and for_user(user).any
 
     def user_has_permission_for_instance(self, user, action, instance):
-        return action == "view" and services.visible_messages(user=user).filter(pk=instance.pk).exists()
+        return action == "view" and services.visible_messages(scope=for_user(user)).filter(pk=instance.pk).exists()
 
     def instances_user_has_permission_for(self, user, action):
-        return services.visible_messages(user=user) if action == "view" else Message.objects.none()
+        return services.visible_messages(scope=for_user(user)) if action == "view" else Message.objects.none()
 
 
 register_permission_policy(Message, MessagePermissionPolicy(Message))
@@ -38,7 +39,7 @@ register_permission_policy(Message, MessagePermissionPolicy(Message))
 
 class MessageIndexView(IndexView):
     def get_base_queryset(self):
-        return services.visible_messages(user=self.request.user).select_related("recipient")
+        return services.visible_messages(scope=for_request(self.request)).select_related("recipient")
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
@@ -79,7 +80,7 @@ def register_outbox_viewset():
 
 
 def resend(request, pk: int):
-    message = get_object_or_404(services.visible_messages(user=request.user), pk=pk)
+    message = get_object_or_404(services.visible_messages(scope=for_request(request)), pk=pk)
     if request.method == "POST":
         try:
             services.resend_message(message=message, actor=request.user)

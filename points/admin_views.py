@@ -6,8 +6,6 @@ community's residents; the services check that again for every change.
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -20,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from home.phone import mobile_matches
+from home.scope import for_request, staff_only
 
-from . import reports, services
+from . import audit, reports, services
 from .forms import AdjustForm, AwardForm, BulkUploadForm, FindResidentForm, HandOverForm, ReverseForm
 from .models import LedgerEntry
 from .sheets import SheetError, SheetRow, read_sheet
@@ -29,14 +28,8 @@ from .sheets import SheetError, SheetRow, read_sheet
 SHEET_SALT = "points.bulk-award"
 
 
-def points_staff_required(view):
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not services.is_points_staff(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+points_staff_required = staff_only()
+HISTORY = 50  # the resident's latest staff actions shown beside the forms
 
 
 def _render(request: HttpRequest, template: str, title: str, context: dict, *, icon: str = "pick") -> HttpResponse:
@@ -44,11 +37,10 @@ def _render(request: HttpRequest, template: str, title: str, context: dict, *, i
     return render(request, template, context)
 
 
-def residents_of(user):
-    residents = get_user_model().objects.filter(is_active=True, profile__isnull=False).select_related("profile")
-    if not user.is_superuser:
-        residents = residents.filter(profile__community__in=services.staff_communities(user))
-    return residents
+def residents_of(request: HttpRequest):
+    """The residents whose points the staff member of `request` manages (their community's row with them)."""
+    residents = get_user_model().objects.filter(is_active=True, profile__isnull=False)
+    return for_request(request).filter(residents, "profile__community").select_related("profile__community")
 
 
 @points_staff_required
@@ -58,7 +50,7 @@ def find_resident(request: HttpRequest, *, purpose: str = "award") -> HttpRespon
     if form.is_valid():
         q = form.cleaned_data["q"].strip()
         results = list(
-            residents_of(request.user)
+            residents_of(request)
             # The start of an e-mail address, a name or a mobile number is enough (staff type as they hear it).
             .filter(Q(profile__display_name__icontains=q) | mobile_matches(q, "profile__mobile") | Q(email__istartswith=q))
             .order_by("profile__display_name", "pk")[:20]
@@ -71,7 +63,7 @@ def find_resident(request: HttpRequest, *, purpose: str = "award") -> HttpRespon
 @points_staff_required
 def adjust(request: HttpRequest, user_id: int) -> HttpResponse:
     """A correction up or down with a reason (services.adjust); the same form sent twice adjusts once."""
-    resident = get_object_or_404(residents_of(request.user), pk=user_id)
+    resident = get_object_or_404(residents_of(request), pk=user_id)
     form = AdjustForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -89,23 +81,21 @@ def adjust(request: HttpRequest, user_id: int) -> HttpResponse:
             )
             return redirect("points_admin:audit_log")
     account = services.get_account(resident=resident)
-    context = {"form": form, "resident": resident, "account": account}
+    context = {"form": form, "resident": resident, "account": account, "history": audit.history(account)[:HISTORY]}
     return _render(request, "points/admin/adjust.html", _("Adjust a balance"), context, icon="edit")
 
 
-def manual_entries(user):
-    """Awards, adjustments and reversals made by a person, within `user`'s communities."""
+def manual_entries(request: HttpRequest):
+    """Awards, adjustments and reversals made by a person, within the communities of `request`'s staff member."""
     entries = LedgerEntry.objects.filter(actor__isnull=False, kind__in=["earn", "adjust", "reverse"]).select_related(
-        "actor", "account__resident__profile", "rule"
+        "actor", "account__resident__profile__community", "rule"
     )
-    if not user.is_superuser:
-        entries = entries.filter(account__resident__profile__community__in=services.staff_communities(user))
-    return entries
+    return for_request(request).filter(entries, "account__resident__profile__community")
 
 
 @points_staff_required
 def award(request: HttpRequest, user_id: int) -> HttpResponse:
-    resident = get_object_or_404(residents_of(request.user), pk=user_id)
+    resident = get_object_or_404(residents_of(request), pk=user_id)
     form = AwardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -133,7 +123,7 @@ def award(request: HttpRequest, user_id: int) -> HttpResponse:
             # Back to the same resident: their new balance, and the form for the next award.
             return redirect("points_admin:award", user_id=resident.pk)
     account = services.get_account(resident=resident)
-    context = {"form": form, "resident": resident, "account": account}
+    context = {"form": form, "resident": resident, "account": account, "history": audit.history(account)[:HISTORY]}
     return _render(request, "points/admin/award.html", _("Award points"), context)
 
 
@@ -207,7 +197,7 @@ def hand_over(request: HttpRequest) -> HttpResponse:
 @points_staff_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """Every manual award, adjustment and reversal made by a person, newest first, with its author."""
-    entries = manual_entries(request.user).annotate(reversed=Exists(LedgerEntry.objects.filter(reverses=OuterRef("pk"))))
+    entries = manual_entries(request).annotate(reversed=Exists(LedgerEntry.objects.filter(reverses=OuterRef("pk"))))
     page = Paginator(entries.order_by("-pk"), 50).get_page(request.GET.get("page"))
     return _render(request, "points/admin/audit_log.html", _("Points audit log"), {"page_obj": page}, icon="history")
 
@@ -215,12 +205,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @points_staff_required
 def reverse_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Take back one manual award or adjustment, with a reason; refused (and nothing changed) if not possible."""
-    entry = get_object_or_404(manual_entries(request.user).exclude(kind="reverse"), pk=entry_id)
+    entry = get_object_or_404(manual_entries(request).exclude(kind="reverse"), pk=entry_id)
     form = ReverseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.check_staff_for(actor=request.user, resident=entry.account.resident)
-            services.reverse_entry(entry=entry, actor=request.user, reason=form.cleaned_data["reason"])
+            services.reverse_by_staff(actor=request.user, entry=entry, reason=form.cleaned_data["reason"])
         except (services.PointsError, PermissionDenied) as error:
             form.add_error(None, str(error))
         else:
@@ -232,7 +221,7 @@ def reverse_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
 
 @points_staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    data = reports.dashboard(user=request.user)
+    data = reports.dashboard(scope=for_request(request))
     export = request.GET.get("export")
     if export == "csv":
         response = HttpResponse(reports.export_csv(data), content_type="text/csv; charset=utf-8")

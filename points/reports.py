@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from home.charts import bar_chart
+from home.scope import StaffScope
 from home.spreadsheets import csv_writer, xlsx_row
 
 from . import services
@@ -34,13 +35,8 @@ class Dashboard:
     spent_per_month: list[int] = field(default_factory=list)
 
 
-def _scope(queryset, user, path: str):
-    if user.is_superuser:
-        return queryset
-    return queryset.filter(**{f"{path}__in": services.staff_communities(user)})
-
-
-def dashboard(*, user, months: int = 12) -> Dashboard:
+def dashboard(*, scope: StaffScope, months: int = 12) -> Dashboard:
+    """The figures of the communities in `scope` (the street's for the street office)."""
     from .views import localized_names
 
     today = timezone.localdate()
@@ -49,7 +45,7 @@ def dashboard(*, user, months: int = 12) -> Dashboard:
     for _index in range(months):
         month_list.insert(0, first)
         first = (first - datetime.timedelta(days=1)).replace(day=1)
-    entries = _scope(LedgerEntry.objects.all(), user, "account__resident__profile__community")
+    entries = scope.filter(LedgerEntry.objects.all(), "account__resident__profile__community")
     issued_rows = (
         entries.filter(rule__isnull=False, occurred_on__gte=month_list[0])
         .annotate(month=TruncMonth("occurred_on"))
@@ -63,7 +59,7 @@ def dashboard(*, user, months: int = 12) -> Dashboard:
         month = row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]
         issued.setdefault(row["rule_id"], [0] * len(month_list))[index[month]] += row["points"]
     spent_rows = (
-        _scope(Reservation.objects.all(), user, "resident__profile__community")
+        scope.filter(Reservation.objects.all(), "resident__profile__community")
         .filter(status__in=[Reservation.Status.RESERVED, Reservation.Status.COLLECTED])
         .values("reward_id")
         .annotate(count=Count("pk"), points=Sum("cost"))
@@ -71,7 +67,7 @@ def dashboard(*, user, months: int = 12) -> Dashboard:
     )
     reward_names = localized_names(Reward, {row["reward_id"] for row in spent_rows})
     spent_by_month = (
-        _scope(Reservation.objects.all(), user, "resident__profile__community")
+        scope.filter(Reservation.objects.all(), "resident__profile__community")
         .filter(
             status__in=[Reservation.Status.RESERVED, Reservation.Status.COLLECTED],
             created_at__gte=services.day_start(month_list[0]),
@@ -83,12 +79,11 @@ def dashboard(*, user, months: int = 12) -> Dashboard:
     spent_per_month = [0] * len(month_list)
     for row in spent_by_month:
         spent_per_month[index[timezone.localtime(row["month"]).date().replace(day=1)]] += row["points"]
-    expiring = _scope(Lot.objects.all(), user, "account__resident__profile__community").filter(
+    expiring = scope.filter(Lot.objects.all(), "account__resident__profile__community").filter(
         remaining__gt=0, expires_on__gte=today, expires_on__lte=today + datetime.timedelta(days=30)
     )
     rewards = Reward.objects.filter(locale__language_code=settings.LANGUAGE_CODE, active=True, stock__lte=LOW_STOCK)
-    if not user.is_superuser:
-        rewards = rewards.filter(Q(community__isnull=True) | Q(community__in=services.staff_communities(user)))
+    rewards = scope.filter(rewards, "community", street_wide=True)  # the street's own rewards too
     year_start = services.day_start(today.replace(month=1, day=1))
     top = (
         entries.filter(rule__isnull=False, created_at__gte=year_start)

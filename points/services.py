@@ -26,11 +26,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from wagtail.models import Locale
 
-from home import services as home_services
 from home.links import absolute_url
+from home.scope import NotStaff, StaffScope, for_user
 from home.services import require_verified_resident
 from outbox.services import Content, channels_for, notify
 
+from . import audit as audit_log
 from .models import (
     Account,
     EarningRule,
@@ -56,7 +57,8 @@ class PointsError(Exception):
 
 
 class NotAllowed(PermissionDenied):
-    """The person acting may not do this (another community, a rule staff cannot award...)."""
+    """The person acting may not do this although they are staff of the resident's community (a rule the
+    portal awards by itself). Acting outside one's communities is `home.scope.NotStaff`."""
 
 
 # ---------------------------------------------------------------------------
@@ -80,14 +82,14 @@ def backdated(moment: datetime.datetime):
 
 
 def pickup_days() -> int:
-    return int(getattr(settings, "LINLI_POINTS_PICKUP_DAYS", 14))
+    return settings.LINLI_POINTS_PICKUP_DAYS
 
 
 def default_expiry(earned_on: datetime.date) -> datetime.date | None:
     """Points are valid until the end of the following calendar year, or LINLI_POINTS_VALID_DAYS days."""
-    days = getattr(settings, "LINLI_POINTS_VALID_DAYS", None)
+    days = settings.LINLI_POINTS_VALID_DAYS
     if days:
-        return earned_on + datetime.timedelta(days=int(days))
+        return earned_on + datetime.timedelta(days=days)
     return datetime.date(earned_on.year + 1, 12, 31)
 
 
@@ -102,7 +104,9 @@ def get_account(*, resident) -> Account:
 
 def _lock_account(resident) -> Account:
     get_account(resident=resident)  # its own savepoint: a racing creator makes no difference
-    return Account.objects.select_for_update().get(resident=resident)
+    account = Account.objects.select_for_update().get(resident=resident)
+    account.resident = resident  # known already: the audit log names it without a query
+    return account
 
 
 def normalise_code(code: str) -> str:
@@ -288,6 +292,25 @@ def award(
     not who is acting: callers check that (see `award_by_staff`). `on` is the day of the
     event (default today); caps count by it and its points are valid from it.
     """
+    terms = _award_terms(rule_code=rule_code, source_key=source_key, amount=amount, hours=hours, reason=reason, on=on)
+    with transaction.atomic():
+        return _write_award(resident, terms, actor=actor)
+
+
+@dataclass(frozen=True)
+class _Award:
+    """An award's checked terms, before the account is locked."""
+
+    rule: EarningRule
+    source_key: str
+    amount: int
+    hours: Decimal | None
+    reason: str
+    day: datetime.date
+    now: datetime.datetime
+
+
+def _award_terms(*, rule_code: str, source_key: str, amount, hours, reason: str, on) -> _Award:
     source_key = (source_key or "").strip()
     if not source_key or len(source_key) > 120:
         raise PointsError(_("An award needs a source of at most 120 characters."))
@@ -302,34 +325,37 @@ def award(
     day = on or timezone.localdate(now)
     if day > timezone.localdate(now):
         raise PointsError(_("Points cannot be awarded for a day in the future."))
-    with transaction.atomic():
-        account = _lock_account(resident)
-        earlier = list(
-            LedgerEntry.objects.filter(source_key=source_key, kind=Kind.EARN).select_related("reversed_by").order_by("pk")
-        )
-        if earlier and earlier[0].account_id != account.pk:
-            raise PointsError(_("This source has already earned points for another resident."))
-        if any(not hasattr(entry, "reversed_by") for entry in earlier):
-            return None
-        _check_caps(account, rule, amount, day)
-        key = f"award:{source_key}" + (f"#{len(earlier) + 1}" if earlier else "")
-        if hours is not None:
-            account.volunteer_hours += Decimal(hours)
-        entry = _earn(
-            account,
-            kind=Kind.EARN,
-            amount=amount,
-            key=key,
-            now=now,
-            expires_on=default_expiry(day),
-            occurred_on=day,
-            rule=rule,
-            source_key=source_key,
-            actor=actor,
-            reason=reason,
-        )
-        if hours is not None:
-            VolunteerHours.objects.create(account=account, entry=entry, hours=Decimal(hours), created_at=now)
+    return _Award(rule, source_key, amount, hours, reason, day, now)
+
+
+def _write_award(resident, terms: _Award, *, actor) -> LedgerEntry | None:
+    """The award itself, inside the caller's transaction: None if its source already earned."""
+    rule, source_key, amount, hours = terms.rule, terms.source_key, terms.amount, terms.hours
+    account = _lock_account(resident)
+    earlier = list(LedgerEntry.objects.filter(source_key=source_key, kind=Kind.EARN).select_related("reversed_by").order_by("pk"))
+    if earlier and earlier[0].account_id != account.pk:
+        raise PointsError(_("This source has already earned points for another resident."))
+    if any(not hasattr(entry, "reversed_by") for entry in earlier):
+        return None
+    _check_caps(account, rule, amount, terms.day)
+    key = f"award:{source_key}" + (f"#{len(earlier) + 1}" if earlier else "")
+    if hours is not None:
+        account.volunteer_hours += Decimal(hours)
+    entry = _earn(
+        account,
+        kind=Kind.EARN,
+        amount=amount,
+        key=key,
+        now=terms.now,
+        expires_on=default_expiry(terms.day),
+        occurred_on=terms.day,
+        rule=rule,
+        source_key=source_key,
+        actor=actor,
+        reason=terms.reason,
+    )
+    if hours is not None:
+        VolunteerHours.objects.create(account=account, entry=entry, hours=Decimal(hours), created_at=terms.now)
     return entry
 
 
@@ -349,18 +375,26 @@ def reverse_award(*, source_key: str, actor=None, reason: str = "") -> LedgerEnt
 def reverse_entry(*, entry: LedgerEntry, actor=None, reason: str = "", quiet: bool = False) -> LedgerEntry | None:
     """A correction: the opposite of `entry`, pointing at it. Earned points already spent are
     taken back only as far as the balance allows (it never goes below zero)."""
+    _check_reversible(entry)
+    with transaction.atomic():
+        return _reverse_locked(entry, actor=actor, reason=reason, quiet=quiet)
+
+
+def _check_reversible(entry: LedgerEntry) -> None:
     if entry.kind in (Kind.EXPIRE, Kind.REVERSE):
         raise PointsError(_("Expiry and reversal entries cannot be reversed; make an adjustment instead."))
     if entry.kind == Kind.SPEND and hasattr(entry, "reservation"):
         raise PointsError(_("A reservation is refunded by cancelling it."))
-    now = current_time()
-    with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=entry.account_id)
-        if LedgerEntry.objects.filter(reverses=entry).exists():
-            if quiet:
-                return None
-            raise PointsError(_("This entry has already been reversed."))
-        return _reverse(account, entry, actor=actor, reason=reason, now=now)
+
+
+def _reverse_locked(entry: LedgerEntry, *, actor, reason: str, quiet: bool) -> LedgerEntry | None:
+    """Inside the caller's transaction: lock the account, refuse a second reversal, reverse."""
+    account = Account.objects.select_for_update().get(pk=entry.account_id)
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        if quiet:
+            return None
+        raise PointsError(_("This entry has already been reversed."))
+    return _reverse(account, entry, actor=actor, reason=reason, now=current_time())
 
 
 def _reverse(account: Account, entry: LedgerEntry, *, actor, reason: str, now: datetime.datetime) -> LedgerEntry:
@@ -414,28 +448,22 @@ def _reverse(account: Account, entry: LedgerEntry, *, actor, reason: str, now: d
 # Staff: who may award, manual awards and adjustments
 
 
-def staff_communities(user):
-    """Source-language communities whose staff or heads `user` belongs to (all for superusers)."""
-    return home_services.staff_communities(user).filter(locale__language_code=settings.LANGUAGE_CODE)
-
-
-def is_points_staff(user) -> bool:
-    return user.is_authenticated and user.is_active and (user.is_superuser or staff_communities(user).exists())
-
-
 def resident_community_id(resident) -> int | None:
     profile = getattr(resident, "profile", None)
     return profile.community_id if profile is not None else None
 
 
-def check_staff_for(*, actor, resident) -> None:
+def check_staff_for(*, actor, resident, scope: StaffScope | None = None) -> StaffScope:
+    """Refuse (`NotStaff`) unless `actor` is staff of the resident's community; returns the actor's scope.
+    `scope`: the actor's scope when the caller has it already (one per request or sheet)."""
     if not actor.is_active:
-        raise NotAllowed(_("Your account is not active."))
-    if actor.is_superuser:
-        return
-    community_id = resident_community_id(resident)
-    if community_id is None or not staff_communities(actor).filter(pk=community_id).exists():
-        raise NotAllowed(_("You may act only for residents of your own community."))
+        raise NotStaff(_("Your account is not active."))
+    scope = scope or for_user(actor)
+    if not scope.everything:
+        profile = getattr(resident, "profile", None)
+        community = profile.community if profile is not None and profile.community_id is not None else None
+        scope.require(community, message=_("You may act only for residents of your own community."))
+    return scope
 
 
 def award_by_staff(
@@ -449,25 +477,63 @@ def award_by_staff(
     source_key: str = "",
     on: datetime.date | None = None,
 ) -> LedgerEntry | None:
-    """A staff member awards points by hand (admin form or bulk upload); recorded with its author."""
-    check_staff_for(actor=actor, resident=resident)
-    rule = get_rule(rule_code)
-    if rule.awarded_by == EarningRule.AwardedBy.AUTOMATIC and not actor.is_superuser:
-        raise NotAllowed(_("“%(rule)s” is awarded by the portal itself, not by hand.") % {"rule": rule.name})
-    return award(
+    """A staff member awards points by hand (admin form); recorded with its author, in the ledger and the audit log."""
+    return _award_by_staff(
+        actor=actor,
         resident=resident,
+        rule_code=rule_code,
+        amount=amount,
+        hours=hours,
+        reason=reason,
+        source_key=source_key,
+        on=on,
+        action="points.award",
+    )
+
+
+def _award_by_staff(
+    *, actor, resident, rule_code, amount, hours, reason, source_key, on, action: str, scope: StaffScope | None = None
+) -> LedgerEntry | None:
+    scope = check_staff_for(actor=actor, resident=resident, scope=scope)
+    rule = get_rule(rule_code)
+    if rule.awarded_by == EarningRule.AwardedBy.AUTOMATIC and not scope.everything:
+        raise NotAllowed(_("“%(rule)s” is awarded by the portal itself, not by hand.") % {"rule": rule.name})
+    terms = _award_terms(
         rule_code=rule_code,
         source_key=source_key or f"manual:{secrets.token_hex(8)}",
         amount=amount,
         hours=hours,
-        actor=actor,
         reason=reason,
         on=on,
     )
+    with transaction.atomic():
+        entry = _write_award(resident, terms, actor=actor)
+        if entry is not None:
+            audit_log.record(
+                entry.account,
+                action,
+                actor=actor,
+                entry=entry.pk,
+                points=entry.amount,
+                rule=rule.code,
+                day=terms.day.isoformat(),
+                reason=terms.reason,
+            )
+    return entry
+
+
+def reverse_by_staff(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """Staff take back one entry (a manual award or adjustment) with a reason; in the audit log with its author."""
+    check_staff_for(actor=actor, resident=entry.account.resident)
+    _check_reversible(entry)
+    with transaction.atomic():
+        reversal = _reverse_locked(entry, actor=actor, reason=reason, quiet=False)
+        audit_log.record(reversal.account, "points.reverse", actor=actor, entry=entry.pk, points=reversal.amount, reason=reason)
+    return reversal
 
 
 def adjust(*, actor, resident, amount: int, reason: str, key: str = "") -> LedgerEntry:
-    """A correction by staff, up or down, with a reason; never below zero."""
+    """A correction by staff, up or down, with a reason; never below zero; in the audit log with its author."""
     check_staff_for(actor=actor, resident=resident)
     reason = (reason or "").strip()
     if not reason:
@@ -481,8 +547,11 @@ def adjust(*, actor, resident, amount: int, reason: str, key: str = "") -> Ledge
         if LedgerEntry.objects.filter(idempotency_key=key).exists():
             raise PointsError(_("This adjustment has already been made."))
         if amount > 0:
-            return _earn(account, kind=Kind.ADJUST, amount=amount, key=key, now=now, actor=actor, reason=reason)
-        return _spend(account, kind=Kind.ADJUST, amount=-amount, key=key, now=now, actor=actor, reason=reason)
+            entry = _earn(account, kind=Kind.ADJUST, amount=amount, key=key, now=now, actor=actor, reason=reason)
+        else:
+            entry = _spend(account, kind=Kind.ADJUST, amount=-amount, key=key, now=now, actor=actor, reason=reason)
+        audit_log.record(account, "points.adjust", actor=actor, entry=entry.pk, points=entry.amount, reason=reason)
+    return entry
 
 
 # ---------------------------------------------------------------------------
@@ -607,19 +676,38 @@ def _refund(reservation: Reservation, *, status: str, actor, reason: str) -> Res
 
 
 def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
-    """The resident (or staff of their community) cancels before pickup; the points come back."""
-    if actor.pk != reservation.resident_id:
-        check_staff_for(actor=actor, resident=reservation.resident)
+    """The resident (or staff of their community) cancels before pickup; the points come back. Staff cancelling
+    for the resident is in the audit log."""
+    by_staff = actor.pk != reservation.resident_id
+    if by_staff:
+        resident = reservation.resident
+        check_staff_for(actor=actor, resident=resident)
     with transaction.atomic():
         reservation = Reservation.objects.select_for_update().select_related("spend_entry").get(pk=reservation.pk)
         if reservation.status != Reservation.Status.RESERVED:
             raise PointsError(_("Only a reservation waiting for pickup can be cancelled."))
-        return _refund(reservation, status=Reservation.Status.CANCELLED, actor=actor, reason=_("Reservation cancelled"))
+        _refund(reservation, status=Reservation.Status.CANCELLED, actor=actor, reason=_("Reservation cancelled"))
+        if by_staff:
+            account = reservation.refund_entry.account
+            account.resident = resident
+            audit_log.record(
+                account,
+                "points.reservation.cancel",
+                actor=actor,
+                reservation=reservation.pk,
+                reward=reservation.reward_id,
+                points=reservation.refund_entry.amount,
+            )
+        return reservation
 
 
 def find_reservation(*, code: str, actor) -> Reservation:
     """The reservation of a pickup code, for staff of the resident's or reward's community."""
-    reservation = Reservation.objects.select_related("reward", "resident__profile").filter(code=normalise_code(code)).first()
+    reservation = (
+        Reservation.objects.select_related("reward", "resident__profile__community", "resident__points_account")
+        .filter(code=normalise_code(code))
+        .first()
+    )
     if reservation is None:
         raise PointsError(_("No reservation has this code."))
     check_staff_for(actor=actor, resident=reservation.resident)
@@ -629,6 +717,7 @@ def find_reservation(*, code: str, actor) -> Reservation:
 def hand_over(*, code: str, actor) -> Reservation:
     """Staff at the service desk hand the gift over against its code (typed or scanned)."""
     reservation = find_reservation(code=code, actor=actor)
+    resident = reservation.resident
     with transaction.atomic():
         reservation = Reservation.objects.select_for_update().get(pk=reservation.pk)
         if reservation.status == Reservation.Status.COLLECTED:
@@ -647,6 +736,14 @@ def hand_over(*, code: str, actor) -> Reservation:
         reservation.collected_at = now
         reservation.handed_over_by = actor
         reservation.save(update_fields=["status", "collected_at", "handed_over_by"])
+        audit_log.record(
+            resident.points_account,  # its points were spent when reserving: nothing on it changes
+            "points.reward.hand_over",
+            actor=actor,
+            reservation=reservation.pk,
+            reward=reservation.reward_id,
+            code=format_code(reservation.code),
+        )
     return reservation
 
 
@@ -861,7 +958,7 @@ class RowResult:
     message: str = ""
 
 
-def find_resident(*, actor, identifier: str):
+def find_resident(*, actor, identifier: str, scope: StaffScope | None = None):
     """A resident of `actor`'s communities by mobile number or e-mail address."""
     from django.contrib.auth import get_user_model
 
@@ -874,9 +971,8 @@ def find_resident(*, actor, identifier: str):
     else:
         identifier = mobile_or_none(identifier) or identifier.replace(" ", "").replace("-", "")
         users = users.filter(profile__mobile=identifier)
-    if not actor.is_superuser:
-        users = users.filter(profile__community__in=staff_communities(actor))
-    found = list(users.select_related("profile")[:2])
+    users = (scope or for_user(actor)).filter(users, "profile__community")
+    found = list(users.select_related("profile__community")[:2])
     if len(found) != 1:
         raise PointsError(
             _("No resident of your community has the mobile number or e-mail “%(id)s”.") % {"id": identifier}
@@ -893,6 +989,7 @@ def bulk_award(*, actor, rows: list, dry_run: bool) -> list[RowResult]:
     awards nothing new, and a dry run shows exactly what a real run would do (caps too).
     """
     results: list[RowResult] = []
+    scope = for_user(actor)  # the actor's communities, read once for the whole sheet
     try:
         with transaction.atomic():
             for row in rows:
@@ -900,7 +997,7 @@ def bulk_award(*, actor, rows: list, dry_run: bool) -> list[RowResult]:
                 results.append(result)
                 try:
                     with transaction.atomic():
-                        entry = _award_row(actor=actor, row=row)
+                        entry = _award_row(actor=actor, row=row, scope=scope)
                 except (PointsError, PermissionDenied) as error:
                     result.status, result.message = "error", str(error)
                     continue
@@ -915,8 +1012,8 @@ def bulk_award(*, actor, rows: list, dry_run: bool) -> list[RowResult]:
     return results
 
 
-def _award_row(*, actor, row) -> LedgerEntry | None:
-    resident = find_resident(actor=actor, identifier=row.resident)
+def _award_row(*, actor, row, scope: StaffScope) -> LedgerEntry | None:
+    resident = find_resident(actor=actor, identifier=row.resident, scope=scope)
     try:
         day = datetime.date.fromisoformat(row.date)
     except ValueError:
@@ -935,7 +1032,7 @@ def _award_row(*, actor, row) -> LedgerEntry | None:
             raise PointsError(_("“%(hours)s” is not a number of hours.") % {"hours": row.hours})
     rule = get_rule(row.rule.strip())
     source_key = f"bulk:{rule.code}:{resident.pk}:{day.isoformat()}"
-    return award_by_staff(
+    return _award_by_staff(
         actor=actor,
         resident=resident,
         rule_code=rule.code,
@@ -944,4 +1041,6 @@ def _award_row(*, actor, row) -> LedgerEntry | None:
         reason=row.reason,
         source_key=source_key,
         on=day,
+        action="points.award.sheet",
+        scope=scope,
     )

@@ -7,7 +7,9 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from . import admin_views, services
+from home.scope import for_request
+
+from . import admin_views
 from .models import EarningRule, Reward
 
 
@@ -52,7 +54,7 @@ def register_points_urls():
 
 class StaffMenuItem(MenuItem):
     def is_shown(self, request):
-        return services.is_points_staff(request.user)
+        return for_request(request).any
 
 
 class SnippetMenuItem(MenuItem):
@@ -68,7 +70,7 @@ class SnippetMenuItem(MenuItem):
 
 class PointsMenuItem(SubmenuMenuItem):
     def is_shown(self, request):
-        return services.is_points_staff(request.user) or request.user.has_perm("points.change_reward")
+        return for_request(request).any or request.user.has_perm("points.change_reward")
 
 
 @hooks.register("register_admin_menu_item")
@@ -86,3 +88,11 @@ def register_points_menu():
         ]
     )
     return PointsMenuItem(_("Points"), menu, icon_name="pick", order=260)
+
+
+@hooks.register("register_log_actions")
+def register_points_log_actions(actions):
+    from .audit import ACTIONS
+
+    for action, (label, message) in ACTIONS.items():
+        actions.register_action(action, label, message)

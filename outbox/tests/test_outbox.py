@@ -16,6 +16,7 @@ from django.utils import timezone
 from events import factories
 from events.models import Booking
 from home.factories import ResidentProfileFactory, VerifiedUserFactory
+from home.scope import for_user
 from home.services import create_community
 from outbox import services
 from outbox.models import Message
@@ -182,7 +183,7 @@ def test_retries_back_off_then_the_message_is_failed_and_staff_can_resend_it(db,
     other = create_community(name="江南社区", code="jiangnan", name_en="Jiangnan")
     stranger = VerifiedUserFactory()
     stranger.groups.add(other.editors)
-    assert list(services.visible_messages(user=stranger)) == []
+    assert list(services.visible_messages(scope=for_user(stranger))) == []
     with pytest.raises(PermissionDenied):
         services.resend_message(message=message, actor=stranger)
     services.resend_message(message=message, actor=staff)

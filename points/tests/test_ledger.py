@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from home.factories import CommunityFactory, UserFactory
+from home.scope import NotStaff
 from points import services
 from points.factories import EarningRuleFactory, resident
 from points.models import Account, EarningRule, LedgerEntry, Lot, VolunteerHours
@@ -219,7 +220,7 @@ def test_adjustments_need_a_reason_and_sane_amounts_and_staff_of_the_community()
             services.adjust(actor=staff, resident=user, amount=amount, reason="x")
     entry = services.adjust(actor=staff, resident=user, amount=5, reason="补录")
     assert entry.kind == "adjust" and entry.actor == staff
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotStaff):
         services.adjust(actor=UserFactory(), resident=user, amount=5, reason="x")
 
 
@@ -240,11 +241,11 @@ def test_award_by_staff_checks_community_and_rule():
     outsider.groups.add(_staff_group(other))
     entry = services.award_by_staff(actor=staff, resident=user, rule_code="staff_award", reason="热心")
     assert entry.actor == staff
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotStaff):
         services.award_by_staff(actor=outsider, resident=user, rule_code="staff_award", reason="x")
     with pytest.raises(services.NotAllowed, match="by the portal"):
         services.award_by_staff(actor=staff, resident=user, rule_code="attendance")
-    with pytest.raises(services.NotAllowed):
+    with pytest.raises(NotStaff):
         services.award_by_staff(actor=staff, resident=resident(), rule_code="staff_award", reason="x")
 
 

@@ -240,6 +240,11 @@ LINLI_WECHAT_API_BASE_URL = env.text("WECHAT_API_BASE_URL")
 LINLI_WECHAT_TIMEOUT = env.integer("WECHAT_TIMEOUT", 10)
 # /healthz/outbox answers 503 once the oldest undelivered message has waited this long.
 LINLI_OUTBOX_STALLED_MINUTES = env.integer("LINLI_OUTBOX_STALLED_MINUTES", 15)
+
+# Points (points/services.py): earned points stay valid this many days; 0: until the end of the following
+# calendar year. A reserved reward waits at the service desk this many days before its points come back.
+LINLI_POINTS_VALID_DAYS = env.integer("LINLI_POINTS_VALID_DAYS", 0, minimum=0)
+LINLI_POINTS_PICKUP_DAYS = env.integer("LINLI_POINTS_PICKUP_DAYS", 14, minimum=1)
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "邻里 Linli <noreply@linli.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
