@@ -2,7 +2,7 @@
 secret), results, published minutes and decisions at every stage of their follow-up, and an announced
 session of each community with its agenda.
 
-Called from `deliberation.demo.seed` after the mailbox's topics exist; everything goes through the
+Called from `demo.mailbox.seed` after the mailbox's topics exist; everything goes through the
 services, so the results and the council's chain verify and the audit log is filled. Past times are set
 on the rows that carry them, attendance before anything is signed and the rest afterwards (never on what the
 chain signs: results take their closing time from `close_voting`). Idempotent: a council that exists is left as it is. Nobody is e-mailed.
@@ -16,12 +16,20 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from deliberation.models import (
+    AgendaItem,
+    Attendance,
+    Council,
+    CouncilMember,
+    CouncilSession,
+    Decision,
+    FollowUpAction,
+    Topic,
+)
+from deliberation.services import council as council_services
+from deliberation.services import council_admin, followup
 from home.models import Community
 from outbox.services import muted
-
-from .models import AgendaItem, Attendance, Council, CouncilMember, CouncilSession, Decision, FollowUpAction, Topic
-from .services import council as council_services
-from .services import council_admin, followup
 
 User = get_user_model()
 
