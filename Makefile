@@ -24,6 +24,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
+	@# The demo street (demo/): the development settings install the demo app, production never does.
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py create_local_admin
 	@# Background tasks (reminders, expiry, mail) need no second terminal: a task worker and

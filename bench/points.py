@@ -85,8 +85,9 @@ def run(options) -> int:
 
     from home.factories import CommunityFactory
     from home.services import ensure_site
-    from points import services, storm
+    from points import services
     from points.models import Account
+    from points.tests import storm
 
     started = time.monotonic()
     call_command("migrate", verbosity=0)

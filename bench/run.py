@@ -2,7 +2,8 @@
 """`make bench`: throughput and p95 latency of Linli in production mode on loopback.
 
 1. Seeds a throwaway SQLite database (or the database of DATABASE_URL, if given) with
-   `migrate` and `seed_demo`.
+   `migrate` and `seed_demo`; the demo app exists only in the development settings, so the
+   seed runs with those (DEBUG off: the demo users get no usable password), on the same database.
 2. Starts `make serve` (collectstatic, then gunicorn with linli.settings.production) on
    127.0.0.1 with SECURE_SSL_REDIRECT=0, and Redis db 15 as the cache when Redis answers
    on 127.0.0.1:6379 (otherwise the shared file cache of the production settings).
@@ -289,7 +290,7 @@ def main() -> int:
     try:
         print(f"bench: seeding {env['DATABASE_URL']} (migrate, seed_demo)", flush=True)
         run([str(PYTHON), "manage.py", "migrate", "--noinput", "-v0"], env, log)
-        run([str(PYTHON), "manage.py", "seed_demo"], env, log)
+        run([str(PYTHON), "manage.py", "seed_demo"], {**env, "DJANGO_SETTINGS_MODULE": "linli.settings.dev", "DEBUG": "0"}, log)
         server = start_server(options.port, env, workdir)
         wait_for_health(options.port, server)
 

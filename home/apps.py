@@ -16,7 +16,7 @@ DOMAIN_APPS = ("events", "points", "deliberation")
 
 
 def app_modules(name: str) -> list:
-    """Each domain app's module `<app>.<name>` that exists (e.g. demo, privacy), in DOMAIN_APPS order."""
+    """Each domain app's module `<app>.<name>` that exists (e.g. privacy), in DOMAIN_APPS order."""
     import importlib
     import importlib.util
 

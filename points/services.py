@@ -8,10 +8,8 @@ read under the account lock, which makes their checks atomic too.
 
 from __future__ import annotations
 
-import contextvars
 import datetime
 import secrets
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -64,21 +62,18 @@ class NotAllowed(PermissionDenied):
 # ---------------------------------------------------------------------------
 # Settings and small helpers
 
-_clock: contextvars.ContextVar[datetime.datetime | None] = contextvars.ContextVar("points_clock", default=None)
 
-
-def current_time() -> datetime.datetime:
-    return _clock.get() or timezone.now()
-
-
-@contextmanager
-def backdated(moment: datetime.datetime):
-    """Write entries as at `moment` (demo history only: real entries are written when they happen)."""
-    token = _clock.set(moment)
-    try:
-        yield
-    finally:
-        _clock.reset(token)
+def moment(at: datetime.datetime | None) -> datetime.datetime:
+    """When a change happened: now, or `at` for one recorded afterwards (a paper list typed in later,
+    the demo's history); never in the future."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if timezone.is_naive(at):
+        raise ValueError("`at` needs a time zone")
+    if at > now:
+        raise PointsError(_("A change of points cannot be recorded for a moment in the future."))
+    return at
 
 
 def pickup_days() -> int:
@@ -216,7 +211,7 @@ def _check_caps(account: Account, rule: EarningRule, amount: int, day: datetime.
 
 
 def _write(account: Account, *, kind: str, amount: int, key: str, actor=None, **fields) -> LedgerEntry:
-    created_at = fields.setdefault("created_at", current_time())
+    created_at = fields.setdefault("created_at", timezone.now())
     fields.setdefault("occurred_on", timezone.localdate(created_at))
     account.balance += amount
     if account.balance < 0:
@@ -283,6 +278,7 @@ def award(
     actor=None,
     reason: str = "",
     on: datetime.date | None = None,
+    at: datetime.datetime | None = None,
 ) -> LedgerEntry | None:
     """Award points for one source event (e.g. "events.attendance:123"), at most once.
 
@@ -290,9 +286,10 @@ def award(
     was reversed (the source undone), a new call awards again. `amount` None means the
     rule's points (per hour × `hours` for hourly rules). Checks the rule's limits and caps,
     not who is acting: callers check that (see `award_by_staff`). `on` is the day of the
-    event (default today); caps count by it and its points are valid from it.
+    event (default today); caps count by it and its points are valid from it. `at` is when
+    the award is recorded (default now; see `moment`), and `on` may not be after its day.
     """
-    terms = _award_terms(rule_code=rule_code, source_key=source_key, amount=amount, hours=hours, reason=reason, on=on)
+    terms = _award_terms(rule_code=rule_code, source_key=source_key, amount=amount, hours=hours, reason=reason, on=on, at=at)
     with transaction.atomic():
         return _write_award(resident, terms, actor=actor)
 
@@ -310,7 +307,7 @@ class _Award:
     now: datetime.datetime
 
 
-def _award_terms(*, rule_code: str, source_key: str, amount, hours, reason: str, on) -> _Award:
+def _award_terms(*, rule_code: str, source_key: str, amount, hours, reason: str, on, at=None) -> _Award:
     source_key = (source_key or "").strip()
     if not source_key or len(source_key) > 120:
         raise PointsError(_("An award needs a source of at most 120 characters."))
@@ -321,7 +318,7 @@ def _award_terms(*, rule_code: str, source_key: str, amount, hours, reason: str,
     reason = (reason or "").strip()
     if rule.reason_required and not reason:
         raise PointsError(_("Please give a reason for this award."))
-    now = current_time()
+    now = moment(at)
     day = on or timezone.localdate(now)
     if day > timezone.localdate(now):
         raise PointsError(_("Points cannot be awarded for a day in the future."))
@@ -394,7 +391,7 @@ def _reverse_locked(entry: LedgerEntry, *, actor, reason: str, quiet: bool) -> L
         if quiet:
             return None
         raise PointsError(_("This entry has already been reversed."))
-    return _reverse(account, entry, actor=actor, reason=reason, now=current_time())
+    return _reverse(account, entry, actor=actor, reason=reason, now=timezone.now())
 
 
 def _reverse(account: Account, entry: LedgerEntry, *, actor, reason: str, now: datetime.datetime) -> LedgerEntry:
@@ -540,7 +537,7 @@ def adjust(*, actor, resident, amount: int, reason: str, key: str = "") -> Ledge
         raise PointsError(_("Please give a reason for this adjustment."))
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0 or abs(amount) > 1000:
         raise PointsError(_("An adjustment is a whole number of points between -1000 and 1000, not zero."))
-    now = current_time()
+    now = timezone.now()
     key = f"adjust:{key or secrets.token_hex(8)}"
     with transaction.atomic():
         account = _lock_account(resident)
@@ -572,7 +569,7 @@ def exchanged_this_month(*, resident, rewards: list[Reward], now: datetime.datet
     limited = [reward.pk for reward in rewards if reward.monthly_limit is not None]
     if not limited:
         return {}
-    month_start = day_start(timezone.localdate(now or current_time()).replace(day=1))
+    month_start = day_start(timezone.localdate(now or timezone.now()).replace(day=1))
     rows = (
         Reservation.objects.filter(
             resident=resident,
@@ -586,11 +583,13 @@ def exchanged_this_month(*, resident, rewards: list[Reward], now: datetime.datet
     return {row["reward_id"]: row["count"] for row in rows}
 
 
-def redeem(*, resident, reward: Reward) -> Reservation:
-    """Reserve a reward: the points are debited and the stock counted down in one transaction."""
+def redeem(*, resident, reward: Reward, at: datetime.datetime | None = None) -> Reservation:
+    """Reserve a reward: the points are debited and the stock counted down in one transaction.
+    `at` is when it was reserved (default now; see `moment`): availability, the monthly limit and
+    the pickup deadline count from it."""
     require_verified_resident(resident)
     reward = reward.source_row()
-    now = current_time()
+    now = moment(at)
     if not reward.is_available(timezone.localdate(now)):
         raise PointsError(_("“%(reward)s” is not available now.") % {"reward": reward.localized.name})
     if not may_redeem(resident=resident, reward=reward):
@@ -665,7 +664,7 @@ def _tell_about_reservation(reservation: Reservation, *, kind: str) -> None:
 
 def _refund(reservation: Reservation, *, status: str, actor, reason: str) -> Reservation:
     """With the reservation locked: points back by a reversal, stock back, status set."""
-    now = current_time()
+    now = timezone.now()
     account = Account.objects.select_for_update().get(resident_id=reservation.resident_id)
     refund = _reverse(account, reservation.spend_entry, actor=actor, reason=reason, now=now)
     Reward.objects.filter(pk=reservation.reward_id).update(stock=F("stock") + 1)
@@ -714,8 +713,10 @@ def find_reservation(*, code: str, actor) -> Reservation:
     return reservation
 
 
-def hand_over(*, code: str, actor) -> Reservation:
-    """Staff at the service desk hand the gift over against its code (typed or scanned)."""
+def hand_over(*, code: str, actor, at: datetime.datetime | None = None) -> Reservation:
+    """Staff at the service desk hand the gift over against its code (typed or scanned). `at` is
+    when it was handed over (default now; see `moment`), not before it was reserved."""
+    now = moment(at)
     reservation = find_reservation(code=code, actor=actor)
     resident = reservation.resident
     with transaction.atomic():
@@ -729,7 +730,8 @@ def hand_over(*, code: str, actor) -> Reservation:
             raise PointsError(
                 _("This reservation is %(status)s; nothing to hand over.") % {"status": reservation.get_status_display()}
             )
-        now = current_time()
+        if now < reservation.created_at:
+            raise PointsError(_("A gift cannot be handed over before it was reserved."))
         if reservation.collect_by < now:
             raise PointsError(_("This reservation was not collected in time; its points are being refunded."))
         reservation.status = Reservation.Status.COLLECTED
@@ -749,7 +751,7 @@ def hand_over(*, code: str, actor) -> Reservation:
 
 def expire_reservations(*, now: datetime.datetime | None = None) -> int:
     """Refund reservations not collected in time (each in its own transaction); returns how many."""
-    now = now or current_time()
+    now = now or timezone.now()
     count = 0
     due = Reservation.objects.filter(status=Reservation.Status.RESERVED, collect_by__lt=now).values_list("pk", flat=True)
     for pk in list(due):

@@ -2,7 +2,8 @@
 
 Every import the apps make counts, at the top of a module or inside a function: an import deferred into a
 function to dodge a circle is still a circle. The ground (`home`) and the plumbing (`outbox`) import no
-domain app; domain apps may use both.
+domain app; domain apps may use both. The demo (installed in development and tests only) uses them all, and
+nothing imports it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("home", "outbox", "events", "points", "deliberation")
+APPS = ("home", "outbox", "events", "points", "deliberation", "demo")
 GROUND = ("home", "outbox")
 DOMAINS = ("events", "points", "deliberation")
 
@@ -138,3 +139,16 @@ def test_the_ground_and_the_plumbing_import_no_domain_app(layer):
         if target.split(".")[0] in DOMAINS
     )
     assert upward == []
+
+
+def test_no_app_imports_the_demo():
+    graph = import_graph()
+    into_demo = sorted(
+        f"{module}:{line} imports {target}"
+        for module, targets in graph.items()
+        if module.split(".")[0] != "demo"
+        for target, line in targets.items()
+        if target.split(".")[0] == "demo"
+    )
+    assert into_demo == []
+    assert "demo.management.commands.seed_demo" in graph  # the demo is in the graph: the check sees it

@@ -190,9 +190,20 @@ def _check_session_fields(*, title: str, starts_at, ends_at, mode: str) -> None:
         raise CouncilError(_("Choose how the session meets: in person, online or hybrid."))
 
 
-def _check_future_start(starts_at: datetime.datetime) -> None:
-    if starts_at <= timezone.now():
+def _check_future_start(starts_at: datetime.datetime, now: datetime.datetime | None = None) -> None:
+    if starts_at <= (now or timezone.now()):
         raise CouncilError(_("The start time has passed: choose a time in the future."))
+
+
+def _dated(now: datetime.datetime | None) -> datetime.datetime:
+    """When a step happened: the present, or `now` for a session recorded afterwards (the demo's past
+    session); never in the future."""
+    present = timezone.now()
+    if now is None:
+        return present
+    if timezone.is_naive(now) or now > present:
+        raise ValueError("`now` must be an aware time that is not in the future")
+    return now
 
 
 @transaction.atomic
@@ -207,11 +218,12 @@ def create_session(
     title_en: str = "",
     place: str = "",
     place_en: str = "",
+    now: datetime.datetime | None = None,
 ) -> CouncilSession:
-    """A draft session of `council`, prepared by the community's staff."""
+    """A draft session of `council`, prepared by the community's staff (`now`: when, see `_dated`)."""
     _require_staff(actor, council)
     _check_session_fields(title=title, starts_at=starts_at, ends_at=ends_at, mode=mode)
-    _check_future_start(starts_at)
+    _check_future_start(starts_at, _dated(now))
     session = CouncilSession.objects.create(
         council=council,
         title=title.strip(),
@@ -269,18 +281,19 @@ def _scheduled_topics(session: CouncilSession) -> list[Topic]:
 
 
 @transaction.atomic
-def announce_session(*, session: CouncilSession, actor) -> CouncilSession:
+def announce_session(*, session: CouncilSession, actor, now: datetime.datetime | None = None) -> CouncilSession:
     """Draft → announced: topics become scheduled, members get an invitation with a calendar file, and the
-    topics' letter writers and supporters hear that their concern is on the agenda."""
+    topics' letter writers and supporters hear that their concern is on the agenda (`now`: see `_dated`)."""
     session = _locked_session(session)
     _require_staff(actor, session.council)
     if session.status != CouncilSession.Status.DRAFT:
         raise CouncilError(_("Only a draft session can be announced."))
     if not session.items.exists():
         raise CouncilError(_("Put at least one item on the agenda before announcing the session."))
-    if session.starts_at <= timezone.now():
+    now = _dated(now)
+    if session.starts_at <= now:
         raise CouncilError(_("The session's start time has passed: change it before announcing."))
-    session.status, session.announced_at = CouncilSession.Status.ANNOUNCED, timezone.now()
+    session.status, session.announced_at = CouncilSession.Status.ANNOUNCED, now
     session.save(update_fields=["status", "announced_at"])
     topics = _scheduled_topics(session)
     for topic in topics:
@@ -334,13 +347,13 @@ def cancel_session(*, session: CouncilSession, actor, reason: str) -> CouncilSes
 
 
 @transaction.atomic
-def start_session(*, session: CouncilSession, actor) -> CouncilSession:
-    """Announced → in session (the chair or staff); members may now check in online and vote."""
+def start_session(*, session: CouncilSession, actor, now: datetime.datetime | None = None) -> CouncilSession:
+    """Announced → in session (the chair or staff); members may now check in online and vote (`now`: see `_dated`)."""
     session = _locked_session(session)
     _require_chair(actor, session)
     if session.status != CouncilSession.Status.ANNOUNCED:
         raise CouncilError(_("Only an announced session can start."))
-    session.status, session.opened_at = CouncilSession.Status.IN_SESSION, timezone.now()
+    session.status, session.opened_at = CouncilSession.Status.IN_SESSION, _dated(now)
     session.door_rotation += 1  # a new door key: a code seen before the start no longer checks anyone in
     session.save(update_fields=["status", "opened_at", "door_rotation"])
     audit.record(session, "deliberation.session.start", actor=actor)
@@ -596,15 +609,18 @@ def move_item(*, item: AgendaItem, actor, position: int) -> AgendaItem:
 
 
 @transaction.atomic
-def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", actor=None) -> Attendance:
+def check_in(
+    *, session: CouncilSession, user, method: str, door_key: str = "", actor=None, now: datetime.datetime | None = None
+) -> Attendance:
     """Record `user` present: by the door QR code (its current key, on the session's day), online during an
-    online or hybrid session, or marked by the secretary (`actor`). A second check-in returns the first one."""
+    online or hybrid session, or marked by the secretary (`actor`). A second check-in returns the first one.
+    `now`: see `_dated`."""
     # Locked: a check-in racing `end_session` waits for it and is then refused, instead of landing after the
     # session's final attendance was signed into the chain.
     session = CouncilSession.objects.select_for_update(of=("self",)).select_related("council__community").get(pk=session.pk)
     if method not in Attendance.Method.values:
         raise CouncilError(_("Unknown way of checking in."))
-    now = timezone.now()
+    now = _dated(now)
     in_session = session.status == CouncilSession.Status.IN_SESSION
     about_to_start = session.status == CouncilSession.Status.ANNOUNCED and now >= session.starts_at - EARLY_CHECK_IN
     recorded_by = None
@@ -633,7 +649,9 @@ def check_in(*, session: CouncilSession, user, method: str, door_key: str = "", 
         return existing
     try:
         with transaction.atomic():
-            attendance = Attendance.objects.create(session=session, member=member, method=method, recorded_by=recorded_by)
+            attendance = Attendance.objects.create(
+                session=session, member=member, method=method, recorded_by=recorded_by, checked_in_at=now
+            )
     except IntegrityError:  # a second tab or a double scan won the race: the same attendance
         return Attendance.objects.get(session=session, member=member)
     audit.record(session, "deliberation.attendance", actor=actor or user, member=member.pk, method=method)
@@ -785,8 +803,10 @@ def votes_cast(*, item: AgendaItem) -> tuple[int, int]:
 
 
 @transaction.atomic
-def open_voting(*, item: AgendaItem, actor, closes_at: datetime.datetime | None = None) -> AgendaItem:
-    """Open voting on one item of a session in progress (the chair or staff), if its quorum is met."""
+def open_voting(
+    *, item: AgendaItem, actor, closes_at: datetime.datetime | None = None, now: datetime.datetime | None = None
+) -> AgendaItem:
+    """Open voting on one item of a session in progress (the chair or staff), if its quorum is met (`now`: see `_dated`)."""
     # The session first (as end_session does), then the item: one open item per session, openers queue here.
     session = _locked_session(CouncilSession(pk=AgendaItem.objects.values_list("session_id", flat=True).get(pk=item.pk)))
     item = AgendaItem.objects.select_for_update().get(pk=item.pk)
@@ -798,7 +818,7 @@ def open_voting(*, item: AgendaItem, actor, closes_at: datetime.datetime | None 
         raise CouncilError(_("Voting on this item has already been opened."))
     if session.items.filter(status=AgendaItem.Status.OPEN).exclude(pk=item.pk).exists():
         raise CouncilError(_("Close the vote on the other open item first: one item is voted on at a time."))
-    now = timezone.now()
+    now = _dated(now)
     if closes_at is not None and closes_at <= now:
         raise CouncilError(_("The closing time must be in the future."))
     counted = quorum(item=item)

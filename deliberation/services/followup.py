@@ -661,8 +661,9 @@ def _unanswered() -> Exists:
     return Exists(Objection.objects.filter(decision=OuterRef("pk"), answered_at__isnull=True))
 
 
-def take_effect_due(*, today: datetime.date | None = None) -> int:
-    """Decisions whose notice period is over and whose objections are all answered take effect.
+def take_effect_due(*, today: datetime.date | None = None, now: datetime.datetime | None = None) -> int:
+    """Decisions whose notice period is over and whose objections are all answered take effect (at `now`,
+    default the present: the demo's past session takes effect on its own days).
 
     A decision with an unanswered objection waits (staff see it flagged in the admin).
     """
@@ -674,7 +675,7 @@ def take_effect_due(*, today: datetime.date | None = None) -> int:
             decision = Decision.objects.select_for_update().get(pk=decision_id)
             if decision.status != Decision.Status.NOTICE or decision.objections.filter(answered_at__isnull=True).exists():
                 continue
-            decision.status, decision.effective_at = Decision.Status.IN_EFFECT, timezone.now()
+            decision.status, decision.effective_at = Decision.Status.IN_EFFECT, now or timezone.now()
             decision.save(update_fields=["status", "effective_at"])
             record(decision, "deliberation.decision.effect")
             _complete_if_done(decision, actor=None)
@@ -695,8 +696,12 @@ def add_action(
     party: str,
     due_on: datetime.date,
     description_en: str = "",
+    today: datetime.date | None = None,
 ) -> FollowUpAction:
-    """Staff give a decision an action (督办事项): who does what by when."""
+    """Staff give a decision an action (督办事项): who does what by when; `today` is the day it was agreed
+    (default today, never later), which the due date may not be before."""
+    if today is not None and today > timezone.localdate():
+        raise ValueError("`today` cannot be in the future")
     decision = (
         Decision.objects.select_for_update(of=("self",))
         .select_related("item__session__council__community", "topic")
@@ -712,7 +717,7 @@ def add_action(
         raise FollowUpError(_("An action's description may be at most 200 characters long."))
     if party not in FollowUpAction.Party.values:
         raise FollowUpError(_("Choose the responsible party."))
-    if due_on is None or due_on < timezone.localdate():
+    if due_on is None or due_on < (today or timezone.localdate()):
         raise FollowUpError(_("The due date cannot be in the past."))
     action = FollowUpAction.objects.create(
         decision=decision, description=description, description_en=description_en, party=party, due_on=due_on, created_by=actor

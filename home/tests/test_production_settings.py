@@ -108,6 +108,16 @@ def test_deploy_check_passes_with_zero_issues_and_nothing_silenced(tmp_path):
     assert "System check identified no issues (1 silenced)." in result.stdout
 
 
+def test_production_cannot_run_or_import_the_demo(tmp_path):
+    env = production_env(tmp_path)
+    assert "demo" not in production_settings(env, "INSTALLED_APPS")["INSTALLED_APPS"]
+    result = manage(env, "seed_demo")
+    assert result.returncode != 0 and "Unknown command: 'seed_demo'" in result.stderr
+    code = "import sys; sys.path.insert(0, 'site'); import django; django.setup(); import demo.street"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "The demo app is for development and tests only" in result.stderr
+
+
 def test_production_settings_harden_https_and_serve_hashed_compressed_static_files(tmp_path):
     values = production_settings(
         production_env(tmp_path),

@@ -303,3 +303,22 @@ def test_caps_count_by_the_day_of_the_event_and_future_days_are_refused():
         services.award(resident=user, rule_code="garbage_sorting", source_key="g:y2", on=yesterday)
     with pytest.raises(services.PointsError, match="future"):
         services.award(resident=user, rule_code="garbage_sorting", source_key="g:f", on=today + datetime.timedelta(days=1))
+
+
+def test_an_award_recorded_afterwards_is_dated_when_it_happened():
+    user = resident()
+    at = timezone.now() - datetime.timedelta(days=40)
+    day = timezone.localdate(at)
+    entry = services.award(resident=user, rule_code="volunteering", source_key="paper:1", hours=Decimal("2"), at=at)
+    assert entry.created_at == at and entry.occurred_on == day
+    assert entry.lot.expires_on == services.default_expiry(day)
+    assert VolunteerHours.objects.get(entry=entry).created_at == at
+    with pytest.raises(services.PointsError, match="a day in the future"):
+        services.award(resident=user, rule_code="attendance", source_key="paper:2", on=day + datetime.timedelta(days=1), at=at)
+    with pytest.raises(services.PointsError, match="moment in the future"):
+        services.award(
+            resident=user, rule_code="attendance", source_key="paper:3", at=timezone.now() + datetime.timedelta(hours=1)
+        )
+    with pytest.raises(ValueError, match="time zone"):
+        services.award(resident=user, rule_code="attendance", source_key="paper:4", at=datetime.datetime(2026, 1, 5, 9))
+    assert LedgerEntry.objects.count() == 1

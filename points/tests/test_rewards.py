@@ -189,3 +189,24 @@ def test_a_refused_exchange_tells_nobody():
     with pytest.raises(services.PointsError):
         services.redeem(resident=user, reward=RewardFactory(cost=30, stock=1))
     assert not Message.objects.filter(kind__startswith="points.re").exists()
+
+
+def test_a_reservation_and_its_hand_over_recorded_afterwards_count_from_when_they_happened():
+    community = CommunityFactory()
+    user = rich(100, community=community)
+    staff = staff_of(community)
+    reward = RewardFactory(cost=10, monthly_limit=1)
+    reserved_at = timezone.now() - datetime.timedelta(days=40)
+    reservation = services.redeem(resident=user, reward=reward, at=reserved_at)
+    assert reservation.created_at == reservation.spend_entry.created_at == reserved_at
+    assert reservation.collect_by == reserved_at + datetime.timedelta(days=14)
+    services.redeem(resident=user, reward=reward)  # the monthly limit counts that month, not this one
+    with pytest.raises(services.PointsError, match="moment in the future"):
+        services.redeem(resident=user, reward=reward, at=timezone.now() + datetime.timedelta(hours=1))
+    with pytest.raises(services.PointsError, match="before it was reserved"):
+        services.hand_over(code=reservation.code, actor=staff, at=reserved_at - datetime.timedelta(minutes=1))
+    with pytest.raises(services.PointsError, match="moment in the future"):
+        services.hand_over(code=reservation.code, actor=staff, at=timezone.now() + datetime.timedelta(hours=1))
+    done = services.hand_over(code=reservation.code, actor=staff, at=reserved_at + datetime.timedelta(days=2))
+    assert done.status == "collected" and done.collected_at == reserved_at + datetime.timedelta(days=2)
+    assert Account.objects.get(resident=user).balance == 80 and services.audit() == []

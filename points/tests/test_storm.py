@@ -2,8 +2,9 @@
 
 import pytest
 
-from points import services, storm
+from points import services
 from points.models import Account, LedgerEntry, Reward
+from points.tests import storm
 
 
 @pytest.mark.postgres

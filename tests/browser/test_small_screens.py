@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 
-from home.management.commands.seed_demo import DEMO_PASSWORD
+from demo.street import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

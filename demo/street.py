@@ -1,13 +1,12 @@
-"""`manage.py seed_demo`: the demo street, its people, notices and pages in both languages.
+"""The street itself: its communities and grids, residents and staff, notices and pages in both languages.
 
-Idempotent: what exists already (matched by slug, code, grid number or username) is
-left as it is, so a second run creates nothing. English pages are made through
-wagtail-localize from the Chinese ones, so that editing a Chinese page later shows
-its English translation as waiting for translation after a sync, as it would for
-an editor's own pages. The texts are in home/demo_content.py.
+Idempotent: what exists already (matched by slug, code, grid number or username) is left as it is, so a
+second run creates nothing. English pages are made through wagtail-localize from the Chinese ones, so that
+editing a Chinese page later shows its English translation as waiting for translation after a sync, as it
+would for an editor's own pages. The texts are in demo/content.py.
 
-Demo users are named demo-<login> with e-mail <login>@linli.localhost. With DEBUG on
-they log in with DEMO_PASSWORD below; otherwise their password is unusable.
+Demo users are named demo-<login> with e-mail <login>@linli.localhost. With DEBUG on they log in with
+DEMO_PASSWORD below; otherwise their password is unusable.
 """
 
 from __future__ import annotations
@@ -18,38 +17,18 @@ import datetime
 import factory
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Locale, Page
-from wagtail.rich_text import RichText
-from wagtail_localize.models import Translation
-from wagtail_localize.strings import StringValue, extract_strings
+from wagtail.models import Page
 
-from home import demo_content, factories, services
-from home.apps import app_modules
-from home.demo_content import SITE, DemoCommunity, DemoNotice, DemoPage, Text
+from home import factories, services
 from home.models import Community, CommunityPage, Grid, NoticeIndexPage, NoticePage, PortalSettings, StandardPage
-from outbox.services import muted
+
+from .content import SITE, DemoCommunity, DemoNotice, DemoPage, p
+from .pages import ensure_translated, fill, is_translated, locale, plain, rich_pairs, stream, text_pairs
 
 # The one password of every demo user, for development only (DEBUG on). Never secret.
 DEMO_PASSWORD = "linli-demo-neighbour"
 DEMO_EMAIL_DOMAIN = "linli.localhost"
-
-
-class Command(BaseCommand):
-    help = "Create the demo communities, grids, residents, staff, notices and pages in both languages (idempotent)."
-
-    def handle(self, *args, **options):
-        password = make_password(DEMO_PASSWORD) if settings.DEBUG else make_password(None)
-        with transaction.atomic(), muted():  # the residents are invented: tell none of them anything
-            seed(password_hash=password)
-        self.stdout.write(summary())
-        if settings.DEBUG:
-            self.stdout.write("Demo users (demo-*) log in with DEMO_PASSWORD from home/management/commands/seed_demo.py.")
-        else:
-            self.stdout.write("Demo users (demo-*) have no usable password (DEBUG is off).")
 
 
 def seed(*, password_hash: str) -> None:
@@ -66,13 +45,6 @@ def seed(*, password_hash: str) -> None:
         seed_notice(demo, communities)
     backdate_notices()
     seed_portal_settings()
-    for module in later_parts():
-        module.seed()
-
-
-def later_parts() -> list:
-    """Demo content of the other apps: `<app>/demo.py` with `seed()` and `summary() -> str`."""
-    return app_modules("demo")
 
 
 # ---------------------------------------------------------------------------
@@ -114,7 +86,7 @@ def seed_community(demo: DemoCommunity) -> Community:
         seed_grid(community, number=grid.number, name=grid.name, name_en=grid.name_en)
 
     section = CommunityPage.objects.get(pk=community.root_page_id)
-    intro, intro_en = demo_content.p(demo.description), demo_content.p(demo.description_en)
+    intro, intro_en = p(demo.description), p(demo.description_en)
     if not section.intro and not is_translated(section):
         section.intro = intro
         section.save_revision().publish()
@@ -242,82 +214,4 @@ def summary() -> str:
         f"{demo_users.count() - staff} residents and {staff} staff, "
         f"notices {NoticePage.objects.filter(locale=zh).count()} zh-hans / {NoticePage.objects.filter(locale=en).count()} en, "
         f"pages {Page.objects.filter(locale=zh, depth__gt=1).count()} zh-hans / {Page.objects.filter(locale=en).count()} en."
-    ) + "".join(f"\n{module.summary()}" for module in later_parts())
-
-
-# ---------------------------------------------------------------------------
-# Texts: StreamField values and the Chinese → English strings wagtail-localize asks for
-
-
-def locale(language: str) -> Locale:
-    return Locale.objects.get(language_code=language)
-
-
-def is_translated(page) -> bool:
-    return Translation.objects.filter(
-        source__object_id=page.translation_key, source__locale_id=page.locale_id, target_locale=locale("en")
-    ).exists()
-
-
-def ensure_translated(page, strings: dict[str, str]):
-    if is_translated(page):
-        return None
-    try:
-        return factories.translate(page, strings=strings, language="en")
-    except ValueError as error:
-        raise CommandError(f"{page.title}: {error}") from error
-
-
-def stream(text: Text) -> list:
-    blocks = []
-    for kind, value in text.body:
-        if kind == "heading":
-            blocks.append(("heading", {"text": value}))
-        elif kind == "paragraph":
-            blocks.append(("paragraph", RichText(value)))
-        elif kind == "table":
-            blocks.append(("translatable_table", value.as_block_value()))
-        else:
-            raise CommandError(f"Unknown block {kind!r} in {text.title}")
-    return blocks
-
-
-def plain(text: str) -> str:
-    """A plain-text field as wagtail-localize stores it (HTML-escaped)."""
-    return StringValue.from_plaintext(text).data
-
-
-def rich_pairs(zh_html: str, en_html: str) -> dict[str, str]:
-    """Rich text: wagtail-localize makes one string of each paragraph and list item."""
-    _template, zh_strings = extract_strings(zh_html)
-    _template, en_strings = extract_strings(en_html)
-    if len(zh_strings) != len(en_strings):
-        raise CommandError(f"The English text has {len(en_strings)} paragraphs, the Chinese {len(zh_strings)}: {zh_html[:60]}")
-    return {zh.data: en.data for (zh, _attrs), (en, _attrs) in zip(zh_strings, en_strings, strict=True)}
-
-
-def text_pairs(zh: Text, en: Text, *, slug: str) -> dict[str, str]:
-    strings = {plain(zh.title): plain(en.title), slug: slug}
-    if zh.summary:
-        strings[plain(zh.summary)] = plain(en.summary)
-    if [kind for kind, _value in zh.body] != [kind for kind, _value in en.body]:
-        raise CommandError(f"The English and Chinese bodies of {slug} differ in shape")
-    for (kind, zh_value), (_kind, en_value) in zip(zh.body, en.body, strict=True):
-        if kind == "heading":
-            strings[plain(zh_value)] = plain(en_value)
-        elif kind == "paragraph":
-            strings.update(rich_pairs(zh_value, en_value))
-        elif kind == "table":  # written once, bilingually: the English cells of the Chinese table
-            for zh_row, en_row in zip(zh_value.cells("zh-hans"), zh_value.cells("en"), strict=True):
-                strings.update((plain(zh_cell), plain(en_cell)) for zh_cell, en_cell in zip(zh_row, en_row, strict=True))
-    return strings
-
-
-def fill(text: Text, values: dict[str, str]) -> Text:
-    def sub(value: str) -> str:
-        for key, replacement in values.items():
-            value = value.replace(key, replacement)
-        return value
-
-    body = tuple((kind, sub(value) if isinstance(value, str) else value) for kind, value in text.body)
-    return dataclasses.replace(text, title=sub(text.title), summary=sub(text.summary), body=body)
+    )

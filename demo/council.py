@@ -2,10 +2,11 @@
 secret), results, published minutes and decisions at every stage of their follow-up, and an announced
 session of each community with its agenda.
 
-Called from `deliberation.demo.seed` after the mailbox's topics exist; everything goes through the
-services, so the results and the council's chain verify and the audit log is filled. Past times are set
-on the rows that carry them, attendance before anything is signed and the rest afterwards (never on what the
-chain signs: results take their closing time from `close_voting`). Idempotent: a council that exists is left as it is. Nobody is e-mailed.
+Called from `demo.mailbox.seed` after the mailbox's topics exist; everything goes through the
+services, so the results and the council's chain verify and the audit log is filled. The past session is
+recorded afterwards: each step is dated to when it happened through the services' `now=` (and `today=`)
+arguments, so what the chain signs carries those times. Idempotent: a council that exists is left as it is.
+Nobody is e-mailed.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from deliberation.models import (
+    AgendaItem,
+    Council,
+    CouncilMember,
+    CouncilSession,
+    Decision,
+    FollowUpAction,
+    Topic,
+)
+from deliberation.services import council as council_services
+from deliberation.services import council_admin, followup
 from home.models import Community
 from outbox.services import muted
-
-from .models import AgendaItem, Attendance, Council, CouncilMember, CouncilSession, Decision, FollowUpAction, Topic
-from .services import council as council_services
-from .services import council_admin, followup
 
 User = get_user_model()
 
@@ -149,17 +157,18 @@ def _topic(council: Council, title: str | None) -> Topic | None:
 def _past_session(*, council: Council, staff, members: list) -> None:
     today = timezone.localdate()
     day = today - datetime.timedelta(days=40)
+    announced = _at(day - datetime.timedelta(days=10), 9)
     session = council_services.create_session(
         council=council,
         actor=staff,
         title="2026年第三季度居民议事会",
         title_en="Third-quarter 2026 council session",
-        # Prepared as if it were about to start (a past start cannot be announced); dated back below.
-        starts_at=timezone.now() + datetime.timedelta(minutes=30),
-        ends_at=timezone.now() + datetime.timedelta(hours=2),
+        starts_at=_at(day, 19),
+        ends_at=_at(day, 21),
         mode=CouncilSession.Mode.HYBRID,
         place="六和社区党群服务中心二楼会议室",
         place_en="Liuhe community centre, meeting room, 2nd floor",
+        now=announced,
     )
     items = []
     for topic_title, title, title_en, motion, motion_en, rule, ballot, _votes in PAST_ITEMS:
@@ -178,38 +187,31 @@ def _past_session(*, council: Council, staff, members: list) -> None:
             )
         )
     chair, secretary = members[0], members[1]
-    council_services.announce_session(session=session, actor=staff)
-    council_services.start_session(session=session, actor=chair)
-    # From here on the session is dated back to its day (the minutes are written from these times).
-    CouncilSession.objects.filter(pk=session.pk).update(starts_at=_at(day, 19), ends_at=_at(day, 21))
-    session.refresh_from_db()
+    council_services.announce_session(session=session, actor=staff, now=announced)
+    council_services.start_session(session=session, actor=chair, now=_at(day, 19))
     present = members[:6]  # one member sent apologies
     for user in present:
-        council_services.check_in(session=session, user=user, method="secretary", actor=secretary)
-    # Dated before anything is signed into the council's chain (each item's close signs the attendance).
-    Attendance.objects.filter(session=session).update(checked_in_at=_at(day, 18, 55))
+        council_services.check_in(session=session, user=user, method="secretary", actor=secretary, now=_at(day, 18, 55))
     for number, (item, spec) in enumerate(zip(items, PAST_ITEMS, strict=True)):
         yes, no, abstain = spec[-1]
-        council_services.open_voting(item=item, actor=chair)
+        opened = _at(day, 19) + datetime.timedelta(minutes=5 + 20 * number)
+        council_services.open_voting(item=item, actor=chair, now=opened)
         choices = ["yes"] * yes + ["no"] * no + ["abstain"] * abstain
         for user, choice in zip(present, choices, strict=False):
             council_services.cast_vote(item=item, user=user, choice=choice)
-        council_services.close_voting(item=item, actor=chair, now=_at(day, 19) + datetime.timedelta(minutes=20 + 20 * number))
+        council_services.close_voting(item=item, actor=chair, now=opened + datetime.timedelta(minutes=15))
     council_services.end_session(session=session, actor=chair, now=_at(day, 21))
-    # The session took place 40 days ago: its own times say so (results and the end carry theirs, signed).
-    CouncilSession.objects.filter(pk=session.pk).update(
-        announced_at=_at(day - datetime.timedelta(days=10), 9), opened_at=_at(day, 19)
-    )
-    for number, item in enumerate(items):
-        AgendaItem.objects.filter(pk=item.pk).update(opened_at=_at(day, 19) + datetime.timedelta(minutes=5 + 20 * number))
     for user in present[:4]:
         followup.confirm_minutes(session=session, user=user)
     followup.publish_minutes(session=session, actor=secretary)
-    # The notice period is over (no objection came): the decisions are in effect and followed up.
-    followup.take_effect_due(today=today)
-    for decision in Decision.objects.filter(item__session=session, notice_until__isnull=False):
-        took_effect = _at(decision.notice_until + datetime.timedelta(days=1), 9)
-        Decision.objects.filter(pk=decision.pk).update(effective_at=took_effect)
+    # The notice period is over (no objection came): each decision took effect the morning after its notice
+    # ended, as the daily task would have done.
+    notices = Decision.objects.filter(item__session=session, notice_until__isnull=False).values_list("notice_until", flat=True)
+    if notices:
+        effect_day = min(notices) + datetime.timedelta(days=1)
+        while effect_day <= today:
+            followup.take_effect_due(today=effect_day, now=_at(effect_day, 9))
+            effect_day += datetime.timedelta(days=1)
     _follow_up(session=session, staff=staff, day=day)
 
 
@@ -226,20 +228,20 @@ def _follow_up(*, session: CouncilSession, staff, day: datetime.date) -> None:
             party=Party.PROPERTY_MANAGEMENT,
             due_on=today + datetime.timedelta(days=1),
         )
+        # Agreed at the session and due ten days ago: the overdue flag and the escalation show on the progress page.
         tap = followup.add_action(
             decision=garbage,
             actor=staff,
             description="六和苑投放点安装冲洗水龙头",
             description_en="Fit a washing tap at Liuheyuan's garbage point",
             party=Party.RESIDENTS_COMMITTEE,
-            due_on=today + datetime.timedelta(days=1),
+            due_on=today - datetime.timedelta(days=10),
+            today=day,
         )
         followup.report_progress(action=collect, actor=staff, progress=100, note="已与环卫公司签订补充协议。",
                                  note_en="A supplementary contract with the sanitation company is signed.")  # fmt: skip
         followup.report_progress(action=tap, actor=staff, progress=60, note="水管已接通，等待安装龙头和排水槽。",
                                  note_en="The water pipe is connected; the tap and drain are to be fitted.")  # fmt: skip
-        # Due ten days ago: the overdue flag and the escalation show on the progress page.
-        FollowUpAction.objects.filter(pk=tap.pk).update(due_on=today - datetime.timedelta(days=10))
         followup.escalate_overdue_actions(today=today)
     if drains is not None:
         clear = followup.add_action(

@@ -5,7 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from points import demo, services
+from demo import rewards as demo
+from points import services
 from points.models import Account, EarningRule, LedgerEntry, Reservation, Reward
 
 

@@ -10,26 +10,26 @@ as a whole, one draw is still taking applications and one has run with a publish
 Idempotent: an activity that exists (matched by slug) is left as it is, with its
 sessions and bookings, so a second run creates nothing. English pages are translations
 of the Chinese ones through wagtail-localize (home.factories.translate). The residents
-are invented: seeding sends them no mail.
+are invented: seeding runs muted (outbox.services.muted) and sends them nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from events import factories, services
+from events.models import ActivityIndexPage, ActivityPage, Booking, Draw, HouseholdMember, Session
 from home import factories as home_factories
-from home.demo_content import Text, p
-from home.management.commands.seed_demo import DEMO_EMAIL_DOMAIN, ensure_translated, plain, stream, text_pairs
 from home.models import Community
+from outbox.services import muted
 
-from . import factories, notifications, services
-from .models import ActivityIndexPage, ActivityPage, Booking, Draw, HouseholdMember, Session
+from .content import Text, p
+from .pages import ensure_translated, plain, stream, text_pairs
+from .street import DEMO_EMAIL_DOMAIN
 
 INDEX_SLUG = "activities"
 INDEX_TITLE = "课程活动"
@@ -587,22 +587,11 @@ ACTIVITIES = (
 
 
 def seed() -> None:
-    with no_mail():
+    with muted():  # the demo residents are invented: their bookings tell nobody
         index = seed_index()
         members = seed_household_members()
         for demo in ACTIVITIES:
             seed_activity(demo, index, members)
-
-
-@contextlib.contextmanager
-def no_mail() -> Iterator[None]:
-    """The demo residents are invented: their bookings send no mail (and need no mail server)."""
-    send = notifications._send
-    notifications._send = lambda *args, **kwargs: None
-    try:
-        yield
-    finally:
-        notifications._send = send
 
 
 def seed_index() -> ActivityIndexPage:
@@ -699,16 +688,16 @@ def create_activity(demo: DemoActivity, index: ActivityIndexPage, members: dict[
                 break
         sessions = services.create_sessions(activity=page, planned=planned, capacity=demo.capacity)
     else:
-        sessions = [
-            Session.objects.create(
-                activity=page,
+        planned = [
+            services.PlannedSession(
                 starts_at=at(session_day(week, weekday), start),
                 ends_at=at(session_day(week, weekday), end),
-                capacity=demo.capacity,
-                holiday_name=services.holiday_name(session_day(week, weekday)),
+                holiday=services.holiday_name(session_day(week, weekday)),
+                makeup_workday=False,
             )
             for week, weekday, start, end in demo.slots
         ]
+        sessions = services.create_sessions(activity=page, planned=planned, capacity=demo.capacity)
     for number, participants in demo.bookings.items():
         for participant in participants:
             if participant.startswith("kid:"):

@@ -13,8 +13,8 @@ from django.utils.html import escape
 from wagtail.models import Locale, Page, Revision
 from wagtail_localize.models import StringTranslation, Translation, TranslationSource
 
-from home import demo_content
-from home.management.commands.seed_demo import DEMO_PASSWORD
+from demo import content as demo_content
+from demo.street import DEMO_PASSWORD
 from home.models import Community, Grid, HomePage, NoticeIndexPage, NoticePage, PortalSettings, ResidentProfile, StandardPage
 
 pytestmark = pytest.mark.django_db

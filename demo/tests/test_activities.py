@@ -10,7 +10,7 @@ from django.utils import timezone
 from wagtail.models import Locale
 from wagtail_localize.models import Translation
 
-from events import demo
+from demo import activities as demo
 from events.models import ActivityIndexPage, ActivityPage, Booking, Draw, HouseholdMember, Session
 from events.services import draw_order
 

@@ -1,7 +1,8 @@
 """Demo points: the built-in rules, 10 rewards in both languages, and a plausible history.
 
 Idempotent: rewards are matched by name, and a demo resident's history is written only
-when they have no ledger entries yet, so a second run creates nothing.
+when they have no ledger entries yet, so a second run creates nothing. The history goes through
+the points services, each change dated to when it happened (their `at` argument).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from django.utils import timezone
 from wagtail.models import Locale
 
 from home.models import Community
-
-from . import services
-from .models import Account, EarningRule, LedgerEntry, Reservation, Reward
+from points import services
+from points.models import Account, EarningRule, LedgerEntry, Reservation, Reward
 
 # name, English name, cost, stock, monthly limit, community code (None: all), description, English description
 REWARDS = [
@@ -132,25 +132,24 @@ def seed_history(resident, rewards: list[Reward], rng: random.Random) -> None:
         moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(rng.randint(8, 19), rng.randint(0, 59))))
         key = f"demo:{resident.username}:{number}"
         choice = rng.random()
-        with services.backdated(moment):
-            if choice < 0.45:
-                services.award(
-                    resident=resident, rule_code="attendance", source_key=key, amount=rng.choice([5, 8, 10, 15]), on=day
-                )
-            elif choice < 0.65:
-                hours = Decimal(rng.choice(["1", "1.5", "2", "3"]))
-                services.award(resident=resident, rule_code="volunteering", source_key=key, hours=hours, actor=staff, on=day)
-            elif choice < 0.85:
-                services.award(resident=resident, rule_code="garbage_sorting", source_key=key, actor=staff, on=day)
-            else:
-                services.award(resident=resident, rule_code="health_checkin", source_key=key, actor=staff, on=day)
-            account = Account.objects.get(resident=resident)
-            affordable = [r for r in rewards if r.cost <= account.balance and services.may_redeem(resident=resident, reward=r)]
-            if affordable and days_ago > 20 and rng.random() < 0.2:
-                reservation = services.redeem(resident=resident, reward=rng.choice(affordable))
-                if staff is not None:
-                    with services.backdated(moment + datetime.timedelta(days=2)):
-                        services.hand_over(code=reservation.code, actor=staff)
+        if choice < 0.45:
+            amount = rng.choice([5, 8, 10, 15])
+            services.award(resident=resident, rule_code="attendance", source_key=key, amount=amount, on=day, at=moment)
+        elif choice < 0.65:
+            hours = Decimal(rng.choice(["1", "1.5", "2", "3"]))
+            services.award(
+                resident=resident, rule_code="volunteering", source_key=key, hours=hours, actor=staff, on=day, at=moment
+            )
+        elif choice < 0.85:
+            services.award(resident=resident, rule_code="garbage_sorting", source_key=key, actor=staff, on=day, at=moment)
+        else:
+            services.award(resident=resident, rule_code="health_checkin", source_key=key, actor=staff, on=day, at=moment)
+        account = Account.objects.get(resident=resident)
+        affordable = [r for r in rewards if r.cost <= account.balance and services.may_redeem(resident=resident, reward=r)]
+        if affordable and days_ago > 20 and rng.random() < 0.2:
+            reservation = services.redeem(resident=resident, reward=rng.choice(affordable), at=moment)
+            if staff is not None:
+                services.hand_over(code=reservation.code, actor=staff, at=moment + datetime.timedelta(days=2))
 
 
 def summary() -> str:

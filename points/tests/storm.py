@@ -1,4 +1,4 @@
-"""A storm of concurrent points operations, for the concurrency test and `bench/points.py`.
+"""A storm of concurrent points operations, for the concurrency test (test_storm.py) and `bench/points.py`.
 
 Threads (each with its own database connection) run a seeded random mix of earn, spend,
 redeem, cancel and reverse over a few residents and small-stock rewards. Sources repeat
@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from home.factories import ResidentProfileFactory, UserFactory
-
-from . import services
-from .factories import RewardFactory
-from .models import Reservation, Reward
+from points import services
+from points.factories import RewardFactory
+from points.models import Reservation, Reward
 
 
 @dataclass

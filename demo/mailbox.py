@@ -16,10 +16,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils import timezone
 
+from deliberation import services
+from deliberation.models import Category, CommunityMailbox, Letter, LetterEvent, Support, Topic
 from home.models import Community, Grid
 
-from . import council_demo, services
-from .models import Category, CommunityMailbox, Letter, LetterEvent, Support, Topic
+from . import council
 
 User = get_user_model()
 
@@ -459,7 +460,7 @@ def seed() -> None:
                 if not Support.objects.filter(topic=topic, resident=person).exists():
                     services.support_topic(topic=topic, resident=person)
     # The council takes the shortlisted topics on (sessions, votes, decisions, follow-up).
-    council_demo.seed()
+    council.seed()
     # Writers of the topic the council closed answer the satisfaction question.
     meals = topic_by_key["meals"][0]
     meals.refresh_from_db()
@@ -480,4 +481,4 @@ def summary() -> str:
     mailbox = (
         f"Mailbox: {letters.count()} letters ({channels}), {Topic.objects.count()} topics, {Support.objects.count()} supports."
     )
-    return f"{mailbox}\n{council_demo.summary()}"
+    return f"{mailbox}\n{council.summary()}"
