@@ -1,7 +1,7 @@
 """Staff pages in the Wagtail admin: sessions, rosters, exports, series, check-in at the door.
 
-Every view is scoped to the staff member's communities (street-wide activities are run by
-all staff, superusers see everything): a session or activity out of scope is "not found".
+Every view is scoped to the staff member's communities by `home.scope` (street-wide activities
+are run by all staff, superusers see everything): a session or activity out of scope is refused.
 Views bind the input, call one service and show its error; the rules live in services.py.
 """
 

@@ -3,7 +3,8 @@
 Seat decisions are made under row locks (the resident's user row for household limits and
 overlaps, then the sessions' rows in id order) inside one transaction, and backed by the
 database constraints `session_never_overbooked` and
-`one_active_booking_per_participant_and_session`. Mail goes out only after commit.
+`one_active_booking_per_participant_and_session`. Mail goes out only after commit. Each change
+a person makes is one entry in the audit log (`events/audit.py`), written in the same transaction.
 """
 
 from __future__ import annotations
