@@ -1,7 +1,7 @@
 """Staff pages in the Wagtail admin: sessions, rosters, exports, series, check-in at the door.
 
-Every view is scoped to the staff member's communities (street-wide activities are run by
-all staff, superusers see everything): a session or activity out of scope is "not found".
+Every view is scoped to the staff member's communities by `home.scope` (street-wide activities
+are run by all staff, superusers see everything): a session or activity out of scope is refused.
 Views bind the input, call one service and show its error; the rules live in services.py.
 """
 
@@ -12,22 +12,29 @@ import io
 from dataclasses import dataclass, field
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import CharField, Count, Min, Q, QuerySet, Sum
+from django.db.models.functions import Cast, TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.models import ModelLogEntry
 
+from home.charts import bar_chart
 from home.models import ResidentProfile
 from home.phone import mobile_matches
+from home.scope import StaffScope, for_request, staff_only
 from home.spreadsheets import csv_writer, xlsx_row
 
 from . import services
@@ -52,45 +59,18 @@ ERRORS = (services.BookingError, PermissionDenied)
 # Scope
 
 
-def communities_of(user) -> set | None:
-    """services.staff_communities, asked once per request (the menu, hooks and views all need it)."""
-    if not hasattr(user, "_events_staff_communities"):
-        user._events_staff_communities = services.staff_communities(user)
-    return user._events_staff_communities
+def sessions_for(scope: StaffScope) -> QuerySet[Session]:
+    """Sessions of the activities the staff member runs: their communities' and the street-wide ones."""
+    return scope.filter(Session.objects.select_related("activity"), "activity__community", street_wide=True)
 
 
-def is_event_staff(user) -> bool:
-    communities = communities_of(user)
-    return communities is None or bool(communities)
+def activities_for(scope: StaffScope) -> QuerySet[ActivityPage]:
+    return scope.filter(ActivityPage.objects.select_related("locale"), "community", street_wide=True)
 
 
-def _community_scope(user, prefix: str = "") -> Q | None:
-    """A filter for what the staff member runs; None for a superuser (everything)."""
-    communities = communities_of(user)
-    if communities is None:
-        return None
-    return Q(**{f"{prefix}community__isnull": True}) | Q(**{f"{prefix}community__translation_key__in": communities})
-
-
-def sessions_for(user) -> QuerySet[Session]:
-    sessions = Session.objects.select_related("activity")
-    scope = _community_scope(user, "activity__")
-    return sessions if scope is None else sessions.filter(scope)
-
-
-def activities_for(user) -> QuerySet[ActivityPage]:
-    activities = ActivityPage.objects.select_related("locale")
-    scope = _community_scope(user)
-    return activities if scope is None else activities.filter(scope)
-
-
-def residents_for(user) -> QuerySet[ResidentProfile]:
+def residents_for(scope: StaffScope) -> QuerySet[ResidentProfile]:
     """Residents staff may book for: their communities' residents (everyone's for a superuser)."""
-    profiles = ResidentProfile.objects.select_related("user").filter(user__is_active=True)
-    communities = communities_of(user)
-    if communities is None:
-        return profiles
-    return profiles.filter(community__translation_key__in=communities)
+    return scope.filter(ResidentProfile.objects.select_related("user").filter(user__is_active=True), "community")
 
 
 def one_per_activity(pages) -> list[ActivityPage]:
@@ -106,11 +86,14 @@ class StaffView(WagtailAdminTemplateMixin):
 
     header_icon = "date"
 
+    @method_decorator(staff_only())
     def dispatch(self, request, *args, **kwargs):
-        if not is_event_staff(request.user):
-            raise PermissionDenied
         self.check_scope()
         return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def scope(self) -> StaffScope:
+        return for_request(self.request)
 
     def check_scope(self) -> None:
         """Refuse (PermissionDenied) an object of another community before doing anything."""
@@ -123,7 +106,7 @@ class SessionMixin(StaffView):
     @cached_property
     def session(self) -> Session:
         session = get_object_or_404(Session.objects.select_related("activity__community"), pk=self.kwargs["session_id"])
-        services.require_staff_for(user=self.request.user, session=session)
+        self.scope.require(session.activity.community, street_wide=True, message=_("This session belongs to another community."))
         return session
 
     def check_scope(self) -> None:
@@ -157,13 +140,13 @@ class SessionListView(StaffView, TemplateView):
         return [*self.breadcrumbs_items, {"url": "", "label": _("Classes and activities")}]
 
     def get_context_data(self, **kwargs):
-        activities = one_per_activity(activities_for(self.request.user))
+        activities = one_per_activity(activities_for(self.scope))
         form = SessionFilterForm(
             self.request.GET or None, activities=[(str(page.translation_key), page.title) for page in activities]
         )
         filters = form.cleaned_data if form.is_valid() else {}
         now = timezone.now()
-        sessions = sessions_for(self.request.user).annotate(
+        sessions = sessions_for(self.scope).annotate(
             waiting=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)),
             applied=Count("bookings", filter=Q(bookings__status=Booking.Status.APPLIED)),
         )
@@ -221,6 +204,59 @@ def roster(session: Session) -> list[RosterGroup]:
     return list(groups.values())
 
 
+def details(entry: ModelLogEntry) -> str:
+    """What an audit entry's data says, in the reader's language ("" when nothing beyond the action)."""
+    data = entry.data or {}
+    parts = []
+    if entry.action in ("events.booking.book", "events.booking.book_for_resident", "events.booking.walk_in"):
+        if data.get("status") in Booking.Status.values:
+            parts.append(str(Booking.Status(data["status"]).label))
+    elif entry.action == "events.booking.cancel" and data.get("late"):
+        parts.append(_("late cancellation"))
+    elif entry.action == "events.booking.check_in" and data.get("points"):
+        parts.append(ngettext("%(points)s point", "%(points)s points", data["points"]) % {"points": data["points"]})
+    elif entry.action == "events.session.capacity":
+        parts.append(_("%(before)s → %(after)s seats") % {"before": data.get("before"), "after": data.get("after")})
+    elif entry.action == "events.session.cancel":
+        parts.append(data.get("reason", ""))
+    elif entry.action == "events.session.draw":
+        parts.append(_("seed %(seed)s, %(seats)s confirmed") % {"seed": data.get("seed"), "seats": data.get("seats")})
+    elif entry.action == "events.session.email":
+        parts.append(data.get("subject", ""))
+    if promoted := len(data.get("promoted") or ()):
+        parts.append(
+            ngettext("%(count)s moved up from the waiting list", "%(count)s moved up from the waiting list", promoted)
+            % {"count": promoted}
+        )
+    return _("; ").join(part for part in parts if part)
+
+
+def history(session: Session, bookings: dict[int, Booking]) -> list[ModelLogEntry]:
+    """Who did what to the session and its bookings, newest first, from the audit log (one query).
+
+    Each entry about a booking gets `.booking` (from `bookings`, the roster's rows, by pk), and each booking
+    its own entries as `.history`.
+    """
+    booking_type = ContentType.objects.get_for_model(Booking)
+    session_type = ContentType.objects.get_for_model(Session)
+    of_bookings = Booking.objects.filter(session=session).annotate(key=Cast("pk", CharField())).values("key")
+    entries = list(
+        ModelLogEntry.objects.filter(
+            Q(content_type=session_type, object_id=str(session.pk)) | Q(content_type=booking_type, object_id__in=of_bookings)
+        )
+        .select_related("user")
+        .order_by("-timestamp", "-pk")
+    )
+    for booking in bookings.values():
+        booking.history = []
+    for entry in entries:
+        entry.details = details(entry)
+        entry.booking = bookings.get(int(entry.object_id)) if entry.content_type_id == booking_type.pk else None
+        if entry.booking is not None:
+            entry.booking.history.append(entry)
+    return entries
+
+
 def contact(booking: Booking) -> tuple[str, str]:
     """The participant's phone and e-mail as staff reach them."""
     if booking.resident is None:
@@ -243,8 +279,10 @@ class RosterView(SessionMixin, TemplateView):
         for group in groups:
             for booking in group.bookings:
                 booking.contact_phone, booking.contact_email = contact(booking)
+        entries = history(self.session, {booking.pk: booking for group in groups for booking in group.bookings})
         return super().get_context_data(
             groups=groups,
+            history=entries,
             capacity_form=CapacityForm(initial={"capacity": self.session.capacity}),
             walk_in_form=WalkInForm(),
             search_form=ResidentSearchForm(),
@@ -439,7 +477,7 @@ class BookResidentView(SessionMixin, TemplateView):
         if form.is_valid():
             q = form.cleaned_data["q"].strip()
             found = list(
-                residents_for(self.request.user)
+                residents_for(self.scope)
                 .filter(Q(user__email__istartswith=q) | mobile_matches(q) | Q(display_name__icontains=q))
                 .prefetch_related("user__household_members")
                 .order_by("display_name", "pk")[:20]
@@ -451,7 +489,7 @@ class BookResidentView(SessionMixin, TemplateView):
         if not form.is_valid():
             messages.error(request, _("Choose a resident from the search results."))
             return redirect(request.path)
-        profile = residents_for(request.user).filter(user_id=form.cleaned_data["resident"]).first()
+        profile = residents_for(self.scope).filter(user_id=form.cleaned_data["resident"]).first()
         if profile is None:
             messages.error(request, _("Choose a resident from the search results."))
             return redirect(request.path)
@@ -592,7 +630,7 @@ class ActivityListView(StaffView, TemplateView):
     page_title = gettext_lazy("Add sessions")
 
     def get_context_data(self, **kwargs):
-        activities = activities_for(self.request.user)
+        activities = activities_for(self.scope)
         q = self.request.GET.get("q", "").strip()
         if q:
             activities = activities.filter(title__icontains=q)
@@ -609,7 +647,7 @@ class AddSessionsView(StaffView, TemplateView):
     @cached_property
     def activity(self) -> ActivityPage:
         activity = get_object_or_404(ActivityPage.objects.select_related("community"), pk=self.kwargs["page_id"])
-        services.require_staff_for_activity(user=self.request.user, activity=activity)
+        self.scope.require(activity.community, street_wide=True, message=_("This activity belongs to another community."))
         return activity
 
     def check_scope(self) -> None:
@@ -691,14 +729,14 @@ class Figures:
         return round(100 * self.attended / self.taken) if self.taken else 0
 
 
-def attendance_figures(user, *, months: int = 6, now: datetime.datetime | None = None) -> dict[str, list[Figures]]:
+def attendance_figures(scope: StaffScope, *, months: int = 6, now: datetime.datetime | None = None) -> dict[str, list[Figures]]:
     """Fill rate, attendance rate and no-shows of the ended sessions the staff member runs."""
     now = now or timezone.now()
     first_month = timezone.localdate(now).replace(day=1)
     for _step in range(months - 1):
         first_month = (first_month - datetime.timedelta(days=1)).replace(day=1)
     since = timezone.make_aware(datetime.datetime.combine(first_month, datetime.time()))
-    ended = sessions_for(user).filter(status=Session.Status.SCHEDULED, ends_at__lte=now, starts_at__gte=since)
+    ended = sessions_for(scope).filter(status=Session.Status.SCHEDULED, ends_at__lte=now, starts_at__gte=since)
     bookings = Booking.objects.filter(session__in=ended.values("pk"))
     counts = {
         "attended": Count("pk", filter=Q(status=Booking.Status.ATTENDED)),
@@ -744,35 +782,16 @@ def attendance_figures(user, *, months: int = 6, now: datetime.datetime | None =
     return {"per_month": per_month, "per_activity": per_activity}
 
 
-BAR_CHART_WIDTH = 640
-LABEL_WIDTH = 180
-BAR_HEIGHT = 12
-ROW_HEIGHT = 40
+FILL_COLOUR = "#007d7e"
+ATTENDANCE_COLOUR = "#e9b04d"
 
 
-def bar_chart(rows: list[Figures]) -> dict:
-    """Geometry of a horizontal bar chart (fill and attendance rates, 0–100 %) drawn as SVG."""
-    scale = (BAR_CHART_WIDTH - LABEL_WIDTH - 60) / 100
+def rates_chart(rows: list[Figures], *, key: str, title: str) -> SafeString:
+    """Fill and attendance rates (%) as two bars per row (home.charts; the figures table is its text alternative)."""
     bars = []
-    for index, figures in enumerate(rows):
-        top = 10 + index * ROW_HEIGHT
-        bars.append(
-            {
-                "figures": figures,
-                "label_y": top + BAR_HEIGHT + 2,
-                "fill_y": top,
-                "fill_width": max(round(figures.fill_rate * scale), 1),
-                "fill_text_x": LABEL_WIDTH + round(figures.fill_rate * scale) + 6,
-                "attendance_y": top + BAR_HEIGHT + 2,
-                "attendance_width": max(round(figures.attendance_rate * scale), 1),
-                "attendance_text_x": LABEL_WIDTH + round(figures.attendance_rate * scale) + 6,
-            }
-        )
-    return {
-        "bars": bars,
-        "width": BAR_CHART_WIDTH,
-        "height": 20 + len(rows) * ROW_HEIGHT,
-        "label_x": LABEL_WIDTH - 8,
-        "bar_x": LABEL_WIDTH,
-        "bar_height": BAR_HEIGHT,
-    }
+    for figures in rows:
+        label = Truncator(figures.label).chars(14)
+        bars.append((f"{label} · {_('Fill rate')}", figures.fill_rate, FILL_COLOUR))
+        bars.append((f"{label} · {_('Attendance rate')}", figures.attendance_rate, ATTENDANCE_COLOUR))
+    desc = _("Fill rate: seats taken of seats offered; attendance rate: checked in of seats taken; in per cent.")
+    return bar_chart(bars, title=title, desc=desc, key=key, label_width=220, css_class="events-chart")

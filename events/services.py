@@ -3,7 +3,8 @@
 Seat decisions are made under row locks (the resident's user row for household limits and
 overlaps, then the sessions' rows in id order) inside one transaction, and backed by the
 database constraints `session_never_overbooked` and
-`one_active_booking_per_participant_and_session`. Mail goes out only after commit.
+`one_active_booking_per_participant_and_session`. Mail goes out only after commit. Each change
+a person makes is one entry in the audit log (`events/audit.py`), written in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from home import services as home_services
+from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident
 from points import services as points
 
-from . import notifications
+from . import audit, notifications
 from .models import (
     ActivityPage,
     AgeBand,
@@ -51,34 +52,26 @@ class BookingError(Exception):
     """A booking, cancellation or check-in that breaks a rule; the message is shown as it is."""
 
 
-class NotStaffOfCommunity(PermissionDenied):
-    """Staff acting on a session of another community."""
-
-
 # ---------------------------------------------------------------------------
-# Who may act
+# Who may act, and the record of what they did
 
 
-def staff_communities(user) -> set | None:
-    """Translation keys of the communities a staff member runs; None means every community."""
-    if user.is_authenticated and user.is_active and user.is_superuser:
-        return None
-    return set(home_services.staff_communities(user).values_list("translation_key", flat=True))
+def _require_staff(actor, *, session: Session | None = None, activity: ActivityPage | None = None) -> None:
+    """Staff run their own community's activities and the street-wide ones (home.scope decides; NotStaff)."""
+    if session is not None:
+        for_user(actor).require(
+            session.activity.community, street_wide=True, message=_("This session belongs to another community.")
+        )
+    else:
+        for_user(actor).require(activity.community, street_wide=True, message=_("This activity belongs to another community."))
 
 
-def is_event_staff(user) -> bool:
-    communities = staff_communities(user)
-    return communities is None or bool(communities)
-
-
-def require_staff_for(*, user, session: Session) -> None:
-    """Staff may run sessions of their own community's activities (or street-wide ones)."""
-    communities = staff_communities(user)
-    if communities is None:
-        return
-    community = session.activity.community
-    if not communities or (community is not None and community.translation_key not in communities):
-        raise NotStaffOfCommunity(_("This session belongs to another community."))
+def _record(instance, action: str, *, actor, activity: ActivityPage, session: Session, **data) -> None:
+    """One audit entry, labelled by the session (and the booking's number): no participant's name."""
+    title = f"{activity.title} · {timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}"
+    if isinstance(instance, Booking):
+        title += f" · #{instance.pk}"
+    audit.record(instance, action, actor=actor, title=title, **data)
 
 
 # ---------------------------------------------------------------------------
@@ -346,7 +339,7 @@ def book_session(
             return list(Booking.objects.filter(group=first.group).select_related("session"))
     acting_for_resident = actor.pk != resident.pk
     if acting_for_resident:
-        require_staff_for(user=actor, session=session)
+        _require_staff(actor, session=session)
     elif not is_verified_resident(resident):
         raise BookingError(str(VERIFY_FIRST))
     if age_override and not acting_for_resident:
@@ -389,6 +382,39 @@ def book_session(
     now = timezone.now()  # taken under the locks: the waiting list's order is the order of arrival
     for each in sessions:
         _check_bookable(session=each, activity=activity, now=now)  # cancelled or started meanwhile
+    bookings = _place(
+        sessions=sessions,
+        activity=activity,
+        participant=participant,
+        actor=actor,
+        now=now,
+        resident=resident,
+        member=member,
+        request_token=request_token,
+        age_override=age_override,
+        guardian_consent_at=consent_at,
+    )
+    action = "events.booking.book_for_resident" if acting_for_resident else "events.booking.book"
+    _record(_chosen(bookings, session), action, actor=actor, activity=activity, session=session, status=bookings[0].status)
+    notifications.booking_made(bookings)
+    return bookings
+
+
+def _place(
+    *,
+    sessions: list[Session],
+    activity: ActivityPage,
+    participant: Participant,
+    actor,
+    now: datetime.datetime,
+    request_token: uuid.UUID | None = None,
+    **fields,
+) -> list[Booking]:
+    """The seat decision and the bookings it makes, one per (locked) session, as one group.
+
+    A draw not yet run takes applications (staff entering someone keep it fair); otherwise a seat in
+    every session, unless someone is already waiting for one (they go first), else the waiting list.
+    """
     if activity.is_draw and not sessions[0].drawn_at:
         status = Booking.Status.APPLIED
     elif all(each.seats_taken < each.capacity for each in sessions) and not _someone_waiting(sessions):
@@ -403,18 +429,15 @@ def book_session(
                 Booking.objects.create(
                     session=each,
                     group=group,
-                    resident=resident,
-                    member=member,
                     participant_key=participant.key,
                     participant_name=participant.name,
                     participant_birth_year=participant.birth_year,
                     status=status,
                     request_token=request_token if index == 0 else None,
                     queued_at=now,
-                    age_override=age_override,
-                    guardian_consent_at=consent_at,
                     confirmed_at=now if status == Booking.Status.CONFIRMED else None,
                     created_by=actor,
+                    **fields,
                 )
             )
             if status == Booking.Status.CONFIRMED:
@@ -423,8 +446,12 @@ def book_session(
         raise BookingError(
             _("%(name)s already has a place or application for this session.") % {"name": participant.name}
         ) from error
-    notifications.booking_made(bookings)
     return bookings
+
+
+def _chosen(bookings: list[Booking], session: Session) -> Booking:
+    """Of a course's bookings, the one for the session the person chose (else the first)."""
+    return next((booking for booking in bookings if booking.session_id == session.pk), bookings[0])
 
 
 def _someone_waiting(sessions: list[Session]) -> bool:
@@ -447,7 +474,7 @@ def _free_seat(session: Session) -> None:
 @transaction.atomic
 def book_walk_in(*, session: Session, actor, name: str, phone: str, birth_year: int | None = None) -> Booking:
     """Staff book for a resident without a smartphone or account (name and phone)."""
-    require_staff_for(user=actor, session=session)
+    _require_staff(actor, session=session)
     name, phone = name.strip(), "".join(phone.split())
     if not name or not phone:
         raise BookingError(_("Please give the participant's name and phone number."))
@@ -466,36 +493,13 @@ def book_walk_in(*, session: Session, actor, name: str, phone: str, birth_year: 
             raise BookingError(_("This session has been cancelled."))
         if each.ends_at <= now:
             raise BookingError(_("This session is over."))
-    key = f"p{phone}"
-    if Booking.objects.active().filter(session__in=sessions, participant_key=key).exists():
+    participant = Participant(key=f"p{phone}", name=name, birth_year=birth_year)
+    if Booking.objects.active().filter(session__in=sessions, participant_key=participant.key).exists():
         raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": name})
-    if activity.is_draw and not sessions[0].drawn_at:
-        status = Booking.Status.APPLIED  # staff enter the draw for them; it stays fair
-    elif all(each.seats_taken < each.capacity for each in sessions) and not _someone_waiting(sessions):
-        status = Booking.Status.CONFIRMED
-    else:
-        status = Booking.Status.WAITLISTED
-    group = uuid.uuid4()
-    bookings = []
-    for each in sessions:
-        bookings.append(
-            Booking.objects.create(
-                session=each,
-                group=group,
-                participant_key=key,
-                participant_name=name,
-                participant_birth_year=birth_year,
-                phone=phone,
-                status=status,
-                queued_at=now,
-                confirmed_at=now if status == Booking.Status.CONFIRMED else None,
-                created_by=actor,
-            )
-        )
-        if status == Booking.Status.CONFIRMED:
-            _take_seat(each)
-    chosen = [booking for booking in bookings if booking.session_id == session.pk]
-    return (chosen or bookings)[0]
+    bookings = _place(sessions=sessions, activity=activity, participant=participant, actor=actor, now=now, phone=phone)
+    booking = _chosen(bookings, session)
+    _record(booking, "events.booking.walk_in", actor=actor, activity=activity, session=session, status=booking.status)
+    return booking
 
 
 # ---------------------------------------------------------------------------
@@ -506,7 +510,7 @@ def book_walk_in(*, session: Session, actor, name: str, phone: str, birth_year: 
 def cancel_booking(*, booking: Booking, actor) -> list[Booking]:
     """Cancel a booking (a whole course's bookings together) and give freed seats to those waiting."""
     if actor.pk != booking.resident_id:
-        require_staff_for(user=actor, session=booking.session)
+        _require_staff(actor, session=booking.session)
     now = timezone.now()
     group = list(
         Booking.objects.filter(group=booking.group, status__in=Booking.ACTIVE, session__starts_at__gt=now).select_related(
@@ -535,8 +539,19 @@ def cancel_booking(*, booking: Booking, actor) -> list[Booking]:
         each.save(update_fields=["status", "cancelled_at", "late_cancellation"])
         if held:
             _free_seat(by_pk[each.session_id])
+    cancelled = next((each for each in group if each.pk == booking.pk), group[0])
+    activity = cancelled.session.activity
     notifications.booking_cancelled(group, late=late)
-    _promote_waiting(sessions)
+    promoted = _promote_waiting(sessions)
+    _record(
+        cancelled,
+        "events.booking.cancel",
+        actor=actor,
+        activity=activity,
+        session=cancelled.session,
+        late=late,
+        promoted=[each.pk for each in promoted],
+    )
     return group
 
 
@@ -572,7 +587,7 @@ def _promote_waiting(sessions: list[Session]) -> list[Booking]:
 @transaction.atomic
 def promote_from_waitlist(*, booking: Booking, actor) -> list[Booking]:
     """Staff move one person (and their course group) from the waiting list onto a free seat."""
-    require_staff_for(user=actor, session=booking.session)
+    _require_staff(actor, session=booking.session)
     group = list(Booking.objects.filter(group=booking.group, status=Booking.Status.WAITLISTED).select_related("session"))
     if not group:
         raise BookingError(_("This person is not on the waiting list."))
@@ -585,6 +600,8 @@ def promote_from_waitlist(*, booking: Booking, actor) -> list[Booking]:
         each.status = Booking.Status.CONFIRMED
         each.confirmed_at = now
         each.save(update_fields=["status", "confirmed_at"])
+    promoted = next((each for each in group if each.pk == booking.pk), group[0])
+    _record(promoted, "events.booking.promote", actor=actor, activity=booking.session.activity, session=promoted.session)
     notifications.promoted(group)
     return group
 
@@ -592,7 +609,8 @@ def promote_from_waitlist(*, booking: Booking, actor) -> list[Booking]:
 @transaction.atomic
 def change_capacity(*, session: Session, capacity: int, actor) -> Session:
     """Change a session's seats; never below the seats already taken; extra seats go to the queue."""
-    require_staff_for(user=actor, session=session)
+    _require_staff(actor, session=session)
+    activity = session.activity
     (session,) = _lock_sessions([session])
     if capacity < 1:
         raise BookingError(_("A session needs at least one seat."))
@@ -605,17 +623,28 @@ def change_capacity(*, session: Session, capacity: int, actor) -> Session:
             )
             % {"taken": session.seats_taken}
         )
+    before = session.capacity
     session.capacity = capacity
     session.save(update_fields=["capacity"])
-    if not (session.activity.is_draw and not session.drawn_at):
-        _promote_waiting([session])
+    promoted = [] if activity.is_draw and not session.drawn_at else _promote_waiting([session])
+    _record(
+        session,
+        "events.session.capacity",
+        actor=actor,
+        activity=activity,
+        session=session,
+        before=before,
+        after=capacity,
+        promoted=[each.pk for each in promoted],
+    )
     return session
 
 
 @transaction.atomic
 def cancel_session(*, session: Session, actor, reason: str) -> list[Booking]:
     """Cancel a session: every participant is told by e-mail."""
-    require_staff_for(user=actor, session=session)
+    _require_staff(actor, session=session)
+    activity = session.activity
     reason = reason.strip()
     if not reason:
         raise BookingError(_("Please give a reason: it is sent to every participant."))
@@ -631,13 +660,17 @@ def cancel_session(*, session: Session, actor, reason: str) -> list[Booking]:
     session.cancelled_reason = reason
     session.seats_taken = 0
     session.save(update_fields=["status", "cancelled_reason", "seats_taken"])
+    _record(
+        session, "events.session.cancel", actor=actor, activity=activity, session=session, reason=reason, bookings=len(affected)
+    )
     notifications.session_cancelled(session, affected, reason=reason)
     return affected
 
 
+@transaction.atomic
 def email_participants(*, session: Session, actor, subject: str, message: str) -> int:
     """Staff write to everyone with a place or in the queue; returns how many were written to."""
-    require_staff_for(user=actor, session=session)
+    _require_staff(actor, session=session)
     subject, message = subject.strip(), message.strip()
     if not subject or not message:
         raise BookingError(_("Please write a subject and a message."))
@@ -646,7 +679,17 @@ def email_participants(*, session: Session, actor, subject: str, message: str) -
         .exclude(resident=None)
         .select_related("resident__profile", "session__activity")
     )
-    return notifications.message_to_participants(session, bookings, subject=subject, message=message)
+    count = notifications.message_to_participants(session, bookings, subject=subject, message=message)
+    _record(
+        session,
+        "events.session.email",
+        actor=actor,
+        activity=session.activity,
+        session=session,
+        subject=subject,
+        recipients=count,
+    )
+    return count
 
 
 # ---------------------------------------------------------------------------
@@ -671,7 +714,7 @@ def normalise_code(code: str) -> str:
 @transaction.atomic
 def check_in(*, session: Session, code: str, actor) -> CheckIn:
     """Mark a ticket as attended at the door; a second scan is recognised, not counted twice."""
-    require_staff_for(user=actor, session=session)
+    _require_staff(actor, session=session)
     code = normalise_code(code)
     booking = Booking.objects.select_for_update(of=("self",)).filter(code=code).select_related("session__activity").first()
     if booking is None:
@@ -694,13 +737,22 @@ def check_in(*, session: Session, code: str, actor) -> CheckIn:
     booking.checked_in_by = actor
     booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
     awarded = _award_attendance(booking, actor=actor)
+    _record(
+        booking,
+        "events.booking.check_in",
+        actor=actor,
+        activity=booking.session.activity,
+        session=booking.session,
+        points=awarded.amount if awarded is not None else 0,
+    )
     return CheckIn(booking=booking, repeated=False, points=awarded.amount if awarded is not None else 0)
 
 
 @transaction.atomic
 def undo_check_in(*, booking: Booking, actor) -> Booking:
     """Staff correct a mistaken check-in; the booking is confirmed again (points are reversed)."""
-    require_staff_for(user=actor, session=booking.session)
+    _require_staff(actor, session=booking.session)
+    session = booking.session
     booking = Booking.objects.select_for_update().get(pk=booking.pk)
     if booking.status != Booking.Status.ATTENDED:
         raise BookingError(_("This person is not checked in."))
@@ -709,6 +761,7 @@ def undo_check_in(*, booking: Booking, actor) -> Booking:
     booking.checked_in_by = None
     booking.save(update_fields=["status", "checked_in_at", "checked_in_by"])
     points.reverse_award(source_key=attendance_source_key(booking), actor=actor, reason=_("Check-in undone"))
+    _record(booking, "events.booking.undo_check_in", actor=actor, activity=session.activity, session=session)
     return booking
 
 
@@ -799,7 +852,7 @@ def draw_order(seed: str, entrants: list[dict], *, first_timer_priority: bool) -
 def run_draw(*, session: Session, actor=None, seed: str | None = None) -> Draw:
     """Draw the applicants of a session: as many as there are seats are confirmed, the rest wait in draw order."""
     if actor is not None:
-        require_staff_for(user=actor, session=session)
+        _require_staff(actor, session=session)
     (session,) = _lock_sessions([session])
     session = Session.objects.select_related("activity").get(pk=session.pk)
     activity = session.activity
@@ -859,6 +912,7 @@ def run_draw(*, session: Session, actor=None, seed: str | None = None) -> Draw:
         ran_at=now,
         ran_by=actor,
     )
+    _record(session, "events.session.draw", actor=actor, activity=activity, session=session, seed=seed, seats=draw.seats)
     notifications.draw_results(winners, waiting)
     return draw
 
@@ -996,21 +1050,18 @@ def duplicate_sessions(*, activity: ActivityPage, planned: list[PlannedSession])
     return [each for each in planned if any(starts < each.ends_at and each.starts_at < ends for starts, ends in existing)]
 
 
+@transaction.atomic
 def create_sessions(
     *, activity: ActivityPage, planned: list[PlannedSession], capacity: int, venue: str = "", venue_en: str = "", actor=None
 ) -> list[Session]:
-    """Save a previewed series as real session rows on the activity."""
+    """Save a previewed series as real session rows on the activity (recorded on the activity's page)."""
     if capacity < 1:
         raise BookingError(_("A session needs at least one seat."))
     if not planned:
         raise BookingError(_("The series has no dates."))
     if actor is not None:
-        communities = staff_communities(actor)
-        if communities is not None and (
-            not communities or (activity.community is not None and activity.community.translation_key not in communities)
-        ):
-            raise NotStaffOfCommunity(_("This activity belongs to another community."))
-    return Session.objects.bulk_create(
+        _require_staff(actor, activity=activity)
+    sessions = Session.objects.bulk_create(
         [
             Session(
                 activity=activity,
@@ -1024,6 +1075,15 @@ def create_sessions(
             for each in planned
         ]
     )
+    audit.record(
+        activity,
+        "events.sessions.add",
+        actor=actor,
+        title=activity.title,
+        sessions=[session.pk for session in sessions],
+        capacity=capacity,
+    )
+    return sessions
 
 
 def _session_label(session: Session) -> str:
@@ -1033,15 +1093,6 @@ def _session_label(session: Session) -> str:
 
 # ---------------------------------------------------------------------------
 # Staff tools
-
-
-def require_staff_for_activity(*, user, activity: ActivityPage) -> None:
-    """Staff may add sessions to their own community's activities (or street-wide ones)."""
-    communities = staff_communities(user)
-    if communities is None:
-        return
-    if not communities or (activity.community is not None and activity.community.translation_key not in communities):
-        raise NotStaffOfCommunity(_("This activity belongs to another community."))
 
 
 @dataclass(frozen=True)
@@ -1086,7 +1137,7 @@ def add_series(
     skip_holidays: bool = True,
 ) -> list[Session]:
     """Staff save a previewed series rule as session rows of the activity."""
-    require_staff_for_activity(user=actor, activity=activity)
+    _require_staff(actor, activity=activity)
     preview = preview_series(
         first_day=first_day, last_day=last_day, weekdays=weekdays, start=start, end=end, skip_holidays=skip_holidays
     )

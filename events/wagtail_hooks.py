@@ -7,6 +7,7 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.menus import MenuItem as DropdownItem
 
+from home.scope import StaffScope, for_request, for_user
 from home.sections import HOME_SECTIONS, HomeSection
 
 from . import admin_views as views
@@ -47,9 +48,17 @@ def register_events_admin_urls():
     return [path("events/", include((urlpatterns, "events_admin"), namespace="events_admin"))]
 
 
+@hooks.register("register_log_actions")
+def register_events_log_actions(actions):
+    from .audit import ACTIONS
+
+    for action, (label, message) in ACTIONS.items():
+        actions.register_action(action, label, message)
+
+
 class StaffMenuItem(MenuItem):
     def is_shown(self, request):
-        return views.is_event_staff(request.user)
+        return for_request(request).any
 
 
 @hooks.register("register_admin_menu_item")
@@ -67,9 +76,18 @@ def register_events_menu():
     return SubmenuMenuItem(_("Classes and activities"), menu, name="events", icon_name="date", order=260)
 
 
+def _scope_of(user) -> StaffScope:
+    """Wagtail hands the page listing's button hooks the user, not the request: the scope is kept on the user
+    object (the request's user) so that a listing of many activities asks for it once."""
+    scope = getattr(user, "_events_staff_scope", None)
+    if scope is None:
+        scope = user._events_staff_scope = for_user(user)
+    return scope
+
+
 @hooks.register("register_page_listing_more_buttons")
 def add_sessions_button(page, user, next_url=None):
-    if page.specific_class is ActivityPage and views.is_event_staff(user):
+    if page.specific_class is ActivityPage and _scope_of(user).any:
         yield DropdownItem(_("Add sessions"), reverse("events_admin:add_sessions", args=[page.pk]), icon_name="date", priority=90)
 
 
@@ -83,24 +101,29 @@ class AttendancePanel(Component):
     class Media:
         css = {"all": ["events/admin.css"]}
 
-    def __init__(self, user):
-        self.user = user
+    def __init__(self, scope: StaffScope):
+        self.scope = scope
 
     def get_context_data(self, parent_context):
-        figures = views.attendance_figures(self.user)
+        figures = views.attendance_figures(self.scope)
         return {
             "per_month": figures["per_month"],
             "per_activity": figures["per_activity"],
-            "month_chart": views.bar_chart(figures["per_month"]),
-            "activity_chart": views.bar_chart(figures["per_activity"]),
+            "month_chart": views.rates_chart(
+                figures["per_month"], key="events-chart-month", title=_("Fill and attendance rates per month")
+            ),
+            "activity_chart": views.rates_chart(
+                figures["per_activity"], key="events-chart-activity", title=_("Fill and attendance rates per activity")
+            ),
             "sessions_url": reverse("events_admin:sessions"),
         }
 
 
 @hooks.register("construct_homepage_panels")
 def add_attendance_panel(request, panels):
-    if views.is_event_staff(request.user):
-        panels.append(AttendancePanel(request.user))
+    scope = for_request(request)
+    if scope.any:
+        panels.append(AttendancePanel(scope))
 
 
 @hooks.register(HOME_SECTIONS, order=10)
