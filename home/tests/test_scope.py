@@ -37,7 +37,7 @@ def test_staff_manage_their_community_in_every_language_and_no_other(places):
         assert not mine.includes(jiangnan)
         assert set(mine.communities()) == {liuhe, liuhe_en}
         mine.require(liuhe_en)
-        with pytest.raises(scope.NotStaff, match="只有本社区的工作人员"):
+        with translation.override("zh-hans"), pytest.raises(scope.NotStaff, match="只有本社区的工作人员"):
             mine.require(jiangnan)
         with translation.override("en"), pytest.raises(scope.NotStaff, match="Only the staff of this community"):
             mine.require(jiangnan)
