@@ -1,11 +1,11 @@
-"""Council results as a chart for phones (the dashboards draw theirs with `home.charts.bar_chart` directly)."""
+"""Council results as a chart for phones (the dashboards draw theirs with `plumbing.charts.bar_chart` directly)."""
 
 from __future__ import annotations
 
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from home.charts import bar_chart
+from plumbing.charts import bar_chart
 
 
 def result_chart(result) -> SafeString:

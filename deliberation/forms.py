@@ -9,7 +9,7 @@ from wagtail.models import Locale
 
 from home.forms import grid_choices
 from home.models import Community, Grid
-from home.parsing import parse_pk
+from plumbing.parsing import parse_pk
 
 from .models import Category, Letter, Topic
 

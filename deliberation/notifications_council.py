@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
-from home.links import absolute_url
 from outbox.services import Content, notify
+from plumbing.links import absolute_url
 
 from .models import AgendaItem, CouncilMember, CouncilSession, Letter, Support, Topic
 

@@ -6,7 +6,7 @@ import datetime
 
 from django_tasks import task
 
-from home.periodic import every
+from plumbing.periodic import every
 
 from . import services
 from .services import (

@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from home.parsing import MAX_PK
+from plumbing.parsing import MAX_PK
 
 WEEKDAYS = [
     (0, _("Monday")),

@@ -31,11 +31,11 @@ from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import ModelLogEntry
 
-from home.charts import bar_chart
 from home.models import ResidentProfile
 from home.phone import mobile_matches
 from home.scope import StaffScope, for_request, staff_only
-from home.spreadsheets import csv_writer, xlsx_row
+from plumbing.charts import bar_chart
+from plumbing.spreadsheets import csv_writer, xlsx_row
 
 from . import services
 from .admin_forms import (
@@ -787,7 +787,7 @@ ATTENDANCE_COLOUR = "#e9b04d"
 
 
 def rates_chart(rows: list[Figures], *, key: str, title: str) -> SafeString:
-    """Fill and attendance rates (%) as two bars per row (home.charts; the figures table is its text alternative)."""
+    """Fill and attendance rates (%) as two bars per row (plumbing.charts; the figures table is its text alternative)."""
     bars = []
     for figures in rows:
         label = Truncator(figures.label).chars(14)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
-from home.links import absolute_url
+from plumbing.links import absolute_url
 
 from .models import Booking
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from home.parsing import parse_pk
+from plumbing.parsing import parse_pk
 
 from .models import HouseholdMember
 

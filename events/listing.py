@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
-from home.parsing import parse_date
+from plumbing.parsing import parse_date
 
 from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session
 

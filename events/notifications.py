@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from home.links import absolute_url
 from outbox.services import Content, notify
+from plumbing.links import absolute_url
 
 from .models import Booking, Session
 

@@ -13,8 +13,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from home.links import absolute_url
-from home.qr import qr_svg
+from plumbing.links import absolute_url
+from plumbing.qr import qr_svg
 
 from . import services
 from .calendar import booking_calendar

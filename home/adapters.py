@@ -20,12 +20,12 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from outbox.services import queue_message
+from plumbing.links import absolute_url
+from plumbing.network import client_address
 
 from . import phone as phones
 from .forms import TAKEN
-from .links import absolute_url
 from .models import ResidentProfile
-from .network import client_address
 
 
 class AccountAdapter(DefaultAccountAdapter):

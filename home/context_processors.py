@@ -2,7 +2,7 @@
 
 from django.utils import translation
 
-from .middleware import TEXT_SIZE_COOKIE
+from plumbing.middleware import TEXT_SIZE_COOKIE
 
 
 def portal(request):

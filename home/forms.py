@@ -9,10 +9,11 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from plumbing.parsing import parse_pk
+
 from . import phone as phones
 from . import services
 from .models import Community, Grid, ResidentProfile
-from .parsing import parse_pk
 
 
 def _consent_label():

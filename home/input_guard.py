@@ -17,7 +17,7 @@ from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
-from .parsing import MAX_PK
+from plumbing.parsing import MAX_PK
 
 # C0 controls and DEL: nothing in a URL the portal makes.
 IN_URL = re.compile(r"[\x00-\x1f\x7f]")

@@ -373,7 +373,7 @@ class PortalSettings(BaseGenericSetting):
 
 
 class PeriodicRun(models.Model):
-    """When a periodic background task was last enqueued: the clock every scheduler shares (home/periodic.py).
+    """When a periodic background task was last enqueued: the clock every scheduler shares (plumbing/periodic.py).
 
     A scheduler enqueues a task only after winning a conditional UPDATE of its row, so two
     schedulers on two machines enqueue it once per period between them.

@@ -12,7 +12,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.signals import page_published, page_unpublished, post_page_move, published, unpublished
 
-from .middleware import bump_page_cache_generation
+from plumbing.middleware import bump_page_cache_generation
 
 
 def invalidate_page_cache() -> None:

@@ -27,9 +27,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from wagtail.models import Locale, Page
 
+from plumbing.middleware import TEXT_SIZE_COOKIE
+
 from . import services
 from .forms import DeleteAccountForm, ProfileForm
-from .middleware import TEXT_SIZE_COOKIE
 from .models import NoticePage, StandardPage
 
 ONE_YEAR = 365 * 24 * 3600

@@ -23,8 +23,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from home.periodic import every
 from home.scope import NotStaff, StaffScope, for_user
+from plumbing.periodic import every
 
 from .backends import BACKENDS
 from .channels import ChannelDown, PermanentFailure

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from home.links import absolute_url
 from home.scope import for_request
 from home.services import verified_phone
+from plumbing.links import absolute_url
 
 from . import services, wechat
 from .forms import ChannelPreferenceForm

@@ -13,9 +13,9 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from home.charts import bar_chart
 from home.scope import StaffScope
-from home.spreadsheets import csv_writer, xlsx_row
+from plumbing.charts import bar_chart
+from plumbing.spreadsheets import csv_writer, xlsx_row
 
 from . import services
 from .models import EarningRule, LedgerEntry, Lot, Reservation, Reward

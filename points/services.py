@@ -24,10 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from wagtail.models import Locale
 
-from home.links import absolute_url
 from home.scope import NotStaff, StaffScope, for_user
 from home.services import require_verified_resident
 from outbox.services import Content, channels_for, notify
+from plumbing.links import absolute_url
 
 from . import audit as audit_log
 from .models import (

@@ -17,11 +17,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from home.links import absolute_url
 from home.models import Community
-from home.parsing import parse_pk
-from home.qr import qr_data_uri
-from home.spreadsheets import csv_writer
+from plumbing.links import absolute_url
+from plumbing.parsing import parse_pk
+from plumbing.qr import qr_data_uri
+from plumbing.spreadsheets import csv_writer
 
 from . import services
 from .models import Account, EarningRule, LedgerEntry, Reservation, Reward

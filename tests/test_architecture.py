@@ -1,7 +1,7 @@
 """The shape of the code (README, Architecture): dependencies point one way and no module imports itself back.
 
 Every import the apps make counts, at the top of a module or inside a function: an import deferred into a
-function to dodge a circle is still a circle. The ground (`home`) and the plumbing (`outbox`) import no
+function to dodge a circle is still a circle. The ground (`home`) and the plumbing (`plumbing`, `outbox`) import no
 domain app; domain apps may use both. The demo (installed in development and tests only) uses them all, and
 nothing imports it.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("home", "outbox", "events", "points", "deliberation", "demo")
-GROUND = ("home", "outbox")
+APPS = ("plumbing", "home", "outbox", "events", "points", "deliberation", "demo")
+GROUND = ("plumbing", "home", "outbox")
 DOMAINS = ("events", "points", "deliberation")
 
 

@@ -1,7 +1,7 @@
 """Run a background job twice and see what the second run did: the run-twice tests of every app.
 
 The scheduler may enqueue a job late and a worker may run it again after a crash
-(home/periodic.py), so each job must record what it did before it is done.
+(plumbing/periodic.py), so each job must record what it did before it is done.
 """
 
 from __future__ import annotations

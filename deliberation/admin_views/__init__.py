@@ -23,11 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from home.charts import bar_chart
 from home.models import Grid
-from home.parsing import optional_pk, required_pk
 from home.scope import for_request, for_user, staff_only
-from home.spreadsheets import csv_writer
+from plumbing.charts import bar_chart
+from plumbing.parsing import optional_pk, required_pk
+from plumbing.spreadsheets import csv_writer
 
 from .. import services
 from ..forms import localized_names

@@ -18,10 +18,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from home.links import absolute_url
-from home.parsing import parse_int, parse_pk, required_pk
-from home.qr import qr_svg
 from home.scope import for_request, staff_only
+from plumbing.links import absolute_url
+from plumbing.parsing import parse_int, parse_pk, required_pk
+from plumbing.qr import qr_svg
 
 from .. import services
 from ..forms_council import CouncilForm, ItemForm, MemberForm, NewMemberForm, OpenVotingForm, SessionForm

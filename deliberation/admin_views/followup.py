@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from home.parsing import required_pk
 from home.scope import for_request
+from plumbing.parsing import required_pk
 
 from ..forms_followup import ActionForm, AnswerForm, ProgressForm
 from ..models import CouncilSession, FollowUpAction, MinutesPage, Objection

@@ -25,12 +25,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_tasks import task
 
-from home.links import absolute_url
-from home.middleware import bump_page_cache_generation
 from home.models import Community, Grid, ResidentProfile
 from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident, verified_resident
 from outbox.services import Content, channels_for, notify
+from plumbing.links import absolute_url
+from plumbing.middleware import bump_page_cache_generation
 
 from .. import similarity
 from ..mail import MalformedMessage, ParsedMail, clean_text, content_hash, parse_message, sender_is_authenticated

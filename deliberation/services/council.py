@@ -39,8 +39,8 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from home.middleware import bump_page_cache_generation
 from home.scope import for_user
+from plumbing.middleware import bump_page_cache_generation
 
 from .. import audit, notifications_council, signals
 from ..charts import result_chart

@@ -32,12 +32,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from wagtail.models import Locale
 
-from home.links import absolute_url
-from home.middleware import bump_page_cache_generation
 from home.models import Community, HomePage, ResidentProfile, display_name
 from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident
 from outbox.services import Content, notify
+from plumbing.links import absolute_url
+from plumbing.middleware import bump_page_cache_generation
 
 from .. import signals, workdays
 from ..audit import record

@@ -311,7 +311,7 @@ def test_the_public_page_shows_the_head_and_warns_when_tampered(client, held, un
     assert "data-chain-warning" not in html and warning not in html
 
     sql("UPDATE deliberation_vote SET choice = 'no' WHERE item_id = %s", [held["items"][0].pk])
-    from home.middleware import bump_page_cache_generation
+    from plumbing.middleware import bump_page_cache_generation
 
     bump_page_cache_generation()  # what any publication does; a tampered database bumps nothing
     html = client.get(page).content.decode()

@@ -1004,7 +1004,7 @@ def test_agenda_changes_after_the_announcement_schedule_and_unschedule_topics(
 
 def test_the_council_tasks_are_periodic_and_do_their_work(council, seats):
     from deliberation import tasks
-    from home.periodic import registered
+    from plumbing.periodic import registered
 
     periodic = {task.name: task.every for task in registered()}
     assert periodic["deliberation.tasks.send_council_reminders"] == datetime.timedelta(minutes=15)
@@ -1048,7 +1048,7 @@ def test_unknown_fields_and_methods_are_refused(council, seats, staff):
 
 def test_a_change_seen_by_visitors_renews_the_page_cache_when_it_commits(council, seats, django_capture_on_commit_callbacks):
     """The scheduler closes votes with no view around it: the service itself renews anonymous visitors' pages."""
-    from home.middleware import generation
+    from plumbing.middleware import generation
 
     session, (item,) = running_session(council, present=seats[:5])
     closes = timezone.now() + datetime.timedelta(minutes=5)

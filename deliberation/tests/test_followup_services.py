@@ -500,7 +500,7 @@ def test_members_present_are_asked_to_confirm_the_draft_in_their_language(sessio
 
 def test_the_follow_up_tasks_are_registered_and_do_their_work(decision, staff):
     from deliberation import tasks
-    from home.periodic import registered
+    from plumbing.periodic import registered
 
     periodic = {task.name: task.every for task in registered()}
     assert periodic["deliberation.tasks.decisions_take_effect"] == datetime.timedelta(hours=1)

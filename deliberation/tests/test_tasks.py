@@ -9,7 +9,7 @@ from django.utils import timezone
 from deliberation import tasks
 from deliberation.factories import community_with_staff, resident, web_letter
 from deliberation.models import LetterEvent
-from home.periodic import registered
+from plumbing.periodic import registered
 
 pytestmark = pytest.mark.django_db
 

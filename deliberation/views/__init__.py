@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from home.network import client_address
 from home.services import is_verified_resident
+from plumbing.network import client_address
 
 from .. import services
 from ..forms import LetterForm, SatisfactionForm, TopicFilterForm, localized_names

@@ -25,9 +25,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from wagtail.models import Locale
 
-from home.middleware import StaffMfaMiddleware
-from home.parsing import parse_pk
 from home.scope import for_user
+from plumbing.middleware import StaffMfaMiddleware
+from plumbing.parsing import parse_pk
 
 from ..forms_council import MemberChoiceForm, OpenVotingForm, RecusalForm, VoteForm
 from ..models import (

@@ -1,7 +1,7 @@
 """The bookings' periodic jobs are safe to run twice: the second run sends nothing and changes no row.
 
 The scheduler may enqueue a job late and a worker may run it again after a crash
-(home/periodic.py), so each job records what it did before it is done.
+(plumbing/periodic.py), so each job records what it did before it is done.
 """
 
 import datetime

@@ -1,4 +1,4 @@
-"""Background work survives faults: killed workers, two schedulers, the RQ engine (home/periodic.py)."""
+"""Background work survives faults: killed workers, two schedulers, the RQ engine (plumbing/periodic.py)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from conftest import skip_or_fail
-from home import periodic
 from home.models import PeriodicRun
+from plumbing import periodic
 
 from .background_tasks import record_slowly
 
@@ -109,7 +109,7 @@ def test_a_task_that_keeps_losing_its_worker_fails_after_the_last_attempt():
         if attempt < 3:
             assert (requeued, row.status) == (1, TaskResultStatus.READY)
     assert (requeued, row.status) == (0, TaskResultStatus.FAILED)
-    assert row.exception_class_path == "home.periodic.WorkerLost"
+    assert row.exception_class_path == "plumbing.periodic.WorkerLost"
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.test import RequestFactory, override_settings
 
 from home import factories
-from home.network import client_address
+from plumbing.network import client_address
 
 pytestmark = pytest.mark.django_db
 

@@ -1,10 +1,10 @@
-"""Malformed input is refused with a clear 4xx, the same way for every view (home/input_guard.py, home/parsing.py)."""
+"""Malformed input is refused with a clear 4xx, the same way for every view (home/input_guard.py, plumbing/parsing.py)."""
 
 import datetime
 
 import pytest
 
-from home.parsing import MAX_PK, parse_date, parse_int, parse_pk
+from plumbing.parsing import MAX_PK, parse_date, parse_int, parse_pk
 
 
 def test_parse_int_takes_ascii_digits_within_range_only():

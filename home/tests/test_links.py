@@ -1,4 +1,4 @@
-"""Absolute links that leave the portal (mail, .ics files, QR codes) start with PORTAL_BASE_URL (home/links.py)."""
+"""Absolute links that leave the portal (mail, .ics files, QR codes) start with PORTAL_BASE_URL (plumbing/links.py)."""
 
 import os
 import subprocess
@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from home.links import absolute_url
+from plumbing.links import absolute_url
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLIC = "https://linli.example.cn:8443"

@@ -16,14 +16,14 @@ from django.views.decorators.cache import never_cache
 
 from conftest import skip_or_fail
 from home import factories
-from home.middleware import (
+from home.models import PortalSettings
+from plumbing.middleware import (
     GENERATION_KEY,
     AnonymousPageCacheMiddleware,
     PublishGeneration,
     bump_page_cache_generation,
     generation,
 )
-from home.models import PortalSettings
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from home import factories, services
-from home.middleware import TEXT_SIZE_COOKIE
 from home.models import ResidentProfile
+from plumbing.middleware import TEXT_SIZE_COOKIE
 
 pytestmark = pytest.mark.django_db
 

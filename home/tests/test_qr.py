@@ -2,7 +2,7 @@
 
 import urllib.parse
 
-from home.qr import qr_data_uri, qr_svg
+from plumbing.qr import qr_data_uri, qr_svg
 
 
 def test_a_data_uri_is_a_standalone_svg_document_with_its_namespace():

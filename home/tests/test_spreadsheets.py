@@ -8,7 +8,7 @@ import pytest
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
-from home.spreadsheets import csv_writer, safe_cell, xlsx_row
+from plumbing.spreadsheets import csv_writer, safe_cell, xlsx_row
 
 # Texts a spreadsheet program would run as a formula (OWASP's list of leading characters).
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(1)", "\tx", "\rx"]

@@ -11,8 +11,8 @@ from django.db import OperationalError, connections
 from wagtail.models import Locale
 
 from home import factories
-from home.middleware import TEXT_SIZE_COOKIE
 from home.models import ResidentProfile
+from plumbing.middleware import TEXT_SIZE_COOKIE
 
 pytestmark = pytest.mark.django_db
 

@@ -252,7 +252,7 @@ def test_two_workers_deliver_every_message_exactly_once(site_pages):
 
 
 def test_the_worker_runs_every_minute():
-    from home.periodic import registered
+    from plumbing.periodic import registered
 
     (deliver,) = [periodic for periodic in registered() if periodic.name == "outbox.services.deliver"]
     assert deliver.every == datetime.timedelta(minutes=1)

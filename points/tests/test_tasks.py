@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from home.periodic import registered
+from plumbing.periodic import registered
 from points import services, tasks
 from points.factories import RewardFactory, resident
 from points.models import Account, Lot, Reservation

@@ -229,7 +229,7 @@ def test_statement_lines_name_the_activity_its_day_and_the_rule(client, member, 
 def test_the_pick_up_qr_code_opens_the_hand_over_form_at_the_portal_s_public_address(settings):
     from django.urls import reverse
 
-    from home.qr import qr_data_uri
+    from plumbing.qr import qr_data_uri
     from points.views import pickup_qr
 
     settings.PORTAL_BASE_URL = "https://linli.example.cn:8443"

@@ -160,7 +160,7 @@ def scan():
     return serious_violations
 
 
-# Every QR code on the page (class "qr": an <img> or inline <svg>, see home/qr.py), drawn onto a canvas the
+# Every QR code on the page (class "qr": an <img> or inline <svg>, see plumbing/qr.py), drawn onto a canvas the
 # way the browser renders it and read back with jsQR, the decoder the check-in page uses.
 READ_QR_CODES = """async () => {
     const found = [];

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from home import services
-from home.links import absolute_url
+from plumbing.links import absolute_url
 
 
 class Command(BaseCommand):

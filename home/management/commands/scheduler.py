@@ -1,4 +1,4 @@
-"""Enqueue the periodic background tasks of every app when they are due (home/periodic.py)."""
+"""Enqueue the periodic background tasks of every app when they are due (plumbing/periodic.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from home.periodic import enqueue_due, requeue_abandoned_tasks
+from plumbing.periodic import enqueue_due, requeue_abandoned_tasks
 
 logger = logging.getLogger(__name__)
 

@@ -73,18 +73,18 @@ MIDDLEWARE = [
     "home.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and auth: a cache hit for an anonymous visitor costs no query.
-    "home.middleware.AnonymousPageCacheMiddleware",
-    "home.middleware.PublicContentSecurityPolicyMiddleware",
+    "plumbing.middleware.AnonymousPageCacheMiddleware",
+    "plumbing.middleware.PublicContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "home.middleware.PrivateResponseMiddleware",
+    "plumbing.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "home.middleware.StaffMfaMiddleware",
+    "plumbing.middleware.StaffMfaMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -149,7 +149,7 @@ LINLI_SEATS_CACHE_SECONDS = env.integer("LINLI_SEATS_CACHE_SECONDS", 5)
 
 # Background work (reminders, expiry, mail fetching): django-tasks with its database
 # backend, run by `manage.py db_worker`; `manage.py scheduler` enqueues the periodic
-# tasks (home/periodic.py). `make run` starts both beside the development server.
+# tasks (plumbing/periodic.py). `make run` starts both beside the development server.
 # A task still RUNNING after the lease lost its worker and is queued again (the scheduler
 # checks), up to LINLI_TASK_MAX_ATTEMPTS claims: make the lease longer than any task takes.
 # TASKS_BACKEND=django_tasks_rq.RQBackend runs the same tasks on RQ (Redis at RQ_URL, default
@@ -291,7 +291,7 @@ ACCOUNT_PHONE_VERIFICATION_SUPPORTS_CHANGE = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_TIMEOUT = 10 * 60
 ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = 5
-# Behind a reverse proxy, the client's address comes from it (home/network.py); unset, no proxy
+# Behind a reverse proxy, the client's address comes from it (plumbing/network.py); unset, no proxy
 # is trusted and X-Forwarded-For is ignored. Set one: the header the proxy sets to the client's
 # address (e.g. X-Real-IP), or how many proxies append to X-Forwarded-For.
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.text("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
@@ -330,7 +330,7 @@ LINLI_PRIVACY_NOTICE_VERSION = "2026-11"
 # Wagtail
 WAGTAIL_SITE_NAME = "邻里 Linli"
 # The address residents reach the portal at: every absolute link that leaves the portal (mail, text
-# messages, .ics files, QR codes, the admin's notification mail) starts with it (home/links.py).
+# messages, .ics files, QR codes, the admin's notification mail) starts with it (plumbing/links.py).
 # `make run PORT=8501` sets it to http://127.0.0.1:8501.
 PORTAL_BASE_URL = env.text("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = PORTAL_BASE_URL

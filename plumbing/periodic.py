@@ -114,7 +114,7 @@ def requeue_abandoned_tasks(
             if still_stale.update(
                 status=TaskResultStatus.FAILED,
                 finished_at=now,
-                exception_class_path="home.periodic.WorkerLost",
+                exception_class_path="plumbing.periodic.WorkerLost",
                 traceback=f"The worker running this task stopped answering {attempts} times (lease {lease}).",
             ):
                 logger.error("Task %s (%s) lost its worker %d times: failed", stale.pk, stale.task_path, attempts)
