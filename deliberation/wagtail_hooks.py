@@ -113,10 +113,9 @@ register_snippet(CommunityMailboxViewSet)
 
 @hooks.register("register_log_actions")
 def register_council_log_actions(actions):
-    from .audit import ACTIONS
+    from .audit import AUDIT
 
-    for action, (label, message) in ACTIONS.items():
-        actions.register_action(action, label, message)
+    AUDIT.register(actions)
 
 
 # --- The council's follow-up: decisions, objections, actions, minutes ---------------------------

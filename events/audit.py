@@ -9,28 +9,24 @@ erased resident's name is gone from the history too.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from wagtail.log_actions import log
 
-ACTIONS = {
-    "events.booking.book": (_("Book a place"), _("Booked a place")),
-    "events.booking.book_for_resident": (_("Book for a resident"), _("Booked a place for a resident")),
-    "events.booking.walk_in": (_("Book a walk-in"), _("Booked a walk-in participant")),
-    "events.booking.cancel": (_("Cancel booking"), _("Cancelled a booking")),
-    "events.booking.promote": (_("Give a seat from the waiting list"), _("Gave a seat from the waiting list")),
-    "events.booking.check_in": (_("Check in"), _("Checked a participant in")),
-    "events.booking.undo_check_in": (_("Undo check-in"), _("Undid a check-in")),
-    "events.session.capacity": (_("Change seats"), _("Changed the number of seats")),
-    "events.session.cancel": (_("Cancel session"), _("Cancelled the session")),
-    "events.session.draw": (_("Run the draw"), _("Ran the draw")),
-    "events.session.email": (_("E-mail participants"), _("E-mailed the participants")),
-    "events.sessions.add": (_("Add sessions"), _("Added sessions to the activity")),
-}
+from plumbing.audit import AuditActions
 
-
-def record(instance, action: str, *, actor, title: str, **data) -> None:
-    """Write `action` on `instance` (a session, a booking or an activity) by `actor` (None: the system, e.g. a
-    scheduled draw) to the audit log. `title` labels the entry in Site history (no personal data)."""
-    if action not in ACTIONS:
-        raise ValueError(f"unregistered audit action {action}")
-    user = actor if actor is not None and actor.is_authenticated else None
-    log(instance, action, user=user, title=title, data=data or None)
+AUDIT = AuditActions(
+    {
+        "events.booking.book": (_("Book a place"), _("Booked a place")),
+        "events.booking.book_for_resident": (_("Book for a resident"), _("Booked a place for a resident")),
+        "events.booking.walk_in": (_("Book a walk-in"), _("Booked a walk-in participant")),
+        "events.booking.cancel": (_("Cancel booking"), _("Cancelled a booking")),
+        "events.booking.promote": (_("Give a seat from the waiting list"), _("Gave a seat from the waiting list")),
+        "events.booking.check_in": (_("Check in"), _("Checked a participant in")),
+        "events.booking.undo_check_in": (_("Undo check-in"), _("Undid a check-in")),
+        "events.session.capacity": (_("Change seats"), _("Changed the number of seats")),
+        "events.session.cancel": (_("Cancel session"), _("Cancelled the session")),
+        "events.session.draw": (_("Run the draw"), _("Ran the draw")),
+        "events.session.email": (_("E-mail participants"), _("E-mailed the participants")),
+        "events.sessions.add": (_("Add sessions"), _("Added sessions to the activity")),
+    }
+)
+ACTIONS = AUDIT.actions
+record = AUDIT.record

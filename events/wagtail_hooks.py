@@ -50,10 +50,9 @@ def register_events_admin_urls():
 
 @hooks.register("register_log_actions")
 def register_events_log_actions(actions):
-    from .audit import ACTIONS
+    from .audit import AUDIT
 
-    for action, (label, message) in ACTIONS.items():
-        actions.register_action(action, label, message)
+    AUDIT.register(actions)
 
 
 class StaffMenuItem(MenuItem):

@@ -11,27 +11,28 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from wagtail.log_actions import log
 from wagtail.models import ModelLogEntry
+
+from plumbing.audit import AuditActions
 
 from .models import Account
 
-ACTIONS = {
-    "points.award": (_("Award points"), _("Awarded points by hand")),
-    "points.award.sheet": (_("Award points from a sheet"), _("Awarded points from an uploaded sheet")),
-    "points.adjust": (_("Adjust a balance"), _("Adjusted the balance")),
-    "points.reverse": (_("Reverse an entry"), _("Reversed an entry")),
-    "points.reward.hand_over": (_("Hand over a reward"), _("Handed over a reward")),
-    "points.reservation.cancel": (_("Cancel a reservation"), _("Cancelled a reservation for the resident")),
-}
+AUDIT = AuditActions(
+    {
+        "points.award": (_("Award points"), _("Awarded points by hand")),
+        "points.award.sheet": (_("Award points from a sheet"), _("Awarded points from an uploaded sheet")),
+        "points.adjust": (_("Adjust a balance"), _("Adjusted the balance")),
+        "points.reverse": (_("Reverse an entry"), _("Reversed an entry")),
+        "points.reward.hand_over": (_("Hand over a reward"), _("Handed over a reward")),
+        "points.reservation.cancel": (_("Cancel a reservation"), _("Cancelled a reservation for the resident")),
+    }
+)
+ACTIONS = AUDIT.actions
 
 
 def record(account: Account, action: str, *, actor, **data) -> None:
-    """Write `action` on the resident's `account` by `actor` to the audit log (`data`: points, entry, reason...)."""
-    if action not in ACTIONS:
-        raise ValueError(f"unregistered audit action {action}")
-    user = actor if actor is not None and actor.is_authenticated else None
-    log(account, action, user=user, title=str(account.resident), data=data or None)
+    """On the resident's account, titled with the resident (plumbing/audit.py)."""
+    AUDIT.record(account, action, actor=actor, title=str(account.resident), **data)
 
 
 def history(account: Account) -> QuerySet[ModelLogEntry]:

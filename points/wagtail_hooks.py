@@ -92,7 +92,6 @@ def register_points_menu():
 
 @hooks.register("register_log_actions")
 def register_points_log_actions(actions):
-    from .audit import ACTIONS
+    from .audit import AUDIT
 
-    for action, (label, message) in ACTIONS.items():
-        actions.register_action(action, label, message)
+    AUDIT.register(actions)

@@ -1,0 +1,49 @@
+"""One audit path (plumbing/audit.py): every app lists its actions once, Wagtail knows them all, and a record
+names its author, or nobody for the system."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from wagtail.log_actions import registry
+from wagtail.models import ModelLogEntry
+
+from deliberation import audit as deliberation_audit
+from events import audit as events_audit
+from home.factories import CommunityFactory, UserFactory
+from plumbing.audit import AuditActions
+from points import audit as points_audit
+
+APPS = {"deliberation": deliberation_audit, "events": events_audit, "points": points_audit}
+
+
+@pytest.mark.parametrize("app", sorted(APPS))
+def test_each_apps_actions_are_registered_with_wagtail_under_its_own_prefix(app):
+    audit = APPS[app].AUDIT
+    assert isinstance(audit, AuditActions) and len(audit.actions) >= 6
+    for action, (label, message) in audit.actions.items():
+        assert action.startswith(f"{app}.")
+        assert registry.action_exists(action)
+        assert registry.get_action_label(action) == label and str(message)
+
+
+def test_no_two_apps_register_the_same_action():
+    codes = [action for module in APPS.values() for action in module.AUDIT.actions]
+    assert len(codes) == len(set(codes))
+
+
+@pytest.mark.django_db
+def test_a_record_names_its_author_or_nobody_and_an_unknown_action_is_refused(site_pages):
+    audit = events_audit.AUDIT
+    community = CommunityFactory()
+    staff = UserFactory()
+    audit.record(community, "events.session.cancel", actor=staff, title="a", seats=3)
+    audit.record(community, "events.session.cancel", actor=AnonymousUser(), title="b")
+    audit.record(community, "events.session.cancel", actor=None, title="c")
+    entries = ModelLogEntry.objects.filter(action="events.session.cancel").order_by("pk")
+    assert [(entry.user_id, entry.label, entry.data) for entry in entries] == [
+        (staff.pk, "a", {"seats": 3}),
+        (None, "b", {}),
+        (None, "c", {}),
+    ]
+    with pytest.raises(ValueError, match="unregistered audit action"):
+        audit.record(community, "events.session.vanish", actor=staff)
+    assert entries.count() == 3
