@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from django_tasks import task
 
 from deliberation.mailbox import similarity
+from deliberation.mailbox.audit import record
 from deliberation.mailbox.mail import (
     MalformedMessage,
     ParsedMail,
@@ -54,7 +55,6 @@ from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident, verified_resident
 from outbox.services import Content, channels_for, notify
 from plumbing.links import absolute_url
-from plumbing.middleware import bump_page_cache_generation
 
 User = get_user_model()
 
@@ -664,6 +664,7 @@ def create_topic(*, community: Community, title: str, category: str, actor, summ
     topic = Topic(community=community, title=title.strip(), category=category, summary=summary.strip(), created_by=actor)
     topic.shingles = _topic_shingles(topic)
     topic.save()
+    record(topic, "mailbox.topic.create", actor=actor)
     return topic
 
 
@@ -689,6 +690,9 @@ def merge_letter(*, letter: Letter, topic: Topic, actor) -> Letter:
     action = TopicChange.Action.MOVED if previous is not None else TopicChange.Action.MERGED
     TopicChange.objects.create(letter=letter, action=action, from_topic=previous, to_topic=topic, actor=actor)
     _record_event(letter=letter, kind=LetterEvent.Kind.MERGED, actor=actor, topic=topic)
+    record(
+        topic, "mailbox.letter.merge", actor=actor, letter=letter.tracking_number, from_topic=previous.pk if previous else None
+    )
     return letter
 
 
@@ -705,6 +709,7 @@ def split_letter(*, letter: Letter, actor, title: str) -> Topic:
     letter.save(update_fields=["topic"])
     TopicChange.objects.create(letter=letter, action=TopicChange.Action.SPLIT, from_topic=previous, to_topic=topic, actor=actor)
     _record_event(letter=letter, kind=LetterEvent.Kind.MERGED, actor=actor, topic=topic)
+    record(topic, "mailbox.letter.split", actor=actor, letter=letter.tracking_number, from_topic=previous.pk)
     return topic
 
 
@@ -763,7 +768,7 @@ def approve_topic_summary(
     topic.summary_approved_at, topic.summary_approved_by = timezone.now(), actor
     topic.shingles = _topic_shingles(topic)
     topic.save()
-    transaction.on_commit(bump_page_cache_generation)  # visitors see the public topic at once
+    record(topic, "mailbox.topic.approve", actor=actor)  # a public change: visitors see the topic at once
     return topic
 
 
@@ -809,8 +814,7 @@ def move_topic(*, topic: Topic, actor, status: str, reason: str = "", notify_wri
     if status == Topic.Status.REJECTED:
         topic.rejection_reason = reason.strip()
     topic.save(update_fields=["status", "status_changed_at", "rejection_reason"])
-    if topic.is_public:
-        transaction.on_commit(bump_page_cache_generation)
+    record(topic, "mailbox.topic.status", actor=actor, status=status)
     letters = list(topic.letters.select_related("writer").order_by("received_at", "pk"))
     events = [
         _record_event(
@@ -1492,4 +1496,5 @@ def import_hotline(*, upload, mapping: dict[str, str], actor) -> int:
         created += 1
     upload.imported_at = timezone.now()
     upload.save(update_fields=["imported_at"])
+    record(upload, "mailbox.hotline.import", actor=actor, letters=created)
     return created

@@ -10,6 +10,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from home.scope import for_request
 
 from . import admin_views
+from .audit import AUDIT
 from .models import CommunityMailbox
 
 admin_urls = [
@@ -70,3 +71,8 @@ class CommunityMailboxViewSet(SnippetViewSet):
 
 
 register_snippet(CommunityMailboxViewSet)
+
+
+@hooks.register("register_log_actions")
+def register_mailbox_log_actions(actions):
+    AUDIT.register(actions)
