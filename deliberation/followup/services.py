@@ -448,7 +448,7 @@ def _language_of(user_id: int | None, fallback: str) -> str:
 
 def topic_recipients(topic: Topic) -> list[Recipient]:
     """Every writer of a letter in the topic and every supporter, each address once (writers first)."""
-    from deliberation.mailbox.services import _recipient
+    from deliberation.mailbox.notifications import _recipient
 
     recipients: dict[str, Recipient] = {}
     for letter in topic.letters.select_related("writer__profile").order_by("received_at", "pk"):
