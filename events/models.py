@@ -454,6 +454,11 @@ class Booking(models.Model):
     def display_code(self) -> str:
         return f"{self.code[:4]}-{self.code[4:]}"
 
+    @property
+    def ticket_text(self) -> str:
+        """What the ticket's QR code holds: the check-in scanner reads it (services.normalise_code)."""
+        return f"LINLI:{self.code}"
+
     def waiting_position(self) -> int:
         """1-based place in the session's waiting list."""
         earlier = Q(queued_at__lt=self.queued_at) | Q(queued_at=self.queued_at, pk__lt=self.pk)

@@ -104,7 +104,7 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _qr_svg(booking: Booking) -> str:
-    return qr_svg(f"LINLI:{booking.code}", title=booking.display_code)
+    return qr_svg(booking.ticket_text, title=booking.display_code)
 
 
 @login_required

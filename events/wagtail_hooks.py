@@ -7,12 +7,15 @@ from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.menus import MenuItem as DropdownItem
 
+from api.core import API_ROUTERS, ApiSection, Problem
 from home.scope import StaffMenuItem, StaffScope, for_request, for_user
 from home.sections import HOME_SECTIONS, HomeSection
 
 from . import admin_views as views
+from .api import router as api_router
 from .listing import home_section
 from .models import ActivityPage
+from .services import BookingError
 
 urlpatterns = [
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
@@ -123,3 +126,9 @@ def add_attendance_panel(request, panels):
 @hooks.register(HOME_SECTIONS, order=10)
 def coming_up_on_the_home_page() -> HomeSection:
     return HomeSection(template="events/home_section.html", context=home_section)
+
+
+@hooks.register(API_ROUTERS)
+def activities_api() -> ApiSection:
+    # A booking the rules refuse (full, overlapping, suspended, already cancelled) conflicts with the state: 409.
+    return ApiSection(prefix="", router=api_router, errors={BookingError: Problem(409, "booking_refused")})

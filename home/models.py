@@ -214,7 +214,7 @@ class NoticeIndexPage(Page):
         from django.core.paginator import Paginator
 
         context = super().get_context(request, *args, **kwargs)
-        notices = NoticePage.objects.live().select_related("community").order_by("-pinned", "-publication_date", "-pk")
+        notices = NoticePage.listed()
         category = request.GET.get("category", "")
         if category in NoticePage.Category.values:
             notices = notices.filter(category=category)
@@ -249,7 +249,7 @@ class NoticeIndexPage(Page):
             places.insert(0, ("mine", _("My community and the street")))
         where = request.GET.get("where") or ("mine" if own is not None else "all")
         if where == "mine" and own is not None:
-            notices = notices.filter(models.Q(community__isnull=True) | models.Q(community__code=own.code))
+            notices = NoticePage.street_and(notices, own)
         elif where == "street":
             notices = notices.filter(community__isnull=True)
         elif where in names:
@@ -323,6 +323,16 @@ class NoticePage(Page):
     @property
     def is_expired(self) -> bool:
         return self.expires_on is not None and self.expires_on <= timezone.localdate()
+
+    @classmethod
+    def listed(cls):
+        """The order of every list of notices (the notice list pages, the API): pinned first, then the newest."""
+        return cls.objects.live().select_related("community").order_by("-pinned", "-publication_date", "-pk")
+
+    @staticmethod
+    def street_and(notices, community: Community):
+        """Of the notices, those for the whole street and those for one community (a resident's own)."""
+        return notices.filter(models.Q(community__isnull=True) | models.Q(community__code=community.code))
 
     @classmethod
     def current(cls, locale):

@@ -6,6 +6,9 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from api.core import API_ROUTERS, ApiSection
+
+from .api import router as api_router
 from .models import Community, Grid
 from .services import pages_visible_in_admin
 
@@ -76,3 +79,8 @@ def hide_other_communities_drafts_from_explorer(parent_page, pages, request):
 @hooks.register("construct_page_chooser_queryset")
 def hide_other_communities_drafts_from_chooser(pages, request):
     return pages_visible_in_admin(pages, user=request.user)
+
+
+@hooks.register(API_ROUTERS)
+def notices_api() -> ApiSection:
+    return ApiSection(prefix="", router=api_router)

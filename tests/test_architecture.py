@@ -2,7 +2,8 @@
 
 Every import the apps make counts, at the top of a module or inside a function: an import deferred into a
 function to dodge a circle is still a circle. The ground (`home`) and the plumbing (`plumbing`, `outbox`) import no
-domain app; domain apps may use both. The three apps inside `deliberation/` build on each other one way: the
+domain app; domain apps may use both. The JSON API's core (`api`) is plumbing too: the apps' routers reach it
+through a Wagtail hook, it imports none of them. The three apps inside `deliberation/` build on each other one way: the
 mailbox, then the council (which puts the mailbox's topics on its agendas), then the follow-up (which turns the
 council's results into decisions). The demo (installed in development and tests only) uses them all, and nothing
 imports it.
@@ -16,8 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("plumbing", "home", "outbox", "events", "points", "deliberation", "demo")
-GROUND = ("plumbing", "home", "outbox")
+APPS = ("plumbing", "api", "home", "outbox", "events", "points", "deliberation", "demo")
+GROUND = ("plumbing", "api", "home", "outbox")
 DOMAINS = ("events", "points", "deliberation")
 # Inside deliberation/: each app may import those before it, never one after it.
 DELIBERATION = ("deliberation.mailbox", "deliberation.council", "deliberation.followup")

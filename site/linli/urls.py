@@ -8,6 +8,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from api.urls import api
 from events import views as events_views
 from home import admin_views as home_admin_views
 from home import views as home_views
@@ -32,6 +33,9 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     # A resident's private calendar feed: no language prefix, calendar apps keep the address.
     path("calendar/<str:token>.ics", events_views.calendar_feed, name="calendar_feed"),
+    # The JSON API for phone clients and its log-in (allauth headless): the language comes from Accept-Language.
+    path("api/v1/", api.urls),
+    path("_allauth/", include("allauth.headless.urls")),
 ]
 
 urlpatterns += i18n_patterns(

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "deliberation.council",
     "deliberation.followup",
     "outbox",
+    "api",  # the JSON API's core (/api/v1/); each app adds its router (<app>/api.py)
     "wagtail_localize",
     "wagtail_localize.locales",  # replaces wagtail.locales
     "wagtail.contrib.forms",
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.headless",  # log-in for phone clients (/_allauth/app/v1/...): session tokens
     "csp",
     "django_tasks",
     "django_tasks_db",
@@ -72,6 +74,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /api/ and /_allauth/: CORS for configured origins, the body size limit, JSON for errors before a view.
+    "api.middleware.ApiEdgeMiddleware",
     # Malformed input (control characters) gets 400 before any view or cache reads it.
     "home.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -298,7 +302,25 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_MAX_ATTEMPTS = 5
 # is trusted and X-Forwarded-For is ignored. Set one: the header the proxy sets to the client's
 # address (e.g. X-Real-IP), or how many proxies append to X-Forwarded-For.
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.text("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
+
 ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
+
+# allauth's headless mode serves phone clients (README: API): "app" clients get a session token (X-Session-Token)
+# from /_allauth/app/v1/auth/login; "browser" clients use the session cookie. The portal's pages keep their own
+# log-in flows (HEADLESS_ONLY is False).
+HEADLESS_ONLY = False
+HEADLESS_CLIENTS = ("app", "browser")
+HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"
+HEADLESS_SERVE_SPECIFICATION = False
+# The JSON API (README: API). Requests per window per client address and per session token (0: no limit).
+LINLI_API_RATE_WINDOW_SECONDS = env.integer("LINLI_API_RATE_WINDOW_SECONDS", 60, minimum=1)
+LINLI_API_RATE_PER_ADDRESS = env.integer("LINLI_API_RATE_PER_ADDRESS", 300, minimum=0)
+LINLI_API_RATE_PER_TOKEN = env.integer("LINLI_API_RATE_PER_TOKEN", 120, minimum=0)
+# Larger request bodies get 413 before anything reads them (photos will need more: multipart, a later part).
+LINLI_API_MAX_BODY_BYTES = env.integer("LINLI_API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+# Web origins allowed to call the API from a browser (CORS), e.g. "https://m.example.cn"; none by default.
+# Phone apps and WeChat mini-programs do not need it (they are not browsers' pages of another origin).
+LINLI_API_CORS_ORIGINS = env.items("LINLI_API_CORS_ORIGINS")
 # SMS codes cost money and texting numbers strangers type is what SMS pumping abuses (home/phone.py):
 # per number 1 a minute, 5 an hour, 10 a day; per client address and for the whole site per hour.
 LINLI_SMS_CODES_PER_ADDRESS_PER_HOUR = env.integer("SMS_CODES_PER_ADDRESS_PER_HOUR", 30)

@@ -1,0 +1,187 @@
+"""What every router of the API shares: the error shape, authentication, rate limits, cursors and ETags.
+
+The core knows no domain app. An app contributes its router and the errors its services raise through
+the `linli_api_routers` Wagtail hook (`ApiSection`), as apps add sections to the home page
+(home/sections.py); `api/urls.py` assembles them into the one `NinjaAPI`.
+
+Every error is one JSON shape, never an HTML page:
+
+    {"code": "booking_refused", "message": "<in the request's language>", "fields": {"member": "..."}}
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+from allauth.headless.contrib.ninja.security import XSessionTokenAuth
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import Router
+from ninja.security import SessionAuth
+from ninja.throttling import BaseThrottle
+
+from plumbing.network import client_address
+
+API_ROUTERS = "linli_api_routers"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """How a domain error is answered: its HTTP status and the stable code clients switch on."""
+
+    status: int
+    code: str
+
+
+@dataclass(frozen=True)
+class ApiSection:
+    """An app's part of the API, registered in its wagtail_hooks.py under API_ROUTERS."""
+
+    prefix: str
+    router: Router
+    # The app's services' errors (their translated message is shown as it is) and how they are answered.
+    errors: dict[type[Exception], Problem] = field(default_factory=dict)
+
+
+class ApiError(Exception):
+    """An error an endpoint answers directly (a missing household member, a cursor that was tampered with)."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def problem(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> JsonResponse:
+    response = JsonResponse({"code": code, "message": str(message), "fields": fields or {}}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Authentication: allauth's headless session token (X-Session-Token) for apps; the browser's session cookie too.
+
+
+class SessionToken(XSessionTokenAuth):
+    """allauth's X-Session-Token, and the resident it names is request.user (services and middleware read it)."""
+
+    def __call__(self, request: HttpRequest):
+        user = super().__call__(request)
+        if user is not None and user.is_active:
+            request.user = user
+            return user
+        return None
+
+
+class BrowserSession(SessionAuth):
+    """A logged-in browser's session cookie (with its CSRF token for writes), for pages that call the API."""
+
+    def authenticate(self, request: HttpRequest, key):
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+# Phone-code and WeChat mini-program logins (issue 17, later) end in the same allauth session token: no change here.
+resident_auth = [SessionToken(), BrowserSession()]
+
+
+def optional_resident(request: HttpRequest):
+    """The resident a public endpoint may personalise for (token or session), else the anonymous user."""
+    SessionToken()(request)
+    return request.user
+
+
+# ---------------------------------------------------------------------------
+# Rate limits: a fixed window per session token and per client address, counted in the cache.
+
+
+def _hit(key: str, limit: int, window: int) -> int | None:
+    """Count one request; the seconds until the window ends when the limit is passed, else None."""
+    now = time.time()
+    bucket = int(now // window)
+    cache_key = f"api-rate:{key}:{bucket}"
+    cache.add(cache_key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=window + 1)
+        count = 1
+    if count > limit:
+        return max(1, math.ceil((bucket + 1) * window - now))
+    return None
+
+
+class RateLimit(BaseThrottle):
+    """Every operation counts against its client address and, when it carries one, its session token.
+
+    ninja asks allow_request, then wait, in the same thread: the wait is kept per thread in between."""
+
+    def __init__(self) -> None:
+        self.waiting = threading.local()
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        window = settings.LINLI_API_RATE_WINDOW_SECONDS
+        token = request.headers.get("X-Session-Token")
+        keys = [(f"addr:{client_address(request)}", settings.LINLI_API_RATE_PER_ADDRESS)]
+        if token:
+            keys.append((f"token:{hashlib.sha256(token.encode()).hexdigest()[:32]}", settings.LINLI_API_RATE_PER_TOKEN))
+        self.waiting.seconds = max((_hit(key, limit, window) or 0 for key, limit in keys if limit), default=0)
+        return not self.waiting.seconds
+
+    def wait(self) -> float | None:
+        return getattr(self.waiting, "seconds", 0) or None
+
+
+# ---------------------------------------------------------------------------
+# Cursors and ETags
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"p": position}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    """The position a `next` cursor points at; 400 for a cursor the API did not make."""
+    if not cursor:
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        position = data["p"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        position = None
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 10**6:
+        raise ApiError(400, "bad_cursor", _("This cursor is not valid; start again from the first page."), {"cursor": "invalid"})
+    return position
+
+
+def page_of(items, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """One page of a query (or list) from the cursor on, and the cursor of the next page (None at the end)."""
+    start = decode_cursor(cursor)
+    rows = list(items[start : start + limit + 1])
+    following = encode_cursor(start + limit) if len(rows) > limit else None
+    return rows[:limit], following
+
+
+def json_with_etag(request: HttpRequest, data) -> HttpResponse:
+    """The data as JSON with a strong ETag of its bytes; 304 when the client already has it."""
+    from ninja.responses import NinjaJSONEncoder
+
+    body = json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    wanted = [part.strip().removeprefix("W/") for part in request.headers.get("If-None-Match", "").split(",")]
+    if etag in wanted or "*" in wanted:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response["Vary"] = "Accept-Language, X-Session-Token, Cookie"
+    response["Cache-Control"] = "private, no-cache"  # the client keeps it and asks again with If-None-Match
+    return response

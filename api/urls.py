@@ -1,0 +1,107 @@
+"""The one NinjaAPI (/api/v1/): the apps' routers, gathered from the `linli_api_routers` hook, and one error shape.
+
+Site level: mounted by site/linli/urls.py outside the language prefixes (the language comes from
+Accept-Language). Nothing but the URL configuration imports this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+from ninja.openapi.views import openapi_view
+from wagtail import hooks
+
+from .core import API_ROUTERS, ApiError, RateLimit, problem
+
+logger = logging.getLogger(__name__)
+
+
+def staff_docs(view):
+    """The schema is public (phone clients and schema tests read it); the interactive docs are for staff."""
+    return staff_member_required(view) if getattr(view, "func", None) is openapi_view else view
+
+
+api = NinjaAPI(
+    title="Linli API",
+    version="1",
+    urls_namespace="api-v1",
+    description="The portal's services for phone clients. Errors: {code, message, fields}.",
+    docs_decorator=staff_docs,
+    throttle=[RateLimit()],
+)
+
+
+def _field_errors(errors: list[dict]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header", "payload")]
+        fields.setdefault(".".join(location) or "__all__", error.get("msg", ""))
+    return fields
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, error: ValidationError):
+    return problem(422, "invalid", _("Some of the data sent is not valid."), _field_errors(error.errors))
+
+
+@api.exception_handler(ApiError)
+def refused(request: HttpRequest, error: ApiError):
+    return problem(error.status, error.code, error.message, error.fields)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, error: AuthenticationError):
+    response = problem(401, "not_authenticated", _("Please log in first."))
+    response["WWW-Authenticate"] = 'X-Session-Token realm="linli"'
+    return response
+
+
+@api.exception_handler(AuthorizationError)
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, error: Exception):
+    message = str(error) if isinstance(error, PermissionDenied) and str(error) else _("You may not do this.")
+    return problem(403, "forbidden", message)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, error: Http404):
+    return problem(404, "not_found", _("Not found."))
+
+
+@api.exception_handler(Throttled)
+def rate_limited(request: HttpRequest, error: Throttled):
+    # ninja adds Retry-After (whole seconds) to this response.
+    seconds = math.ceil(error.wait or 1)
+    return problem(429, "rate_limited", _("Too many requests. Please try again in %(seconds)s seconds.") % {"seconds": seconds})
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, error: HttpError):
+    return problem(error.status_code, "http_error", str(error))
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, error: Exception):
+    logger.exception("API error at %s", request.path)
+    return problem(500, "server_error", _("Something went wrong on our side. Please try again later."))
+
+
+def _domain_handler(status: int, code: str):
+    def handle(request: HttpRequest, error: Exception):
+        return problem(status, code, str(error))
+
+    return handle
+
+
+for make_section in hooks.get_hooks(API_ROUTERS):
+    section = make_section()
+    api.add_router(section.prefix, section.router)
+    for error_class, answer in section.errors.items():
+        api.add_exception_handler(error_class, _domain_handler(answer.status, answer.code))

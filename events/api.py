@@ -1,0 +1,259 @@
+"""The API's classes and activities (/api/v1/activities/, /sessions/, /me/bookings/): the pages' queries
+(listing.py) and services (services.py), answered as JSON. No rule lives here."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated
+
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Header, Path, Query, Router, Schema, Status
+from pydantic import Field
+from wagtail.models import Locale
+
+from api.core import ApiError, json_with_etag, optional_resident, page_of, resident_auth
+from plumbing.parsing import MAX_PK
+from plumbing.qr import qr_svg
+
+from . import services
+from .listing import STREET_LIST_DEPTH, Filters, filtered_activities
+from .models import ActivityIndexPage, ActivityPage, Booking, HouseholdMember, Session
+
+router = Router(tags=["activities"])
+
+Id = Annotated[int, Path(ge=1, le=MAX_PK)]
+PAGE_SIZE = 20
+
+
+class SessionOut(Schema):
+    id: int
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    place: str
+    capacity: int
+    seats_left: int
+    status: str
+    booking_url: str
+
+
+class ActivitySummary(Schema):
+    id: int
+    title: str
+    summary: str
+    kind: str
+    category: str
+    age_band: str
+    community: str | None
+    next_starts_at: datetime.datetime | None
+    free_seats: int
+
+
+class ActivityList(Schema):
+    items: list[ActivitySummary]
+    next: str | None
+
+
+class ActivityDetail(ActivitySummary):
+    organiser: str
+    venue: str
+    booking_opens: str
+    sessions: list[SessionOut]
+
+
+class BookingOut(Schema):
+    id: int
+    code: str
+    status: str
+    status_label: str
+    participant: str
+    session_id: int
+    activity: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    waiting_position: int | None
+    late_cancellation: bool
+
+
+class BookingList(Schema):
+    items: list[BookingOut]
+    next: str | None
+
+
+class BookingIn(Schema):
+    # A household member (their id, from the household list); empty: the resident themself.
+    member: int | None = Field(default=None, ge=1, le=MAX_PK)
+    guardian_consent: bool = False
+
+
+class Ticket(Schema):
+    code: str
+    display_code: str
+    qr_svg: str
+
+
+class ListParams(Schema):
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=PAGE_SIZE, ge=1, le=100)
+
+
+def _street_index() -> ActivityIndexPage | None:
+    """The street's activity list of the request's language (as the menu's Classes link picks it)."""
+    lists = ActivityIndexPage.objects.live().filter(depth__lte=STREET_LIST_DEPTH).order_by("path")
+    return lists.filter(locale=Locale.get_active()).first() or lists.first()
+
+
+def _summary(activity, *, next_starts_at, free_seats) -> dict:
+    return {
+        "id": activity.pk,
+        "title": activity.title,
+        "summary": activity.summary,
+        "kind": activity.kind,
+        "category": activity.category,
+        "age_band": activity.age_band,
+        "community": activity.community.name if activity.community_id else None,
+        "next_starts_at": next_starts_at,
+        "free_seats": free_seats,
+    }
+
+
+def _session(session: Session) -> dict:
+    return {
+        "id": session.pk,
+        "starts_at": session.starts_at,
+        "ends_at": session.ends_at,
+        "place": session.place,
+        "capacity": session.capacity,
+        "seats_left": session.seats_left,
+        "status": session.status,
+        "booking_url": f"/api/v1/sessions/{session.pk}/bookings/",
+    }
+
+
+def _booking(booking: Booking) -> dict:
+    return {
+        "id": booking.pk,
+        "code": booking.code,
+        "status": booking.status,
+        "status_label": str(booking.get_status_display()),
+        "participant": booking.participant_name,
+        "session_id": booking.session_id,
+        "activity": booking.session.activity.localized.title,
+        "starts_at": booking.session.starts_at,
+        "ends_at": booking.session.ends_at,
+        "waiting_position": booking.waiting_position() if booking.status == Booking.Status.WAITLISTED else None,
+        "late_cancellation": booking.late_cancellation,
+    }
+
+
+@router.get("/activities/", response=ActivityList, summary="Activities with their next session and its free seats")
+def list_activities(request: HttpRequest, params: Query[ListParams]):
+    index = _street_index()
+    if index is None:
+        return json_with_etag(request, {"items": [], "next": None})
+    activities, following = page_of(filtered_activities(index, Filters()), params.cursor, params.limit)
+    items = [_summary(each, next_starts_at=each.next_starts_at, free_seats=each.free_seats) for each in activities]
+    return json_with_etag(request, {"items": items, "next": following})
+
+
+@router.get("/activities/{activity_id}/", response=ActivityDetail, summary="An activity with its sessions and seats")
+def get_activity(request: HttpRequest, activity_id: Id):
+    activity = ActivityPage.objects.live().filter(pk=activity_id).select_related("community").first()
+    if activity is None or not services.is_visible_to(activity=activity, user=optional_resident(request)):
+        raise Http404
+    page = activity.localized
+    now = timezone.now()
+    sessions = list(page.sessions().filter(ends_at__gt=now).select_related("activity").order_by("starts_at", "pk")[:60])
+    upcoming = [each for each in sessions if each.status == Session.Status.SCHEDULED and each.starts_at > now]
+    data = _summary(
+        page,
+        next_starts_at=upcoming[0].starts_at if upcoming else None,
+        free_seats=upcoming[0].seats_left if upcoming else 0,
+    )
+    data.update(
+        organiser=page.organiser,
+        venue=page.venue,
+        booking_opens=page.booking_window_state(now),
+        sessions=[_session(each) for each in sessions],
+    )
+    return json_with_etag(request, data)
+
+
+@router.get("/me/bookings/", response=BookingList, auth=resident_auth, summary="The resident's bookings, soonest first")
+def my_bookings(request: HttpRequest, params: Query[ListParams]):
+    bookings = (
+        Booking.objects.filter(resident=request.auth).select_related("session__activity").order_by("-session__starts_at", "-pk")
+    )
+    page, following = page_of(bookings, params.cursor, params.limit)
+    return json_with_etag(request, {"items": [_booking(each) for each in page], "next": following})
+
+
+def _own_booking(request: HttpRequest, booking_id: int) -> Booking:
+    """Another resident's booking is answered 404, as one that does not exist: its id tells nothing."""
+    booking = Booking.objects.select_related("session__activity").filter(pk=booking_id, resident=request.auth).first()
+    if booking is None:
+        raise Http404
+    return booking
+
+
+@router.get("/me/bookings/{booking_id}/", response=BookingOut, auth=resident_auth, summary="One of the resident's bookings")
+def get_booking(request: HttpRequest, booking_id: Id):
+    return json_with_etag(request, _booking(_own_booking(request, booking_id)))
+
+
+@router.post(
+    "/sessions/{session_id}/bookings/",
+    response={200: BookingOut, 201: BookingOut},
+    auth=resident_auth,
+    summary="Book a place for the resident or a household member",
+    description="Send an Idempotency-Key (a UUID) to make the request safe to retry: a replay returns the "
+    "booking it made, with 200, and books nothing more.",
+)
+def book(
+    request: HttpRequest,
+    session_id: Id,
+    payload: BookingIn,
+    idempotency_key: Annotated[uuid.UUID | None, Header(alias="Idempotency-Key")] = None,
+):
+    resident = request.auth
+    session = Session.objects.select_related("activity").filter(pk=session_id).first()
+    if session is None or not services.is_visible_to(activity=session.activity, user=resident):
+        raise Http404
+    member = None
+    if payload.member is not None:
+        member = HouseholdMember.objects.filter(pk=payload.member, resident=resident).first()
+        if member is None:
+            raise ApiError(
+                422, "invalid", _("Some of the data sent is not valid."), {"member": _("This person is not in your household.")}
+            )
+    replay = idempotency_key is not None and Booking.objects.filter(request_token=idempotency_key).exists()
+    bookings = services.book_session(
+        session=session,
+        resident=resident,
+        actor=resident,
+        member=member,
+        guardian_consent=payload.guardian_consent,
+        request_token=idempotency_key,
+    )
+    chosen = next((each for each in bookings if each.session_id == session.pk), bookings[0])
+    chosen = Booking.objects.select_related("session__activity").get(pk=chosen.pk)
+    return Status(200 if replay else 201, _booking(chosen))
+
+
+@router.post("/me/bookings/{booking_id}/cancel/", response=BookingOut, auth=resident_auth, summary="Cancel a booking")
+def cancel(request: HttpRequest, booking_id: Id):
+    booking = _own_booking(request, booking_id)
+    services.cancel_booking(booking=booking, actor=request.auth)
+    booking.refresh_from_db()
+    return _booking(booking)
+
+
+@router.get("/me/bookings/{booking_id}/ticket/", response=Ticket, auth=resident_auth, summary="The ticket: code and QR (SVG)")
+def ticket(request: HttpRequest, booking_id: Id):
+    booking = _own_booking(request, booking_id)
+    if booking.status != Booking.Status.CONFIRMED:
+        raise ApiError(409, "no_ticket", _("Only a confirmed booking has a ticket."))
+    svg = qr_svg(booking.ticket_text, title=booking.display_code)  # the My bookings page's QR
+    return json_with_etag(request, {"code": booking.code, "display_code": booking.display_code, "qr_svg": svg})
