@@ -38,6 +38,8 @@ EXCLUDED_PREFIXES = (
     "/text-size/",
     "/language/",
     "/calendar/",
+    "/api/",  # the JSON API answers per token and language, with its own ETags
+    "/_allauth/",
 )
 EXCLUDED_LOCALIZED_PREFIXES = ("/accounts/", "/me/")
 # Responses that vary only on cookies may be shared: the key holds the one cookie pages read.

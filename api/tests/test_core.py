@@ -198,3 +198,37 @@ def test_cors_only_for_configured_origins(client, site_pages):
 
 def test_no_cors_by_default(client, site_pages):
     assert "Access-Control-Allow-Origin" not in client.get("/api/v1/notices/", HTTP_ORIGIN="https://m.example.cn")
+
+
+@pytest.mark.parametrize(
+    ("language", "message"), [("zh-hans", "只有工作人员可以放宽年龄段。"), ("en", "Only staff may override the age band.")]
+)
+def test_a_services_permission_error_is_403_with_its_message(client, resident, monkeypatch, language, message):
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext
+
+    from events import services
+    from events.factories import SessionFactory
+
+    def refuse(**kwargs):
+        raise PermissionDenied(gettext("Only staff may override the age band."))
+
+    monkeypatch.setattr(services, "book_session", refuse)
+    session = SessionFactory()
+    response = client.post(
+        f"/api/v1/sessions/{session.pk}/bookings/",
+        "{}",
+        content_type="application/json",
+        HTTP_X_SESSION_TOKEN=token_for(resident),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert assert_problem(response, 403, "forbidden")["message"] == message
+
+
+def test_anonymous_api_answers_are_never_stored_in_the_page_cache(client, site_pages):
+    from plumbing.middleware import CACHE_STATUS_HEADER
+
+    for _ in range(2):
+        response = client.get("/api/v1/notices/")
+        assert response.status_code == 200
+        assert CACHE_STATUS_HEADER not in response or response[CACHE_STATUS_HEADER] != "hit"
