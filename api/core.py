@@ -66,6 +66,21 @@ def problem(status: int, code: str, message: str, fields: dict[str, str] | None 
     return response
 
 
+def status_problem(status: int) -> tuple[str, str]:
+    """The code and message of an error known only by its status (raised by Django or ninja, not by us)."""
+    if status == 401:
+        return "not_authenticated", _("Please log in first.")
+    if status == 403:
+        return "forbidden", _("You may not do this.")
+    if status == 404:
+        return "not_found", _("Not found.")
+    if status == 405:
+        return "method_not_allowed", _("This method is not allowed here.")
+    if status < 500:
+        return "bad_request", _("The request is not valid.")
+    return "server_error", _("Something went wrong on our side. Please try again later.")
+
+
 # ---------------------------------------------------------------------------
 # Authentication: allauth's headless session token (X-Session-Token) for apps; the browser's session cookie too.
 

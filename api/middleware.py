@@ -12,22 +12,10 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from .core import problem
+from .core import problem, status_problem
 
 API_PREFIXES = ("/api/", "/_allauth/")
 CORS_HEADERS = "Accept-Language, Content-Type, Idempotency-Key, If-None-Match, X-Session-Token"
-
-
-def _message(status: int) -> tuple[str, str]:
-    if status == 404:
-        return "not_found", _("Not found.")
-    if status == 405:
-        return "method_not_allowed", _("This method is not allowed here.")
-    if status == 403:
-        return "forbidden", _("You may not do this.")
-    if status < 500:
-        return "bad_request", _("The request is not valid.")
-    return "server_error", _("Something went wrong on our side. Please try again later.")
 
 
 class ApiEdgeMiddleware:
@@ -58,7 +46,7 @@ class ApiEdgeMiddleware:
                 response = HttpResponse(status=404)  # no operation here: not a page to look for under /zh-hans/
             if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
                 with translation.override(language):
-                    response = problem(response.status_code, *_message(response.status_code))
+                    response = problem(response.status_code, *status_problem(response.status_code))
         if allowed:
             response["Access-Control-Allow-Origin"] = origin
             response["Access-Control-Expose-Headers"] = "ETag, Retry-After"

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.openapi.views import openapi_view
 from wagtail import hooks
 
-from .core import API_ROUTERS, ApiError, RateLimit, problem
+from .core import API_ROUTERS, ApiError, RateLimit, problem, status_problem
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def forbidden(request: HttpRequest, error: Exception):
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, error: Http404):
-    return problem(404, "not_found", _("Not found."))
+    return problem(404, *status_problem(404))
 
 
 @api.exception_handler(Throttled)
@@ -84,13 +84,14 @@ def rate_limited(request: HttpRequest, error: Throttled):
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, error: HttpError):
-    return problem(error.status_code, "http_error", str(error))
+    # ninja's own refusals (a failed CSRF check of a cookie session: 403) speak English: ours replace them.
+    return problem(error.status_code, *status_problem(error.status_code))
 
 
 @api.exception_handler(Exception)
 def server_error(request: HttpRequest, error: Exception):
     logger.exception("API error at %s", request.path)
-    return problem(500, "server_error", _("Something went wrong on our side. Please try again later."))
+    return problem(500, *status_problem(500))
 
 
 def _domain_handler(status: int, code: str):

@@ -132,7 +132,16 @@ def _session(session: Session) -> dict:
     }
 
 
-def _booking(booking: Booking) -> dict:
+def _titles(bookings: list[Booking]) -> dict:
+    """Each booking's activity titled in the request's language (as `.localized` would), in one query."""
+    keys = {booking.session.activity.translation_key for booking in bookings}
+    translated = ActivityPage.objects.live().filter(translation_key__in=keys, locale=Locale.get_active())
+    return dict(translated.values_list("translation_key", "title"))
+
+
+def _booking(booking: Booking, titles: dict | None = None) -> dict:
+    activity = booking.session.activity
+    titles = _titles([booking]) if titles is None else titles
     return {
         "id": booking.pk,
         "code": booking.code,
@@ -140,7 +149,7 @@ def _booking(booking: Booking) -> dict:
         "status_label": str(booking.get_status_display()),
         "participant": booking.participant_name,
         "session_id": booking.session_id,
-        "activity": booking.session.activity.localized.title,
+        "activity": titles.get(activity.translation_key, activity.title),
         "starts_at": booking.session.starts_at,
         "ends_at": booking.session.ends_at,
         "waiting_position": booking.waiting_position() if booking.status == Booking.Status.WAITLISTED else None,
@@ -187,7 +196,8 @@ def my_bookings(request: HttpRequest, params: Query[ListParams]):
         Booking.objects.filter(resident=request.auth).select_related("session__activity").order_by("-session__starts_at", "-pk")
     )
     page, following = page_of(bookings, params.cursor, params.limit)
-    return json_with_etag(request, {"items": [_booking(each) for each in page], "next": following})
+    titles = _titles(page)
+    return json_with_etag(request, {"items": [_booking(each, titles) for each in page], "next": following})
 
 
 def _own_booking(request: HttpRequest, booking_id: int) -> Booking:

@@ -13,7 +13,7 @@ from wagtail.models import Locale
 from api.core import json_with_etag, optional_resident, page_of
 from plumbing.parsing import MAX_PK
 
-from .models import NoticePage
+from .models import Community, NoticePage
 
 router = Router(tags=["notices"])
 
@@ -46,7 +46,16 @@ class NoticeParams(Schema):
     category: NoticePage.Category | None = None
 
 
-def _summary(notice: NoticePage) -> dict:
+def _community_names(notices: list[NoticePage]) -> dict:
+    """Each notice's community named in the request's language (as `.localized` would), in one query."""
+    keys = {notice.community.translation_key for notice in notices if notice.community_id}
+    if not keys:
+        return {}
+    translated = Community.objects.filter(translation_key__in=keys, locale=Locale.get_active())
+    return dict(translated.values_list("translation_key", "name"))
+
+
+def _summary(notice: NoticePage, names: dict) -> dict:
     return {
         "id": notice.pk,
         "title": notice.title,
@@ -56,7 +65,7 @@ def _summary(notice: NoticePage) -> dict:
         "publication_date": notice.publication_date,
         "pinned": notice.pinned,
         "expired": notice.is_expired,
-        "community": notice.community.localized.name if notice.community_id else None,  # as the pages name it
+        "community": names.get(notice.community.translation_key, notice.community.name) if notice.community_id else None,
         "url": notice.url or "",
     }
 
@@ -72,7 +81,8 @@ def list_notices(request: HttpRequest, params: Query[NoticeParams]):
     if profile is not None and profile.community_id:
         notices = NoticePage.street_and(notices, profile.community)
     page, following = page_of(notices, params.cursor, params.limit)
-    return json_with_etag(request, {"items": [_summary(each) for each in page], "next": following})
+    names = _community_names(page)
+    return json_with_etag(request, {"items": [_summary(each, names) for each in page], "next": following})
 
 
 @router.get("/notices/{notice_id}/", response=NoticeDetail, summary="A notice with its text for display")
@@ -81,4 +91,4 @@ def get_notice(request: HttpRequest, notice_id: Annotated[int, Path(ge=1, le=MAX
     if notice is None or notice.get_view_restrictions().exists():
         raise Http404
     notice = notice.localized.specific
-    return json_with_etag(request, {**_summary(notice), "body_html": str(notice.body)})
+    return json_with_etag(request, {**_summary(notice, _community_names([notice])), "body_html": str(notice.body)})

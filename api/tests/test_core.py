@@ -106,7 +106,10 @@ def test_an_unexpected_fault_is_a_json_500(client, site_pages, monkeypatch):
 # Authentication: allauth's headless log-in for app clients, then X-Session-Token
 
 
-def test_log_in_by_e_mail_and_password_use_the_token_and_log_out(client, resident):
+def test_log_in_by_e_mail_and_password_use_the_token_and_log_out(resident):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # a phone sends no CSRF token: the app client needs none
     response = client.post(
         "/_allauth/app/v1/auth/login",
         {"email": resident.email, "password": PASSWORD},
@@ -114,8 +117,10 @@ def test_log_in_by_e_mail_and_password_use_the_token_and_log_out(client, residen
     )
     assert response.status_code == 200, response.content
     token = response.json()["meta"]["session_token"]
-    phone = client.__class__()  # a phone keeps no cookies: only the token
+    phone = Client(enforce_csrf_checks=True)  # a phone keeps no cookies: only the token
     assert phone.get("/api/v1/me/bookings/", HTTP_X_SESSION_TOKEN=token).status_code == 200
+    booking = phone.post("/api/v1/sessions/999/bookings/", "{}", content_type="application/json", HTTP_X_SESSION_TOKEN=token)
+    assert_problem(booking, 404, "not_found")  # through authentication without CSRF; no such session
     session = phone.get("/_allauth/app/v1/auth/session", HTTP_X_SESSION_TOKEN=token)
     assert session.json()["data"]["user"]["email"] == resident.email
     assert phone.delete("/_allauth/app/v1/auth/session", HTTP_X_SESSION_TOKEN=token).status_code == 401
@@ -232,3 +237,13 @@ def test_anonymous_api_answers_are_never_stored_in_the_page_cache(client, site_p
         response = client.get("/api/v1/notices/")
         assert response.status_code == 200
         assert CACHE_STATUS_HEADER not in response or response[CACHE_STATUS_HEADER] != "hit"
+
+
+def test_a_browser_session_needs_its_csrf_token_to_write(resident):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(resident)
+    assert browser.get("/api/v1/me/bookings/").status_code == 200
+    response = browser.post("/api/v1/me/bookings/1/cancel/", HTTP_ACCEPT_LANGUAGE="en")
+    assert assert_problem(response, 403, "forbidden")["message"] == "You may not do this."

@@ -336,3 +336,23 @@ def test_my_bookings_are_private_and_answer_their_etag(phone, booked):
     response = phone("get", "/api/v1/me/bookings/")
     assert "private" in response["Cache-Control"]
     assert phone("get", "/api/v1/me/bookings/", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_lists_query_counts_are_flat(client, bilingual_class, resident, language, django_assert_num_queries):
+    index = bilingual_class[0].get_parent()
+    token = token_for(resident)
+    for number in range(4):
+        activity = factories.activity(parent=index, title=f"活动{number}", slug=f"a{number}")
+        session = factories.SessionFactory(activity=activity, starts_at=factories.in_days(4 + number))
+        services.book_session(session=session, resident=resident, actor=resident)
+    headers = {"HTTP_ACCEPT_LANGUAGE": language, "HTTP_X_SESSION_TOKEN": token}
+    client.get("/api/v1/activities/", **headers)  # warm Wagtail's site and locale caches
+    # Optional for a public list: the token is not looked up. The street's list page, the page of activities.
+    # In English the list has the one translated activity, as the English list page.
+    with django_assert_num_queries(3):
+        assert len(client.get("/api/v1/activities/", **headers).json()["items"]) == (5 if language == "zh-hans" else 1)
+    # The token's session (allauth: whether it exists, then its data) and user, the page of bookings, the
+    # language's locale and the bookings' titles in it: flat however many bookings.
+    with django_assert_num_queries(6):
+        assert len(client.get("/api/v1/me/bookings/", **headers).json()["items"]) == 4
