@@ -306,10 +306,10 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.text("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") 
 ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("ALLAUTH_TRUSTED_PROXY_COUNT", 0)
 
 # allauth's headless mode serves phone clients (README: API): "app" clients get a session token (X-Session-Token)
-# from /_allauth/app/v1/auth/login; "browser" clients use the session cookie. The portal's pages keep their own
-# log-in flows (HEADLESS_ONLY is False).
+# from /_allauth/app/v1/auth/login. Browsers log in on the portal's own pages (HEADLESS_ONLY is False) and may call
+# the API with that session cookie; allauth's "browser" client is left off until a page needs it.
 HEADLESS_ONLY = False
-HEADLESS_CLIENTS = ("app", "browser")
+HEADLESS_CLIENTS = ("app",)
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.sessions.SessionTokenStrategy"
 HEADLESS_SERVE_SPECIFICATION = False
 # The JSON API (README: API). Requests per window per client address and per session token (0: no limit).
