@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Locale
 
 from home.forms import grid_choices
+from home.i18n import label
 from home.models import Community, Grid
 from plumbing.parsing import parse_pk
 
@@ -15,22 +14,8 @@ from .models import Category, Letter, Topic
 
 
 def localized_names(objects) -> dict[int, str]:
-    """pk → name in the active language (the source name when there is no translation), in one query."""
-    objects = list(objects)
-    if not objects:
-        return {}
-    names = {obj.pk: obj.name for obj in objects}
-    active = Locale.get_active()
-    model = type(objects[0])
-    translated = dict(
-        model.objects.filter(locale=active, translation_key__in=[obj.translation_key for obj in objects]).values_list(
-            "translation_key", "name"
-        )
-    )
-    for obj in objects:
-        if obj.translation_key in translated:
-            names[obj.pk] = translated[obj.translation_key]
-    return names
+    """pk → name in the active language (`home.i18n.label`)."""
+    return {obj.pk: label(obj) for obj in objects}
 
 
 class PlaceChoiceField(forms.ModelChoiceField):
@@ -71,9 +56,8 @@ class LetterForm(forms.Form):
 
     def __init__(self, *args, anonymous: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        source = Locale.objects.filter(language_code=settings.LANGUAGE_CODE).first()
-        communities = Community.objects.filter(locale=source)
-        grids = Grid.objects.filter(locale=source).select_related("community")
+        communities = Community.objects.all()
+        grids = Grid.objects.select_related("community")
         community_names = localized_names(communities)
         grid_names = localized_names(grids)
         self.fields["community"].queryset = communities
@@ -106,8 +90,7 @@ class TopicFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        source = Locale.objects.filter(language_code=settings.LANGUAGE_CODE).first()
-        communities = Community.objects.filter(locale=source)
+        communities = Community.objects.all()
         self.fields["community"].queryset = communities
         self.fields["community"].names = localized_names(communities)
 

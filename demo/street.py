@@ -78,10 +78,9 @@ def seed_street_notice_list() -> NoticeIndexPage:
 
 def seed_community(demo: DemoCommunity) -> Community:
     community = services.create_community(name=demo.name, code=demo.code, name_en=demo.name_en, description=demo.description)
-    english = community.get_translation_or_none(locale("en"))
-    if english is not None and english.description == community.description:
-        english.description = demo.description_en
-        english.save()
+    if not community.description_en:
+        community.description_en = demo.description_en
+        community.save(update_fields=["description_en"])
     for grid in demo.grids:
         seed_grid(community, number=grid.number, name=grid.name, name_en=grid.name_en)
 
@@ -102,14 +101,9 @@ def seed_community(demo: DemoCommunity) -> Community:
 
 
 def seed_grid(community: Community, *, number: int, name: str, name_en: str) -> Grid:
-    grid = Grid.objects.filter(community=community, number=number, locale=community.locale).first()
+    grid = Grid.objects.filter(community=community, number=number).first()
     if grid is None:
-        grid = factories.GridFactory(community=community, number=number, name=name)
-    english_locale = locale("en")
-    if not grid.has_translation(english_locale):
-        english = grid.copy_for_translation(english_locale)
-        english.name = name_en
-        english.save()
+        grid = factories.GridFactory(community=community, number=number, name=name, name_en=name_en)
     return grid
 
 
@@ -168,7 +162,7 @@ def backdate_notices() -> None:
 def seed_people(communities: dict[str, Community], *, password_hash: str) -> None:
     for person in SITE.people:
         community = communities[person.community]
-        grid = Grid.objects.get(community=community, number=person.grid, locale=community.locale) if person.grid else None
+        grid = Grid.objects.get(community=community, number=person.grid) if person.grid else None
         user = factories.VerifiedUserFactory(
             username=f"demo-{person.login}",
             email=f"{person.login}@{DEMO_EMAIL_DOMAIN}",
@@ -205,12 +199,12 @@ def seed_portal_settings() -> None:
 
 
 def summary() -> str:
-    zh, en = locale("zh-hans"), locale("en")
+    zh, en = locale(settings.LANGUAGE_CODE), locale("en")
     demo_users = get_user_model().objects.filter(username__startswith="demo-")
     staff = demo_users.filter(groups__isnull=False).distinct().count()
     return (
-        f"Demo content: {Community.objects.filter(locale=zh).count()} communities, "
-        f"{Grid.objects.filter(locale=zh).count()} grids, "
+        f"Demo content: {Community.objects.count()} communities, "
+        f"{Grid.objects.count()} grids, "
         f"{demo_users.count() - staff} residents and {staff} staff, "
         f"notices {NoticePage.objects.filter(locale=zh).count()} zh-hans / {NoticePage.objects.filter(locale=en).count()} en, "
         f"pages {Page.objects.filter(locale=zh, depth__gt=1).count()} zh-hans / {Page.objects.filter(locale=en).count()} en."

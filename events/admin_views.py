@@ -31,6 +31,7 @@ from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import ModelLogEntry
 
+from home.i18n import source_language
 from home.models import ResidentProfile
 from home.phone import mobile_matches
 from home.scope import StaffScope, for_request, staff_only
@@ -76,7 +77,7 @@ def residents_for(scope: StaffScope) -> QuerySet[ResidentProfile]:
 def one_per_activity(pages) -> list[ActivityPage]:
     """An activity once, in the default language where there is one (its copies share sessions)."""
     chosen: dict = {}
-    for page in sorted(pages, key=lambda page: (page.locale.language_code != "zh-hans", page.pk)):
+    for page in sorted(pages, key=lambda page: (page.locale.language_code != source_language(), page.pk)):
         chosen.setdefault(page.translation_key, page)
     return sorted(chosen.values(), key=lambda page: page.title)
 

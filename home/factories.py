@@ -6,6 +6,7 @@ import datetime
 
 import factory
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from wagtail.models import Locale
 
@@ -44,17 +45,16 @@ class ResidentProfileFactory(factory.django.DjangoModelFactory):
 
 
 def zh_locale() -> Locale:
-    return Locale.objects.get(language_code="zh-hans")
+    return Locale.objects.get(language_code=settings.LANGUAGE_CODE)
 
 
 class CommunityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Community
-        django_get_or_create = ("code", "locale")
+        django_get_or_create = ("code",)
 
     name = factory.Sequence(lambda n: f"社区{n}")
     code = factory.Sequence(lambda n: f"community-{n}")
-    locale = factory.LazyFunction(zh_locale)
 
 
 class GridFactory(factory.django.DjangoModelFactory):
@@ -64,7 +64,6 @@ class GridFactory(factory.django.DjangoModelFactory):
     community = factory.SubFactory(CommunityFactory)
     number = factory.Sequence(lambda n: n + 1)
     name = factory.LazyAttribute(lambda o: f"第{o.number}网格")
-    locale = factory.LazyAttribute(lambda o: o.community.locale)
 
 
 def home_page(language: str = "zh-hans") -> HomePage:

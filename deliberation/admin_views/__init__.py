@@ -55,12 +55,9 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = for_user(user).communities().filter(locale__language_code="zh-hans")
+        communities = for_user(user).communities()
         self.fields["community"].queryset = communities
-        # Letters point at the source (Chinese) rows: one choice per grid, not one per language.
-        self.fields["grid"].queryset = Grid.objects.filter(
-            community__in=communities, locale__language_code=settings.LANGUAGE_CODE
-        ).select_related("community")
+        self.fields["grid"].queryset = Grid.objects.filter(community__in=communities).select_related("community")
 
 
 @staff_required
@@ -346,11 +343,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "month_chart": bar_chart(months, title=_("Letters by month")),
         "community_chart": bar_chart(
-            [
-                (names.get(pk, str(c)), by_community.get(pk, 0))
-                for pk, c in communities.items()
-                if c.locale.language_code == "zh-hans"
-            ],
+            [(names.get(pk, str(c)), by_community.get(pk, 0)) for pk, c in communities.items()],
             title=_("Letters by community"),
         ),
         "topic_chart": bar_chart(
@@ -372,7 +365,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = for_user(user).communities().filter(locale__language_code="zh-hans")
+        self.fields["community"].queryset = for_user(user).communities()
 
 
 @staff_required
@@ -470,11 +463,9 @@ class StaffEntryForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = for_user(user).communities().filter(locale__language_code="zh-hans")
+        communities = for_user(user).communities()
         self.fields["community"].queryset = communities
-        self.fields["grid"].queryset = Grid.objects.filter(
-            community__in=communities, locale__language_code=settings.LANGUAGE_CODE
-        )
+        self.fields["grid"].queryset = Grid.objects.filter(community__in=communities)
 
     def clean_resident_email(self):
         address = self.cleaned_data["resident_email"]
@@ -508,7 +499,7 @@ def staff_entry(request: HttpRequest) -> HttpResponse:
                 privacy=data["privacy"],
                 contact_name=data["contact_name"],
                 contact=data["contact"],
-                language=language if language in ("zh-hans", "en") else "zh-hans",
+                language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
             )
         except (services.MailboxError, PermissionDenied) as error:
             form.add_error(None, str(error))

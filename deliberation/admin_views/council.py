@@ -55,7 +55,7 @@ def _done(request: HttpRequest, message: str | None = None) -> None:
 @staff_required
 def council_list(request: HttpRequest) -> HttpResponse:
     """The staff's councils, and a form to create one for a community that has none."""
-    communities = for_request(request).communities().filter(locale__language_code="zh-hans")
+    communities = for_request(request).communities()
     if request.method == "POST":
         community = get_object_or_404(communities, pk=required_pk(request.POST, "community"))
         try:

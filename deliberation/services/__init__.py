@@ -111,22 +111,11 @@ def letters_for_staff(user) -> QuerySet[Letter]:
 
 
 def source_community(community: Community | None) -> Community | None:
-    """The zh-hans row that letters and topics point at, whichever language's row a form gave."""
-    if community is None:
-        return None
-    return community.get_translation_or_none(_source_locale()) or community
+    return community
 
 
 def source_grid(grid: Grid | None) -> Grid | None:
-    if grid is None:
-        return None
-    return grid.get_translation_or_none(_source_locale()) or grid
-
-
-def _source_locale():
-    from wagtail.models import Locale
-
-    return Locale.objects.get(language_code=settings.LANGUAGE_CODE)
+    return grid
 
 
 # --- Tracking numbers and photos ----------------------------------------------------------
