@@ -596,7 +596,7 @@ def seed() -> None:
 
 
 def seed_index() -> ActivityIndexPage:
-    home = home_factories.home_page("zh-hans")
+    home = home_factories.home_page()
     index = ActivityIndexPage.objects.child_of(home).filter(slug=INDEX_SLUG).first()
     if index is None:
         index = factories.activity_index(title=INDEX_TITLE, slug=INDEX_SLUG)

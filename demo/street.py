@@ -52,11 +52,11 @@ def seed(*, password_hash: str) -> None:
 
 
 def seed_home() -> None:
-    home = factories.home_page("zh-hans")
+    home = factories.home_page()
     if not home.intro:
         home.intro = SITE.home_intro
         home.save_revision().publish()
-        home = factories.home_page("zh-hans")
+        home = factories.home_page()
     if home.intro != SITE.home_intro or is_translated(home):
         return  # somebody's own introduction: leave it and its translation alone
     english = factories.home_page("en")
@@ -66,7 +66,7 @@ def seed_home() -> None:
 
 
 def seed_street_notice_list() -> NoticeIndexPage:
-    home = factories.home_page("zh-hans")
+    home = factories.home_page()
     page = NoticeIndexPage.objects.child_of(home).filter(slug="notices").first()
     if page is None:
         page = factories.add_page(home, NoticeIndexPage(title=SITE.notices_title, slug="notices", intro=SITE.notices_intro))
@@ -110,7 +110,7 @@ def seed_grid(community: Community, *, number: int, name: str, name_en: str) -> 
 def seed_standard_page(demo: DemoPage) -> StandardPage:
     version = {"{version}": settings.LINLI_PRIVACY_NOTICE_VERSION}
     zh, en = fill(demo.zh, version), fill(demo.en, version)
-    home = factories.home_page("zh-hans")
+    home = factories.home_page()
     page = StandardPage.objects.child_of(home).filter(slug=demo.slug).first()
     if page is None:
         page = factories.add_page(
@@ -125,7 +125,7 @@ def seed_notice(demo: DemoNotice, communities: dict[str, Community]) -> NoticePa
     if community is not None:
         parent = NoticeIndexPage.objects.child_of(Page.objects.get(pk=community.root_page_id)).get(slug="notices")
     else:
-        parent = NoticeIndexPage.objects.child_of(factories.home_page("zh-hans")).get(slug="notices")
+        parent = NoticeIndexPage.objects.child_of(factories.home_page()).get(slug="notices")
     page = NoticePage.objects.child_of(parent).filter(slug=demo.slug).first()
     if page is None:
         today = timezone.localdate()

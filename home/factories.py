@@ -6,10 +6,10 @@ import datetime
 
 import factory
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from wagtail.models import Locale
 
+from .i18n import source_language
 from .models import Community, Grid, HomePage, NoticeIndexPage, NoticePage, ResidentProfile, StandardPage
 
 
@@ -45,7 +45,7 @@ class ResidentProfileFactory(factory.django.DjangoModelFactory):
 
 
 def zh_locale() -> Locale:
-    return Locale.objects.get(language_code=settings.LANGUAGE_CODE)
+    return Locale.objects.get(language_code=source_language())
 
 
 class CommunityFactory(factory.django.DjangoModelFactory):
@@ -66,8 +66,9 @@ class GridFactory(factory.django.DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"第{o.number}网格")
 
 
-def home_page(language: str = "zh-hans") -> HomePage:
-    return HomePage.objects.get(locale__language_code=language, depth=2)
+def home_page(language: str | None = None) -> HomePage:
+    """The home page of `language` (default: the source language's)."""
+    return HomePage.objects.get(locale__language_code=language or source_language(), depth=2)
 
 
 def add_page(parent, page, *, publish: bool = True):
@@ -82,7 +83,7 @@ def add_page(parent, page, *, publish: bool = True):
     return page
 
 
-def notice_index(language: str = "zh-hans", *, title: str = "通知公告", slug: str = "notices") -> NoticeIndexPage:
+def notice_index(language: str | None = None, *, title: str = "通知公告", slug: str = "notices") -> NoticeIndexPage:
     home = home_page(language)
     existing = NoticeIndexPage.objects.child_of(home).filter(slug=slug).first()
     return existing or add_page(home, NoticeIndexPage(title=title, slug=slug))
