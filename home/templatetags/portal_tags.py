@@ -1,4 +1,4 @@
-"""Template tags: the language switcher."""
+"""Template tags: the language switcher, labels in the active language, punctuation and times."""
 
 from urllib.parse import urlencode
 
@@ -48,12 +48,6 @@ def language_switcher(context):
             url = translate_url(request.get_full_path(), code)
         links.append({"code": code, "name": name, "url": f"{reverse('set_language', args=[code])}?{urlencode({'next': url})}"})
     return {"links": links}
-
-
-@register.simple_tag
-def community_name(community) -> str:
-    """A community's name in the active language (`home.i18n.label`)."""
-    return label(community)
 
 
 @register.filter(name="label")
