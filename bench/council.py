@@ -88,7 +88,7 @@ def setup(workdir: Path) -> None:
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
-    from deliberation.models import AgendaItem, Council, CouncilMember, CouncilSession
+    from deliberation.council.models import AgendaItem, Council, CouncilMember, CouncilSession
     from home.models import ResidentProfile
     from home.services import create_community, ensure_site
 
@@ -364,7 +364,7 @@ def main() -> int:
         return 0
     if len(sys.argv) == 2 and sys.argv[1] == "verify":
         events_bench.django_setup()
-        from deliberation.services.council import verify_results
+        from deliberation.council.services import verify_results
 
         problems = verify_results()
         print("\n".join(problems) if problems else "OK")

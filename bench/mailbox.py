@@ -10,7 +10,7 @@
    delivers them later (bench/outbox.py measures that).
    When Dovecot is installed, another N messages are also delivered to a private Dovecot and
    fetched with `fetching.fetch_mail` (IMAP included), and that rate is printed too.
-2. Parses every message of the hostile corpus of issue 13 (deliberation/tests/hostile_mail.py:
+2. Parses every message of the hostile corpus of issue 13 (deliberation/mailbox/tests/hostile_mail.py:
    5,000 MIME parts, broken encoded-words, a HEIC and an 8 MB photo …) and the ordinary ones,
    three times each, and prints the slowest single message (goal: under 0.5 s).
 3. Adds letters until the community holds M (default 50,000), then asks for the five most
@@ -111,8 +111,8 @@ def message(number: int, rng: random.Random) -> bytes:
 
 def imap_rate(count: int, rng: random.Random) -> None:
     """The same intake through IMAP: N new messages delivered to a private Dovecot, then `fetch_mail`."""
-    from deliberation import fetching
-    from deliberation.tests.dovecot import DovecotUnavailable, start_dovecot, stop_dovecot
+    from deliberation.mailbox import fetching
+    from deliberation.mailbox.tests.dovecot import DovecotUnavailable, start_dovecot, stop_dovecot
 
     try:
         server = start_dovecot()
@@ -137,8 +137,8 @@ def imap_rate(count: int, rng: random.Random) -> None:
 
 def worst_parse(ordinary: list[bytes]) -> None:
     """The slowest message to read, of the hostile corpus and the ordinary ones (best of three runs each)."""
-    from deliberation.mail import MalformedMessage, parse_message
-    from deliberation.tests.hostile_mail import corpus
+    from deliberation.mailbox.mail import MalformedMessage, parse_message
+    from deliberation.mailbox.tests.hostile_mail import corpus
 
     messages = [(case.name, raw) for case in corpus() for raw in case.messages] + [("ordinary", raw) for raw in ordinary[:200]]
     timings = []
@@ -199,8 +199,8 @@ def main() -> int:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
 
-    from deliberation import services, similarity
-    from deliberation.models import CommunityMailbox, Letter
+    from deliberation.mailbox import services, similarity
+    from deliberation.mailbox.models import CommunityMailbox, Letter
     from home.services import create_community, ensure_site
 
     ensure_site()
@@ -209,7 +209,7 @@ def main() -> int:
     rng = random.Random(5)
     PHOTO = small_photo()
 
-    from deliberation import fetching
+    from deliberation.mailbox import fetching
     from outbox.models import Message
 
     raws = [message(number, rng) for number in range(args.messages)]

@@ -158,9 +158,9 @@ def main() -> int:
     logging.getLogger("django.request").setLevel(logging.ERROR)  # the refused letter's 429 is expected
     call_command("migrate", verbosity=0)
 
-    from deliberation import services
-    from deliberation.factories import resident, web_letter
-    from deliberation.models import Letter
+    from deliberation.mailbox import services
+    from deliberation.mailbox.factories import resident, web_letter
+    from deliberation.mailbox.models import Letter
     from home.services import create_community, ensure_site
 
     ensure_site()
@@ -170,7 +170,7 @@ def main() -> int:
         web_letter(writer=busy, community=community)
     png, jpeg = flat_png(SIDE), flat_jpeg(JPEG_SIDE)
     with translation.override("zh-hans"):
-        url = reverse("deliberation:write_letter")
+        url = reverse("mailbox:write_letter")
 
     def post_as(user, *, photos: tuple[bytes, str] | None = (png, "png"), subject: str = "楼道堆物"):
         client = Client()

@@ -17,17 +17,12 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from deliberation.models import (
-    AgendaItem,
-    Council,
-    CouncilMember,
-    CouncilSession,
-    Decision,
-    FollowUpAction,
-    Topic,
-)
-from deliberation.services import council as council_services
-from deliberation.services import council_admin, followup
+from deliberation.council import members as council_admin
+from deliberation.council import services as council_services
+from deliberation.council.models import AgendaItem, Council, CouncilMember, CouncilSession
+from deliberation.followup import services as followup
+from deliberation.followup.models import Decision, FollowUpAction
+from deliberation.mailbox.models import Topic
 from home.models import Community
 from outbox.services import muted
 

@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils import timezone
 
-from deliberation import services
-from deliberation.models import Category, CommunityMailbox, Letter, LetterEvent, Support, Topic
+from deliberation.mailbox import services
+from deliberation.mailbox.models import Category, CommunityMailbox, Letter, LetterEvent, Support, Topic
 from home.models import Community, Grid
 
 from . import council

@@ -158,7 +158,7 @@ class HomePage(Page):
         "home.CommunityPage",
         "home.StandardPage",
         "events.ActivityIndexPage",
-        "deliberation.MinutesIndexPage",
+        "followup.MinutesIndexPage",
     ]
     max_count_per_parent = None
 
@@ -190,7 +190,7 @@ class CommunityPage(Page):
 
     content_panels = Page.content_panels + [FieldPanel("community"), FieldPanel("intro")]
     parent_page_types = ["home.HomePage"]
-    subpage_types = ["home.NoticeIndexPage", "home.StandardPage", "events.ActivityIndexPage", "deliberation.MinutesIndexPage"]
+    subpage_types = ["home.NoticeIndexPage", "home.StandardPage", "events.ActivityIndexPage", "followup.MinutesIndexPage"]
     search_fields = Page.search_fields + [index.SearchField("intro")]
 
     class Meta:

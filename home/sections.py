@@ -1,4 +1,5 @@
-"""Sections other apps add to the home page, so that `home` imports none of them.
+"""Sections other apps add to a page of an app they build on, so that the app below imports none of them: the
+home page's sections (from events and the council), a topic's council section (from the council's apps).
 
 An app registers a section in its `wagtail_hooks.py`:
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from wagtail import hooks
 
 HOME_SECTIONS = "linli_home_sections"
@@ -22,6 +25,8 @@ HOME_SECTIONS = "linli_home_sections"
 
 @dataclass(frozen=True)
 class HomeSection:
+    """A section of another app's page (the home page's, or any page that asks `rendered_sections`)."""
+
     template: str  # rendered with the home page's context plus what `context` returns
     context: Callable[..., dict]  # context(home_page) -> the names the template reads
 
@@ -34,3 +39,15 @@ def section_context(home_page) -> dict:
         context.update(section.context(home_page))
         context["home_sections"].append(section.template)
     return context
+
+
+def rendered_sections(hook_name: str, request, *args) -> list[SafeString]:
+    """Every section registered under `hook_name`, in hook order, rendered with what its `context(*args)` returns;
+    a section whose context is empty has nothing to show and is left out."""
+    rendered = []
+    for make_section in hooks.get_hooks(hook_name):
+        section = make_section()
+        context = section.context(*args)
+        if context:
+            rendered.append(render_to_string(section.template, context, request=request))
+    return rendered

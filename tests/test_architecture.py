@@ -2,8 +2,10 @@
 
 Every import the apps make counts, at the top of a module or inside a function: an import deferred into a
 function to dodge a circle is still a circle. The ground (`home`) and the plumbing (`plumbing`, `outbox`) import no
-domain app; domain apps may use both. The demo (installed in development and tests only) uses them all, and
-nothing imports it.
+domain app; domain apps may use both. The three apps inside `deliberation/` build on each other one way: the
+mailbox, then the council (which puts the mailbox's topics on its agendas), then the follow-up (which turns the
+council's results into decisions). The demo (installed in development and tests only) uses them all, and nothing
+imports it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = ("plumbing", "home", "outbox", "events", "points", "deliberation", "demo")
 GROUND = ("plumbing", "home", "outbox")
 DOMAINS = ("events", "points", "deliberation")
+# Inside deliberation/: each app may import those before it, never one after it.
+DELIBERATION = ("deliberation.mailbox", "deliberation.council", "deliberation.followup")
 
 
 def module_name(path: Path) -> str:
@@ -103,7 +107,7 @@ def test_the_graph_sees_every_app_and_their_imports():
     # Top-level and deferred imports alike: the events services import the models at the top, the points
     # services are imported inside a function of the council's services.
     assert "events.models" in graph["events.services"]
-    assert "points.services" in graph["deliberation.services.council"]
+    assert "points.services" in graph["deliberation.council.services"]
 
 
 def test_the_cycle_finder_finds_a_circle_through_a_deferred_import():
@@ -152,3 +156,18 @@ def test_no_app_imports_the_demo():
     )
     assert into_demo == []
     assert "demo.management.commands.seed_demo" in graph  # the demo is in the graph: the check sees it
+
+
+@pytest.mark.parametrize("position", range(len(DELIBERATION) - 1))
+def test_the_deliberation_apps_build_on_each_other_one_way(position):
+    graph = import_graph()
+    app, later = DELIBERATION[position], DELIBERATION[position + 1 :]
+    backward = sorted(
+        f"{module}:{line} imports {target}"
+        for module, targets in graph.items()
+        if module == app or module.startswith(f"{app}.")
+        for target, line in targets.items()
+        if any(target == other or target.startswith(f"{other}.") for other in later)
+    )
+    assert backward == []
+    assert any(module.startswith(f"{app}.") for module in graph)  # the app is in the graph: the check sees it

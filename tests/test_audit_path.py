@@ -6,13 +6,14 @@ from django.contrib.auth.models import AnonymousUser
 from wagtail.log_actions import registry
 from wagtail.models import ModelLogEntry
 
-from deliberation import audit as deliberation_audit
+from deliberation.council import audit as council_audit
+from deliberation.followup import audit as followup_audit
 from events import audit as events_audit
 from home.factories import CommunityFactory, UserFactory
 from plumbing.audit import AuditActions
 from points import audit as points_audit
 
-APPS = {"deliberation": deliberation_audit, "events": events_audit, "points": points_audit}
+APPS = {"council": council_audit, "events": events_audit, "followup": followup_audit, "points": points_audit}
 
 
 @pytest.mark.parametrize("app", sorted(APPS))

@@ -49,14 +49,14 @@ READ_BY_HAND = {
 GET_BRANCHES = {
     "page:ActivityIndexPage": [{}, {"view": "week"}, {"view": "month"}],
     "points_admin:dashboard": [{}, {"export": "csv"}, {"export": "xlsx"}],
-    "deliberation_admin:dashboard": [{}, {"format": "csv"}],
+    "mailbox_admin:dashboard": [{}, {"format": "csv"}],
 }
 
 # Views that branch on a posted `action`: each branch is walked. Not "end" or "cancel": they read no input
 # and would close the running session before the door and the other council pages are walked.
 ACTIONS = {
-    "deliberation:write_letter": ["check", "send"],
-    "deliberation:council_session_live": [
+    "mailbox:write_letter": ["check", "send"],
+    "council:council_session_live": [
         "here",
         "vote",
         "recuse",
@@ -68,13 +68,13 @@ ACTIONS = {
         "start",
         "close",
     ],
-    "deliberation_admin:letter": ["note", "reply", "assign", "merge", "new_topic", "split", "accept", "answer", "out_of_scope"],
-    "deliberation_admin:topic": ["approve", "status"],
-    "deliberation_admin:hotline_upload": ["preview", "import"],
-    "deliberation_admin:hotline_preview": ["import"],
+    "mailbox_admin:letter": ["note", "reply", "assign", "merge", "new_topic", "split", "accept", "answer", "out_of_scope"],
+    "mailbox_admin:topic": ["approve", "status"],
+    "mailbox_admin:hotline_upload": ["preview", "import"],
+    "mailbox_admin:hotline_preview": ["import"],
     "council_admin:council": ["settings", "add", "change", "end"],
     "council_admin:session": ["add_item", "move", "present", "open", "close", "announce", "start", "remove"],
-    "deliberation_followup_admin:decision": ["answer", "add_action", "progress"],
+    "followup_admin:decision": ["answer", "add_action", "progress"],
 }
 
 
@@ -151,16 +151,10 @@ class DemoStreet:
     """The demo data set with the objects the walk needs by name; missing kinds are made with factories."""
 
     def __init__(self) -> None:
-        from deliberation.models import (
-            AgendaItem,
-            CouncilMember,
-            CouncilSession,
-            Decision,
-            Letter,
-            LetterPhoto,
-            Topic,
-        )
-        from deliberation.tests.council_helpers import open_item, running_session
+        from deliberation.council.models import AgendaItem, CouncilMember, CouncilSession
+        from deliberation.council.tests.council_helpers import open_item, running_session
+        from deliberation.followup.models import Decision
+        from deliberation.mailbox.models import Letter, LetterPhoto, Topic
         from events.factories import HouseholdMemberFactory
         from events.models import ActivityPage, Booking, CalendarFeed
         from points.models import LedgerEntry, Reservation, Reward
@@ -187,23 +181,23 @@ class DemoStreet:
         self.letter, self.booking = letter, booking
         first = lambda queryset: queryset.order_by("pk").values_list("pk", flat=True).first() or 1  # noqa: E731
         self.pk_by_name = {
-            "deliberation:topic_detail": first(Topic.objects),
-            "deliberation:support_topic": first(Topic.objects),
-            "deliberation:letter_photo": first(LetterPhoto.objects),
+            "mailbox:topic_detail": first(Topic.objects),
+            "mailbox:support_topic": first(Topic.objects),
+            "mailbox:letter_photo": first(LetterPhoto.objects),
             "points:redeem": first(Reward.objects),
             "points:reservation": first(Reservation.objects),
             "points:cancel": first(Reservation.objects),
-            "deliberation_admin:letter": letter.pk,
-            "deliberation_admin:topic": first(Topic.objects),
+            "mailbox_admin:letter": letter.pk,
+            "mailbox_admin:topic": first(Topic.objects),
             "council_admin:council": session.council_id,
             "council_admin:item": first(AgendaItem.objects.filter(session=running)),
-            "deliberation:council_session_live": running.pk,
+            "council:council_session_live": running.pk,
             "council_admin:session": running.pk,
             "council_admin:session_edit": running.pk,
             "council_admin:door_qr": running.pk,
-            "deliberation:decision_detail": decision.pk,
-            "deliberation:file_objection": decision.pk,
-            "deliberation_followup_admin:decision": decision.pk,
+            "followup:decision_detail": decision.pk,
+            "followup:file_objection": decision.pk,
+            "followup_admin:decision": decision.pk,
         }
         self.values = {
             "session_id": booking.session_id,

@@ -4,7 +4,7 @@ open the right keyboard and autofill works (WCAG 1.3.5); grid lists are narrowed
 import pytest
 from bs4 import BeautifulSoup
 
-from deliberation.models import MailboxSettings
+from deliberation.mailbox.models import MailboxSettings
 from home import factories
 from home.forms import ProfileForm
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 def seal_open_secret_ballots(apps, schema_editor):
     """A secret vote open while this runs: its ballots are sealed with a new salt, each with its receipt's digest,
     so members keep their receipts; closed items keep their plain ballots."""
-    from deliberation.sealing import BallotContent, ItemSeal, new_salt
+    from deliberation.council.sealing import BallotContent, ItemSeal, new_salt
 
     AgendaItem = apps.get_model("deliberation", "AgendaItem")
     Ballot = apps.get_model("deliberation", "Ballot")

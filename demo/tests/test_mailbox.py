@@ -7,19 +7,10 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from deliberation.models import (
-    Category,
-    Council,
-    CouncilSession,
-    Decision,
-    FollowUpAction,
-    Letter,
-    MinutesPage,
-    Result,
-    Support,
-    Topic,
-)
-from deliberation.services import council as council_services
+from deliberation.council import services as council_services
+from deliberation.council.models import Council, CouncilSession, Result
+from deliberation.followup.models import Decision, FollowUpAction, MinutesPage
+from deliberation.mailbox.models import Category, Letter, Support, Topic
 
 pytestmark = pytest.mark.django_db
 

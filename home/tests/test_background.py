@@ -144,7 +144,7 @@ def test_each_periodic_task_is_enqueued_once_per_interval():
 
     expected = {task.name: 60 // int(task.every.total_seconds() // 60) + 1 for task in periodic.registered()}
     assert enqueued_per_task() == expected
-    assert expected["deliberation.tasks.close_due_council_votes"] == 61  # every minute
+    assert expected["deliberation.council.tasks.close_due_council_votes"] == 61  # every minute
     assert expected["points.tasks.expire_points"] == 1  # daily
 
 

@@ -56,7 +56,7 @@ def test_an_id_beyond_the_database_integers_is_not_found(client, site_pages):
 
 @pytest.mark.django_db
 def test_a_tracking_key_with_non_ascii_characters_finds_no_letter(client, site_pages):
-    from deliberation.factories import LetterFactory
+    from deliberation.mailbox.factories import LetterFactory
 
     letter = LetterFactory(access_key="k" * 32)
     assert client.get(f"/zh-hans/mailbox/track/{letter.tracking_number}/{'k' * 32}/").status_code == 200

@@ -561,7 +561,7 @@ def test_an_unverified_resident_is_told_to_verify_the_number_or_e_mail(client, s
 
 
 def test_a_phone_only_resident_writes_a_letter(client, site_pages):
-    from deliberation.factories import community_with_staff, web_letter
+    from deliberation.mailbox.factories import community_with_staff, web_letter
 
     community = community_with_staff(name="六和社区", code="liuhe")
     writer = phone_only_resident(client)
@@ -575,7 +575,7 @@ def test_the_letter_page_does_not_ask_a_phone_only_resident_to_verify(client, si
     from django.urls import reverse
 
     phone_only_resident(client)
-    with_translation = client.get(reverse("deliberation:write_letter")).content.decode()
+    with_translation = client.get(reverse("mailbox:write_letter")).content.decode()
 
     assert "请先验证" not in with_translation
 
@@ -640,7 +640,7 @@ def test_two_accounts_proving_one_number_at_once_end_with_one_owner(postgres_onl
 
 
 def test_deliberation_staff_pages_find_a_writer_by_verified_number(site_pages):
-    from deliberation import services as deliberation_services
+    from deliberation.mailbox import services as deliberation_services
 
     profile = resident_with_number()
 

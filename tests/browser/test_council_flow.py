@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from deliberation.factories import CouncilFactory, CouncilMemberFactory, community_with_staff, resident, staff_member
-from deliberation.models import AgendaItem, Attendance, CouncilMember, CouncilSession, Recusal, Result, Vote
-from deliberation.services import council as voting
+from deliberation.council import services as voting
+from deliberation.council.factories import CouncilFactory, CouncilMemberFactory
+from deliberation.council.models import AgendaItem, Attendance, CouncilMember, CouncilSession, Recusal, Result, Vote
+from deliberation.mailbox.factories import community_with_staff, resident, staff_member
 
 from .conftest import PHONE
 

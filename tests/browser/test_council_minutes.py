@@ -10,18 +10,13 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.utils import timezone
 
-from deliberation.factories import (
-    AgendaItemFactory,
-    CouncilFactory,
-    CouncilMemberFactory,
-    TopicFactory,
-    community_with_staff,
-    resident,
-    staff_member,
-)
-from deliberation.models import CouncilMember, CouncilSession, Decision, MinutesConfirmation, Objection, Topic
-from deliberation.services import followup
-from deliberation.tests.followup_support import decide, held_session
+from deliberation.council.factories import AgendaItemFactory, CouncilFactory, CouncilMemberFactory
+from deliberation.council.models import CouncilMember, CouncilSession
+from deliberation.followup import services as followup
+from deliberation.followup.models import Decision, MinutesConfirmation, Objection
+from deliberation.followup.tests.followup_support import decide, held_session
+from deliberation.mailbox.factories import TopicFactory, community_with_staff, resident, staff_member
+from deliberation.mailbox.models import Topic
 
 from .conftest import PHONE
 from .test_accessibility import report

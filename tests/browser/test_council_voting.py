@@ -12,17 +12,11 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from deliberation.factories import (
-    CouncilFactory,
-    CouncilMemberFactory,
-    LetterFactory,
-    TopicFactory,
-    community_with_staff,
-    resident,
-    staff_member,
-)
-from deliberation.models import AgendaItem, Attendance, CouncilMember, CouncilSession, Result, Topic, Vote
-from deliberation.services import council as voting
+from deliberation.council import services as voting
+from deliberation.council.factories import CouncilFactory, CouncilMemberFactory
+from deliberation.council.models import AgendaItem, Attendance, CouncilMember, CouncilSession, Result, Vote
+from deliberation.mailbox.factories import LetterFactory, TopicFactory, community_with_staff, resident, staff_member
+from deliberation.mailbox.models import Topic
 
 pytestmark = pytest.mark.browser
 

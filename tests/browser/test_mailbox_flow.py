@@ -6,10 +6,10 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Permission
 from django.core import mail
 
-from deliberation import fetching
-from deliberation.factories import community_with_staff, resident, staff_member
-from deliberation.models import CommunityMailbox, Letter, Topic
-from deliberation.tests.conftest import EML, dovecot  # noqa: F401  (the fixture: a real Dovecot on loopback)
+from deliberation.conftest import EML, dovecot  # noqa: F401  (the fixture: a real Dovecot on loopback)
+from deliberation.mailbox import fetching
+from deliberation.mailbox.factories import community_with_staff, resident, staff_member
+from deliberation.mailbox.models import CommunityMailbox, Letter, Topic
 
 from .test_accessibility import report
 

@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from deliberation.factories import CouncilSessionFactory, community_with_staff, council_with_members, staff_member
+from deliberation.council.factories import CouncilSessionFactory, council_with_members
+from deliberation.mailbox.factories import community_with_staff, staff_member
 from events import factories as event_factories
 from events import services as event_services
 from home.factories import ResidentProfileFactory

@@ -14,8 +14,8 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import expect
 
-from deliberation.factories import community_with_staff, staff_member
-from deliberation.models import Letter
+from deliberation.mailbox.factories import community_with_staff, staff_member
+from deliberation.mailbox.models import Letter
 from events import factories as event_factories
 from events import services as event_services
 from events.models import Booking

@@ -12,14 +12,14 @@ SITE_DIR = Path(__file__).resolve().parent.parent.parent  # site/
 BASE_DIR = SITE_DIR.parent  # the repository root
 
 SECRET_KEY = env.text("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
-# The master key that seals secret council ballots while their voting is open (deliberation/sealing.py, README:
+# The master key that seals secret council ballots while their voting is open (deliberation/council/sealing.py, README:
 # Secret ballots). Never in the database. Development and tests derive one from SECRET_KEY under a label of its
 # own; production refuses to start without it.
 COUNCIL_BALLOT_KEY = (
     env.text("COUNCIL_BALLOT_KEY").strip()
     or hmac.new(SECRET_KEY.encode(), b"linli.council.ballot-key", hashlib.sha256).hexdigest()
 )
-# Signs the councils' tamper-evident chain (deliberation/services/chain.py). Kept out of the database so that
+# Signs the councils' tamper-evident chain (deliberation/council/chain.py). Kept out of the database so that
 # whoever can rewrite the database cannot re-sign what they changed. Development and tests derive one from
 # SECRET_KEY (with its own label); production refuses to start without it.
 COUNCIL_CHAIN_KEY = env.text("COUNCIL_CHAIN_KEY") or hashlib.sha256(f"linli.council.chain:{SECRET_KEY}".encode()).hexdigest()
@@ -31,7 +31,10 @@ INSTALLED_APPS = [
     "home",
     "events",
     "points",
-    "deliberation",
+    "deliberation",  # the three apps' shared table history and catalogue
+    "deliberation.mailbox",
+    "deliberation.council",
+    "deliberation.followup",
     "outbox",
     "wagtail_localize",
     "wagtail_localize.locales",  # replaces wagtail.locales

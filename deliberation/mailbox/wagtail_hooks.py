@@ -1,0 +1,72 @@
+"""The mailbox in the Wagtail admin: its menu for community staff, its views, and the community mailbox snippet."""
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from home.scope import for_request
+
+from . import admin_views
+from .models import CommunityMailbox
+
+admin_urls = [
+    path("", admin_views.inbox, name="inbox"),
+    path("letters/<int:pk>/", admin_views.letter_triage, name="letter"),
+    path("letters/<int:pk>/photos/<int:photo_pk>/", admin_views.letter_photo, name="letter_photo"),
+    path("topics/", admin_views.topic_list, name="topics"),
+    path("topics/<int:pk>/", admin_views.topic_detail, name="topic"),
+    path("dashboard/", admin_views.dashboard, name="dashboard"),
+    path("hotline/", admin_views.hotline_upload, name="hotline_upload"),
+    path("hotline/<int:pk>/", admin_views.hotline_preview, name="hotline_preview"),
+    path("new/", admin_views.staff_entry, name="staff_entry"),
+    path("quarantine/", admin_views.quarantine, name="quarantine"),
+]
+
+
+@hooks.register("register_admin_urls")
+def register_mailbox_urls():
+    return [path("mailbox/", include((admin_urls, "mailbox_admin"), namespace="mailbox_admin"))]
+
+
+class StaffMenuItem(MenuItem):
+    """Shown to community staff (home.scope): the council's apps use it for their menus too."""
+
+    def is_shown(self, request):
+        return for_request(request).any
+
+
+class ManagerMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.is_superuser
+
+
+class StaffSubmenu(SubmenuMenuItem):
+    def is_shown(self, request):
+        return for_request(request).any
+
+
+@hooks.register("register_admin_menu_item")
+def register_mailbox_menu():
+    menu = Menu(
+        items=[
+            StaffMenuItem(_("Inbox"), reverse("mailbox_admin:inbox"), icon_name="mail", order=1),
+            StaffMenuItem(_("Topics"), reverse("mailbox_admin:topics"), icon_name="list-ul", order=2),
+            StaffMenuItem(_("Concerns dashboard"), reverse("mailbox_admin:dashboard"), icon_name="table", order=3),
+            StaffMenuItem(_("Hotline import"), reverse("mailbox_admin:hotline_upload"), icon_name="upload", order=4),
+            StaffMenuItem(_("Enter a letter"), reverse("mailbox_admin:staff_entry"), icon_name="edit", order=5),
+            ManagerMenuItem(_("Quarantined mail"), reverse("mailbox_admin:quarantine"), icon_name="warning", order=6),
+        ]
+    )
+    return StaffSubmenu(_("Mailbox"), menu, icon_name="mail", order=260)
+
+
+class CommunityMailboxViewSet(SnippetViewSet):
+    model = CommunityMailbox
+    icon = "mail"
+    list_display = ["community", "address", "support_threshold"]
+
+
+register_snippet(CommunityMailboxViewSet)
