@@ -24,14 +24,17 @@ def english_active() -> bool:
     return (translation.get_language() or "").startswith("en")
 
 
-def label(obj, field: str = "name") -> str:
+def label(obj, field: str = "name", *, mark_missing: bool = False) -> str:
     """`obj.<field>` in the active language: `<field>_en` on English pages when it is filled in, else the
-    Chinese label (a community without an English name is shown by its Chinese one)."""
+    Chinese label (a community without an English name is shown by its Chinese one). With `mark_missing`,
+    the Chinese stand-in says "(no English yet)" (council texts: so that staff notice, `in_reader_language`)."""
     if obj is None:
         return ""
-    chinese = getattr(obj, field)
+    chinese, english = getattr(obj, field), getattr(obj, f"{field}_en", "")
+    if mark_missing:
+        return in_reader_language(chinese, english)
     if english_active():
-        return getattr(obj, f"{field}_en", "") or chinese
+        return english or chinese
     return chinese
 
 

@@ -19,6 +19,7 @@ from deliberation.followup import services as followup
 from deliberation.followup.forms import ActionForm, AnswerForm, ProgressForm
 from deliberation.followup.models import FollowUpAction, MinutesPage, Objection
 from deliberation.mailbox.admin_views import staff_required
+from home.i18n import source_language
 from home.scope import for_request
 from plumbing.parsing import required_pk
 
@@ -100,6 +101,6 @@ def minutes(request: HttpRequest) -> HttpResponse:
     for page in MinutesPage.objects.filter(session__in=sessions).select_related("locale"):
         pages.setdefault(page.session_id, {})[page.locale.language_code] = page
     for session in sessions:
-        session.minutes_zh = pages.get(session.pk, {}).get("zh-hans")
+        session.minutes_zh = pages.get(session.pk, {}).get(source_language())
         session.minutes_en = pages.get(session.pk, {}).get("en")
     return render(request, "followup/admin/minutes.html", {"sessions": sessions})

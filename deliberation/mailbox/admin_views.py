@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from deliberation.mailbox import services
-from deliberation.mailbox.forms import localized_names
 from deliberation.mailbox.models import (
     Category,
     HotlineColumnMapping,
@@ -36,6 +35,7 @@ from deliberation.mailbox.models import (
     TopicChange,
 )
 from deliberation.mailbox.sections import STAFF_TOPIC_SECTIONS
+from home import i18n
 from home.models import Grid
 from home.scope import for_request, for_user, staff_only
 from home.sections import rendered_sections
@@ -293,7 +293,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("pk"))
     )
     communities = {c.pk: c for c in for_request(request).communities()}
-    names = localized_names(communities.values())
+    names = {pk: i18n.label(community) for pk, community in communities.items()}
     by_community = dict(letters.values_list("community").annotate(n=Count("pk")))
     topics_by_status = dict(topics.values_list("status").annotate(n=Count("pk")))
     open_letters = letters.filter(status__in=OPEN_STATUSES + [Letter.Status.MERGED]).exclude(
@@ -302,7 +302,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     cells = Counter(open_letters.values_list("grid", "category"))
     grid_ids = sorted({grid for grid, _category in cells}, key=lambda pk: (pk is None, pk or 0))
     grids = Grid.objects.in_bulk([pk for pk in grid_ids if pk])
-    grid_names = localized_names(grids.values())
+    grid_names = {pk: i18n.label(grid) for pk, grid in grids.items()}
     table = [
         (
             grid_names.get(pk, str(grids[pk])) if pk else _("No grid"),

@@ -12,14 +12,9 @@ from home.models import Community, Grid
 from plumbing.parsing import parse_pk
 
 
-def localized_names(objects) -> dict[int, str]:
-    """pk → name in the active language (`home.i18n.label`)."""
-    return {obj.pk: label(obj) for obj in objects}
-
-
 class PlaceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return self.names.get(obj.pk, str(obj))
+        return label(obj)
 
 
 class LetterForm(forms.Form):
@@ -57,18 +52,15 @@ class LetterForm(forms.Form):
         super().__init__(*args, **kwargs)
         communities = Community.objects.all()
         grids = Grid.objects.select_related("community")
-        community_names = localized_names(communities)
-        grid_names = localized_names(grids)
         self.fields["community"].queryset = communities
-        self.fields["community"].names = community_names
         self.fields["grid"].queryset = grids
         # Grids are numbered within their community: only the chosen community's are offered, else all
         # of them grouped under their community's name (no JavaScript needed).
         chosen = self.data.get("community") if self.is_bound else self.initial.get("community")
         self.fields["grid"].choices = grid_choices(
             list(grids),
-            community_name=lambda grid: community_names.get(grid.community_id, ""),
-            grid_name=lambda grid: grid_names[grid.pk],
+            community_name=lambda grid: label(grid.community),
+            grid_name=label,
             community_id=parse_pk(str(chosen or "")),
         )
         if not anonymous:
@@ -89,9 +81,7 @@ class TopicFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = Community.objects.all()
-        self.fields["community"].queryset = communities
-        self.fields["community"].names = localized_names(communities)
+        self.fields["community"].queryset = Community.objects.all()
 
 
 class SatisfactionForm(forms.Form):

@@ -49,6 +49,7 @@ from deliberation.mailbox.models import (
     TrackingCounter,
 )
 from deliberation.mailbox.names import names_in
+from home.i18n import language_of, source_language
 from home.models import Community, Grid, ResidentProfile
 from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident, verified_resident
@@ -114,14 +115,6 @@ def _require_staff(actor, community: Community | None) -> None:
 
 def letters_for_staff(user) -> QuerySet[Letter]:
     return for_user(user).filter(Letter.objects.all(), "community")
-
-
-def source_community(community: Community | None) -> Community | None:
-    return community
-
-
-def source_grid(grid: Grid | None) -> Grid | None:
-    return grid
 
 
 # --- Tracking numbers and photos ----------------------------------------------------------
@@ -322,7 +315,6 @@ def submit_letter(
         raise PhotoError(_("You can attach at most %(count)d photos.") % {"count": MAX_PHOTOS})
     if category not in Category.values:
         raise MailboxError(_("Unknown category."))
-    community, grid = source_community(community), source_grid(grid)
     if grid is not None and community is not None and grid.community_id != community.pk:
         raise MailboxError(_("This grid is not in the chosen community."))
     if channel == Letter.Channel.WEB:
@@ -643,7 +635,6 @@ def _check_topic_title(title: str) -> None:
 
 @transaction.atomic
 def create_topic(*, community: Community, title: str, category: str, actor, summary: str = "") -> Topic:
-    community = source_community(community)
     _require_staff(actor, community)
     if not title.strip():
         raise MailboxError(_("A topic needs a title."))
@@ -893,7 +884,7 @@ def similar_public_topics(*, text: str, community: Community | None, limit: int 
     """Public topics open for support like what the resident is writing ("is it one of these?")."""
     topics = Topic.objects.filter(summary_approved_at__isnull=False, status__in=[Topic.Status.OPEN, Topic.Status.SHORTLISTED])
     if community is not None:
-        topics = topics.filter(community=source_community(community))
+        topics = topics.filter(community=community)
     candidates = (
         (topic, topic.shingles) for topic in topics.only("pk", "title", "summary", "shingles", "status", "community_id")
     )
@@ -1010,17 +1001,16 @@ class MailIntake:
         self._mailboxes: dict[str, Community] | None = None
 
     def community_for(self, parsed: ParsedMail, writer) -> Community | None:
-        """The community whose mailbox address the letter was sent to, else the writer's own (source rows)."""
+        """The community whose mailbox address the letter was sent to, else the writer's own."""
         if self._mailboxes is None:
             self._mailboxes = {
-                mailbox.address.lower(): source_community(mailbox.community)
-                for mailbox in CommunityMailbox.objects.select_related("community")
+                mailbox.address.lower(): mailbox.community for mailbox in CommunityMailbox.objects.select_related("community")
             }
         for address in parsed.recipients:
             if address in self._mailboxes:
                 return self._mailboxes[address]
         profile = ResidentProfile.objects.filter(user=writer).select_related("community").first() if writer else None
-        return source_community(profile.community) if profile and profile.community else None
+        return profile.community if profile and profile.community else None
 
 
 def store_incoming_mail(
@@ -1327,8 +1317,7 @@ def _tell_staff_of_reply(*, letter: Letter, event: LetterEvent) -> None:
 
 
 def _writer_language_for(writer, guessed: str) -> str:
-    profile = ResidentProfile.objects.filter(user=writer).first() if writer else None
-    return profile.preferred_language if profile else guessed
+    return language_of(writer, guessed)
 
 
 # --- Hotline and petition records -----------------------------------------------------------
@@ -1407,7 +1396,7 @@ def preview_hotline(*, upload, mapping: dict[str, str]) -> list[HotlineRow]:
     if missing:
         raise MailboxError(_("Choose the columns for the record id and the text."))
     categories = {str(label): value for value, label in Category.choices} | {value: value for value in Category.values}
-    with translation.override("zh-hans"):
+    with translation.override(source_language()):
         categories |= {str(label): value for value, label in Category.choices}
     grids = {grid.name: grid for grid in Grid.objects.filter(community=upload.community)} | {
         str(grid.number): grid for grid in Grid.objects.filter(community=upload.community)

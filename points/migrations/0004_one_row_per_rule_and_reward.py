@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("wagtail_localize", "0016_rename_page_revision_translationlog_revision"),
         ("events", "0003_translatable_table"),
-        ("deliberation", "0012_objection_answer_en"),
+        ("deliberation", "0013_hand_over_to_apps"),
         ("outbox", "0004_channel_preference"),
     ]
 
