@@ -50,7 +50,10 @@ def references(model) -> list:
     return [
         relation.field
         for relation in model._meta.get_fields(include_hidden=True)
-        if relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)
+        if relation.auto_created
+        and not relation.concrete
+        and (relation.one_to_many or relation.one_to_one)
+        and relation.field.model._meta.managed  # a view or another program's table is not ours to write
     ]
 
 
