@@ -3,11 +3,11 @@
 from django.urls import include, path, reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.menus import MenuItem as DropdownItem
 
-from home.scope import StaffScope, for_request, for_user
+from home.scope import StaffMenuItem, StaffScope, for_request, for_user
 from home.sections import HOME_SECTIONS, HomeSection
 
 from . import admin_views as views
@@ -53,11 +53,6 @@ def register_events_log_actions(actions):
     from .audit import AUDIT
 
     AUDIT.register(actions)
-
-
-class StaffMenuItem(MenuItem):
-    def is_shown(self, request):
-        return for_request(request).any
 
 
 @hooks.register("register_admin_menu_item")

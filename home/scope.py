@@ -21,6 +21,7 @@ from functools import cached_property, wraps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from wagtail.admin.menu import MenuItem, SubmenuMenuItem
 
 from .models import Community
 
@@ -110,3 +111,17 @@ def staff_only(message=None):
         return wrapper
 
     return decorate
+
+
+class StaffMenuItem(MenuItem):
+    """An admin menu entry shown to community staff (and superusers): every app's staff menus use it."""
+
+    def is_shown(self, request):
+        return for_request(request).any
+
+
+class StaffSubmenu(SubmenuMenuItem):
+    """An admin submenu shown to community staff (and superusers)."""
+
+    def is_shown(self, request):
+        return for_request(request).any

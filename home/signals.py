@@ -1,4 +1,4 @@
-"""Publishing anything empties the anonymous page cache (a new generation).
+"""Publishing anything, or a change the apps record as public, empties the anonymous page cache (a new generation).
 
 The generation is bumped at once, so the change shows on the next request, and again
 when the transaction commits: a page rendered by another request from data read before
@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from wagtail.signals import page_published, page_unpublished, post_page_move, published, unpublished
 
+from plumbing.audit import recorded
 from plumbing.middleware import bump_page_cache_generation
 
 
@@ -50,3 +51,11 @@ def content_changed(sender, **kwargs) -> None:
 
     if issubclass(sender, _shown_on_public_pages()) or (issubclass(sender, Page) and kwargs.get("signal") is post_delete):
         invalidate_page_cache()
+
+
+@receiver(recorded)
+def public_state_changed(sender, action: str, **kwargs) -> None:
+    """A change the apps' public pages show (an app's `AuditActions(public=...)`: a council session announced, a
+    result stored, a topic approved…): a new generation once it commits."""
+    if action in sender.public:
+        transaction.on_commit(bump_page_cache_generation)

@@ -7,18 +7,30 @@ Each app lists its actions once, with their labels, and records through them:
 
 and registers them with Wagtail in its `wagtail_hooks.py`: `hooks.register("register_log_actions", AUDIT.register)`.
 A service records inside its own transaction, so an entry exists exactly when its change committed.
+
+Each record is also the change's domain signal (`recorded`): what follows from a change is a receiver, not a
+call every service repeats. An app names the actions that change what anonymous visitors' cached pages show
+(`public=`); home/signals.py refreshes the page cache when one of them commits.
 """
 
 from __future__ import annotations
 
+from django.dispatch import Signal
 from wagtail.log_actions import log
+
+# Sent by `AuditActions.record` inside the change's transaction: sender=the app's AuditActions, instance=,
+# action=, actor= (None for the system), data=.
+recorded = Signal()
 
 
 class AuditActions:
     """One app's registered audit actions: action code → (label, message of an entry)."""
 
-    def __init__(self, actions: dict[str, tuple]) -> None:
+    def __init__(self, actions: dict[str, tuple], *, public: frozenset[str] | set[str] = frozenset()) -> None:
         self.actions = actions
+        self.public = frozenset(public)  # the actions whose change anonymous visitors' pages show
+        if not self.public <= set(actions):
+            raise ValueError(f"public actions not listed: {sorted(self.public - set(actions))}")
 
     def __contains__(self, action: str) -> bool:
         return action in self.actions
@@ -38,3 +50,4 @@ class AuditActions:
             raise ValueError(f"unregistered audit action {action}")
         user = actor if actor is not None and actor.is_authenticated else None
         log(instance, action, user=user, title=title, data=data or None)
+        recorded.send(sender=self, instance=instance, action=action, actor=user, data=data)

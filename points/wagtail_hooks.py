@@ -3,11 +3,11 @@
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import Menu, MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from home.scope import for_request
+from home.scope import StaffMenuItem, StaffSubmenu
 
 from . import admin_views
 from .models import EarningRule, Reward
@@ -52,11 +52,6 @@ def register_points_urls():
     return [path("points/", include((urlpatterns, "points_admin"), namespace="points_admin"))]
 
 
-class StaffMenuItem(MenuItem):
-    def is_shown(self, request):
-        return for_request(request).any
-
-
 class SnippetMenuItem(MenuItem):
     """A snippet list, shown to those who may change that snippet."""
 
@@ -68,9 +63,11 @@ class SnippetMenuItem(MenuItem):
         return request.user.has_perm(f"points.change_{self.model._meta.model_name}")
 
 
-class PointsMenuItem(SubmenuMenuItem):
+class PointsMenuItem(StaffSubmenu):
+    """Staff, and whoever may change rewards (the snippets are in the menu)."""
+
     def is_shown(self, request):
-        return for_request(request).any or request.user.has_perm("points.change_reward")
+        return super().is_shown(request) or request.user.has_perm("points.change_reward")
 
 
 @hooks.register("register_admin_menu_item")

@@ -8,12 +8,19 @@ from wagtail.models import ModelLogEntry
 
 from deliberation.council import audit as council_audit
 from deliberation.followup import audit as followup_audit
+from deliberation.mailbox import audit as mailbox_audit
 from events import audit as events_audit
 from home.factories import CommunityFactory, UserFactory
 from plumbing.audit import AuditActions
 from points import audit as points_audit
 
-APPS = {"council": council_audit, "events": events_audit, "followup": followup_audit, "points": points_audit}
+APPS = {
+    "council": council_audit,
+    "events": events_audit,
+    "followup": followup_audit,
+    "mailbox": mailbox_audit,
+    "points": points_audit,
+}
 
 
 @pytest.mark.parametrize("app", sorted(APPS))
@@ -48,3 +55,29 @@ def test_a_record_names_its_author_or_nobody_and_an_unknown_action_is_refused(si
     with pytest.raises(ValueError, match="unregistered audit action"):
         audit.record(community, "events.session.vanish", actor=staff)
     assert entries.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_public_action_refreshes_the_page_cache_when_it_commits_and_a_private_one_does_not(
+    site_pages, django_capture_on_commit_callbacks
+):
+    """The audit record is the change's signal (plumbing.audit.recorded): home/signals.py bumps the page-cache
+    generation after the commit of an action an app lists as public, so no service does it by hand."""
+    from plumbing.middleware import read_generation
+
+    community = CommunityFactory()
+    staff = UserFactory()
+    before = read_generation()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        council_audit.AUDIT.record(community, "council.attendance", actor=staff)
+    assert "council.attendance" not in council_audit.AUDIT.public
+    assert (callbacks, read_generation()) == ([], before)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        council_audit.AUDIT.record(community, "council.session.announce", actor=staff)
+    assert read_generation() == before and len(callbacks) == 1  # not before the commit
+    callbacks[0]()
+    assert read_generation() != before
+    for module in APPS.values():
+        assert module.AUDIT.public <= set(module.AUDIT.actions)
+    with pytest.raises(ValueError, match="not listed"):
+        AuditActions({"a.b": ("A", "B")}, public={"a.c"})

@@ -28,7 +28,20 @@ AUDIT = AuditActions(
         "council.vote.close": (_("Close voting"), _("Closed voting on an item")),
         "council.vote.record": (_("Record a vote"), _("Recorded the vote of a member in the room")),
         "council.result.store": (_("Store result"), _("Stored the result of a vote")),
-    }
+    },
+    # Public pages (home, session list and pages, topics) show sessions, agendas, votes and results.
+    public={
+        "council.session.create",
+        "council.session.edit",
+        "council.session.announce",
+        "council.session.cancel",
+        "council.session.start",
+        "council.session.close",
+        "council.agenda.edit",
+        "council.vote.open",
+        "council.vote.close",
+        "council.result.store",
+    },
 )
 ACTIONS = AUDIT.actions
 record = AUDIT.record

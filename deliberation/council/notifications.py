@@ -162,7 +162,7 @@ def session_cancelled(*, session: CouncilSession, members: list[CouncilMember], 
 
 def topic_followers(topics: list[Topic]) -> dict[str, tuple[str, list[Topic]]]:
     """address → (language, topics) for every letter writer and supporter of `topics`: one message per person."""
-    from deliberation.mailbox.services import _recipient, _writer_language
+    from deliberation.mailbox.notifications import _recipient, _writer_language
 
     followers: dict[str, tuple[str, list[Topic]]] = {}
 

@@ -61,7 +61,6 @@ from deliberation.council.sealing import BallotContent, ItemSeal, new_salt, rece
 from deliberation.mailbox.models import Topic
 from deliberation.mailbox.services import change_topic_status, move_topic
 from home.scope import for_user
-from plumbing.middleware import bump_page_cache_generation
 
 GENESIS_DIGEST = "0" * 64
 _shuffle = secrets.SystemRandom().shuffle
@@ -127,12 +126,6 @@ def can_clerk(user, session: CouncilSession) -> bool:
     return _has_role(user, session, (CouncilMember.Role.SECRETARY, CouncilMember.Role.CHAIR)) or is_council_staff(
         user, session.council
     )
-
-
-def _refresh_public_pages() -> None:
-    """Anonymous visitors' cached pages (home page, session list and pages, topics) show sessions and results:
-    once the change commits, a new page-cache generation."""
-    transaction.on_commit(bump_page_cache_generation)
 
 
 def _require_staff(actor, council: Council) -> None:
@@ -236,7 +229,6 @@ def create_session(
         created_by=actor,
     )
     audit.record(session, "council.session.create", actor=actor)
-    _refresh_public_pages()
     return session
 
 
@@ -267,7 +259,6 @@ def update_session(*, session: CouncilSession, actor, **fields) -> CouncilSessio
     audit.record(session, "council.session.edit", actor=actor, changed=changed)
     if session.status == CouncilSession.Status.ANNOUNCED and set(changed) & set(SESSION_MAILED_FIELDS):
         notifications_council.session_changed(session=session, members=_members_to_mail(session))
-    _refresh_public_pages()
     return session
 
 
@@ -301,7 +292,6 @@ def announce_session(*, session: CouncilSession, actor, now: datetime.datetime |
     audit.record(session, "council.session.announce", actor=actor)
     notifications_council.session_invitation(session=session, members=_members_to_mail(session))
     notifications_council.topics_on_agenda(session=session, topics=topics)
-    _refresh_public_pages()
     return session
 
 
@@ -342,7 +332,6 @@ def cancel_session(*, session: CouncilSession, actor, reason: str) -> CouncilSes
     audit.record(session, "council.session.cancel", actor=actor, reason=reason)
     if was_announced:
         notifications_council.session_cancelled(session=session, members=_members_to_mail(session), reason=reason)
-    _refresh_public_pages()
     return session
 
 
@@ -357,7 +346,6 @@ def start_session(*, session: CouncilSession, actor, now: datetime.datetime | No
     session.door_rotation += 1  # a new door key: a code seen before the start no longer checks anyone in
     session.save(update_fields=["status", "opened_at", "door_rotation"])
     audit.record(session, "council.session.start", actor=actor)
-    _refresh_public_pages()
     return session
 
 
@@ -395,7 +383,6 @@ def end_session(*, session: CouncilSession, actor, now: datetime.datetime | None
         except PointsError:
             pass  # the rule is switched off or the member reached a cap: attending still counts, without points
     signals.session_ended.send(sender=CouncilSession, session=session, actor=actor)  # the follow-up drafts the minutes
-    _refresh_public_pages()
     return session
 
 
@@ -531,7 +518,6 @@ def add_item(
         _schedule_topic(topic=topic, actor=actor)
         if not scheduled_before:
             notifications_council.topics_on_agenda(session=session, topics=[topic])
-    _refresh_public_pages()
     return item
 
 
@@ -565,7 +551,6 @@ def update_item(*, item: AgendaItem, actor, **fields) -> AgendaItem:
         if item.topic is not None and item.topic.status == Topic.Status.SHORTLISTED:
             _schedule_topic(topic=item.topic, actor=actor)
             notifications_council.topics_on_agenda(session=session, topics=[item.topic])
-    _refresh_public_pages()
     return item
 
 
@@ -593,7 +578,6 @@ def remove_item(*, item: AgendaItem, actor) -> None:
     audit.record(session, "council.agenda.edit", actor=actor, removed=pk)
     if topic is not None and session.status == CouncilSession.Status.ANNOUNCED:
         _unschedule_topic(topic=topic, actor=actor, reason=_("Taken off the agenda."))
-    _refresh_public_pages()
 
 
 @transaction.atomic
@@ -611,7 +595,6 @@ def move_item(*, item: AgendaItem, actor, position: int) -> AgendaItem:
     others.insert(position - 1, item)
     _renumber(session, others)
     audit.record(session, "council.agenda.edit", actor=actor, moved=item.pk, position=position)
-    _refresh_public_pages()
     return item
 
 
@@ -842,7 +825,6 @@ def open_voting(
     item.ballot_salt = new_salt() if item.ballot == AgendaItem.Ballot.SECRET else None
     item.save(update_fields=["status", "opened_at", "opened_by", "closes_at", "ballot_salt"])
     audit.record(item, "council.vote.open", actor=actor, closes_at=closes_at.isoformat() if closes_at else None)
-    _refresh_public_pages()
     return item
 
 
@@ -1100,7 +1082,6 @@ def close_voting(*, item: AgendaItem, actor=None, now: datetime.datetime | None 
     audit.record(item, "council.vote.close", actor=actor)
     audit.record(result, "council.result.store", actor=actor, council=council.pk, sequence=result.sequence, digest=result.digest)
     signals.result_stored.send(sender=Result, result=result, actor=actor)  # the follow-up: a decision's notice
-    _refresh_public_pages()
     return result
 
 

@@ -8,7 +8,7 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu
 
 from deliberation.mailbox.sections import STAFF_TOPIC_SECTIONS
-from deliberation.mailbox.wagtail_hooks import StaffMenuItem, StaffSubmenu
+from home.scope import StaffMenuItem, StaffSubmenu
 from home.sections import HomeSection
 
 from . import admin_views, services

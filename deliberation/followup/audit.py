@@ -25,7 +25,16 @@ AUDIT = AuditActions(
         "followup.action.create": (_("Create follow-up action"), _("Created a follow-up action")),
         "followup.action.update": (_("Update follow-up action"), _("Reported progress on a follow-up action")),
         "followup.action.escalate": (_("Escalate follow-up action"), _("Escalated an overdue follow-up action")),
-    }
+    },
+    # Public pages (decisions, progress, minutes, a topic's council section) show these.
+    public={
+        "followup.minutes.publish",
+        "followup.decision.create",
+        "followup.decision.effect",
+        "followup.decision.answer",
+        "followup.action.create",
+        "followup.action.update",
+    },
 )
 ACTIONS = AUDIT.actions
 record = AUDIT.record

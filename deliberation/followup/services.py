@@ -54,7 +54,6 @@ from home.services import VERIFY_FIRST, is_verified_resident
 from outbox.services import Content, notify
 from plumbing import workdays
 from plumbing.links import absolute_url
-from plumbing.middleware import bump_page_cache_generation
 
 MINUTES_FEATURES = ["h2", "h3", "bold", "italic", "ol", "ul", "link"]
 MAX_OBJECTION_CHARS = 2000
@@ -427,7 +426,6 @@ def publish_minutes(*, session: CouncilSession, actor) -> MinutesPage:
     session.save(update_fields=["status"])
     chain.append_minutes(session=session, payload=minutes_payload(session))  # the published text and its confirmations
     record(session, "followup.minutes.publish", actor=actor)
-    transaction.on_commit(bump_page_cache_generation)
     return zh_page
 
 
@@ -451,7 +449,7 @@ def _language_of(user_id: int | None, fallback: str) -> str:
 
 def topic_recipients(topic: Topic) -> list[Recipient]:
     """Every writer of a letter in the topic and every supporter, each address once (writers first)."""
-    from deliberation.mailbox.services import _recipient
+    from deliberation.mailbox.notifications import _recipient
 
     recipients: dict[str, Recipient] = {}
     for letter in topic.letters.select_related("writer__profile").order_by("received_at", "pk"):
@@ -588,7 +586,6 @@ def result_stored(*, result: Result, actor) -> Decision | None:
     else:
         _move_topic(topic, actor=actor, status=Topic.Status.SHORTLISTED)
     _mail_topic(topic_id=topic.pk, item_id=item.pk, template="decision_result.txt", subject=SUBJECT_RESULT)
-    transaction.on_commit(bump_page_cache_generation)
     return decision
 
 
@@ -672,7 +669,6 @@ def answer_objection(*, objection: Objection, actor, answer: str, answer_en: str
             render=render,
             idempotency_key=f"deliberation.objection_answered:{objection.pk}",
         )
-    transaction.on_commit(bump_page_cache_generation)
     return objection
 
 
@@ -698,7 +694,6 @@ def take_effect_due(*, today: datetime.date | None = None, now: datetime.datetim
             decision.save(update_fields=["status", "effective_at"])
             record(decision, "followup.decision.effect")
             _complete_if_done(decision, actor=None)
-            transaction.on_commit(bump_page_cache_generation)
             count += 1
     return count
 
@@ -744,7 +739,6 @@ def add_action(
     record(action, "followup.action.create", actor=actor, decision=decision.pk)
     if decision.topic is not None and decision.topic.status == Topic.Status.DECIDED:
         _move_topic(decision.topic, actor=actor, status=Topic.Status.FOLLOW_UP)
-    transaction.on_commit(bump_page_cache_generation)
     return action
 
 
@@ -774,7 +768,6 @@ def report_progress(*, action: FollowUpAction, actor, progress: int, note: str =
     record(action, "followup.action.update", actor=actor, progress=progress)
     if action.completed_at is not None:
         _complete_if_done(Decision.objects.select_for_update().get(pk=action.decision_id), actor=actor)
-    transaction.on_commit(bump_page_cache_generation)
     return update
 
 

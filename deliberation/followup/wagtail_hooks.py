@@ -12,7 +12,7 @@ from deliberation.council.models import AgendaItem, CouncilSession
 from deliberation.council.sections import COUNCIL_LIST_SECTIONS, COUNCIL_SESSION_SECTIONS
 from deliberation.council.services import DECIDED_TOPICS
 from deliberation.mailbox.sections import TOPIC_SECTIONS
-from deliberation.mailbox.wagtail_hooks import StaffMenuItem, StaffSubmenu
+from home.scope import StaffMenuItem, StaffSubmenu
 from home.sections import HOME_SECTIONS, HomeSection
 
 from . import admin_views, services

@@ -8,14 +8,14 @@ from django_tasks import task
 
 from plumbing.periodic import every
 
-from . import services
-from .services import send_letter_event  # noqa: F401 - defined beside `record_event`, which enqueues it
+from . import notifications, services
+from .notifications import send_letter_event  # noqa: F401 - defined beside `_record_event`, which enqueues it
 
 
 @every(datetime.timedelta(minutes=10))
 @task()
 def send_pending_letter_events() -> int:
-    return services.send_pending_notifications()
+    return notifications.send_pending_notifications()
 
 
 @every(datetime.timedelta(hours=1))

@@ -3,13 +3,14 @@
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.menu import Menu, MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from home.scope import for_request
+from home.scope import StaffMenuItem, StaffSubmenu
 
 from . import admin_views
+from .audit import AUDIT
 from .models import CommunityMailbox
 
 admin_urls = [
@@ -31,21 +32,9 @@ def register_mailbox_urls():
     return [path("mailbox/", include((admin_urls, "mailbox_admin"), namespace="mailbox_admin"))]
 
 
-class StaffMenuItem(MenuItem):
-    """Shown to community staff (home.scope): the council's apps use it for their menus too."""
-
-    def is_shown(self, request):
-        return for_request(request).any
-
-
 class ManagerMenuItem(MenuItem):
     def is_shown(self, request):
         return request.user.is_superuser
-
-
-class StaffSubmenu(SubmenuMenuItem):
-    def is_shown(self, request):
-        return for_request(request).any
 
 
 @hooks.register("register_admin_menu_item")
@@ -70,3 +59,8 @@ class CommunityMailboxViewSet(SnippetViewSet):
 
 
 register_snippet(CommunityMailboxViewSet)
+
+
+@hooks.register("register_log_actions")
+def register_mailbox_log_actions(actions):
+    AUDIT.register(actions)

@@ -20,7 +20,7 @@ TASKS = {
     "deliberation.tasks.close_due_council_votes": "deliberation.council.tasks.close_due_council_votes",
     "deliberation.tasks.decisions_take_effect": "deliberation.followup.tasks.decisions_take_effect",
     "deliberation.tasks.escalate_overdue_actions": "deliberation.followup.tasks.escalate_overdue_actions",
-    "deliberation.services.send_letter_event": "deliberation.mailbox.services.send_letter_event",
+    "deliberation.services.send_letter_event": "deliberation.mailbox.notifications.send_letter_event",
 }
 
 AUDIT_ACTIONS = {

@@ -13,6 +13,7 @@ from deliberation.mailbox import fetching, services
 from deliberation.mailbox.factories import community_with_staff, resident
 from deliberation.mailbox.mail import MAX_TEXT_CHARS, MalformedMessage, parse_message, sender_is_authenticated
 from deliberation.mailbox.models import CommunityMailbox, IncomingMail, Letter
+from deliberation.mailbox.services import intake
 
 CORPUS = sorted(EML.glob("*.eml"))
 PEOPLE = {  # file → (sender, subject, start of the text)
@@ -289,7 +290,7 @@ def test_a_fetch_killed_halfway_loses_and_duplicates_nothing(dovecot, site_pages
     folder = dovecot.new_folder("Restart")
     for name in ("01_utf8_plain.eml", "12_no_sender.eml", "04_big5.eml", "06_alternative_gbk.eml"):
         dovecot.append(folder, read(name))
-    real_store = services._new_letter
+    real_store = intake._new_letter
     calls = []
 
     def killed_at_the_third_letter(**kwargs):
@@ -298,11 +299,11 @@ def test_a_fetch_killed_halfway_loses_and_duplicates_nothing(dovecot, site_pages
             raise KeyboardInterrupt  # the process dies halfway through the batch's transaction
         return real_store(**kwargs)
 
-    monkeypatch.setattr(services, "_new_letter", killed_at_the_third_letter)
+    monkeypatch.setattr(intake, "_new_letter", killed_at_the_third_letter)
     with pytest.raises(KeyboardInterrupt):
         fetching.fetch_mail(account=dovecot.account(folder))
     assert IncomingMail.objects.count() == 0 and Letter.objects.count() == 0 and dovecot.flagged(folder) == []
-    monkeypatch.setattr(services, "_new_letter", real_store)
+    monkeypatch.setattr(intake, "_new_letter", real_store)
     report = fetching.fetch_mail(account=dovecot.account(folder))
     assert (report.seen, report.already_stored, report.letters, report.quarantined) == (4, 0, 3, 1)
     assert IncomingMail.objects.count() == 4 and Letter.objects.count() == 3

@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from PIL import Image
 
-from deliberation.mailbox import services
+from deliberation.mailbox import notifications, services
 from deliberation.mailbox.factories import LetterFactory, TopicFactory, community_with_staff, resident, staff_member, web_letter
 from deliberation.mailbox.models import Letter, LetterEvent, MailboxSettings, Support, Topic, TopicChange
+from deliberation.mailbox.services import photos
 from home.factories import GridFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +183,7 @@ def test_a_gif_is_refused_even_when_it_is_a_real_image():
 
 
 def test_a_photo_too_large_is_refused(monkeypatch):
-    monkeypatch.setattr(services, "MAX_PHOTO_BYTES", 100)
+    monkeypatch.setattr(photos, "MAX_PHOTO_BYTES", 100)
     with pytest.raises(services.PhotoError, match="too large"):
         services.clean_photo(data=jpeg_with_gps(), name="big.jpg")
 
@@ -308,11 +309,11 @@ def test_each_step_is_mailed_once(writer, community, django_capture_on_commit_ca
     with django_capture_on_commit_callbacks(execute=True):
         letter = web_letter(writer=writer, community=community)
     event = letter.events.get()
-    assert services.notify_letter_event(event_id=event.pk) is False
+    assert notifications.notify_letter_event(event_id=event.pk) is False
     LetterEvent.objects.filter(pk=event.pk).update(notified_at=None, created_at=timezone.now() - datetime.timedelta(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_pending_notifications() == 1
-        assert services.send_pending_notifications() == 0
+        assert notifications.send_pending_notifications() == 1
+        assert notifications.send_pending_notifications() == 0
     assert len(mail.outbox) == 1  # the outbox holds one message per step: replaying the step queues no second one
 
 

@@ -18,6 +18,7 @@ from PIL import Image
 from deliberation.mailbox import services
 from deliberation.mailbox.factories import LetterFactory, TopicFactory, community_with_staff, resident, staff_member, web_letter
 from deliberation.mailbox.models import Letter, MailboxSettings, Support
+from deliberation.mailbox.services import letters
 from home.factories import CommunityFactory, GridFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +172,7 @@ def test_checking_first_suggests_similar_public_topics(client, writer, community
 
 
 def test_the_rate_limit_answers_429(client, writer, community, monkeypatch):
-    monkeypatch.setattr(services, "LETTERS_PER_ACCOUNT_PER_DAY", 0)
+    monkeypatch.setattr(letters, "LETTERS_PER_ACCOUNT_PER_DAY", 0)
     client.force_login(writer)
     data = {
         "subject": "停车",
