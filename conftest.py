@@ -53,13 +53,14 @@ class Seeded:
     mails: list  # what it sent (Django's test outbox): nothing, the residents are invented
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_street(django_db_setup, django_db_blocker) -> Seeded:
-    """The demo street (`manage.py seed_demo`), seeded once for the module that asks.
+    """The demo street (`manage.py seed_demo`), seeded once for every test that asks.
 
-    Seeding takes about ten seconds, so a module's checks share one seed: it runs in a transaction
-    that is rolled back when the module ends, and each test runs (and rolls back) in a savepoint
-    inside it. Every test of such a module should take this fixture, since tests run in random order.
+    Seeding takes ten to thirty seconds, so the tests on the street share one seed: it runs in a transaction
+    that is rolled back when the run ends, and each test runs (and rolls back) in a savepoint inside it. The
+    tests that ask for the street run last, one after the other (`pytest_collection_modifyitems` below), so no
+    other test sees it. A module that adds to the street does so in a savepoint of its own that ends with it.
     On-commit callbacks of the seed run, as they would in `make run`.
     """
     from django.core import mail
@@ -73,3 +74,15 @@ def demo_street(django_db_setup, django_db_blocker) -> Seeded:
             call_command("seed_demo", stdout=out)
         yield Seeded(output=out.getvalue(), mails=list(mail.outbox))
         transaction.set_rollback(True)
+
+
+def on_the_demo_street(item: pytest.Item) -> bool:
+    """Whether the test uses the shared demo street above (not a module's own fixture of that name)."""
+    fixtures = getattr(item, "_fixtureinfo", None)
+    definitions = fixtures.name2fixturedefs.get("demo_street", ()) if fixtures else ()
+    return bool(definitions) and definitions[-1].scope == "session"
+
+
+def pytest_collection_modifyitems(config, items):
+    """The tests on the demo street run last, together: the street stays seeded from the first to the last."""
+    items[:] = [item for item in items if not on_the_demo_street(item)] + [item for item in items if on_the_demo_street(item)]

@@ -13,7 +13,6 @@ that branch on `action` are posted once per action.
 from __future__ import annotations
 
 import inspect
-import io
 import os
 import re
 import urllib.parse
@@ -22,7 +21,6 @@ from html.parser import HTMLParser
 import pytest
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -155,7 +153,7 @@ class FormsOnPage(HTMLParser):
 
 
 class DemoStreet:
-    """The demo data set with the objects the walk needs by name; missing kinds are made with factories."""
+    """The demo street (seeded) with the objects the walk needs by name; missing kinds are made with factories."""
 
     def __init__(self) -> None:
         from deliberation.models import (
@@ -172,7 +170,6 @@ class DemoStreet:
         from events.models import ActivityPage, Booking, CalendarFeed
         from points.models import LedgerEntry, Reservation, Reward
 
-        call_command("seed_demo", stdout=io.StringIO())
         session = CouncilSession.objects.filter(items__isnull=False).order_by("pk").first()
         chair = CouncilMember.objects.filter(council=session.council, role=CouncilMember.Role.CHAIR).first()
         self.resident = chair.user
@@ -268,8 +265,9 @@ def site_urls(street: DemoStreet) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def street(django_db_setup, django_db_blocker):
-    """Seeded once for the module; every role's test runs in a savepoint inside it and rolls back."""
+def street(demo_street, django_db_blocker):
+    """The shared demo street and, in a savepoint that ends with the module, what the walk adds to it; every
+    role's test runs in a savepoint inside that and rolls back."""
     with django_db_blocker.unblock():
         with transaction.atomic():
             yield DemoStreet()
