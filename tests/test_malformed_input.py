@@ -7,7 +7,8 @@ parameters get real ids of a demo data set (`seed_demo`) and, where the converte
 malformed value. Query strings and form bodies get each malformed value in every parameter and form
 field the site reads: all fields of the apps' forms plus the names views read by hand, at once, and
 then one at a time for any combination that failed, so that a failure names its parameter. Views
-that branch on `action` are posted once per action.
+that branch on `action` are posted once per action. Each database walks the values it treats its own
+way (POSTGRESQL_ONLY, SQLITE_ONLY below); CI runs both.
 """
 
 from __future__ import annotations
