@@ -21,6 +21,7 @@ from deliberation.followup.models import FollowUpAction, MinutesPage, Objection
 from deliberation.mailbox.admin_views import staff_required
 from home.i18n import source_language
 from home.scope import for_request
+from plumbing import audit
 from plumbing.parsing import required_pk
 
 
@@ -75,6 +76,8 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
         "answer_form": answer_form,
         "today": timezone.localdate(),
         "open_actions": [action for action in decision.actions.all() if action.completed_at is None],
+        # Who did what to the decision, its objections and its actions (the audit log, newest first).
+        "history": audit.history(decision, (Objection, decision.objections.all()), (FollowUpAction, decision.actions.all())),
     }
     return render(request, "followup/admin/decision.html", context, status=400 if request.method == "POST" else 200)
 

@@ -39,6 +39,7 @@ from home import i18n
 from home.models import Grid
 from home.scope import for_request, for_user, staff_only
 from home.sections import rendered_sections
+from plumbing import audit
 from plumbing.charts import bar_chart
 from plumbing.parsing import optional_pk, required_pk
 from plumbing.spreadsheets import csv_writer
@@ -270,6 +271,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "letter", "from_topic", "to_topic", "actor"
         ),
         "staff_topic_sections": rendered_sections(STAFF_TOPIC_SECTIONS, request, topic),
+        "history": audit.history(topic),  # who created, merged, approved and moved it (the audit log)
     }
     return render(request, "mailbox/admin/topic.html", context)
 
