@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests."""
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -33,8 +34,76 @@ def _empty_sms_outbox():
     wechat.sent.clear()
 
 
+class Layer:
+    """Data that a group of tests shares: made once, in a transaction that is rolled back after the last of
+    them, while each test runs (and rolls back) in a savepoint inside it.
+
+    The tests of a group run one after the other (`pytest_collection_modifyitems` below), so no other test
+    sees the layer. Only tests that run in a rolled-back transaction (pytest-django's first kind, which it
+    runs before the `transaction=True` ones) share it; any other test that asks makes the data itself.
+    """
+
+    def __init__(self, member) -> None:
+        self.member = member  # (item) -> bool: whether a test belongs to the group
+        self.entered = contextlib.ExitStack()
+        self.running = False  # its transaction is open
+        self.over = False
+
+    def open(self, django_db_blocker) -> bool:
+        """Start the layer's transaction, if the test being set up belongs to the group; whether it did."""
+        if self.over or not self.member(CURRENT_TEST[0]):
+            return False
+        self.entered.enter_context(django_db_blocker.unblock())
+        self.entered.enter_context(transaction.atomic())
+        self.running = True
+        return True
+
+    def close(self) -> None:
+        if self.running:
+            transaction.set_rollback(True)
+        self.entered.close()
+        self.running, self.over = False, True
+
+
+CURRENT_TEST: list = [None]  # the test being set up, for the layers
+
+
+def in_a_transaction(item: pytest.Item) -> bool:
+    """Whether the test runs in a transaction that is rolled back (pytest-django's first kind of test)."""
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))
+    transactional = transactional or {"transactional_db", "live_server"} & set(item.fixturenames)
+    return not transactional and (marker is not None or "db" in item.fixturenames)
+
+
+def on_the_demo_street(item: pytest.Item) -> bool:
+    """Whether the test uses the shared demo street below (not a module's own fixture of that name)."""
+    fixtures = getattr(item, "_fixtureinfo", None)
+    definitions = fixtures.name2fixturedefs.get("demo_street", ()) if fixtures else ()
+    return bool(definitions) and definitions[-1].scope == "session" and in_a_transaction(item)
+
+
+def on_the_site(item: pytest.Item) -> bool:
+    return "site_pages" in item.fixturenames and in_a_transaction(item) and not on_the_demo_street(item)
+
+
+SITE = Layer(on_the_site)
+STREET = Layer(on_the_demo_street)
+
+
+@pytest.fixture(scope="session")
+def shared_site(django_db_setup, django_db_blocker):
+    """The site of `site_pages`, made once for the tests that share it (see Layer)."""
+    if SITE.open(django_db_blocker):
+        from home.services import ensure_site
+
+        ensure_site()
+    yield
+    SITE.close()
+
+
 @pytest.fixture
-def site_pages(db):
+def site_pages(shared_site, db):
     """Locales, both home pages and the default site."""
     from home.services import ensure_site
 
@@ -53,23 +122,60 @@ class Seeded:
     mails: list  # what it sent (Django's test outbox): nothing, the residents are invented
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_street(django_db_setup, django_db_blocker) -> Seeded:
-    """The demo street (`manage.py seed_demo`), seeded once for the module that asks.
+    """The demo street (`manage.py seed_demo`), seeded once for the tests on it (see Layer).
 
-    Seeding takes about ten seconds, so a module's checks share one seed: it runs in a transaction
-    that is rolled back when the module ends, and each test runs (and rolls back) in a savepoint
-    inside it. Every test of such a module should take this fixture, since tests run in random order.
-    On-commit callbacks of the seed run, as they would in `make run`.
+    Seeding takes ten to thirty seconds. A module that adds to the street does so in a savepoint of its own
+    that ends with it. On-commit callbacks of the seed run, as they would in `make run`.
     """
     from django.core import mail
     from django.core.management import call_command
     from django.test import TestCase
 
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = io.StringIO()
-        mail.outbox = []
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            call_command("seed_demo", stdout=out)
-        yield Seeded(output=out.getvalue(), mails=list(mail.outbox))
-        transaction.set_rollback(True)
+    if not STREET.open(django_db_blocker):
+        pytest.fail("the demo street is for tests in a rolled-back transaction, run one after the other")
+    out = io.StringIO()
+    mail.outbox = []
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("seed_demo", stdout=out)
+    yield Seeded(output=out.getvalue(), mails=list(mail.outbox))
+    STREET.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """After pytest-django's ordering (tests in a rolled-back transaction first, then `transaction=True`
+    ones, then those without a database): among the first kind, those on the shared site, then those on the
+    demo street, each group together."""
+    first_kind = [item for item in items if in_a_transaction(item)]
+    site = [item for item in first_kind if on_the_site(item)]
+    street = [item for item in first_kind if on_the_demo_street(item)]
+    plain = [item for item in first_kind if item not in site and item not in street]
+    items[:] = plain + site + street + [item for item in items if not in_a_transaction(item)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    CURRENT_TEST[0] = item
+    if (
+        item.get_closest_marker("one_database")
+        and connection.vendor != "postgresql"
+        and not os.environ.get("LINLI_BOTH_DATABASES")
+    ):
+        # The test run's database plays no part: the second run would repeat the first. CI's PostgreSQL run is
+        # the shorter of its two; LINLI_BOTH_DATABASES=1 runs these here too.
+        pytest.skip("uses no test database: runs in the PostgreSQL run (CI time); LINLI_BOTH_DATABASES=1 runs it here too")
+    for layer in (SITE, STREET):
+        if layer.over and layer.member(item):
+            pytest.fail("a shared layer was rolled back before this test: the tests on it must run one after the other")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the last test of a group (its module fixtures torn down), the group's layer is rolled back."""
+    result = yield
+    for layer in (SITE, STREET):
+        if layer.member(item) and (nextitem is None or not layer.member(nextitem)):
+            layer.close()
+    return result

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -595,7 +596,7 @@ def seed() -> None:
 
 
 def seed_index() -> ActivityIndexPage:
-    home = home_factories.home_page("zh-hans")
+    home = home_factories.home_page()
     index = ActivityIndexPage.objects.child_of(home).filter(slug=INDEX_SLUG).first()
     if index is None:
         index = factories.activity_index(title=INDEX_TITLE, slug=INDEX_SLUG)
@@ -652,7 +653,7 @@ def seed_activity(demo: DemoActivity, index: ActivityIndexPage, members: dict[st
 
 def create_activity(demo: DemoActivity, index: ActivityIndexPage, members: dict[str, HouseholdMember]) -> ActivityPage:
     now = timezone.now()
-    community = Community.objects.get(code=demo.community, locale_id=index.locale_id) if demo.community else None
+    community = Community.objects.get(code=demo.community) if demo.community else None
     page = factories.activity(
         index,
         title=demo.zh.title,
@@ -716,7 +717,9 @@ def create_activity(demo: DemoActivity, index: ActivityIndexPage, members: dict[
 
 def summary() -> str:
     activities = ActivityPage.objects.filter(slug__in=[demo.slug for demo in ACTIVITIES])
-    by_language = {language: activities.filter(locale__language_code=language).count() for language in ("zh-hans", "en")}
+    by_language = {
+        language: activities.filter(locale__language_code=language).count() for language in (settings.LANGUAGE_CODE, "en")
+    }
     sessions = Session.objects.filter(activity__in=activities)
     bookings = Booking.objects.filter(session__in=sessions)
     statuses = {status: bookings.filter(status=status).count() for status in Booking.Status.values}

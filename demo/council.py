@@ -118,7 +118,7 @@ def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
 def seed() -> None:
     with muted():
         for demo in COUNCILS:
-            community = Community.objects.filter(code=demo.community, locale__language_code="zh-hans").first()
+            community = Community.objects.filter(code=demo.community).first()
             staff = _user(f"{demo.community}.staff")
             members = [_user(login) for login in demo.members]
             if community is None or staff is None or not all(members) or Council.objects.filter(community=community).exists():

@@ -334,11 +334,11 @@ def _user(login: str | None):
 
 
 def _community(code: str) -> Community | None:
-    return Community.objects.filter(code=code, locale__language_code="zh-hans").first()
+    return Community.objects.filter(code=code).first()
 
 
 def _grid(community: Community, number: int) -> Grid | None:
-    return Grid.objects.filter(community=community, number=number, locale=community.locale).first()
+    return Grid.objects.filter(community=community, number=number).first()
 
 
 def _letter(*, key: str, login, channel, community, grid_number, category, subject, body, language, days_ago, staff) -> Letter:

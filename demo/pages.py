@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from wagtail.models import Locale
 from wagtail.rich_text import RichText
@@ -75,7 +76,7 @@ def text_pairs(zh: Text, en: Text, *, slug: str) -> dict[str, str]:
         elif kind == "paragraph":
             strings.update(rich_pairs(zh_value, en_value))
         elif kind == "table":  # written once, bilingually: the English cells of the Chinese table
-            for zh_row, en_row in zip(zh_value.cells("zh-hans"), zh_value.cells("en"), strict=True):
+            for zh_row, en_row in zip(zh_value.cells(settings.LANGUAGE_CODE), zh_value.cells("en"), strict=True):
                 strings.update((plain(zh_cell), plain(en_cell)) for zh_cell, en_cell in zip(zh_row, en_row, strict=True))
     return strings
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Locale
 
 from home.models import Community
 from points import services
@@ -96,27 +95,23 @@ def seed() -> None:
 
 
 def seed_reward(name, name_en, cost, stock, limit, community_code, description, description_en) -> Reward:
-    zh = Locale.objects.get(language_code="zh-hans")
-    reward = Reward.objects.filter(name=name, locale=zh).first()
+    reward = Reward.objects.filter(name=name).first()
     if reward is None:
-        community = Community.objects.filter(code=community_code, locale=zh).first() if community_code else None
+        community = Community.objects.filter(code=community_code).first() if community_code else None
         reward = Reward.objects.create(
             name=name,
+            name_en=name_en,
             description=description,
+            description_en=description_en,
             cost=cost,
             stock=stock,
             monthly_limit=limit,
             community=community,
             pickup_place=PICKUP[0],
+            pickup_place_en=PICKUP[1],
             pickup_hours=PICKUP[2],
-            locale=zh,
+            pickup_hours_en=PICKUP[3],
         )
-    en = Locale.objects.get(language_code="en")
-    if not reward.has_translation(en):
-        english = reward.copy_for_translation(en)
-        english.name, english.description = name_en, description_en
-        english.pickup_place, english.pickup_hours = PICKUP[1], PICKUP[3]
-        english.save()
     return reward
 
 
@@ -153,9 +148,8 @@ def seed_history(resident, rewards: list[Reward], rng: random.Random) -> None:
 
 
 def summary() -> str:
-    zh = Locale.objects.get(language_code="zh-hans")
     return (
-        f"Points: {EarningRule.objects.filter(locale=zh).count()} rules, {Reward.objects.filter(locale=zh).count()} rewards, "
+        f"Points: {EarningRule.objects.count()} rules, {Reward.objects.count()} rewards, "
         f"{Account.objects.count()} accounts, {LedgerEntry.objects.count()} ledger entries, "
         f"{Reservation.objects.count()} reservations."
     )

@@ -52,11 +52,11 @@ def seed(*, password_hash: str) -> None:
 
 
 def seed_home() -> None:
-    home = factories.home_page("zh-hans")
+    home = factories.home_page()
     if not home.intro:
         home.intro = SITE.home_intro
         home.save_revision().publish()
-        home = factories.home_page("zh-hans")
+        home = factories.home_page()
     if home.intro != SITE.home_intro or is_translated(home):
         return  # somebody's own introduction: leave it and its translation alone
     english = factories.home_page("en")
@@ -66,7 +66,7 @@ def seed_home() -> None:
 
 
 def seed_street_notice_list() -> NoticeIndexPage:
-    home = factories.home_page("zh-hans")
+    home = factories.home_page()
     page = NoticeIndexPage.objects.child_of(home).filter(slug="notices").first()
     if page is None:
         page = factories.add_page(home, NoticeIndexPage(title=SITE.notices_title, slug="notices", intro=SITE.notices_intro))
@@ -78,10 +78,9 @@ def seed_street_notice_list() -> NoticeIndexPage:
 
 def seed_community(demo: DemoCommunity) -> Community:
     community = services.create_community(name=demo.name, code=demo.code, name_en=demo.name_en, description=demo.description)
-    english = community.get_translation_or_none(locale("en"))
-    if english is not None and english.description == community.description:
-        english.description = demo.description_en
-        english.save()
+    if not community.description_en:
+        community.description_en = demo.description_en
+        community.save(update_fields=["description_en"])
     for grid in demo.grids:
         seed_grid(community, number=grid.number, name=grid.name, name_en=grid.name_en)
 
@@ -102,21 +101,16 @@ def seed_community(demo: DemoCommunity) -> Community:
 
 
 def seed_grid(community: Community, *, number: int, name: str, name_en: str) -> Grid:
-    grid = Grid.objects.filter(community=community, number=number, locale=community.locale).first()
+    grid = Grid.objects.filter(community=community, number=number).first()
     if grid is None:
-        grid = factories.GridFactory(community=community, number=number, name=name)
-    english_locale = locale("en")
-    if not grid.has_translation(english_locale):
-        english = grid.copy_for_translation(english_locale)
-        english.name = name_en
-        english.save()
+        grid = factories.GridFactory(community=community, number=number, name=name, name_en=name_en)
     return grid
 
 
 def seed_standard_page(demo: DemoPage) -> StandardPage:
     version = {"{version}": settings.LINLI_PRIVACY_NOTICE_VERSION}
     zh, en = fill(demo.zh, version), fill(demo.en, version)
-    home = factories.home_page("zh-hans")
+    home = factories.home_page()
     page = StandardPage.objects.child_of(home).filter(slug=demo.slug).first()
     if page is None:
         page = factories.add_page(
@@ -131,7 +125,7 @@ def seed_notice(demo: DemoNotice, communities: dict[str, Community]) -> NoticePa
     if community is not None:
         parent = NoticeIndexPage.objects.child_of(Page.objects.get(pk=community.root_page_id)).get(slug="notices")
     else:
-        parent = NoticeIndexPage.objects.child_of(factories.home_page("zh-hans")).get(slug="notices")
+        parent = NoticeIndexPage.objects.child_of(factories.home_page()).get(slug="notices")
     page = NoticePage.objects.child_of(parent).filter(slug=demo.slug).first()
     if page is None:
         today = timezone.localdate()
@@ -168,7 +162,7 @@ def backdate_notices() -> None:
 def seed_people(communities: dict[str, Community], *, password_hash: str) -> None:
     for person in SITE.people:
         community = communities[person.community]
-        grid = Grid.objects.get(community=community, number=person.grid, locale=community.locale) if person.grid else None
+        grid = Grid.objects.get(community=community, number=person.grid) if person.grid else None
         user = factories.VerifiedUserFactory(
             username=f"demo-{person.login}",
             email=f"{person.login}@{DEMO_EMAIL_DOMAIN}",
@@ -205,12 +199,12 @@ def seed_portal_settings() -> None:
 
 
 def summary() -> str:
-    zh, en = locale("zh-hans"), locale("en")
+    zh, en = locale(settings.LANGUAGE_CODE), locale("en")
     demo_users = get_user_model().objects.filter(username__startswith="demo-")
     staff = demo_users.filter(groups__isnull=False).distinct().count()
     return (
-        f"Demo content: {Community.objects.filter(locale=zh).count()} communities, "
-        f"{Grid.objects.filter(locale=zh).count()} grids, "
+        f"Demo content: {Community.objects.count()} communities, "
+        f"{Grid.objects.count()} grids, "
         f"{demo_users.count() - staff} residents and {staff} staff, "
         f"notices {NoticePage.objects.filter(locale=zh).count()} zh-hans / {NoticePage.objects.filter(locale=en).count()} en, "
         f"pages {Page.objects.filter(locale=zh, depth__gt=1).count()} zh-hans / {Page.objects.filter(locale=en).count()} en."

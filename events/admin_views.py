@@ -15,8 +15,8 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import CharField, Count, Min, Q, QuerySet, Sum
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -31,9 +31,11 @@ from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.models import ModelLogEntry
 
+from home.i18n import source_language
 from home.models import ResidentProfile
 from home.phone import mobile_matches
 from home.scope import StaffScope, for_request, staff_only
+from plumbing.audit import history as audit_history
 from plumbing.charts import bar_chart
 from plumbing.spreadsheets import csv_writer, xlsx_row
 
@@ -76,7 +78,7 @@ def residents_for(scope: StaffScope) -> QuerySet[ResidentProfile]:
 def one_per_activity(pages) -> list[ActivityPage]:
     """An activity once, in the default language where there is one (its copies share sessions)."""
     chosen: dict = {}
-    for page in sorted(pages, key=lambda page: (page.locale.language_code != "zh-hans", page.pk)):
+    for page in sorted(pages, key=lambda page: (page.locale.language_code != source_language(), page.pk)):
         chosen.setdefault(page.translation_key, page)
     return sorted(chosen.values(), key=lambda page: page.title)
 
@@ -237,16 +239,8 @@ def history(session: Session, bookings: dict[int, Booking]) -> list[ModelLogEntr
     Each entry about a booking gets `.booking` (from `bookings`, the roster's rows, by pk), and each booking
     its own entries as `.history`.
     """
-    booking_type = ContentType.objects.get_for_model(Booking)
-    session_type = ContentType.objects.get_for_model(Session)
-    of_bookings = Booking.objects.filter(session=session).annotate(key=Cast("pk", CharField())).values("key")
-    entries = list(
-        ModelLogEntry.objects.filter(
-            Q(content_type=session_type, object_id=str(session.pk)) | Q(content_type=booking_type, object_id__in=of_bookings)
-        )
-        .select_related("user")
-        .order_by("-timestamp", "-pk")
-    )
+    booking_type = ContentType.objects.get_for_model(Booking, for_concrete_model=False)
+    entries = audit_history(session, (Booking, Booking.objects.filter(session=session)))
     for booking in bookings.values():
         booking.history = []
     for entry in entries:

@@ -12,7 +12,7 @@ from home.factories import add_page, home_page
 from .models import ActivityIndexPage, ActivityPage, HouseholdMember, Session
 
 
-def activity_index(language: str = "zh-hans", *, title: str = "课程活动", slug: str = "activities") -> ActivityIndexPage:
+def activity_index(language: str | None = None, *, title: str = "课程活动", slug: str = "activities") -> ActivityIndexPage:
     home = home_page(language)
     existing = ActivityIndexPage.objects.child_of(home).filter(slug=slug).first()
     return existing or add_page(home, ActivityIndexPage(title=title, slug=slug))

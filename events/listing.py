@@ -141,7 +141,7 @@ def activity_list_context(index, request) -> dict:
         "kinds": Kind.choices,
         "categories": Category.choices,
         "age_bands": AgeBand.choices,
-        "communities": Community.objects.filter(locale_id=index.locale_id).order_by("code"),
+        "communities": Community.objects.order_by("code"),
         "view": view if view in ("list", "week", "month") else "list",
     }
     if context["view"] == "list":

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from home.i18n import label
 from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident
 from points import services as points
@@ -273,11 +274,10 @@ def _check_community(*, activity: ActivityPage, resident) -> None:
     if activity.community_id is None:
         return
     profile = getattr(resident, "profile", None)
-    community = profile.community if profile else None
-    if community is None or community.translation_key != activity.community.translation_key:
+    if profile is None or profile.community_id != activity.community_id:
         raise BookingError(
             _("This activity is for residents of %(community)s. Set your community in your profile if you live there.")
-            % {"community": activity.community.localized.name}
+            % {"community": label(activity.community)}
         )
 
 

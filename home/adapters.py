@@ -25,14 +25,14 @@ from plumbing.network import client_address
 
 from . import phone as phones
 from .forms import TAKEN
+from .i18n import language_of
 from .models import ResidentProfile
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         user = context.get("user")
-        profile = getattr(user, "profile", None) if user is not None else None
-        language = profile.preferred_language if profile else (translation.get_language() or settings.LANGUAGE_CODE)
+        language = language_of(user, translation.get_language() or "")
         with translation.override(language):
             request = allauth_context.request
             # Mail says who it is from by the portal's name and public address (PORTAL_BASE_URL), not by

@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from wagtail.models import Locale
 
+from .i18n import source_language
 from .models import Community, Grid, HomePage, NoticeIndexPage, NoticePage, ResidentProfile, StandardPage
 
 
@@ -44,17 +45,16 @@ class ResidentProfileFactory(factory.django.DjangoModelFactory):
 
 
 def zh_locale() -> Locale:
-    return Locale.objects.get(language_code="zh-hans")
+    return Locale.objects.get(language_code=source_language())
 
 
 class CommunityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Community
-        django_get_or_create = ("code", "locale")
+        django_get_or_create = ("code",)
 
     name = factory.Sequence(lambda n: f"社区{n}")
     code = factory.Sequence(lambda n: f"community-{n}")
-    locale = factory.LazyFunction(zh_locale)
 
 
 class GridFactory(factory.django.DjangoModelFactory):
@@ -64,11 +64,11 @@ class GridFactory(factory.django.DjangoModelFactory):
     community = factory.SubFactory(CommunityFactory)
     number = factory.Sequence(lambda n: n + 1)
     name = factory.LazyAttribute(lambda o: f"第{o.number}网格")
-    locale = factory.LazyAttribute(lambda o: o.community.locale)
 
 
-def home_page(language: str = "zh-hans") -> HomePage:
-    return HomePage.objects.get(locale__language_code=language, depth=2)
+def home_page(language: str | None = None) -> HomePage:
+    """The home page of `language` (default: the source language's)."""
+    return HomePage.objects.get(locale__language_code=language or source_language(), depth=2)
 
 
 def add_page(parent, page, *, publish: bool = True):
@@ -83,7 +83,7 @@ def add_page(parent, page, *, publish: bool = True):
     return page
 
 
-def notice_index(language: str = "zh-hans", *, title: str = "通知公告", slug: str = "notices") -> NoticeIndexPage:
+def notice_index(language: str | None = None, *, title: str = "通知公告", slug: str = "notices") -> NoticeIndexPage:
     home = home_page(language)
     existing = NoticeIndexPage.objects.child_of(home).filter(slug=slug).first()
     return existing or add_page(home, NoticeIndexPage(title=title, slug=slug))

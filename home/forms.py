@@ -13,6 +13,7 @@ from plumbing.parsing import parse_pk
 
 from . import phone as phones
 from . import services
+from .i18n import label
 from .models import Community, Grid, ResidentProfile
 
 
@@ -96,17 +97,15 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        source = {"locale__language_code": settings.LANGUAGE_CODE}
-        self.fields["community"].queryset = Community.objects.filter(**source)
-        self.fields["grid"].queryset = Grid.objects.filter(**source).select_related("community")
-        self.fields["community"].label_from_instance = lambda c: c.localized.name
+        self.fields["community"].queryset = Community.objects.all()
+        self.fields["grid"].queryset = Grid.objects.select_related("community")
         # The grid list shows the chosen community's grids (the one just picked, else the profile's); changing
         # the community and saving then asks for a grid of the new one (clean()), with the list narrowed to it.
         chosen = self.data.get("community") if self.is_bound else self.instance.community_id
         self.fields["grid"].choices = grid_choices(
             list(self.fields["grid"].queryset),
-            community_name=lambda grid: grid.community.localized.name,
-            grid_name=lambda grid: grid.localized.name,
+            community_name=lambda grid: label(grid.community),
+            grid_name=label,
             community_id=parse_pk(str(chosen or "")),
         )
         # What the phone's keyboard and autofill offer (WCAG 1.3.5: the purpose of personal fields).

@@ -1,4 +1,10 @@
-"""Where the translation catalogues live: the site's, and one per app that has strings."""
+"""Languages in one place: the source language, the label of a thing in the active language, the language a
+person reads, and where the translation catalogues live.
+
+Things that carry state (communities, grids, earning rules, rewards, council texts) are one row each with
+their labels in both languages: `name` (Chinese, the source language) and `name_en`; only pages are
+translated as pages (wagtail-localize).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +15,35 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 
+def source_language() -> str:
+    """The language content is written in first and that every label has (Chinese, `LANGUAGE_CODE`)."""
+    return settings.LANGUAGE_CODE
+
+
 def english_active() -> bool:
     return (translation.get_language() or "").startswith("en")
+
+
+def label(obj, field: str = "name", *, mark_missing: bool = False) -> str:
+    """`obj.<field>` in the active language: `<field>_en` on English pages when it is filled in, else the
+    Chinese label (a community without an English name is shown by its Chinese one). With `mark_missing`,
+    the Chinese stand-in says "(no English yet)" (council texts: so that staff notice, `in_reader_language`)."""
+    if obj is None:
+        return ""
+    chinese, english = getattr(obj, field), getattr(obj, f"{field}_en", "")
+    if mark_missing:
+        return in_reader_language(chinese, english)
+    if english_active():
+        return english or chinese
+    return chinese
+
+
+def labels(model, ids, field: str = "name") -> dict[int, str]:
+    """Row id → `label(row, field)` for the rows of `model` with these ids, in one query."""
+    ids = {pk for pk in ids if pk is not None}
+    if not ids:
+        return {}
+    return {row.pk: label(row, field) for row in model.objects.filter(pk__in=ids).only("pk", field, f"{field}_en")}
 
 
 def in_reader_language(chinese: str, english: str) -> str:
@@ -21,6 +54,12 @@ def in_reader_language(chinese: str, english: str) -> str:
     if english:
         return english
     return gettext("%(text)s (no English yet)") % {"text": chinese} if chinese else ""
+
+
+def language_of(user, fallback: str = "") -> str:
+    """The language `user` reads (their profile's choice), else `fallback`, else the source language."""
+    profile = getattr(user, "profile", None) if user is not None else None
+    return (profile.preferred_language if profile is not None else "") or fallback or source_language()
 
 
 def catalogue_files(base: Path | None = None, language: str = "zh_Hans") -> list[Path]:

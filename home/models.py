@@ -10,26 +10,30 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page, TranslatableMixin
+from wagtail.models import Page
 from wagtail.search import index
-from wagtail_localize.fields import SynchronizedField, TranslatableField
+from wagtail_localize.fields import SynchronizedField
 
 from .blocks import BaseStreamBlock
+from .i18n import label
 from .sections import section_context
 
 # Chinese mainland mobile numbers: 11 digits starting 13-19.
 mobile_validator = RegexValidator(r"^1[3-9]\d{9}$", _("Enter a mainland mobile number of 11 digits, e.g. 13812345678."))
 
 
-class Community(TranslatableMixin, models.Model):
-    """A community (社区) of the street, with its own editors and notices subtree."""
+class Community(models.Model):
+    """A community (社区) of the street, with its own editors and notices subtree: one row, named in both
+    languages (`name`, `name_en`; `home.i18n.label` picks the reader's)."""
 
     name = models.CharField(_("name"), max_length=100)
-    code = models.SlugField(_("code"), max_length=40, help_text=_("Short Latin name used in addresses, e.g. liuhe."))
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True, help_text=_("Short Latin name used in addresses, e.g. liuhe."))
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
     root_page = models.ForeignKey(
         "wagtailcore.Page",
         verbose_name=_("section page"),
@@ -46,36 +50,40 @@ class Community(TranslatableMixin, models.Model):
         "auth.Group", verbose_name=_("heads group"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    panels = [FieldPanel("name"), FieldPanel("code"), FieldPanel("description"), FieldPanel("root_page")]
-    translatable_fields = [TranslatableField("name"), TranslatableField("description"), SynchronizedField("code")]
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("name_en")]),
+        FieldPanel("code"),
+        FieldRowPanel([FieldPanel("description"), FieldPanel("description_en")]),
+        FieldPanel("root_page"),
+    ]
 
-    class Meta(TranslatableMixin.Meta):
+    class Meta:
         verbose_name = _("community")
         verbose_name_plural = _("communities")
         ordering = ["code"]
-        unique_together = [("translation_key", "locale"), ("code", "locale")]
 
     def __str__(self) -> str:
-        return self.name
+        return label(self)
 
 
-class Grid(TranslatableMixin, models.Model):
+class Grid(models.Model):
     """A grid (网格) of 200-300 households inside a community, looked after by a grid worker."""
 
     community = models.ForeignKey(Community, verbose_name=_("community"), on_delete=models.CASCADE, related_name="grids")
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     number = models.PositiveSmallIntegerField(_("number"))
 
-    panels = [FieldPanel("community"), FieldPanel("name"), FieldPanel("number")]
-    translatable_fields = [TranslatableField("name"), SynchronizedField("number"), SynchronizedField("community")]
+    panels = [FieldPanel("community"), FieldRowPanel([FieldPanel("name"), FieldPanel("name_en")]), FieldPanel("number")]
 
-    class Meta(TranslatableMixin.Meta):
+    class Meta:
         verbose_name = _("grid")
         verbose_name_plural = _("grids")
         ordering = ["community__code", "number"]
+        constraints = [models.UniqueConstraint(fields=["community", "number"], name="home_grid_number_unique")]
 
     def __str__(self) -> str:
-        return self.name
+        return label(self)
 
 
 class ResidentProfile(models.Model):
@@ -92,7 +100,6 @@ class ResidentProfile(models.Model):
     mobile_verified = models.BooleanField(_("mobile number verified"), default=False)
     # The resident's OpenID under the portal's WeChat official account, once linked: subscribe messages go there.
     wechat_openid = models.CharField(_("WeChat OpenID"), max_length=64, blank=True)
-    # Profiles point at the source-language community and grid; pages show their translation.
     community = models.ForeignKey(
         Community, verbose_name=_("community"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -238,10 +245,7 @@ class NoticeIndexPage(Page):
     def notices_for_place(self, request, notices):
         """Filter by where a notice applies: the street, one community, or (the default for a resident
         of a community) the street and their community together; one query for the communities."""
-        names: dict[str, str] = {}
-        for community in Community.objects.order_by("code", "pk"):
-            if community.code not in names or community.locale_id == self.locale_id:
-                names[community.code] = community.name
+        names = {community.code: label(community) for community in Community.objects.order_by("code")}
         places = [("all", _("All communities")), ("street", _("Whole street")), *names.items()]
         profile = getattr(request.user, "profile", None) if request.user.is_authenticated else None
         own = profile.community if profile is not None and profile.community_id else None

@@ -1,8 +1,7 @@
 """Who is staff where: the one answer every app asks ("may this person manage this community's things?").
 
 A person's scope is every community for a superuser (the street office), the communities whose editors or
-heads group they belong to, or nothing. A community exists once per language (a translatable snippet); a
-scope holds communities by their `translation_key`, so it covers every language's row of each.
+heads group they belong to, or nothing.
 
     scope = for_user(user)                   # or for_request(request): once per request
     scope.includes(letter.community)         # True / False
@@ -41,11 +40,11 @@ class StaffScope:
 
     @cached_property
     def keys(self) -> frozenset:
-        """The translation keys of the person's communities (empty for the street office: it has all)."""
+        """The ids of the person's communities (empty for the street office: it has all)."""
         if not self.active or self.everything:
             return frozenset()
         groups = Q(editors__user=self.user) | Q(heads__user=self.user)
-        return frozenset(Community.objects.filter(groups).values_list("translation_key", flat=True).distinct())
+        return frozenset(Community.objects.filter(groups).values_list("pk", flat=True).distinct())
 
     @property
     def any(self) -> bool:
@@ -53,17 +52,17 @@ class StaffScope:
         return self.everything or bool(self.keys)
 
     def communities(self) -> QuerySet[Community]:
-        """The person's communities, every language's row of each."""
+        """The person's communities."""
         if self.everything:
             return Community.objects.all()
-        return Community.objects.filter(translation_key__in=self.keys)
+        return Community.objects.filter(pk__in=self.keys)
 
     def includes(self, community: Community | None, *, street_wide: bool = False) -> bool:
         if self.everything:
             return True
         if community is None:
             return street_wide and self.any
-        return community.translation_key in self.keys
+        return community.pk in self.keys
 
     def require(self, community: Community | None, *, street_wide: bool = False, message: str = "") -> None:
         if not self.includes(community, street_wide=street_wide):
@@ -73,7 +72,7 @@ class StaffScope:
         """The rows of `queryset` whose community (reached by the lookup `path`) the person manages."""
         if self.everything:
             return queryset
-        mine = Q(**{f"{path}__translation_key__in": self.keys})
+        mine = Q(**{f"{path}__in": self.keys})
         if street_wide and self.any:
             mine |= Q(**{f"{path}__isnull": True})
         return queryset.filter(mine)
@@ -93,7 +92,7 @@ def for_request(request) -> StaffScope:
 
 
 def staff_communities(user) -> QuerySet[Community]:
-    """The communities (in every language) `user` manages: every one for a superuser, none for anonymous or
+    """The communities `user` manages: every one for a superuser, none for anonymous or
     inactive users (`for_user(user).communities()`)."""
     return for_user(user).communities()
 

@@ -25,6 +25,7 @@ from wagtail.models import (
     WorkflowTask,
 )
 
+from .i18n import source_language
 from .models import Community, CommunityPage, HomePage, NoticeIndexPage, ResidentProfile, verified_phone  # noqa: F401 - re-exported
 from .scope import staff_communities
 
@@ -259,11 +260,11 @@ def create_community(*, name: str, code: str, name_en: str = "", description: st
     Its staff may add and edit pages below the section page and submit them for
     moderation; its heads approve and publish. Neither may touch other communities.
     """
-    zh = Locale.objects.get(language_code="zh-hans")
-    community = Community.objects.filter(code=code, locale=zh).first()
+    zh = Locale.objects.get(language_code=source_language())
+    community = Community.objects.filter(code=code).first()
     if community is not None:
         return community
-    community = Community.objects.create(name=name, code=code, description=description, locale=zh)
+    community = Community.objects.create(name=name, name_en=name_en, code=code, description=description)
     home = HomePage.objects.get(locale=zh, depth=2)
     section = home.add_child(instance=CommunityPage(title=name, slug=code, community=community))
     section.save_revision().publish()
@@ -293,11 +294,6 @@ def create_community(*, name: str, code: str, name_en: str = "", description: st
     community.root_page, community.editors, community.heads = section, editors, heads
     community.save()
     _grant_section(section=section, editors=editors, heads=heads, workflow=workflow)
-    en = Locale.objects.filter(language_code="en").first()
-    if en is not None and name_en:
-        translated = community.copy_for_translation(en)
-        translated.name = name_en
-        translated.save()
     return community
 
 
@@ -331,7 +327,7 @@ def ensure_site() -> HomePage:
     """
     from wagtail.models import Site
 
-    zh, _created = Locale.objects.get_or_create(language_code="zh-hans")
+    zh, _created = Locale.objects.get_or_create(language_code=source_language())
     en, _created = Locale.objects.get_or_create(language_code="en")
     home = HomePage.objects.filter(locale=zh, depth=2).first()
     if home is None:

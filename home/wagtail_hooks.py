@@ -45,16 +45,16 @@ WAGTAIL_STRINGS_TRANSLATED_HERE = (
 class CommunityViewSet(SnippetViewSet):
     model = Community
     icon = "group"
-    list_display = ["name", "code", "locale"]
-    search_fields = ["name", "code"]
+    list_display = ["name", "name_en", "code"]
+    search_fields = ["name", "name_en", "code"]
 
 
 class GridViewSet(SnippetViewSet):
     model = Grid
     icon = "table"
-    list_display = ["name", "number", "community", "locale"]
+    list_display = ["name", "name_en", "number", "community"]
     list_filter = ["community"]
-    search_fields = ["name"]
+    search_fields = ["name", "name_en"]
 
 
 class PlacesGroup(SnippetViewSetGroup):

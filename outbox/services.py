@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from home.i18n import language_of
 from home.scope import NotStaff, StaffScope, for_user
 from plumbing.periodic import every
 
@@ -116,11 +117,6 @@ class Content:
     body: str
     params: dict[str, object] = field(default_factory=dict)
     attachments: list[dict] = field(default_factory=list)
-
-
-def language_of(user, fallback: str = "") -> str:
-    profile = getattr(user, "profile", None)
-    return profile.preferred_language if profile is not None else fallback or settings.LANGUAGE_CODE
 
 
 def usable_channels(user) -> list[str]:

@@ -15,8 +15,12 @@ call every service repeats. An app names the actions that change what anonymous 
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.dispatch import Signal
 from wagtail.log_actions import log
+from wagtail.models import ModelLogEntry
 
 # Sent by `AuditActions.record` inside the change's transaction: sender=the app's AuditActions, instance=,
 # action=, actor= (None for the system), data=.
@@ -51,3 +55,19 @@ class AuditActions:
         user = actor if actor is not None and actor.is_authenticated else None
         log(instance, action, user=user, title=title, data=data or None)
         recorded.send(sender=self, instance=instance, action=action, actor=user, data=data)
+
+
+def history(*objects) -> list[ModelLogEntry]:
+    """Who did what to these objects, newest first, in one query: each of `objects` is a model instance or a
+    (model, queryset of that model) pair, e.g. `history(session, (AgendaItem, session.items.all()))`. Staff read
+    it on a session's, a decision's or a topic's admin page (home/includes/audit_history.html)."""
+    condition = Q(pk__in=[])
+    for item in objects:
+        model, rows = item if isinstance(item, tuple) else (type(item), None)
+        content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
+        if rows is None:
+            condition |= Q(content_type=content_type, object_id=str(item.pk))
+        else:
+            keys = rows.annotate(audit_key=Cast("pk", CharField())).values("audit_key")
+            condition |= Q(content_type=content_type, object_id__in=keys)
+    return list(ModelLogEntry.objects.filter(condition).select_related("user").order_by("-timestamp", "-pk"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import factory
 
-from home.factories import ResidentProfileFactory, zh_locale
+from home.factories import ResidentProfileFactory
 
 from .models import EarningRule, Reward
 
@@ -19,7 +19,6 @@ class RewardFactory(factory.django.DjangoModelFactory):
     stock = 10
     pickup_place = "社区服务中心一楼"
     pickup_hours = "工作日 9:00-17:00"
-    locale = factory.LazyFunction(zh_locale)
 
 
 class EarningRuleFactory(factory.django.DjangoModelFactory):
@@ -30,7 +29,6 @@ class EarningRuleFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"规则{n}")
     points = 5
     max_points = 20
-    locale = factory.LazyFunction(zh_locale)
 
 
 def resident(**fields):

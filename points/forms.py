@@ -6,17 +6,14 @@ import secrets
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import EarningRule
 
 
 def manual_rules():
-    """Rules staff may award by hand, in the source language (names shown in the admin's language)."""
-    return EarningRule.objects.filter(locale__language_code=settings.LANGUAGE_CODE, active=True).exclude(
-        awarded_by=EarningRule.AwardedBy.AUTOMATIC
-    )
+    """Rules staff may award by hand (named in the admin's language)."""
+    return EarningRule.objects.filter(active=True).exclude(awarded_by=EarningRule.AwardedBy.AUTOMATIC)
 
 
 class FindResidentForm(forms.Form):

@@ -7,8 +7,7 @@ The invariants, each also a database constraint where a database can hold it:
 - each idempotency key writes one entry at most, however often a caller retries;
 - each lot's remainder equals its amount less what spending, reversal and expiry took
   from it (`LotUse`), and the remainders of an account add up to its balance.
-Rules and rewards are translatable snippets; everything that counts (stock, entries,
-reservations) points at the source-language (zh-hans) row.
+Rules and rewards are one row each, labelled in both languages (`name` / `name_en`, see `home.i18n`).
 """
 
 from __future__ import annotations
@@ -24,25 +23,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail.models import Locale, TranslatableMixin
 from wagtail.search import index
-from wagtail_localize.fields import SynchronizedField, TranslatableField
+
+from home.i18n import label
 
 
-def source_locale() -> Locale:
-    return Locale.objects.get(language_code=settings.LANGUAGE_CODE)
-
-
-class SourceRowMixin:
-    """Translatable snippets whose state is shared by all languages through the source row."""
-
-    def source_row(self):
-        if self.locale.language_code == settings.LANGUAGE_CODE:
-            return self
-        return type(self).objects.get(translation_key=self.translation_key, locale__language_code=settings.LANGUAGE_CODE)
-
-
-class EarningRule(SourceRowMixin, TranslatableMixin, models.Model):
+class EarningRule(models.Model):
     """How points are earned: attending, volunteering, garbage sorting... (积分规则)."""
 
     class AwardedBy(models.TextChoices):
@@ -50,9 +36,13 @@ class EarningRule(SourceRowMixin, TranslatableMixin, models.Model):
         GRID_WORKER = "grid_worker", _("Grid workers and staff")
         STAFF = "staff", _("Community staff")
 
-    code = models.SlugField(_("code"), max_length=40, help_text=_("Stable name used by the portal, e.g. attendance."))
+    code = models.SlugField(
+        _("code"), max_length=40, unique=True, help_text=_("Stable name used by the portal, e.g. attendance.")
+    )
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
     points = models.PositiveIntegerField(_("points"), help_text=_("Points per award (per hour for hourly rules)."))
     per_hour = models.BooleanField(_("per hour"), default=False, help_text=_("Points are given per hour volunteered."))
     max_points = models.PositiveIntegerField(
@@ -70,36 +60,22 @@ class EarningRule(SourceRowMixin, TranslatableMixin, models.Model):
     active = models.BooleanField(_("active"), default=True)
 
     panels = [
-        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("name"), FieldPanel("name_en")]),
         FieldPanel("code"),
-        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("description"), FieldPanel("description_en")]),
         FieldRowPanel([FieldPanel("points"), FieldPanel("per_hour"), FieldPanel("max_points")]),
         FieldRowPanel([FieldPanel("daily_cap"), FieldPanel("monthly_cap")]),
         FieldRowPanel([FieldPanel("awarded_by"), FieldPanel("reason_required"), FieldPanel("active")]),
     ]
-    translatable_fields = [
-        TranslatableField("name"),
-        TranslatableField("description"),
-        SynchronizedField("code"),
-        SynchronizedField("points"),
-        SynchronizedField("per_hour"),
-        SynchronizedField("max_points"),
-        SynchronizedField("daily_cap"),
-        SynchronizedField("monthly_cap"),
-        SynchronizedField("awarded_by"),
-        SynchronizedField("reason_required"),
-        SynchronizedField("active"),
-    ]
 
-    class Meta(TranslatableMixin.Meta):
+    class Meta:
         verbose_name = _("earning rule")
         verbose_name_plural = _("earning rules")
         ordering = ["code"]
-        unique_together = [("translation_key", "locale"), ("code", "locale")]
         constraints = [models.CheckConstraint(condition=Q(max_points__gte=1), name="points_rule_max_points_positive")]
 
     def __str__(self) -> str:
-        return self.name
+        return label(self)
 
     def clean(self) -> None:
         if not self.per_hour and self.points > self.max_points:
@@ -271,16 +247,17 @@ class ExpiryWarning(models.Model):
         return f"{self.points} on {self.expires_on} ({self.days_ahead} days ahead)"
 
 
-class Reward(SourceRowMixin, TranslatableMixin, index.Indexed, models.Model):
+class Reward(index.Indexed, models.Model):
     """A gift or small privilege residents exchange points for (兑换礼品)."""
 
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
     image = models.ForeignKey(
         "wagtailimages.Image", verbose_name=_("picture"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cost = models.PositiveIntegerField(_("cost in points"), validators=[MinValueValidator(1)])
-    # Stock counts on the source-language row only (translations copy it but nobody reads theirs).
     stock = models.PositiveIntegerField(_("stock"), default=0)
     monthly_limit = models.PositiveSmallIntegerField(
         _("limit per resident per month"), null=True, blank=True, help_text=_("Empty: no limit.")
@@ -297,34 +274,34 @@ class Reward(SourceRowMixin, TranslatableMixin, index.Indexed, models.Model):
     available_from = models.DateField(_("available from"), null=True, blank=True)
     available_until = models.DateField(_("available until"), null=True, blank=True)
     pickup_place = models.CharField(_("pickup place"), max_length=200, blank=True)
+    pickup_place_en = models.CharField(_("pickup place (English)"), max_length=200, blank=True)
     pickup_hours = models.CharField(_("pickup hours"), max_length=200, blank=True)
+    pickup_hours_en = models.CharField(_("pickup hours (English)"), max_length=200, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
     panels = [
-        FieldPanel("name"),
-        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("name"), FieldPanel("name_en")]),
+        FieldRowPanel([FieldPanel("description"), FieldPanel("description_en")]),
         FieldPanel("image"),
         FieldRowPanel([FieldPanel("cost"), FieldPanel("stock"), FieldPanel("monthly_limit")]),
         FieldPanel("community"),
         FieldRowPanel([FieldPanel("available_from"), FieldPanel("available_until"), FieldPanel("active")]),
-        MultiFieldPanel([FieldPanel("pickup_place"), FieldPanel("pickup_hours")], heading=_("Pickup")),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("pickup_place"), FieldPanel("pickup_place_en")]),
+                FieldRowPanel([FieldPanel("pickup_hours"), FieldPanel("pickup_hours_en")]),
+            ],
+            heading=_("Pickup"),
+        ),
     ]
-    translatable_fields = [
-        TranslatableField("name"),
-        TranslatableField("description"),
-        TranslatableField("pickup_place"),
-        TranslatableField("pickup_hours"),
-        SynchronizedField("image"),
-        SynchronizedField("cost"),
-        SynchronizedField("monthly_limit"),
-        SynchronizedField("community"),
-        SynchronizedField("available_from"),
-        SynchronizedField("available_until"),
-        SynchronizedField("active"),
+    search_fields = [
+        index.SearchField("name"),
+        index.SearchField("name_en"),
+        index.AutocompleteField("name"),
+        index.AutocompleteField("name_en"),
     ]
-    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
 
-    class Meta(TranslatableMixin.Meta):
+    class Meta:
         verbose_name = _("reward")
         verbose_name_plural = _("rewards")
         ordering = ["cost", "pk"]
@@ -334,7 +311,7 @@ class Reward(SourceRowMixin, TranslatableMixin, index.Indexed, models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return label(self)
 
     def is_available(self, on: datetime.date | None = None) -> bool:
         on = on or timezone.localdate()

@@ -7,12 +7,12 @@ import io
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from home.i18n import labels
 from home.scope import StaffScope
 from plumbing.charts import bar_chart
 from plumbing.spreadsheets import csv_writer, xlsx_row
@@ -37,8 +37,6 @@ class Dashboard:
 
 def dashboard(*, scope: StaffScope, months: int = 12) -> Dashboard:
     """The figures of the communities in `scope` (the street's for the street office)."""
-    from .views import localized_names
-
     today = timezone.localdate()
     first = today.replace(day=1)
     month_list = []
@@ -52,7 +50,7 @@ def dashboard(*, scope: StaffScope, months: int = 12) -> Dashboard:
         .values("rule_id", "month")
         .annotate(points=Sum("amount"))
     )
-    rule_names = localized_names(EarningRule, {row["rule_id"] for row in issued_rows})
+    rule_names = labels(EarningRule, {row["rule_id"] for row in issued_rows})
     index = {month: position for position, month in enumerate(month_list)}
     issued: dict[int, list[int]] = {}
     for row in issued_rows:
@@ -65,7 +63,7 @@ def dashboard(*, scope: StaffScope, months: int = 12) -> Dashboard:
         .annotate(count=Count("pk"), points=Sum("cost"))
         .order_by("-points")
     )
-    reward_names = localized_names(Reward, {row["reward_id"] for row in spent_rows})
+    reward_names = labels(Reward, {row["reward_id"] for row in spent_rows})
     spent_by_month = (
         scope.filter(Reservation.objects.all(), "resident__profile__community")
         .filter(
@@ -82,7 +80,7 @@ def dashboard(*, scope: StaffScope, months: int = 12) -> Dashboard:
     expiring = scope.filter(Lot.objects.all(), "account__resident__profile__community").filter(
         remaining__gt=0, expires_on__gte=today, expires_on__lte=today + datetime.timedelta(days=30)
     )
-    rewards = Reward.objects.filter(locale__language_code=settings.LANGUAGE_CODE, active=True, stock__lte=LOW_STOCK)
+    rewards = Reward.objects.filter(active=True, stock__lte=LOW_STOCK)
     rewards = scope.filter(rewards, "community", street_wide=True)  # the street's own rewards too
     year_start = services.day_start(today.replace(month=1, day=1))
     top = (

@@ -22,8 +22,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from wagtail.models import Locale
 
+from home.i18n import label
 from home.scope import NotStaff, StaffScope, for_user
 from home.services import require_verified_resident
 from outbox.services import Content, channels_for, notify
@@ -129,16 +129,14 @@ BUILTIN_RULES = [
 
 @transaction.atomic
 def ensure_builtin_rules() -> list[EarningRule]:
-    """The built-in rules in Chinese with their English translations (idempotent; edits are kept)."""
-    zh = Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)[0]
-    en = Locale.objects.filter(language_code="en").first()
+    """The built-in rules, named in both languages (idempotent; edits are kept)."""
     rules = []
     for code, name, name_en, points, per_hour, max_points, daily, monthly, awarded_by, reason in BUILTIN_RULES:
         rule, _created = EarningRule.objects.get_or_create(
             code=code,
-            locale=zh,
             defaults={
                 "name": name,
+                "name_en": name_en,
                 "points": points,
                 "per_hour": per_hour,
                 "max_points": max_points,
@@ -148,20 +146,16 @@ def ensure_builtin_rules() -> list[EarningRule]:
                 "reason_required": reason,
             },
         )
-        if en is not None and not rule.has_translation(en):
-            english = rule.copy_for_translation(en)
-            english.name = name_en
-            english.save()
         rules.append(rule)
     return rules
 
 
 def get_rule(code: str) -> EarningRule:
-    """The source-language rule of this code (the built-in ones are made on first use)."""
-    rule = EarningRule.objects.filter(code=code, locale__language_code=settings.LANGUAGE_CODE).first()
+    """The rule of this code (the built-in ones are made on first use)."""
+    rule = EarningRule.objects.filter(code=code).first()
     if rule is None and code in {row[0] for row in BUILTIN_RULES}:
         ensure_builtin_rules()
-        rule = EarningRule.objects.filter(code=code, locale__language_code=settings.LANGUAGE_CODE).first()
+        rule = EarningRule.objects.filter(code=code).first()
     if rule is None:
         raise PointsError(_("There is no earning rule “%(code)s”.") % {"code": code})
     return rule
@@ -588,23 +582,22 @@ def redeem(*, resident, reward: Reward, at: datetime.datetime | None = None) -> 
     `at` is when it was reserved (default now; see `moment`): availability, the monthly limit and
     the pickup deadline count from it."""
     require_verified_resident(resident)
-    reward = reward.source_row()
     now = moment(at)
     if not reward.is_available(timezone.localdate(now)):
-        raise PointsError(_("“%(reward)s” is not available now.") % {"reward": reward.localized.name})
+        raise PointsError(_("“%(reward)s” is not available now.") % {"reward": label(reward)})
     if not may_redeem(resident=resident, reward=reward):
-        raise PointsError(_("“%(reward)s” is only for residents of its community.") % {"reward": reward.localized.name})
+        raise PointsError(_("“%(reward)s” is only for residents of its community.") % {"reward": label(reward)})
     with transaction.atomic():
         account = _lock_account(resident)
         reward = Reward.objects.select_for_update().get(pk=reward.pk)
         if reward.stock < 1:
-            raise PointsError(_("“%(reward)s” is out of stock.") % {"reward": reward.localized.name})
+            raise PointsError(_("“%(reward)s” is out of stock.") % {"reward": label(reward)})
         if reward.monthly_limit is not None:
             taken = exchanged_this_month(resident=resident, rewards=[reward], now=now).get(reward.pk, 0)
             if taken >= reward.monthly_limit:
                 raise PointsError(
                     _("You may exchange “%(reward)s” at most %(limit)s times a month.")
-                    % {"reward": reward.localized.name, "limit": reward.monthly_limit}
+                    % {"reward": label(reward), "limit": reward.monthly_limit}
                 )
         code = _new_code()
         entry = _spend(
@@ -633,29 +626,29 @@ def _tell_about_reservation(reservation: Reservation, *, kind: str) -> None:
 
     def render() -> Content:
         language = translation.get_language()
-        reward = reservation.reward.localized
+        reward = reservation.reward
         collect_by = timezone.localtime(reservation.collect_by)
         context = {
             "name": (profile and profile.display_name) or resident.email or (profile and profile.mobile) or "",
-            "reward": reward.name,
+            "reward": label(reward),
             "code": format_code(reservation.code),
             "collect_by": collect_by,
-            "place": reward.pickup_place,
-            "hours": reward.pickup_hours,
+            "place": label(reward, "pickup_place"),
+            "hours": label(reward, "pickup_hours"),
             "points": reservation.cost,
             "url": absolute_url(f"/{language}/me/points/"),
         }
         if kind == "points.reward_reserved":
-            subject = _("Pick-up code %(code)s: %(reward)s") % {"code": context["code"], "reward": reward.name}
+            subject = _("Pick-up code %(code)s: %(reward)s") % {"code": context["code"], "reward": context["reward"]}
             params = {
-                "reward": reward.name,
+                "reward": context["reward"],
                 "code": context["code"],
                 "date": collect_by.date().isoformat(),
-                "place": reward.pickup_place,
+                "place": context["place"],
             }
         else:
-            subject = _("Not collected: %(reward)s, your points are back") % {"reward": reward.name}
-            params = {"reward": reward.name, "date": collect_by.date().isoformat(), "points": reservation.cost}
+            subject = _("Not collected: %(reward)s, your points are back") % {"reward": context["reward"]}
+            params = {"reward": context["reward"], "date": collect_by.date().isoformat(), "points": reservation.cost}
         body = render_to_string(f"points/mail/{kind.split('.', 1)[1]}.txt", context)
         return Content(subject=subject, body=body, params=params)
 

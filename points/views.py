@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -17,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from home.i18n import label, labels
 from home.models import Community
 from plumbing.links import absolute_url
 from plumbing.parsing import parse_pk
@@ -29,55 +29,11 @@ from .models import Account, EarningRule, LedgerEntry, Reservation, Reward
 STATEMENT_PAGE = 25
 
 
-# ---------------------------------------------------------------------------
-# Names in the visitor's language
-
-
-def localized_names(model, source_ids) -> dict[int, str]:
-    """Source row id → name in the active language (the source name if untranslated); one query."""
-    source_ids = {pk for pk in source_ids if pk is not None}
-    if not source_ids:
-        return {}
-    language = translation.get_language()
-    rows = model.objects.filter(
-        translation_key__in=model.objects.filter(pk__in=source_ids).values("translation_key")
-    ).values_list("pk", "translation_key", "locale__language_code", "name")
-    by_key: dict = {}
-    ids: dict = {}
-    for pk, key, code, name in rows:
-        by_key.setdefault(key, {})[code] = name
-        if pk in source_ids:
-            ids[pk] = key
-    return {pk: by_key[key].get(language) or by_key[key].get(settings.LANGUAGE_CODE) or "" for pk, key in ids.items()}
-
-
-def localized_rewards(rewards: list[Reward]) -> list[Reward]:
-    """The same rewards (source rows, which hold the stock) with their texts in the active language."""
-    language = translation.get_language()
-    if language == settings.LANGUAGE_CODE or not rewards:
-        return rewards
-    translated = {
-        row.translation_key: row
-        for row in Reward.objects.filter(
-            translation_key__in=[reward.translation_key for reward in rewards], locale__language_code=language
-        )
-    }
-    for reward in rewards:
-        other = translated.get(reward.translation_key)
-        if other is not None:
-            for name in ("name", "description", "pickup_place", "pickup_hours"):
-                setattr(reward, name, getattr(other, name) or getattr(reward, name))
-    return rewards
-
-
 def rewards_for(resident) -> list[Reward]:
     """Rewards this resident may exchange today (any stock), cheapest first, in the active language."""
     today = timezone.localdate()
     community_id = services.resident_community_id(resident)
-    rewards = Reward.objects.filter(
-        locale__language_code=settings.LANGUAGE_CODE,
-        active=True,
-    ).filter(
+    rewards = Reward.objects.filter(active=True).filter(
         Q(available_from__isnull=True) | Q(available_from__lte=today),
         Q(available_until__isnull=True) | Q(available_until__gte=today),
         Q(community__isnull=True) | Q(community_id=community_id),
@@ -86,18 +42,18 @@ def rewards_for(resident) -> list[Reward]:
     taken = services.exchanged_this_month(resident=resident, rewards=rewards)
     for reward in rewards:
         reward.at_monthly_limit = reward.monthly_limit is not None and taken.get(reward.pk, 0) >= reward.monthly_limit
-    return localized_rewards(rewards)
+    return rewards
 
 
 def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
     """Give each entry a `description` in the active language (two queries for a whole page)."""
-    rule_names = localized_names(EarningRule, [entry.rule_id for entry in entries])
+    rule_names = labels(EarningRule, [entry.rule_id for entry in entries])
     reward_ids = {}
     for entry in entries:
         reservation = getattr(entry, "reservation", None) or getattr(entry, "refunded_reservation", None)
         if reservation is not None:
             reward_ids[entry.pk] = reservation.reward_id
-    reward_names = localized_names(Reward, reward_ids.values())
+    reward_names = labels(Reward, reward_ids.values())
     attended = attended_sessions(entries)
     for entry in entries:
         if entry.source_key in attended:
@@ -177,7 +133,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     reservations = list(
         Reservation.objects.filter(resident=request.user).exclude(status=Reservation.Status.CANCELLED).order_by("-pk")[:10]
     )
-    names = localized_names(Reward, [reservation.reward_id for reservation in reservations])
+    names = labels(Reward, [reservation.reward_id for reservation in reservations])
     for reservation in reservations:
         reservation.reward_name = names.get(reservation.reward_id, "")
         reservation.display_code = services.format_code(reservation.code)
@@ -269,7 +225,7 @@ def pickup_qr(code: str) -> str:
 @require_safe
 def reservation(request: HttpRequest, pk: int) -> HttpResponse:
     reservation = _own_reservation(request, pk)
-    reward = localized_rewards([reservation.reward])[0]
+    reward = reservation.reward
     context = {
         "reservation": reservation,
         "reward": reward,
@@ -359,10 +315,9 @@ def cached_honours_rows(*, community: Community, period: str, start: datetime.da
 
 @require_safe
 def honours(request: HttpRequest) -> HttpResponse:
-    communities = list(Community.objects.filter(locale__language_code=settings.LANGUAGE_CODE).order_by("code"))
-    names = localized_names(Community, [community.pk for community in communities])
+    communities = list(Community.objects.order_by("code"))
     for community in communities:
-        community.display_name = names.get(community.pk, community.name)
+        community.display_name = label(community)
     community = next((c for c in communities if c.code == request.GET.get("community")), communities[0] if communities else None)
     period = request.GET.get("period") if request.GET.get("period") in {"month", "year"} else "month"
     today = timezone.localdate()

@@ -17,18 +17,18 @@ class EarningRuleViewSet(SnippetViewSet):
     model = EarningRule
     icon = "list-ul"
     add_to_admin_menu = False
-    list_display = ["name", "code", "points", "daily_cap", "monthly_cap", "awarded_by", "active", "locale"]
+    list_display = ["name", "name_en", "code", "points", "daily_cap", "monthly_cap", "awarded_by", "active"]
     list_filter = ["active", "awarded_by"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
 
 
 class RewardViewSet(SnippetViewSet):
     model = Reward
     icon = "pick"
     add_to_admin_menu = False
-    list_display = ["name", "cost", "stock", "community", "active", "locale"]
+    list_display = ["name", "name_en", "cost", "stock", "community", "active"]
     list_filter = ["active", "community"]
-    search_fields = ["name"]
+    search_fields = ["name", "name_en"]
 
 
 register_snippet(EarningRuleViewSet)

@@ -69,7 +69,9 @@ def test_profile_household_and_letter_forms_mark_personal_fields(client, site_pa
 
 @pytest.fixture
 def two_communities(site_pages):
-    liuhe, jiangnan = factories.CommunityFactory(name="六和社区"), factories.CommunityFactory(name="江南社区")
+    # Codes fix the order (communities are listed by code; "community-10" would sort before "community-9").
+    liuhe = factories.CommunityFactory(name="六和社区", code="a-liuhe")
+    jiangnan = factories.CommunityFactory(name="江南社区", code="b-jiangnan")
     grids = [factories.GridFactory(community=community, number=number) for community in (liuhe, jiangnan) for number in (1, 2)]
     return liuhe, jiangnan, grids
 

@@ -24,6 +24,7 @@ from deliberation.council.forms import CouncilForm, ItemForm, MemberForm, NewMem
 from deliberation.council.models import AgendaItem, Attendance, Council, CouncilMember, CouncilSession, Result
 from deliberation.mailbox import services
 from home.scope import for_request, staff_only
+from plumbing import audit
 from plumbing.links import absolute_url
 from plumbing.parsing import parse_int, parse_pk, required_pk
 from plumbing.qr import qr_svg
@@ -54,7 +55,7 @@ def _done(request: HttpRequest, message: str | None = None) -> None:
 @staff_required
 def council_list(request: HttpRequest) -> HttpResponse:
     """The staff's councils, and a form to create one for a community that has none."""
-    communities = for_request(request).communities().filter(locale__language_code="zh-hans")
+    communities = for_request(request).communities()
     if request.method == "POST":
         community = get_object_or_404(communities, pk=required_pk(request.POST, "community"))
         try:
@@ -272,6 +273,10 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "quorum": voting.session_quorum(session=session),
         "any_open": any(item.status == AgendaItem.Status.OPEN for item in items),
         "live": session.status == CouncilSession.Status.IN_SESSION,
+        # Who did what to the session, its agenda and its results (the audit log, newest first).
+        "history": audit.history(
+            session, (AgendaItem, session.items.all()), (Result, Result.objects.filter(item__session=session))
+        ),
     }
     return render(request, "council/admin/session.html", context)
 

@@ -2,7 +2,7 @@
 minutes, decisions with their notice period (公示期) and follow-up (督办).
 
 Councils point at the source-language (zh-hans) community, like topics and letters. Text that residents
-read is kept in both languages side by side (`title` / `title_en`); `localized()` picks the active one.
+read is kept in both languages side by side (`title` / `title_en`); `home.i18n.label` picks the active one.
 
 Secret ballots: who voted (`Participation`, one row per member and item) is stored apart from what was
 chosen (`Ballot`: no member, no time, a random primary key, so no join links them). While the item's voting is
@@ -29,14 +29,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.mailbox.models import Topic
-from home.i18n import in_reader_language
+from home.i18n import label
 from home.models import Community
-
-
-def localized(obj, field: str) -> str:
-    """`obj.<field>_en` when English is active and it is filled in, else the Chinese `obj.<field>` (on English
-    pages marked "(no English yet)", home.i18n.in_reader_language)."""
-    return in_reader_language(getattr(obj, field), getattr(obj, f"{field}_en", ""))
 
 
 class Council(models.Model):
@@ -61,7 +55,7 @@ class Council(models.Model):
         ordering = ["community__code"]
 
     def __str__(self) -> str:
-        return localized(self, "name")
+        return label(self, "name", mark_missing=True)
 
     def current_members(self, on: datetime.date | None = None) -> models.QuerySet[CouncilMember]:
         """Members whose term includes `on` (default today)."""
@@ -158,15 +152,15 @@ class CouncilSession(models.Model):
         ]
 
     def __str__(self) -> str:
-        return localized(self, "title")
+        return label(self, "title", mark_missing=True)
 
     @property
     def display_title(self) -> str:
-        return localized(self, "title")
+        return label(self, "title", mark_missing=True)
 
     @property
     def display_place(self) -> str:
-        return localized(self, "place")
+        return label(self, "place", mark_missing=True)
 
     @property
     def is_public(self) -> bool:
@@ -241,15 +235,15 @@ class AgendaItem(models.Model):
         ]
 
     def __str__(self) -> str:
-        return localized(self, "title")
+        return label(self, "title", mark_missing=True)
 
     @property
     def display_title(self) -> str:
-        return localized(self, "title")
+        return label(self, "title", mark_missing=True)
 
     @property
     def display_motion(self) -> str:
-        return localized(self, "motion")
+        return label(self, "motion", mark_missing=True)
 
 
 class Choice(models.TextChoices):

@@ -16,13 +16,13 @@ from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from deliberation.council.models import AgendaItem, CouncilMember, CouncilSession
 from deliberation.mailbox.models import Letter, Support, Topic
+from home.i18n import language_of
 from outbox.services import Content, notify
 from plumbing.links import absolute_url
 
 
 def _language(user) -> str:
-    profile = getattr(user, "profile", None) if user is not None else None
-    return profile.preferred_language if profile is not None else settings.LANGUAGE_CODE
+    return language_of(user)
 
 
 def _display_name(user) -> str:

@@ -19,7 +19,9 @@ from deliberation.followup import services as followup
 from deliberation.followup.forms import ActionForm, AnswerForm, ProgressForm
 from deliberation.followup.models import FollowUpAction, MinutesPage, Objection
 from deliberation.mailbox.admin_views import staff_required
+from home.i18n import source_language
 from home.scope import for_request
+from plumbing import audit
 from plumbing.parsing import required_pk
 
 
@@ -74,6 +76,8 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
         "answer_form": answer_form,
         "today": timezone.localdate(),
         "open_actions": [action for action in decision.actions.all() if action.completed_at is None],
+        # Who did what to the decision, its objections and its actions (the audit log, newest first).
+        "history": audit.history(decision, (Objection, decision.objections.all()), (FollowUpAction, decision.actions.all())),
     }
     return render(request, "followup/admin/decision.html", context, status=400 if request.method == "POST" else 200)
 
@@ -100,6 +104,6 @@ def minutes(request: HttpRequest) -> HttpResponse:
     for page in MinutesPage.objects.filter(session__in=sessions).select_related("locale"):
         pages.setdefault(page.session_id, {})[page.locale.language_code] = page
     for session in sessions:
-        session.minutes_zh = pages.get(session.pk, {}).get("zh-hans")
+        session.minutes_zh = pages.get(session.pk, {}).get(source_language())
         session.minutes_en = pages.get(session.pk, {}).get("en")
     return render(request, "followup/admin/minutes.html", {"sessions": sessions})

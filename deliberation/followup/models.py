@@ -2,7 +2,7 @@
 actions with their progress, and the minutes (pages in Wagtail) with members' confirmations.
 
 A decision comes from a stored council result (`deliberation.council`); texts residents read are kept in both
-languages side by side (`summary` / `summary_en`); `localized()` picks the active one.
+languages side by side (`summary` / `summary_en`); `home.i18n.label` picks the active one.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from wagtail.fields import RichTextField
 from wagtail.models import Page, PagePermissionTester
 from wagtail.search import index
 
-from deliberation.council.models import AgendaItem, Choice, CouncilMember, CouncilSession, Vote, localized
+from deliberation.council.models import AgendaItem, Choice, CouncilMember, CouncilSession, Vote
 from deliberation.mailbox.models import Topic
+from home.i18n import label
 from home.models import display_name
 
 
@@ -52,7 +53,7 @@ class Decision(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return localized(self, "summary")[:60]
+        return label(self, "summary", mark_missing=True)[:60]
 
     @property
     def withdrawn(self) -> bool:
@@ -60,7 +61,7 @@ class Decision(models.Model):
 
     @property
     def display_summary(self) -> str:
-        return localized(self, "summary")
+        return label(self, "summary", mark_missing=True)
 
 
 class Objection(models.Model):
@@ -91,7 +92,7 @@ class Objection(models.Model):
 
     @property
     def display_answer(self) -> str:
-        return localized(self, "answer")
+        return label(self, "answer", mark_missing=True)
 
 
 class FollowUpAction(models.Model):
@@ -122,11 +123,11 @@ class FollowUpAction(models.Model):
         constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="deliberation_action_progress_at_most_100")]
 
     def __str__(self) -> str:
-        return localized(self, "description")
+        return label(self, "description", mark_missing=True)
 
     @property
     def display_description(self) -> str:
-        return localized(self, "description")
+        return label(self, "description", mark_missing=True)
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         return self.completed_at is None and (today or timezone.localdate()) > self.due_on
@@ -152,7 +153,7 @@ class ActionUpdate(models.Model):
 
     @property
     def display_note(self) -> str:
-        return localized(self, "note")
+        return label(self, "note", mark_missing=True)
 
 
 class MinutesConfirmation(models.Model):

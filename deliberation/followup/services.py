@@ -47,6 +47,7 @@ from deliberation.followup.models import (
     items_with_results,
 )
 from deliberation.mailbox.models import Topic
+from home.i18n import language_of
 from home.models import Community, HomePage, ResidentProfile, display_name
 from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident
@@ -455,8 +456,7 @@ def topic_recipients(topic: Topic) -> list[Recipient]:
         address = _recipient(letter)
         if not address or address.lower() in recipients:
             continue
-        profile = getattr(letter.writer, "profile", None) if letter.writer_id else None
-        language = profile.preferred_language if profile is not None else letter.language
+        language = language_of(letter.writer if letter.writer_id else None, letter.language)
         if letter.writer_id:
             path = ("letter", letter.tracking_number, "")
         elif letter.access_key:
@@ -468,8 +468,7 @@ def topic_recipients(topic: Topic) -> list[Recipient]:
         resident = support.resident
         if not resident.is_active or not resident.email or resident.email.lower() in recipients:
             continue
-        profile = getattr(resident, "profile", None)
-        language = profile.preferred_language if profile is not None else settings.LANGUAGE_CODE
+        language = language_of(resident)
         recipients[resident.email.lower()] = Recipient(email=resident.email, language=language)
     return list(recipients.values())
 

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from deliberation.mailbox import services
-from deliberation.mailbox.forms import localized_names
 from deliberation.mailbox.models import (
     Category,
     HotlineColumnMapping,
@@ -36,9 +35,11 @@ from deliberation.mailbox.models import (
     TopicChange,
 )
 from deliberation.mailbox.sections import STAFF_TOPIC_SECTIONS
+from home import i18n
 from home.models import Grid
 from home.scope import for_request, for_user, staff_only
 from home.sections import rendered_sections
+from plumbing import audit
 from plumbing.charts import bar_chart
 from plumbing.parsing import optional_pk, required_pk
 from plumbing.spreadsheets import csv_writer
@@ -65,12 +66,9 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = for_user(user).communities().filter(locale__language_code="zh-hans")
+        communities = for_user(user).communities()
         self.fields["community"].queryset = communities
-        # Letters point at the source (Chinese) rows: one choice per grid, not one per language.
-        self.fields["grid"].queryset = Grid.objects.filter(
-            community__in=communities, locale__language_code=settings.LANGUAGE_CODE
-        ).select_related("community")
+        self.fields["grid"].queryset = Grid.objects.filter(community__in=communities).select_related("community")
 
 
 @staff_required
@@ -273,6 +271,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "letter", "from_topic", "to_topic", "actor"
         ),
         "staff_topic_sections": rendered_sections(STAFF_TOPIC_SECTIONS, request, topic),
+        "history": audit.history(topic),  # who created, merged, approved and moved it (the audit log)
     }
     return render(request, "mailbox/admin/topic.html", context)
 
@@ -296,7 +295,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("pk"))
     )
     communities = {c.pk: c for c in for_request(request).communities()}
-    names = localized_names(communities.values())
+    names = {pk: i18n.label(community) for pk, community in communities.items()}
     by_community = dict(letters.values_list("community").annotate(n=Count("pk")))
     topics_by_status = dict(topics.values_list("status").annotate(n=Count("pk")))
     open_letters = letters.filter(status__in=OPEN_STATUSES + [Letter.Status.MERGED]).exclude(
@@ -305,7 +304,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     cells = Counter(open_letters.values_list("grid", "category"))
     grid_ids = sorted({grid for grid, _category in cells}, key=lambda pk: (pk is None, pk or 0))
     grids = Grid.objects.in_bulk([pk for pk in grid_ids if pk])
-    grid_names = localized_names(grids.values())
+    grid_names = {pk: i18n.label(grid) for pk, grid in grids.items()}
     table = [
         (
             grid_names.get(pk, str(grids[pk])) if pk else _("No grid"),
@@ -338,11 +337,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ),
         "month_chart": bar_chart(months, title=_("Letters by month")),
         "community_chart": bar_chart(
-            [
-                (names.get(pk, str(c)), by_community.get(pk, 0))
-                for pk, c in communities.items()
-                if c.locale.language_code == "zh-hans"
-            ],
+            [(names.get(pk, str(c)), by_community.get(pk, 0)) for pk, c in communities.items()],
             title=_("Letters by community"),
         ),
         "topic_chart": bar_chart(
@@ -364,7 +359,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = for_user(user).communities().filter(locale__language_code="zh-hans")
+        self.fields["community"].queryset = for_user(user).communities()
 
 
 @staff_required
@@ -462,11 +457,9 @@ class StaffEntryForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = for_user(user).communities().filter(locale__language_code="zh-hans")
+        communities = for_user(user).communities()
         self.fields["community"].queryset = communities
-        self.fields["grid"].queryset = Grid.objects.filter(
-            community__in=communities, locale__language_code=settings.LANGUAGE_CODE
-        )
+        self.fields["grid"].queryset = Grid.objects.filter(community__in=communities)
 
     def clean_resident_email(self):
         address = self.cleaned_data["resident_email"]
@@ -500,7 +493,7 @@ def staff_entry(request: HttpRequest) -> HttpResponse:
                 privacy=data["privacy"],
                 contact_name=data["contact_name"],
                 contact=data["contact"],
-                language=language if language in ("zh-hans", "en") else "zh-hans",
+                language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
             )
         except (services.MailboxError, PermissionDenied) as error:
             form.add_error(None, str(error))

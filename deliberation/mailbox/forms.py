@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import Locale
 
 from deliberation.mailbox.models import Category, Letter, Topic
 from home.forms import grid_choices
+from home.i18n import label
 from home.models import Community, Grid
 from plumbing.parsing import parse_pk
 
 
-def localized_names(objects) -> dict[int, str]:
-    """pk → name in the active language (the source name when there is no translation), in one query."""
-    objects = list(objects)
-    if not objects:
-        return {}
-    names = {obj.pk: obj.name for obj in objects}
-    active = Locale.get_active()
-    model = type(objects[0])
-    translated = dict(
-        model.objects.filter(locale=active, translation_key__in=[obj.translation_key for obj in objects]).values_list(
-            "translation_key", "name"
-        )
-    )
-    for obj in objects:
-        if obj.translation_key in translated:
-            names[obj.pk] = translated[obj.translation_key]
-    return names
-
-
 class PlaceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return self.names.get(obj.pk, str(obj))
+        return label(obj)
 
 
 class LetterForm(forms.Form):
@@ -70,21 +50,17 @@ class LetterForm(forms.Form):
 
     def __init__(self, *args, anonymous: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        source = Locale.objects.filter(language_code=settings.LANGUAGE_CODE).first()
-        communities = Community.objects.filter(locale=source)
-        grids = Grid.objects.filter(locale=source).select_related("community")
-        community_names = localized_names(communities)
-        grid_names = localized_names(grids)
+        communities = Community.objects.all()
+        grids = Grid.objects.select_related("community")
         self.fields["community"].queryset = communities
-        self.fields["community"].names = community_names
         self.fields["grid"].queryset = grids
         # Grids are numbered within their community: only the chosen community's are offered, else all
         # of them grouped under their community's name (no JavaScript needed).
         chosen = self.data.get("community") if self.is_bound else self.initial.get("community")
         self.fields["grid"].choices = grid_choices(
             list(grids),
-            community_name=lambda grid: community_names.get(grid.community_id, ""),
-            grid_name=lambda grid: grid_names[grid.pk],
+            community_name=lambda grid: label(grid.community),
+            grid_name=label,
             community_id=parse_pk(str(chosen or "")),
         )
         if not anonymous:
@@ -105,10 +81,7 @@ class TopicFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        source = Locale.objects.filter(language_code=settings.LANGUAGE_CODE).first()
-        communities = Community.objects.filter(locale=source)
-        self.fields["community"].queryset = communities
-        self.fields["community"].names = localized_names(communities)
+        self.fields["community"].queryset = Community.objects.all()
 
 
 class SatisfactionForm(forms.Form):

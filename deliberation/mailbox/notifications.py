@@ -20,6 +20,7 @@ from deliberation.mailbox.models import (
     LetterEvent,
     Topic,
 )
+from home.i18n import language_of
 from home.models import ResidentProfile
 from outbox.services import Content, channels_for, notify
 from plumbing.links import absolute_url
@@ -166,5 +167,4 @@ def _tell_staff_of_reply(*, letter: Letter, event: LetterEvent) -> None:
 
 
 def _writer_language_for(writer, guessed: str) -> str:
-    profile = ResidentProfile.objects.filter(user=writer).first() if writer else None
-    return profile.preferred_language if profile else guessed
+    return language_of(writer, guessed)

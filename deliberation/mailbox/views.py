@@ -18,9 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from deliberation.mailbox import services
-from deliberation.mailbox.forms import LetterForm, SatisfactionForm, TopicFilterForm, localized_names
+from deliberation.mailbox.forms import LetterForm, SatisfactionForm, TopicFilterForm
 from deliberation.mailbox.models import Letter, LetterPhoto, MailboxSettings, Support, Topic
 from deliberation.mailbox.sections import TOPIC_SECTIONS
+from home import i18n
 from home.sections import rendered_sections
 from home.services import is_verified_resident
 from plumbing.network import client_address
@@ -113,7 +114,7 @@ def letter_detail(request: HttpRequest, tracking_number: str) -> HttpResponse:
         "letter": letter,
         "events": letter.events.select_related("topic"),
         "photos": letter.photos.only("pk", "width", "height"),
-        "community_name": localized_names([letter.community]).get(letter.community_id, "") if letter.community else "",
+        "community_name": i18n.label(letter.community),
         "ask_satisfaction": is_writer and letter.is_closed and letter.satisfied is None,
         "satisfaction_form": SatisfactionForm(),
     }
@@ -131,7 +132,7 @@ def track_letter(request: HttpRequest, tracking_number: str, key: str) -> HttpRe
         "letter": letter,
         "events": letter.events.select_related("topic"),
         "photos": [],
-        "community_name": localized_names([letter.community]).get(letter.community_id, "") if letter.community else "",
+        "community_name": i18n.label(letter.community),
         "ask_satisfaction": False,
         "tracked": True,
     }
@@ -186,14 +187,13 @@ def topic_list(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["status"]:
             topics = topics.filter(status=form.cleaned_data["status"])
     page = Paginator(topics, TOPICS_PER_PAGE).get_page(request.GET.get("page"))
-    names = localized_names({topic.community.pk: topic.community for topic in page}.values())
     supported = set()
     if request.user.is_authenticated:
         supported = set(
             Support.objects.filter(resident=request.user, topic__in=[t.pk for t in page]).values_list("topic_id", flat=True)
         )
     for topic in page:
-        topic.community_name = names.get(topic.community_id, "")
+        topic.community_name = i18n.label(topic.community)
         topic.supported = topic.pk in supported
     return render(request, "mailbox/topic_list.html", {"form": form, "page_obj": page})
 
@@ -205,7 +205,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     supported = request.user.is_authenticated and Support.objects.filter(topic=topic, resident=request.user).exists()
     context = {
         "topic": topic,
-        "community_name": localized_names([topic.community]).get(topic.community_id, ""),
+        "community_name": i18n.label(topic.community),
         "residents": residents,
         "households": households,
         "threshold": services.support_threshold(topic.community),

@@ -39,7 +39,7 @@ def counts() -> dict:
 @pytest.fixture
 def seeded(demo_street, db) -> str:
     assert demo_street.mails == []  # the residents are invented: no mail to them
-    return demo_street.output  # the whole demo street, seeded once for the module
+    return demo_street.output  # the whole demo street, seeded once for the run
 
 
 def test_running_twice_creates_nothing_new(seeded):

@@ -1,4 +1,4 @@
-"""Template tags: the language switcher."""
+"""Template tags: the language switcher, labels in the active language, punctuation and times."""
 
 from urllib.parse import urlencode
 
@@ -7,6 +7,8 @@ from django.conf import settings
 from django.urls import reverse, translate_url
 from django.utils.html import format_html
 from wagtail.models import Page
+
+from home.i18n import label
 
 register = template.Library()
 
@@ -48,22 +50,11 @@ def language_switcher(context):
     return {"links": links}
 
 
-@register.simple_tag(takes_context=True)
-def community_name(context, community) -> str:
-    """A community's name in the active language: one query per request however many notices."""
-    if community is None:
-        return ""
-    from django.utils.translation import get_language
-
-    from home.models import Community
-
-    request = context.get("request")
-    names = getattr(request, "_linli_community_names", None) if request is not None else None
-    if names is None:
-        names = dict(Community.objects.filter(locale__language_code=get_language()).values_list("translation_key", "name"))
-        if request is not None:
-            request._linli_community_names = names
-    return names.get(community.translation_key, community.name)
+@register.filter(name="label")
+def label_filter(obj, field: str = "name") -> str:
+    """`{{ reward|label }}`, `{{ rule|label:"description" }}`: a label in the active language, the Chinese one
+    when the English is empty (`home.i18n.label`)."""
+    return label(obj, field)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,7 +1,8 @@
 """Production settings: refuse to start without secrets, pass `check --deploy` with zero issues, CSP on public pages.
 
 The settings are loaded in a fresh interpreter with a clean environment, as gunicorn
-would load them, so nothing from the test settings or this machine leaks in.
+would load them, so nothing from the test settings or this machine leaks in. Those tests use
+no test database, so they run in one of CI's two runs (`one_database`, conftest.py).
 """
 
 import json
@@ -52,6 +53,7 @@ def production_settings(env: dict[str, str], *names: str) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.one_database
 def test_production_refuses_to_start_with_none_of_its_secrets(tmp_path):
     result = manage(production_env(tmp_path, **dict.fromkeys(SECRETS)), "check")
 
@@ -62,6 +64,7 @@ def test_production_refuses_to_start_with_none_of_its_secrets(tmp_path):
     )
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize("missing", SECRETS)
 def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
     result = manage(production_env(tmp_path, **{missing: None}), "check")
@@ -70,6 +73,7 @@ def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
     assert f"ImproperlyConfigured: Production settings need {missing} in the environment" in result.stderr
 
 
+@pytest.mark.one_database
 def test_production_refuses_a_development_secret_key(tmp_path):
     env = production_env(tmp_path, SECRET_KEY="dev-only-insecure-key-change-me-in-production-0123456789")
     result = manage(env, "check")
@@ -78,6 +82,7 @@ def test_production_refuses_a_development_secret_key(tmp_path):
     assert "ImproperlyConfigured: SECRET_KEY is a development key" in result.stderr
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize("key", ["short-ballot-key", "same-as-secret"])
 def test_production_refuses_a_short_ballot_key_or_the_secret_key_again(tmp_path, key):
     secret_key = secrets.token_urlsafe(50)
@@ -88,6 +93,7 @@ def test_production_refuses_a_short_ballot_key_or_the_secret_key_again(tmp_path,
     assert "ImproperlyConfigured: COUNCIL_BALLOT_KEY must be 32+ random characters of its own" in result.stderr
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize("key", ["short", "same-as-secret"])
 def test_production_refuses_a_weak_council_chain_key(tmp_path, key):
     env = production_env(tmp_path)
@@ -98,6 +104,7 @@ def test_production_refuses_a_weak_council_chain_key(tmp_path, key):
     assert "ImproperlyConfigured: COUNCIL_CHAIN_KEY must be 32+ random characters" in result.stderr
 
 
+@pytest.mark.one_database
 def test_deploy_check_passes_with_zero_issues_and_nothing_silenced(tmp_path):
     result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
 
@@ -108,6 +115,7 @@ def test_deploy_check_passes_with_zero_issues_and_nothing_silenced(tmp_path):
     assert "System check identified no issues (1 silenced)." in result.stdout
 
 
+@pytest.mark.one_database
 def test_production_cannot_run_or_import_the_demo(tmp_path):
     env = production_env(tmp_path)
     assert "demo" not in production_settings(env, "INSTALLED_APPS")["INSTALLED_APPS"]
@@ -118,6 +126,7 @@ def test_production_cannot_run_or_import_the_demo(tmp_path):
     assert result.returncode != 0 and "The demo app is for development and tests only" in result.stderr
 
 
+@pytest.mark.one_database
 def test_production_settings_harden_https_and_serve_hashed_compressed_static_files(tmp_path):
     values = production_settings(
         production_env(tmp_path),
@@ -145,11 +154,13 @@ def test_production_settings_harden_https_and_serve_hashed_compressed_static_fil
     assert values["SILENCED_SYSTEM_CHECKS"] == ["account.W001"]
 
 
+@pytest.mark.one_database
 def test_ssl_redirect_can_be_switched_off_for_loopback_benchmarks(tmp_path):
     values = production_settings(production_env(tmp_path, SECURE_SSL_REDIRECT="0"), "SECURE_SSL_REDIRECT", "SECURE_HSTS_PRELOAD")
     assert values == {"SECURE_SSL_REDIRECT": False, "SECURE_HSTS_PRELOAD": True}
 
 
+@pytest.mark.one_database
 def test_production_uses_redis_when_given_and_a_shared_file_cache_otherwise(tmp_path):
     redis = production_settings(production_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/15"), "CACHES")
     files = production_settings(production_env(tmp_path), "CACHES")

@@ -4,7 +4,6 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.utils import translation
-from wagtail.models import Locale
 
 from home import scope, services
 from home.factories import ResidentProfileFactory, UserFactory
@@ -17,9 +16,7 @@ pytestmark = pytest.mark.django_db
 def places(site_pages):
     liuhe = services.create_community(name="六和社区", code="liuhe", name_en="Liuhe Community")
     jiangnan = services.create_community(name="江南社区", code="jiangnan", name_en="Jiangnan Community")
-    en = Locale.objects.get(language_code="en")
-    liuhe_en = liuhe.get_translation(en)  # create_community makes the English row too
-    return liuhe, liuhe_en, jiangnan
+    return liuhe, jiangnan
 
 
 def staff_of(community, *, head=False, **fields):
@@ -28,15 +25,15 @@ def staff_of(community, *, head=False, **fields):
     return user
 
 
-def test_staff_manage_their_community_in_every_language_and_no_other(places):
-    liuhe, liuhe_en, jiangnan = places
+def test_staff_manage_their_community_and_no_other(places):
+    liuhe, jiangnan = places
     for user in (staff_of(liuhe), staff_of(liuhe, head=True)):
         mine = scope.for_user(user)
         assert mine.any and not mine.everything
-        assert mine.includes(liuhe) and mine.includes(liuhe_en)
+        assert mine.includes(liuhe)
         assert not mine.includes(jiangnan)
-        assert set(mine.communities()) == {liuhe, liuhe_en}
-        mine.require(liuhe_en)
+        assert set(mine.communities()) == {liuhe}
+        mine.require(liuhe)
         with translation.override("zh-hans"), pytest.raises(scope.NotStaff, match="只有本社区的工作人员"):
             mine.require(jiangnan)
         with translation.override("en"), pytest.raises(scope.NotStaff, match="Only the staff of this community"):
@@ -46,7 +43,7 @@ def test_staff_manage_their_community_in_every_language_and_no_other(places):
 
 
 def test_things_of_no_community_are_the_street_offices_unless_street_wide(places):
-    liuhe, _liuhe_en, _jiangnan = places
+    liuhe, _jiangnan = places
     staff = scope.for_user(staff_of(liuhe))
     assert not staff.includes(None)
     assert staff.includes(None, street_wide=True)
@@ -59,23 +56,22 @@ def test_things_of_no_community_are_the_street_offices_unless_street_wide(places
 
 
 def test_filter_keeps_the_rows_of_the_persons_communities(places):
-    liuhe, liuhe_en, jiangnan = places
+    liuhe, jiangnan = places
     in_liuhe = ResidentProfileFactory(community=liuhe)
-    in_liuhe_en = ResidentProfileFactory(community=liuhe_en)
     in_jiangnan = ResidentProfileFactory(community=jiangnan)
     nowhere = ResidentProfileFactory(community=None)
     profiles = ResidentProfile.objects.all()
 
     staff = scope.for_user(staff_of(liuhe))
-    assert set(staff.filter(profiles, "community")) == {in_liuhe, in_liuhe_en}
-    assert set(staff.filter(profiles, "community", street_wide=True)) == {in_liuhe, in_liuhe_en, nowhere}
+    assert set(staff.filter(profiles, "community")) == {in_liuhe}
+    assert set(staff.filter(profiles, "community", street_wide=True)) == {in_liuhe, nowhere}
     assert set(scope.for_user(UserFactory(is_superuser=True)).filter(profiles, "community")) == set(profiles)
     assert list(scope.for_user(UserFactory()).filter(profiles, "community", street_wide=True)) == []
     assert in_jiangnan not in staff.filter(profiles, "community")
 
 
 def test_anonymous_and_inactive_people_manage_nothing(places):
-    liuhe, _liuhe_en, _jiangnan = places
+    liuhe, _jiangnan = places
     inactive = staff_of(liuhe, is_active=False)
     inactive_superuser = UserFactory(is_superuser=True, is_active=False)
     for user in (AnonymousUser(), inactive, inactive_superuser, None):
@@ -86,7 +82,7 @@ def test_anonymous_and_inactive_people_manage_nothing(places):
 
 
 def test_one_scope_per_request_and_one_query_for_it(places, django_assert_num_queries):
-    liuhe, _liuhe_en, _jiangnan = places
+    liuhe, _jiangnan = places
     request = RequestFactory().get("/")
     request.user = staff_of(liuhe)
     with django_assert_num_queries(1):
@@ -98,7 +94,7 @@ def test_one_scope_per_request_and_one_query_for_it(places, django_assert_num_qu
 
 
 def test_staff_only_lets_staff_in_and_refuses_others(places):
-    liuhe, _liuhe_en, _jiangnan = places
+    liuhe, _jiangnan = places
 
     @scope.staff_only()
     def view(request):

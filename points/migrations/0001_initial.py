@@ -4,7 +4,6 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import modelsearch.index
-import points.models
 import uuid
 from decimal import Decimal
 from django.conf import settings
@@ -62,7 +61,7 @@ class Migration(migrations.Migration):
                 'ordering': ['code'],
                 'abstract': False,
             },
-            bases=(points.models.SourceRowMixin, models.Model),
+            bases=(models.Model,),
         ),
         migrations.CreateModel(
             name='ExpiryWarning',
@@ -146,7 +145,7 @@ class Migration(migrations.Migration):
                 'ordering': ['cost', 'pk'],
                 'abstract': False,
             },
-            bases=(points.models.SourceRowMixin, modelsearch.index.Indexed, models.Model),
+            bases=(modelsearch.index.Indexed, models.Model),
         ),
         migrations.CreateModel(
             name='Reservation',

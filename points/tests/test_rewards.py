@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from home.factories import CommunityFactory, UserFactory
 from home.scope import NotStaff
@@ -76,17 +76,16 @@ def test_monthly_limit_per_resident_counts_cancelled_ones_out():
     services.redeem(resident=user, reward=reward)
 
 
-def test_redeeming_a_translation_counts_on_the_source_row():
-    from wagtail.models import Locale
-
-    user = rich(100)
-    reward = RewardFactory(cost=10, stock=3)
-    english = reward.copy_for_translation(Locale.objects.get(language_code="en"))
-    english.name = "Tote bag"
-    english.save()
-    reservation = services.redeem(resident=user, reward=english)
+def test_a_reward_is_one_row_named_in_both_languages():
+    reward = RewardFactory(cost=10, stock=1, name="环保袋", name_en="Tote bag")
+    with translation.override("en"):
+        reservation = services.redeem(resident=rich(100), reward=reward)
     assert reservation.reward_id == reward.pk
-    assert Reward.objects.get(pk=reward.pk).stock == 2
+    assert Reward.objects.get(pk=reward.pk).stock == 0
+    with translation.override("en"), pytest.raises(services.PointsError, match="“Tote bag” is out of stock"):
+        services.redeem(resident=rich(100), reward=reward)
+    with translation.override("zh-hans"), pytest.raises(services.PointsError, match="环保袋"):
+        services.redeem(resident=rich(100), reward=reward)
 
 
 def test_cancel_refunds_by_reversal_and_puts_stock_back():

@@ -14,8 +14,6 @@ from .access import (
     is_staff_of,
     letter_by_access_key,
     letters_for_staff,
-    source_community,
-    source_grid,
 )
 from .hotline import (
     HOTLINE_FIELDS,
@@ -136,8 +134,6 @@ __all__ = [
     "reply_to_letter",
     "similar_public_topics",
     "similar_to_letter",
-    "source_community",
-    "source_grid",
     "split_letter",
     "store_incoming_mail",
     "store_incoming_mails",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import secrets
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from deliberation.mailbox.models import (
     Letter,
 )
-from home.models import Community, Grid
+from home.models import Community
 from home.scope import for_user
 
 User = get_user_model()
@@ -58,22 +57,3 @@ def _require_staff(actor, community: Community | None) -> None:
 
 def letters_for_staff(user) -> QuerySet[Letter]:
     return for_user(user).filter(Letter.objects.all(), "community")
-
-
-def source_community(community: Community | None) -> Community | None:
-    """The zh-hans row that letters and topics point at, whichever language's row a form gave."""
-    if community is None:
-        return None
-    return community.get_translation_or_none(_source_locale()) or community
-
-
-def source_grid(grid: Grid | None) -> Grid | None:
-    if grid is None:
-        return None
-    return grid.get_translation_or_none(_source_locale()) or grid
-
-
-def _source_locale():
-    from wagtail.models import Locale
-
-    return Locale.objects.get(language_code=settings.LANGUAGE_CODE)

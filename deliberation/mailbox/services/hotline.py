@@ -17,6 +17,7 @@ from deliberation.mailbox.models import (
 )
 from deliberation.mailbox.services.access import MailboxError, _require_staff
 from deliberation.mailbox.services.letters import submit_letter
+from home.i18n import source_language
 from home.models import Grid
 
 HOTLINE_FIELDS = ("external_id", "received_at", "subject", "body", "category", "contact_name", "contact", "place", "grid")
@@ -99,7 +100,7 @@ def preview_hotline(*, upload, mapping: dict[str, str]) -> list[HotlineRow]:
     if missing:
         raise MailboxError(_("Choose the columns for the record id and the text."))
     categories = {str(label): value for value, label in Category.choices} | {value: value for value in Category.values}
-    with translation.override("zh-hans"):
+    with translation.override(source_language()):
         categories |= {str(label): value for value, label in Category.choices}
     grids = {grid.name: grid for grid in Grid.objects.filter(community=upload.community)} | {
         str(grid.number): grid for grid in Grid.objects.filter(community=upload.community)

@@ -36,7 +36,7 @@ from deliberation.mailbox.notifications import (
     _tell_staff_of_reply,
     _writer_language_for,
 )
-from deliberation.mailbox.services.access import PhotoError, source_community
+from deliberation.mailbox.services.access import PhotoError
 from deliberation.mailbox.services.letters import _new_letter, allocate_tracking_numbers
 from deliberation.mailbox.services.photos import MAX_MAIL_PHOTO_BYTES, CleanPhoto, clean_photo
 from home.models import Community, ResidentProfile
@@ -87,17 +87,16 @@ class MailIntake:
         self._mailboxes: dict[str, Community] | None = None
 
     def community_for(self, parsed: ParsedMail, writer) -> Community | None:
-        """The community whose mailbox address the letter was sent to, else the writer's own (source rows)."""
+        """The community whose mailbox address the letter was sent to, else the writer's own."""
         if self._mailboxes is None:
             self._mailboxes = {
-                mailbox.address.lower(): source_community(mailbox.community)
-                for mailbox in CommunityMailbox.objects.select_related("community")
+                mailbox.address.lower(): mailbox.community for mailbox in CommunityMailbox.objects.select_related("community")
             }
         for address in parsed.recipients:
             if address in self._mailboxes:
                 return self._mailboxes[address]
         profile = ResidentProfile.objects.filter(user=writer).select_related("community").first() if writer else None
-        return source_community(profile.community) if profile and profile.community else None
+        return profile.community if profile and profile.community else None
 
 
 def store_incoming_mail(

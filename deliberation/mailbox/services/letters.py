@@ -34,8 +34,6 @@ from deliberation.mailbox.services.access import (
     User,
     _require_staff,
     is_staff_of,
-    source_community,
-    source_grid,
 )
 from deliberation.mailbox.services.photos import MAX_PHOTOS, CleanPhoto, clean_photo
 from home.models import Community, Grid
@@ -148,7 +146,6 @@ def submit_letter(
         raise PhotoError(_("You can attach at most %(count)d photos.") % {"count": MAX_PHOTOS})
     if category not in Category.values:
         raise MailboxError(_("Unknown category."))
-    community, grid = source_community(community), source_grid(grid)
     if grid is not None and community is not None and grid.community_id != community.pk:
         raise MailboxError(_("This grid is not in the chosen community."))
     if channel == Letter.Channel.WEB:

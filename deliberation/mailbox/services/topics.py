@@ -25,7 +25,7 @@ from deliberation.mailbox.models import (
 )
 from deliberation.mailbox.names import names_in
 from deliberation.mailbox.notifications import _recipient, _record_event
-from deliberation.mailbox.services.access import MailboxError, _require_staff, source_community
+from deliberation.mailbox.services.access import MailboxError, _require_staff
 from deliberation.mailbox.services.letters import _locked
 from home.models import Community
 from home.services import VERIFY_FIRST, is_verified_resident
@@ -44,7 +44,6 @@ def _check_topic_title(title: str) -> None:
 
 @transaction.atomic
 def create_topic(*, community: Community, title: str, category: str, actor, summary: str = "") -> Topic:
-    community = source_community(community)
     _require_staff(actor, community)
     if not title.strip():
         raise MailboxError(_("A topic needs a title."))
@@ -295,7 +294,7 @@ def similar_public_topics(*, text: str, community: Community | None, limit: int 
     """Public topics open for support like what the resident is writing ("is it one of these?")."""
     topics = Topic.objects.filter(summary_approved_at__isnull=False, status__in=[Topic.Status.OPEN, Topic.Status.SHORTLISTED])
     if community is not None:
-        topics = topics.filter(community=source_community(community))
+        topics = topics.filter(community=community)
     candidates = (
         (topic, topic.shingles) for topic in topics.only("pk", "title", "summary", "shingles", "status", "community_id")
     )

@@ -27,3 +27,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not SQLite's shared in-memory database: threads in the concurrency tests then
     # queue for the write lock as they do in production, instead of failing with "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # Django's PostgreSQL backend, but emptying the tables after a transaction=True test costs milliseconds,
+    # not seconds (tests/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "tests.postgresql"  # noqa: F405
