@@ -13,6 +13,7 @@ from wagtail.models import Locale
 from api.core import json_with_etag, optional_resident, page_of
 from plumbing.parsing import MAX_PK
 
+from .i18n import labels
 from .models import Community, NoticePage
 
 router = Router(tags=["notices"])
@@ -46,13 +47,9 @@ class NoticeParams(Schema):
     category: NoticePage.Category | None = None
 
 
-def _community_names(notices: list[NoticePage]) -> dict:
-    """Each notice's community named in the request's language (as `.localized` would), in one query."""
-    keys = {notice.community.translation_key for notice in notices if notice.community_id}
-    if not keys:
-        return {}
-    translated = Community.objects.filter(translation_key__in=keys, locale=Locale.get_active())
-    return dict(translated.values_list("translation_key", "name"))
+def _community_names(notices: list[NoticePage]) -> dict[int, str]:
+    """Each notice's community named in the request's language (home.i18n), in one query."""
+    return labels(Community, {notice.community_id for notice in notices})
 
 
 def _summary(notice: NoticePage, names: dict) -> dict:
@@ -65,7 +62,7 @@ def _summary(notice: NoticePage, names: dict) -> dict:
         "publication_date": notice.publication_date,
         "pinned": notice.pinned,
         "expired": notice.is_expired,
-        "community": names.get(notice.community.translation_key, notice.community.name) if notice.community_id else None,
+        "community": names.get(notice.community_id) if notice.community_id else None,
         "url": notice.url or "",
     }
 
