@@ -344,12 +344,15 @@ def test_not_found_page_is_the_portal_s_own_in_both_languages(client, site_pages
 
 
 def test_allauth_rate_limit_page_is_the_portal_s_own(rf, site_pages):
+    from types import SimpleNamespace
+
     from allauth.core.ratelimit import respond_429
     from django.contrib.auth.models import AnonymousUser
     from django.utils import translation
 
     request = rf.get("/zh-hans/accounts/signup/")
     request.user = AnonymousUser()
+    request.allauth = SimpleNamespace()  # as allauth's AccountMiddleware sets it on every request (headless reads it)
     with translation.override("zh-hans"):
         response = respond_429(request)
 
