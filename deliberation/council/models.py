@@ -178,6 +178,15 @@ class CouncilSession(models.Model):
         return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
+# The sessions residents see (announced and later): the council's public pages, and a topic's council section.
+PUBLIC_SESSION_STATUSES = [
+    CouncilSession.Status.ANNOUNCED,
+    CouncilSession.Status.IN_SESSION,
+    CouncilSession.Status.CLOSED,
+    CouncilSession.Status.MINUTES_PUBLISHED,
+]
+
+
 class AgendaItem(models.Model):
     """One item of a session's agenda: a motion about a topic, or free-standing, with its voting rule."""
 
@@ -342,7 +351,7 @@ class Ballot(models.Model):
 
     Open vote: `sealed` holds the AES-GCM ciphertext (choice and receipt digest, fixed length) and `choice` is
     empty; every vote on the item writes all its ballots again with new keys. Closed: `choice` alone, the
-    ciphertext gone, written once more at close with new keys in a random order (`services.council`).
+    ciphertext gone, written once more at close with new keys in a random order (`services.close_voting`).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -404,7 +413,7 @@ class Result(models.Model):
         return f"{self.council_id}#{self.sequence}: {self.outcome}"
 
     def save(self, *args, **kwargs):
-        """Stored once (by `services.council.close_voting`); PostgreSQL's trigger also refuses updates in SQL."""
+        """Stored once (by `services.close_voting`); PostgreSQL's trigger also refuses updates in SQL."""
         if not self._state.adding:
             raise ValueError("a stored council result cannot be changed")
         kwargs["force_insert"] = True
@@ -424,7 +433,7 @@ class Result(models.Model):
 
 
 class ChainLink(models.Model):
-    """One link of a council's tamper-evident chain (`services.chain`): a canonical copy of what was decided
+    """One link of a council's tamper-evident chain (`chain.py`): a canonical copy of what was decided
     (`payload`) and an HMAC-SHA256, with a key kept outside the database, over it and the previous link's MAC.
 
     An item's close links its result, votes or secret ballots, recusals and the attendance of the moment; a
@@ -458,7 +467,7 @@ class ChainLink(models.Model):
         return f"{self.council_id}#{self.sequence}: {self.kind}"
 
     def save(self, *args, **kwargs):
-        """Appended once (by `services.chain`); PostgreSQL's trigger also refuses updates in SQL."""
+        """Appended once (by `chain.py`); PostgreSQL's trigger also refuses updates in SQL."""
         if not self._state.adding:
             raise ValueError("a council chain link cannot be changed")
         kwargs["force_insert"] = True
@@ -472,7 +481,7 @@ class ChainLink(models.Model):
         return self.mac[:16]
 
 
-# --- The rules of a vote (services.council applies them) ---------------------------------------
+# --- The rules of a vote (services.py applies them) ---------------------------------------
 
 
 def yes_needed(*, rule: str, members: int) -> int | None:

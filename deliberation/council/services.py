@@ -40,8 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail import hooks
 
-from deliberation.council import audit, chain, signals
-from deliberation.council import notifications as notifications_council
+from deliberation.council import audit, chain, notifications, signals
 from deliberation.council.charts import result_chart
 from deliberation.council.models import (
     AgendaItem,
@@ -258,7 +257,7 @@ def update_session(*, session: CouncilSession, actor, **fields) -> CouncilSessio
     session.save(update_fields=changed)
     audit.record(session, "council.session.edit", actor=actor, changed=changed)
     if session.status == CouncilSession.Status.ANNOUNCED and set(changed) & set(SESSION_MAILED_FIELDS):
-        notifications_council.session_changed(session=session, members=_members_to_mail(session))
+        notifications.session_changed(session=session, members=_members_to_mail(session))
     return session
 
 
@@ -290,8 +289,8 @@ def announce_session(*, session: CouncilSession, actor, now: datetime.datetime |
     for topic in topics:
         _schedule_topic(topic=topic, actor=actor)
     audit.record(session, "council.session.announce", actor=actor)
-    notifications_council.session_invitation(session=session, members=_members_to_mail(session))
-    notifications_council.topics_on_agenda(session=session, topics=topics)
+    notifications.session_invitation(session=session, members=_members_to_mail(session))
+    notifications.topics_on_agenda(session=session, topics=topics)
     return session
 
 
@@ -331,7 +330,7 @@ def cancel_session(*, session: CouncilSession, actor, reason: str) -> CouncilSes
         _unschedule_topic(topic=topic, actor=actor, reason=reason)
     audit.record(session, "council.session.cancel", actor=actor, reason=reason)
     if was_announced:
-        notifications_council.session_cancelled(session=session, members=_members_to_mail(session), reason=reason)
+        notifications.session_cancelled(session=session, members=_members_to_mail(session), reason=reason)
     return session
 
 
@@ -370,7 +369,7 @@ def end_session(*, session: CouncilSession, actor, now: datetime.datetime | None
     session.status, session.closed_at = CouncilSession.Status.CLOSED, now or timezone.now()
     session.save(update_fields=["status", "closed_at"])
     chain.append_session(session=session)  # the keyed chain: the final attendance
-    notifications_council.session_results(session=session, members=_members_to_mail(session))
+    notifications.session_results(session=session, members=_members_to_mail(session))
     audit.record(session, "council.session.close", actor=actor)
     for attendance in session.attendances.select_related("member__user").order_by("pk"):
         try:
@@ -408,7 +407,7 @@ def send_session_reminders(*, now: datetime.datetime | None = None) -> int:
                 continue
             session.reminded_at = now
             session.save(update_fields=["reminded_at"])
-            notifications_council.session_reminder(session=session, members=_members_to_mail(session))
+            notifications.session_reminder(session=session, members=_members_to_mail(session))
             reminded += 1
     return reminded
 
@@ -517,7 +516,7 @@ def add_item(
         scheduled_before = topic.status == Topic.Status.SCHEDULED
         _schedule_topic(topic=topic, actor=actor)
         if not scheduled_before:
-            notifications_council.topics_on_agenda(session=session, topics=[topic])
+            notifications.topics_on_agenda(session=session, topics=[topic])
     return item
 
 
@@ -550,7 +549,7 @@ def update_item(*, item: AgendaItem, actor, **fields) -> AgendaItem:
             _unschedule_topic(topic=old_topic, actor=actor, reason=_("Taken off the agenda."))
         if item.topic is not None and item.topic.status == Topic.Status.SHORTLISTED:
             _schedule_topic(topic=item.topic, actor=actor)
-            notifications_council.topics_on_agenda(session=session, topics=[item.topic])
+            notifications.topics_on_agenda(session=session, topics=[item.topic])
     return item
 
 

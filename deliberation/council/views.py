@@ -28,6 +28,7 @@ from deliberation.council import chain
 from deliberation.council import services as voting
 from deliberation.council.forms import MemberChoiceForm, OpenVotingForm, RecusalForm, VoteForm
 from deliberation.council.models import (
+    PUBLIC_SESSION_STATUSES,
     AgendaItem,
     Attendance,
     Choice,
@@ -43,12 +44,6 @@ from home.sections import rendered_sections
 from plumbing.middleware import StaffMfaMiddleware
 from plumbing.parsing import parse_pk
 
-PUBLIC_STATUSES = [
-    CouncilSession.Status.ANNOUNCED,
-    CouncilSession.Status.IN_SESSION,
-    CouncilSession.Status.CLOSED,
-    CouncilSession.Status.MINUTES_PUBLISHED,
-]
 RECEIPT_SALT = "deliberation.council.receipt"
 RECEIPT_MAX_AGE = 14 * 24 * 3600
 PUBLIC_SESSIONS_PER_COUNCIL = 10
@@ -130,7 +125,7 @@ def my_councils(request: HttpRequest) -> HttpResponse:
     councils = {seat.council_id: seat.council for seat in seats if seat.is_current(today)}
     roles = {seat.council_id: seat.get_role_display() for seat in seats if seat.is_current(today)}
     sessions = defaultdict(list)
-    for session in CouncilSession.objects.filter(council__in=list(councils), status__in=PUBLIC_STATUSES).order_by(
+    for session in CouncilSession.objects.filter(council__in=list(councils), status__in=PUBLIC_SESSION_STATUSES).order_by(
         "-starts_at", "-pk"
     ):
         sessions[session.council_id].append(session)
@@ -140,7 +135,9 @@ def my_councils(request: HttpRequest) -> HttpResponse:
 
 def _member_session(request: HttpRequest, pk: int) -> CouncilSession | None:
     """The session if the user may see its live page (a current member, the chair, the secretary or staff)."""
-    session = get_object_or_404(CouncilSession.objects.select_related("council__community"), pk=pk, status__in=PUBLIC_STATUSES)
+    session = get_object_or_404(
+        CouncilSession.objects.select_related("council__community"), pk=pk, status__in=PUBLIC_SESSION_STATUSES
+    )
     member = voting.member_of(council=session.council, user=request.user, on=voting.session_day(session))
     if member is not None or voting.can_clerk(request.user, session):
         return session
@@ -342,7 +339,9 @@ def door(request: HttpRequest, session_pk: int, door_key: str) -> HttpResponse:
     """The QR code at the door: a confirmation page; the POST checks the member in.
 
     An online session has no door: the page says so and links the session's page, where members check in."""
-    session = get_object_or_404(CouncilSession.objects.select_related("council"), pk=session_pk, status__in=PUBLIC_STATUSES)
+    session = get_object_or_404(
+        CouncilSession.objects.select_related("council"), pk=session_pk, status__in=PUBLIC_SESSION_STATUSES
+    )
     context = {"session": session, "online": session.mode == CouncilSession.Mode.ONLINE}
     if context["online"]:
         return render(request, "council/door.html", context)
@@ -369,7 +368,7 @@ def door(request: HttpRequest, session_pk: int, door_key: str) -> HttpResponse:
 def public_sessions(request: HttpRequest) -> HttpResponse:
     """Announced and recent sessions, per council, newest first (one query however many there are)."""
     sessions = (
-        CouncilSession.objects.filter(status__in=PUBLIC_STATUSES)
+        CouncilSession.objects.filter(status__in=PUBLIC_SESSION_STATUSES)
         .select_related("council")
         .order_by("council__community__code", "-starts_at", "-pk")
     )
@@ -396,7 +395,7 @@ def public_sessions(request: HttpRequest) -> HttpResponse:
 @require_safe
 def public_session(request: HttpRequest, pk: int) -> HttpResponse:
     """A session's public page: agenda, time, place, mode; each result with its chart once voting closed."""
-    session = get_object_or_404(CouncilSession.objects.select_related("council"), pk=pk, status__in=PUBLIC_STATUSES)
+    session = get_object_or_404(CouncilSession.objects.select_related("council"), pk=pk, status__in=PUBLIC_SESSION_STATUSES)
     items = voting.agenda_with_results(session)
     response = render(
         request,

@@ -158,7 +158,7 @@ class ActionUpdate(models.Model):
 
 class MinutesConfirmation(models.Model):
     """A member's online confirmation of a session's minutes, with the digest of the text they confirmed
-    (`services.followup.minutes_text_digest`): a confirmation of another text does not count."""
+    (`services.minutes_text_digest`): a confirmation of another text does not count."""
 
     session = models.ForeignKey(CouncilSession, on_delete=models.CASCADE, related_name="minutes_confirmations")
     member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="+")

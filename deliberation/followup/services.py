@@ -203,7 +203,7 @@ def generate_minutes(*, session: CouncilSession, actor) -> MinutesPage:
 def _ask_for_confirmation(session: CouncilSession) -> None:
     """Each member present is asked, in their language, to confirm the draft (queued with the minutes). The same
     message carries the session's results, what each item needed and the chain's head: one message per member
-    when the session ends (those absent get `notifications_council.session_results` instead)."""
+    when the session ends (those absent get `council.notifications.session_results` instead)."""
     members = Attendance.objects.filter(session=session, member__user__is_active=True)
     session = CouncilSession.objects.select_related("council").get(pk=session.pk)
     items = list(AgendaItem.objects.filter(session=session).select_related("result").order_by("position"))

@@ -8,7 +8,7 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu
 from wagtail.models import Locale
 
-from deliberation.council.models import AgendaItem, CouncilSession
+from deliberation.council.models import PUBLIC_SESSION_STATUSES, AgendaItem, CouncilSession
 from deliberation.council.sections import COUNCIL_LIST_SECTIONS, COUNCIL_SESSION_SECTIONS
 from deliberation.council.services import DECIDED_TOPICS
 from deliberation.mailbox.sections import TOPIC_SECTIONS
@@ -69,15 +69,6 @@ def home_section(home_page) -> dict:
 @hooks.register(HOME_SECTIONS, order=20)
 def council_on_the_home_page() -> HomeSection:
     return HomeSection(template="followup/home_section.html", context=home_section)
-
-
-# Sessions a resident may see a topic on: once announced.
-PUBLIC_SESSION_STATUSES = [
-    CouncilSession.Status.ANNOUNCED,
-    CouncilSession.Status.IN_SESSION,
-    CouncilSession.Status.CLOSED,
-    CouncilSession.Status.MINUTES_PUBLISHED,
-]
 
 
 def topic_section(topic) -> dict:

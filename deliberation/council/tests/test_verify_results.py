@@ -45,7 +45,7 @@ def tampering(chain):
 
 
 def in_chain(result: Result, what: str) -> str:
-    """The keyed chain's report (services.chain) about the item of `result`."""
+    """The keyed chain's report (deliberation.council.chain) about the item of `result`."""
     item = result.item
     session = item.session
     return f"Session “{session.title}” (#{session.pk}), item “{item.title}” (#{item.pk}): {what}"
