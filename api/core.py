@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Schema
 from ninja.security import SessionAuth
 from ninja.throttling import BaseThrottle
 
@@ -58,6 +58,14 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+class ErrorOut(Schema):
+    """The one error shape, declared in every operation's responses (schema tests check the answers against it)."""
+
+    code: str
+    message: str
+    fields: dict[str, str]
 
 
 def problem(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> JsonResponse:
