@@ -18,6 +18,7 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
@@ -43,6 +44,26 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Link:
+    """An OpenAPI link: a value in one operation's answer names what another operation takes.
+
+    Clients read them to follow a list to its items; schemathesis follows them to test operations in sequence
+    (book, then read, cancel and fetch the ticket of that booking). `parameters` maps the target's parameter
+    to a runtime expression, e.g. {"booking_id": "$response.body#/id"}."""
+
+    source: Callable
+    target: Callable
+    parameters: dict[str, str]
+    status: int = 200
+    name: str = ""
+
+
+def operation_id(view: Callable) -> str:
+    """The operationId ninja gives a view (NinjaAPI.get_openapi_operation_id)."""
+    return f"{view.__module__}_{view.__name__}".replace(".", "_")
+
+
+@dataclass(frozen=True)
 class ApiSection:
     """An app's part of the API, registered in its wagtail_hooks.py under API_ROUTERS."""
 
@@ -50,6 +71,8 @@ class ApiSection:
     router: Router
     # The app's services' errors (their translated message is shown as it is) and how they are answered.
     errors: dict[type[Exception], Problem] = field(default_factory=dict)
+    # How its operations' answers lead to other operations (the schema's links).
+    links: list[Link] = field(default_factory=list)
 
 
 class ApiError(Exception):
@@ -95,6 +118,10 @@ def status_problem(status: int) -> tuple[str, str]:
 
 class SessionToken(XSessionTokenAuth):
     """allauth's X-Session-Token, and the resident it names is request.user (services and middleware read it)."""
+
+    # allauth's class names no header in the schema (an apiKey scheme must): clients and schema tests read these.
+    openapi_in = "header"
+    openapi_name = "X-Session-Token"
 
     def __call__(self, request: HttpRequest):
         user = super().__call__(request)

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Thr
 from ninja.openapi.views import openapi_view
 from wagtail import hooks
 
-from .core import API_ROUTERS, ApiError, RateLimit, problem, status_problem
+from .core import API_ROUTERS, ApiError, ErrorOut, Link, RateLimit, operation_id, problem, status_problem
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,41 @@ def staff_docs(view):
     return staff_member_required(view) if getattr(view, "func", None) is openapi_view else view
 
 
-api = NinjaAPI(
+class LinliAPI(NinjaAPI):
+    """The schema says what every answer can be: each operation's own answers, its links, and the one error shape
+    for any other status (400, 401, 404, 413, 422, 429 come from the core for any operation)."""
+
+    links: list[Link] = []
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ErrorOut.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        error = {
+            "description": "Error: {code, message, fields} (README: API, Errors)",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        operations = {
+            operation["operationId"]: operation
+            for methods in schema["paths"].values()
+            for operation in methods.values()
+            if isinstance(operation, dict) and "operationId" in operation
+        }
+        for operation in operations.values():
+            operation["responses"].setdefault("default", error)
+        for link in self.links:
+            source, target = operations.get(operation_id(link.source)), operation_id(link.target)
+            if source is None or target not in operations:
+                raise ValueError(f"API link from {operation_id(link.source)} to {target}: no such operation")
+            responses = source["responses"]
+            status = link.status if link.status in responses else str(link.status)
+            answer = responses.setdefault(status, {"description": "OK"})
+            answer.setdefault("links", {})[link.name or target] = {"operationId": target, "parameters": link.parameters}
+        return schema
+
+
+api = LinliAPI(
     title="Linli API",
     version="1",
     urls_namespace="api-v1",
@@ -104,5 +138,6 @@ def _domain_handler(status: int, code: str):
 for make_section in hooks.get_hooks(API_ROUTERS):
     section = make_section()
     api.add_router(section.prefix, section.router)
+    api.links = [*api.links, *section.links]
     for error_class, answer in section.errors.items():
         api.add_exception_handler(error_class, _domain_handler(answer.status, answer.code))

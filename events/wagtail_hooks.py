@@ -7,12 +7,12 @@ from wagtail.admin.menu import Menu, SubmenuMenuItem
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.menus import MenuItem as DropdownItem
 
-from api.core import API_ROUTERS, ApiSection, Problem
+from api.core import API_ROUTERS, ApiSection, Link, Problem
 from home.scope import StaffMenuItem, StaffScope, for_request, for_user
 from home.sections import HOME_SECTIONS, HomeSection
 
 from . import admin_views as views
-from .api import router as api_router
+from . import api
 from .listing import home_section
 from .models import ActivityPage
 from .services import BookingError
@@ -131,4 +131,19 @@ def coming_up_on_the_home_page() -> HomeSection:
 @hooks.register(API_ROUTERS)
 def activities_api() -> ApiSection:
     # A booking the rules refuse (full, overlapping, suspended, already cancelled) conflicts with the state: 409.
-    return ApiSection(prefix="", router=api_router, errors={BookingError: Problem(409, "booking_refused")})
+    booking = {"booking_id": "$response.body#/id"}
+    return ApiSection(
+        prefix="",
+        router=api.router,
+        errors={BookingError: Problem(409, "booking_refused")},
+        links=[
+            Link(api.list_activities, api.get_activity, {"activity_id": "$response.body#/items/0/id"}),
+            Link(api.get_activity, api.book, {"session_id": "$response.body#/sessions/0/id"}),
+            Link(api.my_bookings, api.get_booking, {"booking_id": "$response.body#/items/0/id"}),
+            *(
+                Link(api.book, target, booking, status=status)
+                for status in (200, 201)
+                for target in (api.get_booking, api.cancel, api.ticket)
+            ),
+        ],
+    )

@@ -6,9 +6,9 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from api.core import API_ROUTERS, ApiSection
+from api.core import API_ROUTERS, ApiSection, Link
 
-from .api import router as api_router
+from . import api
 from .models import Community, Grid
 from .services import pages_visible_in_admin
 
@@ -83,4 +83,8 @@ def hide_other_communities_drafts_from_chooser(pages, request):
 
 @hooks.register(API_ROUTERS)
 def notices_api() -> ApiSection:
-    return ApiSection(prefix="", router=api_router)
+    return ApiSection(
+        prefix="",
+        router=api.router,
+        links=[Link(api.list_notices, api.get_notice, {"notice_id": "$response.body#/items/0/id"})],
+    )
