@@ -198,8 +198,10 @@ def load_with_wrk(port: int, path: str, headers: dict[str, str], seconds: float,
     return Slice(requests, duration_us / 1e6, errors, [(latency, requests / len(quantiles)) for latency in quantiles])
 
 
-def load_with_python(port: int, path: str, headers: dict[str, str], seconds: float, connections: int) -> Slice:
-    """Fallback without wrk: threads, each with one keep-alive connection."""
+def load_with_python(
+    port: int, path: str, headers: dict[str, str], seconds: float, connections: int, expected: int = 200
+) -> Slice:
+    """Fallback without wrk: threads, each with one keep-alive connection; any other status than expected is an error."""
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
     deadline = time.perf_counter() + seconds
@@ -211,7 +213,7 @@ def load_with_python(port: int, path: str, headers: dict[str, str], seconds: flo
                 connection.request("GET", path, headers=headers)
                 response = connection.getresponse()
                 response.read()
-                if response.status != 200:
+                if response.status != expected:
                     errors[slot] += 1
             except (OSError, http.client.HTTPException):
                 errors[slot] += 1

@@ -7,6 +7,7 @@ import datetime
 import uuid
 from typing import Annotated
 
+from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import Field
 from wagtail.models import Locale
 
-from api.core import ApiError, json_with_etag, optional_resident, page_of, resident_auth
+from api.core import ApiError, json_with_etag, optional_resident, page_of, resident_auth, shared_json
 from plumbing.parsing import MAX_PK
 from plumbing.qr import qr_svg
 
@@ -159,12 +160,16 @@ def _booking(booking: Booking, titles: dict | None = None) -> dict:
 
 @router.get("/activities/", response=ActivityList, summary="Activities with their next session and its free seats")
 def list_activities(request: HttpRequest, params: Query[ListParams]):
-    index = _street_index()
-    if index is None:
-        return json_with_etag(request, {"items": [], "next": None})
-    activities, following = page_of(filtered_activities(index, Filters()), params.cursor, params.limit)
-    items = [_summary(each, next_starts_at=each.next_starts_at, free_seats=each.free_seats) for each in activities]
-    return json_with_etag(request, {"items": items, "next": following})
+    def build() -> dict:
+        index = _street_index()
+        if index is None:
+            return {"items": [], "next": None}
+        activities, following = page_of(filtered_activities(index, Filters()), params.cursor, params.limit)
+        items = [_summary(each, next_starts_at=each.next_starts_at, free_seats=each.free_seats) for each in activities]
+        return {"items": items, "next": following}
+
+    # The same for everyone, as the anonymous list page: seats left at most LINLI_SEATS_CACHE_SECONDS old.
+    return shared_json(request, build, seconds=settings.LINLI_SEATS_CACHE_SECONDS)
 
 
 @router.get("/activities/{activity_id}/", response=ActivityDetail, summary="An activity with its sessions and seats")

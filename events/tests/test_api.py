@@ -4,9 +4,11 @@ queries and services, as JSON; every endpoint's success, the wrong person, bad i
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
+from django.core.cache import cache
 
 from api.testing import assert_problem, token_for
 from events import factories, services
@@ -76,6 +78,18 @@ def test_the_activity_list_in_both_languages_with_next_session_and_seats(client,
     assert data["next"] is None
 
 
+def test_the_activity_list_is_shared_without_a_query_and_shows_a_new_activity_at_once(
+    client, bilingual_class, django_assert_num_queries
+):
+    index = bilingual_class[0].get_parent()
+    first = client.get("/api/v1/activities/")
+    with django_assert_num_queries(0):
+        assert client.get("/api/v1/activities/")["ETag"] == first["ETag"]
+    # Publishing starts a new page-cache generation: the kept answer is dropped with the pages.
+    factories.SessionFactory(activity=factories.activity(parent=index, title="新活动", slug="new-one"))
+    assert "新活动" in [item["title"] for item in client.get("/api/v1/activities/").json()["items"]]
+
+
 def test_the_activity_list_pages_with_a_cursor(client, bilingual_class):
     index = bilingual_class[0].get_parent()
     for number in range(4):
@@ -88,7 +102,10 @@ def test_the_activity_list_pages_with_a_cursor(client, bilingual_class):
     assert third["next"] is None
 
 
-def test_the_activity_list_answers_304_to_its_etag_and_changes_with_the_seats(client, bilingual_class, make_resident):
+def test_the_activity_list_answers_304_to_its_etag_and_changes_with_the_seats(
+    client, bilingual_class, make_resident, settings
+):
+    settings.LINLI_SEATS_CACHE_SECONDS = 1
     page, english, session = bilingual_class
     first = client.get("/api/v1/activities/")
     etag = first["ETag"]
@@ -96,6 +113,9 @@ def test_the_activity_list_answers_304_to_its_etag_and_changes_with_the_seats(cl
     assert again.status_code == 304 and again.content == b""
     assert again["ETag"] == etag
     services.book_session(session=session, resident=(someone := make_resident()), actor=someone)
+    # Seats left are shared at most LINLI_SEATS_CACHE_SECONDS old, as on the anonymous list page.
+    assert client.get("/api/v1/activities/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    time.sleep(1.1)
     changed = client.get("/api/v1/activities/", HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
     assert changed.json()["items"][0]["free_seats"] == 1
@@ -348,8 +368,10 @@ def test_the_lists_query_counts_are_flat(client, bilingual_class, resident, lang
         services.book_session(session=session, resident=resident, actor=resident)
     headers = {"HTTP_ACCEPT_LANGUAGE": language, "HTTP_X_SESSION_TOKEN": token}
     client.get("/api/v1/activities/", **headers)  # warm Wagtail's site and locale caches
-    # Optional for a public list: the token is not looked up. The street's list page, the page of activities.
-    # In English the list has the one translated activity, as the English list page.
+    # Optional for a public list: the token is not looked up. Built afresh (a kept answer costs none: above): the
+    # street's list page, the page of activities. In English the list has the one translated activity, as the
+    # English list page.
+    cache.clear()
     with django_assert_num_queries(3):
         assert len(client.get("/api/v1/activities/", **headers).json()["items"]) == (5 if language == "zh-hans" else 1)
     # The token's session (allauth: whether it exists, then its data) and user, the page of bookings, the
