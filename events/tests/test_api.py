@@ -102,9 +102,7 @@ def test_the_activity_list_pages_with_a_cursor(client, bilingual_class):
     assert third["next"] is None
 
 
-def test_the_activity_list_answers_304_to_its_etag_and_changes_with_the_seats(
-    client, bilingual_class, make_resident, settings
-):
+def test_the_activity_list_answers_304_to_its_etag_and_changes_with_the_seats(client, bilingual_class, make_resident, settings):
     settings.LINLI_SEATS_CACHE_SECONDS = 1
     page, english, session = bilingual_class
     first = client.get("/api/v1/activities/")
