@@ -143,7 +143,8 @@ def test_members_without_totp_set_it_up_first_when_required(api, running, member
         ("get", session_url(session), None),
         ("post", vote_url(item), {"choice": "yes"}),
     ):
-        assert_problem(api(user, method, path, body), 403, "totp_required")
+        refused = assert_problem(api(user, method, path, body), 403, "totp_required")
+        assert "双重验证" in refused["message"]
     assert not Vote.objects.exists()
     Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": "x"})
     assert api(user, "post", vote_url(item), {"choice": "yes"}).status_code == 200
@@ -334,7 +335,10 @@ def test_a_member_who_did_not_check_in_is_refused(api, members, running):
 )
 def test_the_result_only_after_the_vote_closed(api, members, running, language, outcome, needs):
     session, (item, pending) = running
-    assert_problem(api(members[2].user, "get", result_url(pending), HTTP_ACCEPT_LANGUAGE=language), 409, "vote_not_closed")
+    early = assert_problem(
+        api(members[2].user, "get", result_url(pending), HTTP_ACCEPT_LANGUAGE=language), 409, "vote_not_closed"
+    )
+    assert ("尚未结束" if language == "zh-hans" else "has not closed yet") in early["message"]
     item = open_item(session)
     for seat, choice in zip(members[:3], ("yes", "yes", "no"), strict=True):
         voting.cast_vote(item=item, user=seat.user, choice=choice)
