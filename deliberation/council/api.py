@@ -19,6 +19,7 @@ from typing import Annotated
 
 from django.db.models import Case, F, IntegerField, Value, When
 from django.http import Http404, HttpRequest
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
 from pydantic import Field
@@ -377,7 +378,9 @@ def vote(request: HttpRequest, item_id: Id, payload: VoteIn, x_ballot_receipt: R
 def my_vote(request: HttpRequest, item_id: Id, x_ballot_receipt: Receipt = None):
     item = _followed_item(request, item_id)
     user = request.auth
-    return json_with_etag(request, _vote(item, user, receipt=unsign_receipt(x_ballot_receipt, user)))
+    response = json_with_etag(request, _vote(item, user, receipt=unsign_receipt(x_ballot_receipt, user)))
+    patch_vary_headers(response, ["X-Ballot-Receipt"])  # a secret ballot's choice shows only with its receipt
+    return response
 
 
 @router.get(

@@ -294,7 +294,8 @@ def test_a_secret_vote_is_changed_and_read_only_with_its_receipt(api, members, r
     # With it: changed, and shown.
     changed = api(user, "post", vote_url(item), {"choice": "no"}, HTTP_X_BALLOT_RECEIPT=receipt)
     assert (changed.json()["choice"], changed.json()["receipt"]) == ("no", receipt)
-    assert api(user, "get", vote_url(item), HTTP_X_BALLOT_RECEIPT=receipt).json()["choice"] == "no"
+    shown = api(user, "get", vote_url(item), HTTP_X_BALLOT_RECEIPT=receipt)
+    assert shown.json()["choice"] == "no" and "X-Ballot-Receipt" in shown["Vary"]
     assert Participation.objects.filter(item=item).count() == 2 and Ballot.objects.filter(item=item).count() == 2
     assert not Vote.objects.exists()
     # Once closed, the receipt matches nothing: no choice is shown to anyone.
@@ -437,3 +438,14 @@ def test_the_schema_declares_every_operation_and_its_errors(client, site_pages):
         assert {"200", "401", "404", "422"} <= set(responses), (method, path)
     assert "409" in paths["/api/v1/council/items/{item_id}/vote/"]["post"]["responses"]
     assert "409" in paths["/api/v1/council/items/{item_id}/result/"]["get"]["responses"]
+
+
+def test_the_session_list_pins_its_queries(api, council, members, client, django_assert_num_queries):
+    token = token_for(members[0].user)
+    for number in range(6):
+        session, _items = running_session(council, present=members[: number % 3])
+    client.get("/api/v1/council/sessions/", HTTP_X_SESSION_TOKEN=token)  # warm the site's caches
+    # The token's session (whether it exists, then its data) and user, the member's seats, the page of sessions
+    # and the member's attendances on it: flat however many sessions.
+    with django_assert_num_queries(6):
+        assert len(client.get("/api/v1/council/sessions/", HTTP_X_SESSION_TOKEN=token).json()["items"]) == 6
