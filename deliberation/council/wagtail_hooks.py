@@ -1,5 +1,5 @@
-"""The council in the Wagtail admin: its menu for community staff and its views, its audit actions, and the
-section on the staff's topic page that puts a topic on an agenda."""
+"""The council in the Wagtail admin: its menu for community staff and its views, its audit actions, the
+section on the staff's topic page that puts a topic on an agenda; and its members' API (/api/v1/council/)."""
 
 from django.urls import include, path, reverse
 from django.utils import timezone
