@@ -35,7 +35,7 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail import hooks
@@ -43,6 +43,7 @@ from wagtail import hooks
 from deliberation.council import audit, chain, notifications, signals
 from deliberation.council.charts import result_chart
 from deliberation.council.models import (
+    PUBLIC_SESSION_STATUSES,
     AgendaItem,
     Attendance,
     Ballot,
@@ -105,6 +106,22 @@ def member_of(*, council: Council, user, on: datetime.date | None = None) -> Cou
     return council.current_members(on).filter(user=user).order_by("-term_start").first()
 
 
+def current_seats(user, on: datetime.date | None = None) -> QuerySet[CouncilMember]:
+    """`user`'s seats whose term includes `on` (default today), with their councils: the councils they sit on."""
+    if user is None or not user.is_authenticated:
+        return CouncilMember.objects.none()
+    on = on or timezone.localdate()
+    seats = CouncilMember.objects.filter(user=user, term_start__lte=on).filter(Q(term_end__isnull=True) | Q(term_end__gte=on))
+    return seats.select_related("council").order_by("council_id", "-term_start")
+
+
+def member_sessions(user) -> QuerySet[CouncilSession]:
+    """The sessions members see of the councils `user` sits on now (announced and later; drafts and cancelled
+    ones left out): the members' portal and the API list them."""
+    councils = current_seats(user).values("council_id")
+    return CouncilSession.objects.filter(council__in=councils, status__in=PUBLIC_SESSION_STATUSES).select_related("council")
+
+
 def is_council_staff(user, council: Council) -> bool:
     """The staff of the council's community (street managers and superusers included)."""
     return for_user(user).includes(council.community)
@@ -125,6 +142,12 @@ def can_clerk(user, session: CouncilSession) -> bool:
     return _has_role(user, session, (CouncilMember.Role.SECRETARY, CouncilMember.Role.CHAIR)) or is_council_staff(
         user, session.council
     )
+
+
+def may_follow(*, session: CouncilSession, user) -> bool:
+    """Whether `user` may follow a session as it happens (the live page, the API): a member on the session's day,
+    the chair, the secretary or the community's staff."""
+    return member_of(council=session.council, user=user, on=session_day(session)) is not None or can_clerk(user, session)
 
 
 def _require_staff(actor, council: Council) -> None:
@@ -685,11 +708,16 @@ def agenda_with_results(session: CouncilSession) -> list[AgendaItem]:
     (None and "" before): no page shows a count while an item is open; a passed one with its `decision_obj`."""
     items = list(session.items.select_related("result", "topic", "decision").order_by("position"))
     for item in items:
-        item.result_obj = getattr(item, "result", None) if item.status == AgendaItem.Status.CLOSED else None
+        item.result_obj = shown_result(item)
         item.chart = result_chart(item.result_obj) if item.result_obj else ""
         decision = getattr(item, "decision", None)  # a passed item's decision (the follow-up's), unless withdrawn
         item.decision_obj = decision if decision is not None and not decision.withdrawn else None
     return items
+
+
+def shown_result(item: AgendaItem) -> Result | None:
+    """The item's stored result once its voting has closed; None before (no count is shown while it is open)."""
+    return getattr(item, "result", None) if item.status == AgendaItem.Status.CLOSED else None
 
 
 def session_quorum(*, session: CouncilSession) -> Quorum:

@@ -13,6 +13,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -62,6 +63,11 @@ def must_have_totp(user) -> bool:
     )
 
 
+def totp_missing(user) -> bool:
+    """Whether `user` must set up TOTP before using the members' portal or the council's API."""
+    return settings.LINLI_STAFF_MFA_REQUIRED and must_have_totp(user) and not StaffMfaMiddleware.has_totp(user)
+
+
 def council_portal(view):
     """Every view of the members' portal (under /<lang>/me/council/), applied once by `deliberation.urls` so a
     new view cannot forget it: log in first; then, where required, council members and staff set up TOTP
@@ -69,8 +75,7 @@ def council_portal(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        user = request.user
-        if settings.LINLI_STAFF_MFA_REQUIRED and must_have_totp(user) and not StaffMfaMiddleware.has_totp(user):
+        if totp_missing(request.user):
             return redirect("mfa_activate_totp")
         return view(request, *args, **kwargs)
 
@@ -89,6 +94,20 @@ def receipt_cookie(item: AgendaItem, language: str | None = None) -> str:
 
 def _receipt_salt(user) -> str:
     return f"{RECEIPT_SALT}:{user.pk}"
+
+
+def sign_receipt(receipt: str, user) -> str:
+    """A receipt as the API hands it to a phone app: signed for the member, as the cookie is, so that on a shared
+    phone another member's receipt counts as none. Deterministic: a repeated vote answers the same text."""
+    return signing.Signer(salt=_receipt_salt(user)).sign(receipt)
+
+
+def unsign_receipt(value: str, user) -> str:
+    """The receipt in a phone app's signed copy (`sign_receipt`), or "" if it is not this member's."""
+    try:
+        return signing.Signer(salt=_receipt_salt(user)).unsign(value or "")
+    except signing.BadSignature:
+        return ""
 
 
 def read_receipt(request: HttpRequest, item: AgendaItem) -> str:
@@ -120,14 +139,11 @@ def keep_receipt(response: HttpResponse, item: AgendaItem, receipt: str, user) -
 @require_safe
 def my_councils(request: HttpRequest) -> HttpResponse:
     """The councils the resident sits on now, with their sessions (drafts and cancelled ones left out)."""
-    seats = list(CouncilMember.objects.filter(user=request.user).select_related("council").order_by("council_id", "-term_start"))
-    today = timezone.localdate()
-    councils = {seat.council_id: seat.council for seat in seats if seat.is_current(today)}
-    roles = {seat.council_id: seat.get_role_display() for seat in seats if seat.is_current(today)}
+    seats = list(voting.current_seats(request.user))
+    councils = {seat.council_id: seat.council for seat in seats}
+    roles = {seat.council_id: seat.get_role_display() for seat in seats}
     sessions = defaultdict(list)
-    for session in CouncilSession.objects.filter(council__in=list(councils), status__in=PUBLIC_SESSION_STATUSES).order_by(
-        "-starts_at", "-pk"
-    ):
+    for session in voting.member_sessions(request.user).order_by("-starts_at", "-pk"):
         sessions[session.council_id].append(session)
     entries = [(council, roles[pk], sessions[pk]) for pk, council in councils.items()]
     return render(request, "council/my_councils.html", {"entries": entries})
@@ -138,10 +154,7 @@ def _member_session(request: HttpRequest, pk: int) -> CouncilSession | None:
     session = get_object_or_404(
         CouncilSession.objects.select_related("council__community"), pk=pk, status__in=PUBLIC_SESSION_STATUSES
     )
-    member = voting.member_of(council=session.council, user=request.user, on=voting.session_day(session))
-    if member is not None or voting.can_clerk(request.user, session):
-        return session
-    return None
+    return session if voting.may_follow(session=session, user=request.user) else None
 
 
 @never_cache

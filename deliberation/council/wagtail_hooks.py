@@ -1,5 +1,5 @@
-"""The council in the Wagtail admin: its menu for community staff and its views, its audit actions, and the
-section on the staff's topic page that puts a topic on an agenda."""
+"""The council in the Wagtail admin: its menu for community staff and its views, its audit actions, the
+section on the staff's topic page that puts a topic on an agenda; and its members' API (/api/v1/council/)."""
 
 from django.urls import include, path, reverse
 from django.utils import timezone
@@ -7,11 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu
 
+from api.core import API_ROUTERS, ApiSection, Problem
 from deliberation.mailbox.sections import STAFF_TOPIC_SECTIONS
 from home.scope import StaffMenuItem, StaffSubmenu
 from home.sections import HomeSection
 
 from . import admin_views, services
+from .api import router as api_router
 from .audit import AUDIT
 from .models import AgendaItem, Council
 
@@ -70,3 +72,14 @@ def council_of_topic(topic) -> dict:
 @hooks.register(STAFF_TOPIC_SECTIONS)
 def council_on_the_staff_topic_page() -> HomeSection:
     return HomeSection(template="council/admin/topic_section.html", context=council_of_topic)
+
+
+@hooks.register(API_ROUTERS)
+def council_api() -> ApiSection:
+    # The rules refused (voting not open, not checked in, already voted on another device...): 409, the service's
+    # message; a role that does not allow it (a staff member who sits on no council votes): 403, its message.
+    return ApiSection(
+        prefix="/council/",
+        router=api_router,
+        errors={services.CouncilError: Problem(409, "council_refused"), services.NotAllowed: Problem(403, "forbidden")},
+    )
