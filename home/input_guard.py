@@ -30,6 +30,10 @@ def has_control_characters(request: HttpRequest) -> bool:
         return True
     if request.method != "POST":
         return False
+    if request.path_info.startswith(("/api/", "/_allauth/")):
+        # The API's views read the body itself (JSON, or a form ninja parses again): read it into memory first,
+        # or parsing the form here would consume the stream. Its size is bounded before this (api/middleware.py).
+        request.body  # noqa: B018
     try:
         posted = request.POST
     except MultiPartParserError as error:

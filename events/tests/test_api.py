@@ -376,3 +376,18 @@ def test_the_lists_query_counts_are_flat(client, bilingual_class, resident, lang
     # language's locale and the bookings' titles in it: flat however many bookings.
     with django_assert_num_queries(6):
         assert len(client.get("/api/v1/me/bookings/", **headers).json()["items"]) == 4
+
+
+@pytest.mark.parametrize("encoding", ["form", "multipart"])
+def test_a_form_instead_of_json_is_refused_and_books_nothing(client, bilingual_class, resident, encoding):
+    page, english, session = bilingual_class
+    token = token_for(resident)
+    if encoding == "form":
+        response = client.post(
+            book_url(session), "member=1", content_type="application/x-www-form-urlencoded", HTTP_X_SESSION_TOKEN=token
+        )
+    else:
+        response = client.post(book_url(session), {"member": "1"}, HTTP_X_SESSION_TOKEN=token)
+    data = assert_problem(response, response.status_code, response.json()["code"])
+    assert 400 <= response.status_code < 500, data
+    assert not Booking.objects.filter(session=session).exists()
