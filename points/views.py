@@ -1,4 +1,4 @@
-"""The resident's points pages and the public honours roll: thin views over `services`."""
+"""The resident's points pages and the public honours roll: thin views over `services` and `listing`."""
 
 from __future__ import annotations
 
