@@ -346,6 +346,8 @@ class Reservation(models.Model):
     handed_over_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The client's key for this request (the API's Idempotency-Key): a retry returns this reservation.
+    request_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("reservation")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime
 import secrets
+import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
@@ -577,10 +578,15 @@ def exchanged_this_month(*, resident, rewards: list[Reward], now: datetime.datet
     return {row["reward_id"]: row["count"] for row in rows}
 
 
-def redeem(*, resident, reward: Reward, at: datetime.datetime | None = None) -> Reservation:
+def redeem(
+    *, resident, reward: Reward, at: datetime.datetime | None = None, request_token: uuid.UUID | None = None
+) -> Reservation:
     """Reserve a reward: the points are debited and the stock counted down in one transaction.
     `at` is when it was reserved (default now; see `moment`): availability, the monthly limit and
-    the pickup deadline count from it."""
+    the pickup deadline count from it. A replayed request (same `request_token`) returns the
+    reservation it made the first time and spends nothing more."""
+    if request_token is not None and (first := _replayed(resident=resident, request_token=request_token)) is not None:
+        return first
     require_verified_resident(resident)
     now = moment(at)
     if not reward.is_available(timezone.localdate(now)):
@@ -589,6 +595,9 @@ def redeem(*, resident, reward: Reward, at: datetime.datetime | None = None) -> 
         raise PointsError(_("“%(reward)s” is only for residents of its community.") % {"reward": label(reward)})
     with transaction.atomic():
         account = _lock_account(resident)
+        # Under the account lock: a retry racing its first request waits for it, then finds its reservation.
+        if request_token is not None and (first := _replayed(resident=resident, request_token=request_token)) is not None:
+            return first
         reward = Reward.objects.select_for_update().get(pk=reward.pk)
         if reward.stock < 1:
             raise PointsError(_("“%(reward)s” is out of stock.") % {"reward": label(reward)})
@@ -605,17 +614,32 @@ def redeem(*, resident, reward: Reward, at: datetime.datetime | None = None) -> 
         )
         reward.stock -= 1
         reward.save(update_fields=["stock"])
-        reservation = Reservation.objects.create(
-            resident=resident,
-            reward=reward,
-            cost=reward.cost,
-            code=code,
-            spend_entry=entry,
-            created_at=now,
-            collect_by=now + datetime.timedelta(days=pickup_days()),
-        )
+        try:
+            reservation = Reservation.objects.create(
+                resident=resident,
+                reward=reward,
+                cost=reward.cost,
+                code=code,
+                spend_entry=entry,
+                created_at=now,
+                collect_by=now + datetime.timedelta(days=pickup_days()),
+                request_token=request_token,
+            )
+        except IntegrityError as error:
+            if request_token is None:
+                raise
+            # Another resident's request with the same token won the race (the locks are per resident).
+            raise PointsError(_("This request was already used. Please reload the page.")) from error
         _tell_about_reservation(reservation, kind="points.reward_reserved")
         return reservation
+
+
+def _replayed(*, resident, request_token: uuid.UUID) -> Reservation | None:
+    """The reservation an earlier request with this token made; another resident's token is refused."""
+    first = Reservation.objects.filter(request_token=request_token).first()
+    if first is not None and first.resident_id != resident.pk:
+        raise PointsError(_("This request was already used. Please reload the page."))
+    return first
 
 
 def _tell_about_reservation(reservation: Reservation, *, kind: str) -> None:

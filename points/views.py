@@ -1,4 +1,4 @@
-"""The resident's points pages and the public honours roll: thin views over `services`."""
+"""The resident's points pages and the public honours roll: thin views over `services` and `listing`."""
 
 from __future__ import annotations
 
@@ -11,105 +11,21 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from home.i18n import label, labels
 from home.models import Community
-from plumbing.links import absolute_url
 from plumbing.parsing import parse_pk
 from plumbing.qr import qr_data_uri
 from plumbing.spreadsheets import csv_writer
 
 from . import services
-from .models import Account, EarningRule, LedgerEntry, Reservation, Reward
+from .listing import can_exchange, describe, expiring_soon, pickup_url, reservations_of, rewards_for, statement_entries
+from .models import Account, LedgerEntry, Reservation, Reward
 
 STATEMENT_PAGE = 25
-
-
-def rewards_for(resident) -> list[Reward]:
-    """Rewards this resident may exchange today (any stock), cheapest first, in the active language."""
-    today = timezone.localdate()
-    community_id = services.resident_community_id(resident)
-    rewards = Reward.objects.filter(active=True).filter(
-        Q(available_from__isnull=True) | Q(available_from__lte=today),
-        Q(available_until__isnull=True) | Q(available_until__gte=today),
-        Q(community__isnull=True) | Q(community_id=community_id),
-    )
-    rewards = list(rewards.select_related("image").order_by("cost", "pk"))
-    taken = services.exchanged_this_month(resident=resident, rewards=rewards)
-    for reward in rewards:
-        reward.at_monthly_limit = reward.monthly_limit is not None and taken.get(reward.pk, 0) >= reward.monthly_limit
-    return rewards
-
-
-def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
-    """Give each entry a `description` in the active language (two queries for a whole page)."""
-    rule_names = labels(EarningRule, [entry.rule_id for entry in entries])
-    reward_ids = {}
-    for entry in entries:
-        reservation = getattr(entry, "reservation", None) or getattr(entry, "refunded_reservation", None)
-        if reservation is not None:
-            reward_ids[entry.pk] = reservation.reward_id
-    reward_names = labels(Reward, reward_ids.values())
-    attended = attended_sessions(entries)
-    for entry in entries:
-        if entry.source_key in attended:
-            title, day = attended[entry.source_key]
-            rule = rule_names.get(entry.rule_id) or entry.get_kind_display()
-            entry.description = _("%(rule)s: %(activity)s, %(date)s") % {"rule": rule, "activity": title, "date": day}
-            if entry.kind == LedgerEntry.Kind.REVERSE:
-                entry.description = _("Reversed: %(entry)s") % {"entry": entry.description}
-        elif entry.pk in reward_ids:
-            name = reward_names.get(reward_ids[entry.pk], "")
-            if entry.kind == LedgerEntry.Kind.SPEND:
-                entry.description = _("Exchanged for %(reward)s") % {"reward": name}
-            else:
-                entry.description = _("Refund: %(reward)s (%(reason)s)") % {"reward": name, "reason": entry.reason}
-        elif entry.kind == LedgerEntry.Kind.EXPIRE:
-            entry.description = _("Expired")
-        else:
-            entry.description = rule_names.get(entry.rule_id) or entry.get_kind_display()
-            if entry.reason and entry.kind != LedgerEntry.Kind.EXPIRE:
-                entry.description += f" · {entry.reason}"
-    return entries
-
-
-def attended_sessions(entries: list[LedgerEntry]) -> dict[str, tuple[str, str]]:
-    """For entries earned by attending (source "events.attendance:<booking>"): the activity's title in the
-    active language and the session's day, by source key; two queries for a whole page, none without."""
-    from events.models import ActivityPage, Booking
-    from events.services import attendance_source_key
-
-    booking_ids = {
-        parse_pk(entry.source_key.partition(":")[2]) for entry in entries if entry.source_key.startswith("events.attendance:")
-    }
-    booking_ids.discard(None)
-    if not booking_ids:
-        return {}
-    bookings = list(Booking.objects.filter(pk__in=booking_ids).select_related("session__activity"))
-    keys = {booking.session.activity.translation_key for booking in bookings}
-    titles = dict(
-        ActivityPage.objects.filter(translation_key__in=keys, locale__language_code=translation.get_language()).values_list(
-            "translation_key", "title"
-        )
-    )
-    return {
-        attendance_source_key(booking): (
-            titles.get(booking.session.activity.translation_key) or booking.session.activity.title,
-            f"{timezone.localtime(booking.session.starts_at):%Y-%m-%d}",
-        )
-        for booking in bookings
-    }
-
-
-def statement_entries(account: Account, *, before: int | None, limit: int):
-    entries = LedgerEntry.objects.filter(account=account).select_related("reservation", "refunded_reservation")
-    if before is not None:
-        entries = entries.filter(pk__lt=before)
-    return list(entries.order_by("-pk")[:limit])
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
@@ -125,14 +41,9 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
 def overview(request: HttpRequest) -> HttpResponse:
     account = services.get_account(resident=request.user)
     expiring = services.expiring_points(account=account)
-    soon = timezone.localdate() + datetime.timedelta(days=30)
     rewards = rewards_for(request.user)
-    affordable = [
-        reward for reward in rewards if reward.cost <= account.balance and reward.stock > 0 and not reward.at_monthly_limit
-    ]
-    reservations = list(
-        Reservation.objects.filter(resident=request.user).exclude(status=Reservation.Status.CANCELLED).order_by("-pk")[:10]
-    )
+    affordable = [reward for reward in rewards if can_exchange(reward, account)]
+    reservations = list(reservations_of(request.user)[:10])
     names = labels(Reward, [reservation.reward_id for reservation in reservations])
     for reservation in reservations:
         reservation.reward_name = names.get(reservation.reward_id, "")
@@ -140,7 +51,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = {
         "account": account,
         "expiring": expiring,
-        "expiring_soon": [item for item in expiring if item.expires_on <= soon],
+        "expiring_soon": expiring_soon(expiring),
         "affordable": affordable[:6],
         "more_rewards": len(rewards) > len(affordable[:6]),
         "reservations": reservations,
@@ -217,8 +128,7 @@ def _own_reservation(request: HttpRequest, pk: int) -> Reservation:
 
 def pickup_qr(code: str) -> str:
     """An SVG data URI of the QR code staff scan: it opens the hand-over form with the code filled in."""
-    url = absolute_url(reverse("points_admin:hand_over") + f"?code={code}")
-    return qr_data_uri(url)
+    return qr_data_uri(pickup_url(code))
 
 
 @login_required

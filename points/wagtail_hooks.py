@@ -7,10 +7,13 @@ from wagtail.admin.menu import Menu, MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from api.core import API_ROUTERS, ApiSection, Problem
 from home.scope import StaffMenuItem, StaffSubmenu
 
 from . import admin_views
+from .api import router as api_router
 from .models import EarningRule, Reward
+from .services import PointsError
 
 
 class EarningRuleViewSet(SnippetViewSet):
@@ -92,3 +95,10 @@ def register_points_log_actions(actions):
     from .audit import AUDIT
 
     AUDIT.register(actions)
+
+
+@hooks.register(API_ROUTERS)
+def points_api() -> ApiSection:
+    # A reservation or cancellation the rules refuse (not enough points, out of stock, over the monthly limit,
+    # no longer waiting for pickup) conflicts with the state: 409 with the service's message.
+    return ApiSection(prefix="", router=api_router, errors={PointsError: Problem(409, "points_refused")})

@@ -209,3 +209,18 @@ def test_a_reservation_and_its_hand_over_recorded_afterwards_count_from_when_the
     done = services.hand_over(code=reservation.code, actor=staff, at=reserved_at + datetime.timedelta(days=2))
     assert done.status == "collected" and done.collected_at == reserved_at + datetime.timedelta(days=2)
     assert Account.objects.get(resident=user).balance == 80 and services.audit() == []
+
+
+def test_a_replayed_request_token_returns_the_first_reservation_and_spends_nothing_more():
+    import uuid
+
+    user = rich(100)
+    reward = RewardFactory(cost=30, stock=5)
+    token = uuid.uuid4()
+    first = services.redeem(resident=user, reward=reward, request_token=token)
+    Reward.objects.filter(pk=reward.pk).update(active=False)  # even once it is withdrawn, a retry gets its answer
+    assert services.redeem(resident=user, reward=reward, request_token=token) == first
+    assert Account.objects.get(resident=user).balance == 70 and Reservation.objects.count() == 1
+    with pytest.raises(services.PointsError, match="already used"):
+        services.redeem(resident=rich(100), reward=reward, request_token=token)
+    assert Reservation.objects.count() == 1
