@@ -9,6 +9,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from api.core import API_ROUTERS, ApiSection
 
 from .api import router as api_router
+from .api_account import router as account_router
 from .models import Community, Grid
 from .services import pages_visible_in_admin
 
@@ -84,3 +85,8 @@ def hide_other_communities_drafts_from_chooser(pages, request):
 @hooks.register(API_ROUTERS)
 def notices_api() -> ApiSection:
     return ApiSection(prefix="", router=api_router)
+
+
+@hooks.register(API_ROUTERS)
+def account_api() -> ApiSection:
+    return ApiSection(prefix="", router=account_router)
