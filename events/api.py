@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from wagtail.models import Locale
 
 from api.core import ApiError, ErrorOut, json_with_etag, optional_resident, page_of, resident_auth
@@ -292,6 +292,7 @@ class HouseholdList(Schema):
 
 
 class HouseholdMemberIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     # Checked by the household page's form (HouseholdMemberForm): its messages, in the request's language.
     name: str
     birth_year: int
@@ -300,6 +301,7 @@ class HouseholdMemberIn(Schema):
 
 
 class HouseholdMemberPatch(Schema):
+    model_config = ConfigDict(extra="forbid")  # a body that is not an object of these fields is refused
     name: str | None = None
     birth_year: int | None = None
     relation: str | None = Field(default=None, description="child, parent, spouse or other")

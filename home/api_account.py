@@ -11,7 +11,7 @@ from django.forms import model_to_dict
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from api.core import ApiError, ErrorOut, json_with_etag, resident_auth
 from outbox import services as outbox
@@ -62,6 +62,7 @@ class ProfilePatch(Schema):
     """The fields the profile page edits; leave out what does not change. The mobile number changes only with an
     SMS code (allauth's phone pages), the e-mail address with a verification link."""
 
+    model_config = ConfigDict(extra="forbid")  # a field that cannot be changed here is refused, not ignored
     display_name: str | None = None
     community: int | None = Field(default=None, ge=1, le=MAX_PK)
     grid: int | None = Field(default=None, ge=1, le=MAX_PK)
@@ -143,6 +144,7 @@ class PreferencesOut(Schema):
 class PreferencesIn(Schema):
     """Every topic of `topics` (as GET lists them) with at least one usable channel, as the page's form."""
 
+    model_config = ConfigDict(extra="forbid")
     topics: dict[TopicKey, list[ChannelValue]]
 
 
@@ -212,6 +214,7 @@ def export(request: HttpRequest):
 
 
 class DeletionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
     confirm: str = Field(description="DELETE or 删除, as typed on the page")
 
 
