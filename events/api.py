@@ -1,5 +1,8 @@
-"""The API's classes and activities (/api/v1/activities/, /sessions/, /me/bookings/): the pages' queries
-(listing.py) and services (services.py), answered as JSON. No rule lives here."""
+"""The API's classes and activities (/api/v1/activities/, /sessions/, /me/bookings/, /me/household/): the pages'
+queries (listing.py), forms (forms.py) and services (services.py), answered as JSON. No rule lives here.
+
+The waiting list has no address of its own, as on the pages: booking a full session is joining it (the booking
+answers `waitlisted` with its place in line), and cancelling that booking is leaving it."""
 
 from __future__ import annotations
 
@@ -12,14 +15,19 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from wagtail.models import Locale
 
+<<<<<<< HEAD
 from api.core import ApiError, json_with_etag, optional_resident, page_of, resident_auth, shared_json
+=======
+from api.core import ApiError, ErrorOut, json_with_etag, optional_resident, page_of, resident_auth
+>>>>>>> wip-account
 from plumbing.parsing import MAX_PK
 from plumbing.qr import qr_svg
 
 from . import services
+from .forms import HouseholdMemberForm
 from .listing import STREET_LIST_DEPTH, Filters, filtered_activities
 from .models import ActivityIndexPage, ActivityPage, Booking, HouseholdMember, Session
 
@@ -289,3 +297,128 @@ def ticket(request: HttpRequest, booking_id: Id):
         raise ApiError(409, "no_ticket", _("Only a confirmed booking has a ticket."))
     svg = qr_svg(booking.ticket_text, title=booking.display_code)  # the My bookings page's QR
     return json_with_etag(request, {"code": booking.code, "display_code": booking.display_code, "qr_svg": svg})
+
+
+# ---------------------------------------------------------------------------
+# My household: the household page's form and services
+
+
+class HouseholdMemberOut(Schema):
+    id: int
+    name: str
+    birth_year: int
+    relation: str
+    relation_label: str
+    guardian_consent_at: datetime.datetime | None
+
+
+class HouseholdList(Schema):
+    items: list[HouseholdMemberOut]
+    next: str | None
+
+
+class HouseholdMemberIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    # Checked by the household page's form (HouseholdMemberForm): its messages, in the request's language.
+    name: str
+    birth_year: int
+    relation: str = Field(description="child, parent, spouse or other")
+    guardian_consent: bool = False
+
+
+class HouseholdMemberPatch(Schema):
+    model_config = ConfigDict(extra="forbid")  # a body that is not an object of these fields is refused
+    name: str | None = None
+    birth_year: int | None = None
+    relation: str | None = Field(default=None, description="child, parent, spouse or other")
+    guardian_consent: bool | None = None
+
+
+def _member(member: HouseholdMember) -> dict:
+    return {
+        "id": member.pk,
+        "name": member.name,
+        "birth_year": member.birth_year,
+        "relation": member.relation,
+        "relation_label": str(member.get_relation_display()),
+        "guardian_consent_at": member.guardian_consent_at,
+    }
+
+
+def _own_member(request: HttpRequest, member_id: int) -> HouseholdMember:
+    """Another resident's household member is answered 404, as one that does not exist."""
+    member = HouseholdMember.objects.filter(pk=member_id, resident=request.auth).first()
+    if member is None:
+        raise Http404
+    return member
+
+
+def _household_form(data: dict) -> dict:
+    """The household page's form over the data; its field errors as a 422."""
+    form = HouseholdMemberForm({name: value for name, value in data.items() if value is not None})
+    if not form.is_valid():
+        fields = {name: " ".join(str(message) for message in messages) for name, messages in form.errors.items()}
+        raise ApiError(422, "invalid", _("Some of the data sent is not valid."), fields)
+    return form.cleaned_data
+
+
+def _refused(error: services.BookingError) -> ApiError:
+    return ApiError(409, "household_refused", str(error))
+
+
+@router.get(
+    "/me/household/",
+    response={200: HouseholdList, 401: ErrorOut, 422: ErrorOut},
+    auth=resident_auth,
+    summary="The resident's household: the children and relatives they book for",
+)
+def my_household(request: HttpRequest, params: Query[ListParams]):
+    members, following = page_of(request.auth.household_members.all(), params.cursor, params.limit)
+    return json_with_etag(request, {"items": [_member(each) for each in members], "next": following})
+
+
+@router.post(
+    "/me/household/",
+    response={201: HouseholdMemberOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    auth=resident_auth,
+    summary="Add a person to the household (a child under 14 needs guardian_consent)",
+)
+def add_member(request: HttpRequest, payload: HouseholdMemberIn):
+    cleaned = _household_form(payload.dict())
+    try:
+        member = services.add_household_member(resident=request.auth, **cleaned)
+    except services.BookingError as error:
+        raise _refused(error) from error
+    return Status(201, _member(member))
+
+
+@router.patch(
+    "/me/household/{member_id}/",
+    response={200: HouseholdMemberOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    auth=resident_auth,
+    summary="Correct a household member (the birth year only while they have no bookings to come)",
+)
+def change_member(request: HttpRequest, member_id: Id, payload: HouseholdMemberPatch):
+    member = _own_member(request, member_id)
+    current = {"name": member.name, "birth_year": member.birth_year, "relation": member.relation, "guardian_consent": False}
+    cleaned = _household_form({**current, **payload.dict(exclude_unset=True)})
+    try:
+        member = services.update_household_member(member=member, resident=request.auth, **cleaned)
+    except services.BookingError as error:
+        raise _refused(error) from error
+    return _member(member)
+
+
+@router.delete(
+    "/me/household/{member_id}/",
+    response={204: None, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=resident_auth,
+    summary="Remove a person from the household (once their bookings to come are cancelled)",
+)
+def remove_member(request: HttpRequest, member_id: Id):
+    member = _own_member(request, member_id)
+    try:
+        services.remove_household_member(member=member, resident=request.auth)
+    except services.BookingError as error:
+        raise _refused(error) from error
+    return Status(204, None)

@@ -103,19 +103,24 @@ def participant_for(*, resident, member: HouseholdMember | None = None) -> Parti
     return Participant(key=f"u{resident.pk}", name=name, birth_year=profile.birth_year if profile else None)
 
 
+def _check_member(*, name: str, birth_year: int, consent: bool) -> None:
+    """A household member's rules, the same when added and when changed."""
+    this_year = timezone.localdate().year
+    if not name:
+        raise BookingError(_("Please give the person's name."))
+    if not 1900 <= birth_year <= this_year:
+        raise BookingError(_("Please give a birth year between 1900 and this year."))
+    if this_year - birth_year < GUARDIAN_CONSENT_UNDER and not consent:
+        raise BookingError(_("For a child under 14, please confirm that you are their guardian and consent."))
+
+
 @transaction.atomic
 def add_household_member(
     *, resident, name: str, birth_year: int, relation: str, guardian_consent: bool = False
 ) -> HouseholdMember:
     """Add a child or relative; a child under 14 needs the guardian's consent (PIPL)."""
     name = name.strip()
-    this_year = timezone.localdate().year
-    if not name:
-        raise BookingError(_("Please give the person's name."))
-    if not 1900 <= birth_year <= this_year:
-        raise BookingError(_("Please give a birth year between 1900 and this year."))
-    if this_year - birth_year < GUARDIAN_CONSENT_UNDER and not guardian_consent:
-        raise BookingError(_("For a child under 14, please confirm that you are their guardian and consent."))
+    _check_member(name=name, birth_year=birth_year, consent=guardian_consent)
     if resident.household_members.count() >= 10:
         raise BookingError(_("A household can list at most 10 people."))
     return HouseholdMember.objects.create(
@@ -125,6 +130,30 @@ def add_household_member(
         relation=relation,
         guardian_consent_at=timezone.now() if guardian_consent else None,
     )
+
+
+@transaction.atomic
+def update_household_member(
+    *, member: HouseholdMember, resident, name: str, birth_year: int, relation: str, guardian_consent: bool = False
+) -> HouseholdMember:
+    """Correct a household member. Their bookings to come take the new name (rosters show it); the birth year,
+    which their places were checked against (age bands, a guardian's consent), changes only once those are
+    cancelled, as removing them does."""
+    if member.resident_id != resident.pk:
+        raise BookingError(_("This person is not in your household."))
+    member = HouseholdMember.objects.select_for_update().get(pk=member.pk)
+    name = name.strip()
+    _check_member(name=name, birth_year=birth_year, consent=guardian_consent or member.guardian_consent_at is not None)
+    upcoming = Booking.objects.active().filter(member=member, session__starts_at__gt=timezone.now())
+    if birth_year != member.birth_year and upcoming.exists():
+        raise BookingError(_("This person has bookings to come: cancel them before changing the birth year."))
+    if name != member.name:
+        upcoming.update(participant_name=name)
+    member.name, member.birth_year, member.relation = name, birth_year, relation
+    if guardian_consent and member.guardian_consent_at is None:
+        member.guardian_consent_at = timezone.now()
+    member.save(update_fields=["name", "birth_year", "relation", "guardian_consent_at"])
+    return member
 
 
 @transaction.atomic

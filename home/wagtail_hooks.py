@@ -9,6 +9,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from api.core import API_ROUTERS, ApiSection, Link
 
 from . import api
+from .api_account import router as account_router
 from .models import Community, Grid
 from .services import pages_visible_in_admin
 
@@ -88,3 +89,8 @@ def notices_api() -> ApiSection:
         router=api.router,
         links=[Link(api.list_notices, api.get_notice, {"notice_id": "$response.body#/items/0/id"})],
     )
+
+
+@hooks.register(API_ROUTERS)
+def account_api() -> ApiSection:
+    return ApiSection(prefix="", router=account_router)
