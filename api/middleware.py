@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from .core import problem, status_problem
 
 API_PREFIXES = ("/api/", "/_allauth/")
-CORS_HEADERS = "Accept-Language, Content-Type, Idempotency-Key, If-None-Match, X-Session-Token"
+CORS_HEADERS = "Accept-Language, Content-Type, Idempotency-Key, If-None-Match, X-Ballot-Receipt, X-Session-Token"
 
 
 class ApiEdgeMiddleware:
@@ -30,7 +30,7 @@ class ApiEdgeMiddleware:
         language = translation.get_language_from_request(request)
         if allowed and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             response = HttpResponse(status=204)
-            response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
             response["Access-Control-Allow-Headers"] = CORS_HEADERS
             response["Access-Control-Max-Age"] = "600"
         elif self.too_large(request):

@@ -18,11 +18,7 @@ from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 from wagtail.models import Locale
 
-<<<<<<< HEAD
-from api.core import ApiError, json_with_etag, optional_resident, page_of, resident_auth, shared_json
-=======
-from api.core import ApiError, ErrorOut, json_with_etag, optional_resident, page_of, resident_auth
->>>>>>> wip-account
+from api.core import ApiError, ErrorOut, json_with_etag, optional_resident, page_of, resident_auth, shared_json
 from plumbing.parsing import MAX_PK
 from plumbing.qr import qr_svg
 

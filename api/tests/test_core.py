@@ -199,6 +199,13 @@ def test_cors_only_for_configured_origins(client, site_pages):
     )
     assert preflight.status_code == 204
     assert "X-Session-Token" in preflight["Access-Control-Allow-Headers"]
+    # Every method and header the API's operations take (profile PATCH, household DELETE, a secret ballot's receipt).
+    assert {"GET", "POST", "PUT", "PATCH", "DELETE"} <= {
+        method.strip() for method in preflight["Access-Control-Allow-Methods"].split(",")
+    }
+    assert {"Idempotency-Key", "If-None-Match", "X-Ballot-Receipt"} <= {
+        header.strip() for header in preflight["Access-Control-Allow-Headers"].split(",")
+    }
 
 
 def test_no_cors_by_default(client, site_pages):
