@@ -11,6 +11,7 @@ import datetime
 import uuid
 from typing import Annotated, Literal
 
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -264,26 +265,29 @@ def write_letter(
     if not form.is_valid():
         raise _invalid({"photos" if name in PHOTO_FIELDS else name: " ".join(messages) for name, messages in form.errors.items()})
     fields = form.cleaned_data
-    replay = idempotency_key is not None and Letter.objects.filter(request_token=idempotency_key, writer=request.auth).exists()
     try:
-        letter = services.submit_letter(
-            channel=Letter.Channel.WEB,
-            writer=request.auth,
-            subject=fields["subject"],
-            body=fields["body"],
-            category=fields["category"],
-            community=fields["community"],
-            grid=fields["grid"],
-            place=fields["place"],
-            privacy=fields["privacy"],
-            language=translation.get_language(),
-            photos=photos,  # all of them: the service refuses more than it takes, before reading any
-            address=client_address(request),
-            request_token=idempotency_key,
-        )
+        # One transaction: a retry sent while the first try still runs waits for it (the service locks the
+        # writer's row), then finds its letter.
+        with transaction.atomic():
+            replayed = idempotency_key and services.replayed_letter(request_token=idempotency_key, writer=request.auth)
+            letter = replayed or services.submit_letter(
+                channel=Letter.Channel.WEB,
+                writer=request.auth,
+                subject=fields["subject"],
+                body=fields["body"],
+                category=fields["category"],
+                community=fields["community"],
+                grid=fields["grid"],
+                place=fields["place"],
+                privacy=fields["privacy"],
+                language=translation.get_language(),
+                photos=photos,  # all of them: the service refuses more than it takes, before reading any
+                address=client_address(request),
+                request_token=idempotency_key,
+            )
     except services.PhotoError as error:
         raise _invalid({"photos": str(error)}) from error
-    return Status(200 if replay else 201, _letter_detail(_own_letter(request, letter.pk)))
+    return Status(200 if replayed else 201, _letter_detail(_own_letter(request, letter.pk)))
 
 
 @router.get(

@@ -160,7 +160,7 @@ def submit_letter(
                 raise PermissionDenied(_("Please log in with a verified mobile number or e-mail address to write a letter."))
         elif not is_verified_resident(writer):
             raise PermissionDenied(str(VERIFY_FIRST))
-        elif request_token is not None and (replayed := _replayed_letter(request_token=request_token, writer=writer)):
+        elif request_token is not None and (replayed := replayed_letter(request_token=request_token, writer=writer)):
             return replayed
         _check_rate_limits(writer=writer, address=address)
     elif channel in (Letter.Channel.STAFF, Letter.Channel.HOTLINE):
@@ -191,11 +191,12 @@ def submit_letter(
     )
 
 
-def _replayed_letter(*, request_token: uuid.UUID, writer) -> Letter | None:
-    """The letter a resident's earlier try with this token stored, or None.
+def replayed_letter(*, request_token: uuid.UUID, writer) -> Letter | None:
+    """The letter a resident's earlier try with this token stored, or None; another writer's token is refused.
 
     The writer's row is locked first (as the daily limit locks it): two tries sent at once
-    are taken one after the other, and the second finds the first's letter."""
+    are taken one after the other, and the second finds the first's letter. Called in the
+    caller's transaction before submit_letter, it tells a replay from a new letter."""
     User.objects.select_for_update().filter(pk=writer.pk).first()
     letter = Letter.objects.select_related("topic", "community").filter(request_token=request_token).first()
     if letter is not None and letter.writer_id != writer.pk:
