@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from api.testing import assert_problem, token_for
@@ -514,3 +515,21 @@ def test_one_upload_sent_several_times_at_once_stores_one_letter(postgres_only):
     assert sorted(response.status_code for response in responses) == [200] * 5 + [201]
     assert len({response.json()["id"] for response in responses}) == 1
     assert Letter.objects.count() == 1
+
+
+def test_the_lists_query_counts_do_not_grow_with_their_items(phone, writer, community):
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            assert phone("get", path).status_code == 200
+        return len(captured)
+
+    def add_some():
+        for _ in range(3):
+            topic = TopicFactory(community=community)
+            services.support_topic(topic=topic, resident=writer)
+            LetterFactory(writer=writer, community=community, topic=topic, status="merged")
+
+    add_some()
+    before = queries(LETTERS), queries("/api/v1/topics/")
+    add_some()
+    assert (queries(LETTERS), queries("/api/v1/topics/")) == before
