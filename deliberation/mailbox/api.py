@@ -257,6 +257,8 @@ def write_letter(
     photos: File[list[UploadedFile]] = None,
     idempotency_key: Annotated[uuid.UUID | None, Header(alias="Idempotency-Key")] = None,
 ):
+    if request.POST.getlist("photos"):  # text where files belong: say so rather than drop them silently
+        raise _invalid({"photos": _("Send each photo as a file.")})
     photos = list(photos or [])
     data = payload.dict()
     data.update(grid=payload.grid or "", category=payload.category.value, privacy=payload.privacy.value)

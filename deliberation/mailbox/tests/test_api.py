@@ -127,6 +127,10 @@ def test_a_non_image_is_refused_as_a_photo_and_nothing_is_stored(phone, communit
     assert "not a photo" in data["fields"]["photos"]
     empty = SimpleUploadedFile("empty.png", b"", content_type="image/png")
     assert "photos" in assert_problem(write(phone, community, files=[empty]), 422, "invalid")["fields"]
+    as_text = assert_problem(
+        write(phone, community, photos="data:image/png;base64,iVBOR", HTTP_ACCEPT_LANGUAGE="en"), 422, "invalid"
+    )
+    assert as_text["fields"] == {"photos": "Send each photo as a file."}
     assert not Letter.objects.exists()
 
 
@@ -169,12 +173,12 @@ def test_a_grid_of_another_community_and_an_unknown_community_are_refused(phone,
 
 @pytest.mark.parametrize("bad", BAD_VALUES)
 def test_bad_input_in_every_letter_field_is_4xx(phone, community, bad):
-    for name in ("subject", "body", "category", "community", "grid", "place", "privacy", "HTTP_IDEMPOTENCY_KEY"):
+    for name in ("subject", "body", "category", "community", "grid", "place", "privacy", "photos", "HTTP_IDEMPOTENCY_KEY"):
         response = write(phone, community, **{name: bad})
         if response.status_code == 201:
             # Free text (a subject "9999-12-31") or an empty optional field makes a letter; the rest must be refused.
             free_text = name in ("subject", "body", "place") and bad != "\x00"
-            assert free_text or (bad == "" and name in ("place", "grid", "HTTP_IDEMPOTENCY_KEY")), (name, bad)
+            assert free_text or (bad == "" and name in ("place", "grid", "photos", "HTTP_IDEMPOTENCY_KEY")), (name, bad)
             continue
         assert 400 <= response.status_code < 500, (name, response.content)
         assert_problem(response, response.status_code, response.json()["code"])
