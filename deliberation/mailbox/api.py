@@ -12,7 +12,7 @@ import uuid
 from typing import Annotated, Literal
 
 from django.db import transaction
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
@@ -25,7 +25,7 @@ from plumbing.parsing import MAX_PK
 
 from . import services
 from .forms import LetterForm, SatisfactionForm
-from .models import Category, Letter, Support, Topic
+from .models import Category, Letter, LetterPhoto, Support, Topic
 
 router = Router(tags=["mailbox"])
 
@@ -86,6 +86,7 @@ class PhotoOut(Schema):
     id: int
     width: int
     height: int
+    url: str
 
 
 class TimelineStep(Schema):
@@ -203,7 +204,10 @@ def _letter_detail(letter: Letter) -> dict:
         contact=letter.contact,
         satisfied=letter.satisfied,
         ask_satisfaction=letter.awaits_satisfaction,
-        photos=[{"id": p.pk, "width": p.width, "height": p.height} for p in letter.photos.only("pk", "width", "height")],
+        photos=[
+            {"id": p.pk, "width": p.width, "height": p.height, "url": f"/api/v1/me/letters/{letter.pk}/photos/{p.pk}/"}
+            for p in letter.photos.only("pk", "width", "height")
+        ],
         timeline=[
             {
                 "kind": event.kind,
@@ -300,6 +304,28 @@ def write_letter(
 )
 def get_letter(request: HttpRequest, letter_id: Id):
     return json_with_etag(request, _letter_detail(_own_letter(request, letter_id)))
+
+
+PHOTO_CONTENT = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/me/letters/{letter_id}/photos/{photo_id}/",
+    response=errors(400, 401, 404, 422, 429),
+    auth=resident_auth,
+    summary="A photo of one of the resident's letters (JPEG or PNG, as kept)",
+    openapi_extra={
+        "responses": {"200": {"description": "The photo", "content": {"image/jpeg": PHOTO_CONTENT, "image/png": PHOTO_CONTENT}}}
+    },
+)
+def letter_photo(request: HttpRequest, letter_id: Id, photo_id: Id):
+    photo = LetterPhoto.objects.filter(pk=photo_id, letter=_own_letter(request, letter_id)).first()
+    if photo is None:
+        raise Http404
+    response = HttpResponse(bytes(photo.data), content_type=photo.content_type)
+    response["Cache-Control"] = "private, no-store"  # as the letter page serves it
+    response["Content-Disposition"] = "inline"
+    return response
 
 
 @router.post(

@@ -96,6 +96,9 @@ def test_a_resident_writes_a_letter_with_photos_and_finds_it_in_my_letters(phone
     mine = phone("get", LETTERS).json()
     assert [each["id"] for each in mine["items"]] == [letter.pk]
     assert phone("get", f"{LETTERS}{letter.pk}/").json()["body"] == "晚上回来找不到车位。"
+    image = phone("get", data["photos"][0]["url"])
+    assert (image.status_code, image["Content-Type"], image["Cache-Control"]) == (200, "image/png", "private, no-store")
+    assert Image.open(io.BytesIO(image.content)).size == (10, 10)
 
 
 def test_a_photo_is_kept_without_its_metadata(phone, community):
@@ -286,13 +289,14 @@ def test_the_letter_answers_its_etag_with_304(phone, writer, community):
     assert phone("get", f"{LETTERS}{letter.pk}/", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
 
 
-@pytest.mark.parametrize("path", [LETTERS, f"{LETTERS}1/"])
+@pytest.mark.parametrize("path", [LETTERS, f"{LETTERS}1/", f"{LETTERS}1/photos/1/"])
 def test_my_letters_need_a_token(client, community, path):
     assert_problem(client.get(path), 401, "not_authenticated")
 
 
 def test_another_residents_letter_is_404_everywhere(client, writer, community):
-    letter = web_letter(writer=writer, community=community)
+    letter = web_letter(writer=writer, community=community, photos=[photo()])
+    photo_id = letter.photos.get().pk
     services.answer_letter(letter=letter, actor=staff_member(community), message="已处理。")
     for visitor in (resident(community), staff_member(community)):  # even its community's staff: /me/ is the writer's
         token = token_for(visitor)
@@ -305,6 +309,7 @@ def test_another_residents_letter_is_404_everywhere(client, writer, community):
         )
         assert_problem(answer, 404, "not_found")
         assert client.get(LETTERS, HTTP_X_SESSION_TOKEN=token).json()["items"] == []
+        assert_problem(client.get(f"{LETTERS}{letter.pk}/photos/{photo_id}/", HTTP_X_SESSION_TOKEN=token), 404, "not_found")
     letter.refresh_from_db()
     assert letter.satisfied is None
 
@@ -314,6 +319,8 @@ def test_bad_letter_ids_and_list_parameters_are_4xx(phone, bad):
     value = quote(bad)
     for method, path, body in (
         ("get", f"{LETTERS}{value}/", None),
+        ("get", f"{LETTERS}{value}/photos/1/", None),
+        ("get", f"{LETTERS}1/photos/{value}/", None),
         ("post", f"{LETTERS}{value}/satisfaction/", {"satisfied": "yes"}),
         ("get", f"{LETTERS}?limit={value}", None),
         ("get", f"{LETTERS}?cursor={value}", None),
@@ -486,6 +493,8 @@ def test_the_schema_declares_the_mailboxs_operations_and_their_errors(client):
     assert {"subject", "body", "category", "community", "grid", "place", "privacy", "photos"} <= set(fields)
     for path in ("/api/v1/me/letters/{letter_id}/satisfaction/", "/api/v1/topics/{topic_id}/support/withdraw/"):
         assert "404" in paths[path]["post"]["responses"]
+    photo = paths["/api/v1/me/letters/{letter_id}/photos/{photo_id}/"]["get"]["responses"]
+    assert set(photo["200"]["content"]) == {"image/jpeg", "image/png"} and "404" in photo
 
 
 # ---------------------------------------------------------------------------
