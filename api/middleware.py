@@ -16,6 +16,8 @@ from .core import problem, status_problem
 
 API_PREFIXES = ("/api/", "/_allauth/")
 CORS_HEADERS = "Accept-Language, Content-Type, Idempotency-Key, If-None-Match, X-Ballot-Receipt, X-Session-Token"
+# Operations that take photos as multipart/form-data: their bodies may reach LINLI_API_MAX_UPLOAD_BYTES.
+UPLOAD_PATHS = frozenset({"/api/v1/me/letters/"})
 
 
 class ApiEdgeMiddleware:
@@ -36,9 +38,7 @@ class ApiEdgeMiddleware:
         elif self.too_large(request):
             with translation.override(language):
                 response = problem(
-                    413,
-                    "too_large",
-                    _("The request is too large (at most %(size)s bytes).") % {"size": settings.LINLI_API_MAX_BODY_BYTES},
+                    413, "too_large", _("The request is too large (at most %(size)s bytes).") % {"size": self.limit(request)}
                 )
         else:
             response = self.get_response(request)
@@ -67,4 +67,10 @@ class ApiEdgeMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return True
-        return length > settings.LINLI_API_MAX_BODY_BYTES
+        return length > ApiEdgeMiddleware.limit(request)
+
+    @staticmethod
+    def limit(request: HttpRequest) -> int:
+        if request.method == "POST" and request.path in UPLOAD_PATHS and request.content_type == "multipart/form-data":
+            return settings.LINLI_API_MAX_UPLOAD_BYTES
+        return settings.LINLI_API_MAX_BODY_BYTES

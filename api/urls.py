@@ -75,7 +75,11 @@ api = LinliAPI(
 def _field_errors(errors: list[dict]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for error in errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header", "payload")]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "query", "path", "header", "payload", "form", "file")
+        ]
         fields.setdefault(".".join(location) or "__all__", error.get("msg", ""))
     return fields
 

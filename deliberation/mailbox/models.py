@@ -249,6 +249,8 @@ class Letter(models.Model):
     shingles = models.TextField(editable=False, blank=True)
     # Writers without an account (e-mail, anonymous web letters) follow their letter with this secret link.
     access_key = models.CharField(max_length=32, blank=True, editable=False)
+    # A phone client's Idempotency-Key: the same key sent again returns this letter instead of a second one.
+    request_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         db_table = "deliberation_letter"  # the table from when the apps were one
@@ -271,6 +273,11 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_number} {self.subject}"
+
+    @property
+    def awaits_satisfaction(self) -> bool:
+        """Closed and not yet rated: its writer is asked the one satisfaction question."""
+        return self.is_closed and self.satisfied is None
 
     @property
     def is_closed(self) -> bool:

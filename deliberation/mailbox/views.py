@@ -115,7 +115,7 @@ def letter_detail(request: HttpRequest, tracking_number: str) -> HttpResponse:
         "events": letter.events.select_related("topic"),
         "photos": letter.photos.only("pk", "width", "height"),
         "community_name": i18n.label(letter.community),
-        "ask_satisfaction": is_writer and letter.is_closed and letter.satisfied is None,
+        "ask_satisfaction": is_writer and letter.awaits_satisfaction,
         "satisfaction_form": SatisfactionForm(),
     }
     return render(request, "mailbox/letter_detail.html", context)
@@ -178,14 +178,7 @@ TOPICS_PER_PAGE = 20
 def topic_list(request: HttpRequest) -> HttpResponse:
     """Public topics with filters; anonymous visitors get it from the page cache."""
     form = TopicFilterForm(request.GET or None)
-    topics = services.public_topics()
-    if form.is_valid():
-        if form.cleaned_data["community"]:
-            topics = topics.filter(community=form.cleaned_data["community"])
-        if form.cleaned_data["category"]:
-            topics = topics.filter(category=form.cleaned_data["category"])
-        if form.cleaned_data["status"]:
-            topics = topics.filter(status=form.cleaned_data["status"])
+    topics = services.public_topics(**form.cleaned_data) if form.is_valid() else services.public_topics()
     page = Paginator(topics, TOPICS_PER_PAGE).get_page(request.GET.get("page"))
     supported = set()
     if request.user.is_authenticated:

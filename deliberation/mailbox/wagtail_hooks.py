@@ -7,9 +7,11 @@ from wagtail.admin.menu import Menu, MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from api.core import API_ROUTERS, ApiSection, Problem
 from home.scope import StaffMenuItem, StaffSubmenu
 
-from . import admin_views
+from . import admin_views, services
+from .api import router as api_router
 from .audit import AUDIT
 from .models import CommunityMailbox
 
@@ -64,3 +66,18 @@ register_snippet(CommunityMailboxViewSet)
 @hooks.register("register_log_actions")
 def register_mailbox_log_actions(actions):
     AUDIT.register(actions)
+
+
+@hooks.register(API_ROUTERS)
+def mailbox_api() -> ApiSection:
+    # The services' own messages: a photo that is not one is bad input (422), the daily letter limit 429 (as the
+    # page answers), any other rule (already supported, not closed yet, already answered) conflicts with the state.
+    return ApiSection(
+        prefix="",
+        router=api_router,
+        errors={
+            services.PhotoError: Problem(422, "invalid"),
+            services.RateLimited: Problem(429, "too_many_letters"),
+            services.MailboxError: Problem(409, "mailbox_refused"),
+        },
+    )

@@ -48,6 +48,7 @@ from .letters import (
     mark_out_of_scope,
     overdue_letters,
     record_satisfaction,
+    replayed_letter,
     reply_to_letter,
     submit_letter,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "raised_by",
     "read_table",
     "record_satisfaction",
+    "replayed_letter",
     "reply_to_letter",
     "similar_public_topics",
     "similar_to_letter",

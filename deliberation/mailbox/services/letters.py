@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+import uuid
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -131,6 +132,7 @@ def submit_letter(
     external_id: str = "",
     received_at: datetime.datetime | None = None,
     receipt_note: str = "",
+    request_token: uuid.UUID | None = None,
 ) -> Letter:
     """Store a letter from any channel, give it a tracking number and tell the writer (once, after commit).
 
@@ -138,6 +140,9 @@ def submit_letter(
     anonymous letters; staff entering a letter on a resident's behalf record their consent.
     Uploaded photos (files) are checked and decoded only after the rate limits let the
     letter through, so that a refused letter costs no image decoding.
+
+    A resident's retried request (the same `request_token`, a phone client's Idempotency-Key)
+    returns the letter the first one stored, without counting against the daily limit.
     """
     subject, body = subject.strip(), body.strip()
     if not subject or not body:
@@ -155,6 +160,8 @@ def submit_letter(
                 raise PermissionDenied(_("Please log in with a verified mobile number or e-mail address to write a letter."))
         elif not is_verified_resident(writer):
             raise PermissionDenied(str(VERIFY_FIRST))
+        elif request_token is not None and (replayed := replayed_letter(request_token=request_token, writer=writer)):
+            return replayed
         _check_rate_limits(writer=writer, address=address)
     elif channel in (Letter.Channel.STAFF, Letter.Channel.HOTLINE):
         _require_staff(actor, community)
@@ -180,7 +187,21 @@ def submit_letter(
         external_id=external_id,
         received_at=received_at,
         receipt_note=receipt_note,
+        request_token=request_token if writer is not None and channel == Letter.Channel.WEB else None,
     )
+
+
+def replayed_letter(*, request_token: uuid.UUID, writer) -> Letter | None:
+    """The letter a resident's earlier try with this token stored, or None; another writer's token is refused.
+
+    The writer's row is locked first (as the daily limit locks it): two tries sent at once
+    are taken one after the other, and the second finds the first's letter. Called in the
+    caller's transaction before submit_letter, it tells a replay from a new letter."""
+    User.objects.select_for_update().filter(pk=writer.pk).first()
+    letter = Letter.objects.select_related("topic", "community").filter(request_token=request_token).first()
+    if letter is not None and letter.writer_id != writer.pk:
+        raise MailboxError(_("This form was already used. Please reload the page."))
+    return letter
 
 
 def _store_letter(
@@ -227,6 +248,7 @@ def _new_letter(
     consent_recorded: bool = False,
     external_id: str = "",
     received_at: datetime.datetime | None = None,
+    request_token: uuid.UUID | None = None,
 ) -> Letter:
     """A letter not yet saved, without its tracking number."""
     return Letter(
@@ -248,6 +270,7 @@ def _new_letter(
         received_at=received_at or timezone.now(),
         shingles=similarity.encode(similarity.shingles(f"{subject} {body}")),
         access_key="" if writer is not None else secrets.token_urlsafe(16),
+        request_token=request_token,
     )
 
 

@@ -281,10 +281,18 @@ def raised_by(topic: Topic) -> tuple[int, int]:
     return len(writers) + anonymous, len(households) + anonymous
 
 
-def public_topics() -> QuerySet[Topic]:
+def public_topics(*, community: Community | int | None = None, category: str = "", status: str = "") -> QuerySet[Topic]:
+    """Topics residents see (their summary approved), latest change first, with their support counted; optionally
+    of one community, category or status (the topic list's filters)."""
+    topics = Topic.objects.filter(summary_approved_at__isnull=False)
+    if community:
+        topics = topics.filter(community=community)
+    if category:
+        topics = topics.filter(category=category)
+    if status:
+        topics = topics.filter(status=status)
     return (
-        Topic.objects.filter(summary_approved_at__isnull=False)
-        .select_related("community")
+        topics.select_related("community")
         .annotate(support_count=Count("supports", distinct=True))
         .order_by("-status_changed_at", "-pk")
     )

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import uuid
 
 import pytest
 from django.core import mail
@@ -462,3 +463,26 @@ def test_a_writer_cannot_support_their_own_topic(community, writer, staff):
     with translation.override("zh-hans"), pytest.raises(services.MailboxError, match="您就这个议题写过信"):
         services.support_topic(topic=topic, resident=writer)
     assert not Support.objects.exists()
+
+
+def test_a_retried_letter_with_its_request_token_is_stored_once_even_past_the_daily_limit(writer, community):
+    token = uuid.uuid4()
+    first = web_letter(writer=writer, community=community, request_token=token)
+    for _ in range(services.LETTERS_PER_ACCOUNT_PER_DAY - 1):
+        web_letter(writer=writer, community=community)
+    assert web_letter(writer=writer, community=community, subject="又一封", request_token=token) == first
+    assert services.replayed_letter(request_token=token, writer=writer) == first
+    assert services.replayed_letter(request_token=uuid.uuid4(), writer=writer) is None
+    with pytest.raises(services.MailboxError, match="already used"):
+        web_letter(writer=resident(community), community=community, request_token=token)
+    assert Letter.objects.filter(request_token=token).count() == 1
+
+
+def test_public_topics_are_filtered_by_community_category_and_status(community):
+    parking = TopicFactory(community=community, category="parking")
+    TopicFactory(community=community, category="elevator", status=Topic.Status.SHORTLISTED)
+    TopicFactory(community=community, category="parking", summary_approved_at=None)
+    elsewhere = TopicFactory(category="parking")
+    assert set(services.public_topics(category="parking")) == {parking, elsewhere}
+    assert list(services.public_topics(community=community, category="parking", status="open")) == [parking]
+    assert list(services.public_topics(community=community.pk, status="closed")) == []

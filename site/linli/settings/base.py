@@ -316,8 +316,12 @@ HEADLESS_SERVE_SPECIFICATION = False
 LINLI_API_RATE_WINDOW_SECONDS = env.integer("LINLI_API_RATE_WINDOW_SECONDS", 60, minimum=1)
 LINLI_API_RATE_PER_ADDRESS = env.integer("LINLI_API_RATE_PER_ADDRESS", 300, minimum=0)
 LINLI_API_RATE_PER_TOKEN = env.integer("LINLI_API_RATE_PER_TOKEN", 120, minimum=0)
-# Larger request bodies get 413 before anything reads them (photos will need more: multipart, a later part).
+# Larger request bodies get 413 before anything reads them (photo uploads have their own limit, below).
 LINLI_API_MAX_BODY_BYTES = env.integer("LINLI_API_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+# A letter with its photos (POST /api/v1/me/letters/, multipart): the mailbox's 3 photos of at most 8 MB each
+# (MAX_PHOTOS and MAX_PHOTO_BYTES in deliberation/mailbox/services/photos.py) plus the form's fields; under nginx's
+# client_max_body_size (30m, README: Production).
+LINLI_API_MAX_UPLOAD_BYTES = env.integer("LINLI_API_MAX_UPLOAD_BYTES", 3 * 8 * 1024 * 1024 + 64 * 1024, minimum=1024)
 # Web origins allowed to call the API from a browser (CORS), e.g. "https://m.example.cn"; none by default.
 # Phone apps and WeChat mini-programs do not need it (they are not browsers' pages of another origin).
 LINLI_API_CORS_ORIGINS = env.items("LINLI_API_CORS_ORIGINS")
