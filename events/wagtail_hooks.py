@@ -141,6 +141,11 @@ def activities_api() -> ApiSection:
             Link(api.get_activity, api.book, {"session_id": "$response.body#/sessions/0/id"}),
             Link(api.my_bookings, api.get_booking, {"booking_id": "$response.body#/items/0/id"}),
             *(
+                Link(source, target, {"member_id": f"$response.body#{where}"}, status=status)
+                for source, where, status in ((api.my_household, "/items/0/id", 200), (api.add_member, "/id", 201))
+                for target in (api.change_member, api.remove_member)
+            ),
+            *(
                 Link(api.book, target, booking, status=status)
                 for status in (200, 201)
                 for target in (api.get_booking, api.cancel, api.ticket)

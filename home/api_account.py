@@ -128,7 +128,7 @@ class ChannelOut(Schema):
     label: str
 
 
-class TopicOut(Schema):
+class PreferenceTopicOut(Schema):
     key: str
     label: str
     help: str
@@ -137,7 +137,7 @@ class TopicOut(Schema):
 
 class PreferencesOut(Schema):
     usable: list[ChannelOut]
-    topics: list[TopicOut]
+    topics: list[PreferenceTopicOut]
     wechat_linked: bool
 
 

@@ -7,11 +7,10 @@ from wagtail.admin.menu import Menu, MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from api.core import API_ROUTERS, ApiSection, Problem
+from api.core import API_ROUTERS, ApiSection, Link, Problem
 from home.scope import StaffMenuItem, StaffSubmenu
 
-from . import admin_views
-from .api import router as api_router
+from . import admin_views, api
 from .models import EarningRule, Reward
 from .services import PointsError
 
@@ -101,4 +100,23 @@ def register_points_log_actions(actions):
 def points_api() -> ApiSection:
     # A reservation or cancellation the rules refuse (not enough points, out of stock, over the monthly limit,
     # no longer waiting for pickup) conflicts with the state: 409 with the service's message.
-    return ApiSection(prefix="", router=api_router, errors={PointsError: Problem(409, "points_refused")})
+    reservation_targets = (api.get_reservation, api.cancel, api.pickup)
+    return ApiSection(
+        prefix="",
+        router=api.router,
+        errors={PointsError: Problem(409, "points_refused")},
+        links=[
+            Link(api.list_rewards, api.get_reward, {"reward_id": "$response.body#/items/0/id"}),
+            Link(api.list_rewards, api.reserve, {"reward_id": "$response.body#/items/0/id"}),
+            Link(api.get_reward, api.reserve, {"reward_id": "$response.body#/id"}),
+            *(
+                Link(api.reserve, target, {"reservation_id": "$response.body#/id"}, status=status)
+                for status in (200, 201)
+                for target in reservation_targets
+            ),
+            *(
+                Link(api.my_reservations, target, {"reservation_id": "$response.body#/items/0/id"})
+                for target in reservation_targets
+            ),
+        ],
+    )

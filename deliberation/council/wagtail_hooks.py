@@ -7,13 +7,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu
 
-from api.core import API_ROUTERS, ApiSection, Problem
+from api.core import API_ROUTERS, ApiSection, Link, Problem
 from deliberation.mailbox.sections import STAFF_TOPIC_SECTIONS
 from home.scope import StaffMenuItem, StaffSubmenu
 from home.sections import HomeSection
 
-from . import admin_views, services
-from .api import router as api_router
+from . import admin_views, api, services
 from .audit import AUDIT
 from .models import AgendaItem, Council
 
@@ -80,6 +79,17 @@ def council_api() -> ApiSection:
     # message; a role that does not allow it (a staff member who sits on no council votes): 403, its message.
     return ApiSection(
         prefix="/council/",
-        router=api_router,
+        router=api.router,
         errors={services.CouncilError: Problem(409, "council_refused"), services.NotAllowed: Problem(403, "forbidden")},
+        links=[
+            *(
+                Link(api.list_sessions, target, {"session_id": "$response.body#/items/0/id"})
+                for target in (api.get_session, api.check_in)
+            ),
+            *(
+                Link(api.get_session, target, {"item_id": "$response.body#/items/0/id"})
+                for target in (api.vote, api.my_vote, api.result)
+            ),
+            Link(api.vote, api.my_vote, {"item_id": "$response.body#/item_id"}),
+        ],
     )

@@ -7,11 +7,10 @@ from wagtail.admin.menu import Menu, MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from api.core import API_ROUTERS, ApiSection, Problem
+from api.core import API_ROUTERS, ApiSection, Link, Problem
 from home.scope import StaffMenuItem, StaffSubmenu
 
-from . import admin_views, services
-from .api import router as api_router
+from . import admin_views, api, services
 from .audit import AUDIT
 from .models import CommunityMailbox
 
@@ -74,10 +73,29 @@ def mailbox_api() -> ApiSection:
     # page answers), any other rule (already supported, not closed yet, already answered) conflicts with the state.
     return ApiSection(
         prefix="",
-        router=api_router,
+        router=api.router,
         errors={
             services.PhotoError: Problem(422, "invalid"),
             services.RateLimited: Problem(429, "too_many_letters"),
             services.MailboxError: Problem(409, "mailbox_refused"),
         },
+        links=[
+            *(
+                Link(api.write_letter, target, {"letter_id": "$response.body#/id"}, status=status)
+                for status in (200, 201)
+                for target in (api.get_letter, api.answer_satisfaction)
+            ),
+            Link(api.my_letters, api.get_letter, {"letter_id": "$response.body#/items/0/id"}),
+            Link(
+                api.get_letter,
+                api.letter_photo,
+                {"letter_id": "$request.path.letter_id", "photo_id": "$response.body#/photos/0/id"},
+            ),
+            *(
+                Link(api.list_topics, target, {"topic_id": "$response.body#/items/0/id"})
+                for target in (api.get_topic, api.support, api.withdraw)
+            ),
+            Link(api.get_topic, api.support, {"topic_id": "$response.body#/id"}),
+            Link(api.support, api.withdraw, {"topic_id": "$response.body#/id"}, status=201),
+        ],
     )
