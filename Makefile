@@ -64,11 +64,13 @@ test-dates: $(VENV)/.installed-dev
 # Production mode on 127.0.0.1 with the demo data, bounded load (about a minute); see bench/run.py.
 # Then classes and activities on a throwaway PostgreSQL database: a 500-resident booking rush
 # and the list and calendars with 1,000 activities (about four minutes); see bench/events.py.
+# The API's activity list and a resident's bookings, whole and as ETag hits; see bench/api.py.
 # A council of 50 voting on 10 items over HTTP on PostgreSQL (under a minute); see bench/council.py.
 # The outbox: 2,000 messages to a local SMTP sink, and bookings with a slow SMTP server; see bench/outbox.py.
 # BENCH_ARGS="--seconds 5 --file-cache --python-load" for a shorter run or other choices.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/api.py $(BENCH_ARGS)
 	$(BIN)/python bench/events.py $(BENCH_ARGS)
 	$(BIN)/python bench/mailbox.py
 	$(BIN)/python bench/photos.py
