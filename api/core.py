@@ -245,13 +245,17 @@ def json_with_etag(request: HttpRequest, data) -> HttpResponse:
     return _answer(request, *_encoded(data))
 
 
-def shared_json(request: HttpRequest, build: Callable[[], object], *, seconds: int) -> HttpResponse:
-    """A public read the same for everyone (no personal field): built once per language and query, kept `seconds`
-    in the shared cache and dropped at once when content is published (the anonymous page cache's generation), as
-    the public pages are. ETags as json_with_etag's; a hit costs one cache read and no query."""
+def shared_json(
+    request: HttpRequest, build: Callable[[], object], *, seconds: int, per: tuple[str, ...] = ()
+) -> HttpResponse:
+    """A read kept in the shared cache: built once per language, query and `per` (for a personal answer, whose it
+    is and the generation of what it shows), kept `seconds` and dropped at once when content is published (the
+    anonymous page cache's generation), as the public pages are. The generations must be read before the data
+    (`per` is evaluated by the caller before `build` runs). ETags as json_with_etag's; a hit costs one cache read
+    and no query."""
     from plumbing.middleware import generation
 
-    raw = "\n".join((generation.current() or "", get_language() or "", request.get_full_path()))
+    raw = "\n".join((generation.current() or "", get_language() or "", request.get_full_path(), *per))
     key = "api-shared:" + hashlib.sha256(raw.encode()).hexdigest()
     entry = cache.get(key)
     if entry is None:

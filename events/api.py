@@ -25,7 +25,7 @@ from plumbing.qr import qr_svg
 from . import services
 from .forms import HouseholdMemberForm
 from .listing import STREET_LIST_DEPTH, Filters, filtered_activities
-from .models import ActivityIndexPage, ActivityPage, Booking, HouseholdMember, Session
+from .models import ActivityIndexPage, ActivityPage, Booking, HouseholdMember, Session, bookings_generation
 
 router = Router(tags=["activities"])
 
@@ -215,15 +215,19 @@ def get_activity(request: HttpRequest, activity_id: Id):
 
 @router.get("/me/bookings/", response=BookingList, auth=resident_auth, summary="The resident's bookings, soonest first")
 def my_bookings(request: HttpRequest, params: Query[ListParams]):
-    bookings = (
-        Booking.objects.filter(resident=request.auth)
-        .select_related("session__activity")
-        .only(*BOOKING_FIELDS)
-        .order_by("-session__starts_at", "-pk")
-    )
-    page, following = page_of(bookings, params.cursor, params.limit)
-    titles = _titles(page)
-    return json_with_etag(request, {"items": [_booking(each, titles) for each in page], "next": following})
+    def build() -> dict:
+        bookings = (
+            Booking.objects.filter(resident=request.auth)
+            .select_related("session__activity")
+            .only(*BOOKING_FIELDS)
+            .order_by("-session__starts_at", "-pk")
+        )
+        page, following = page_of(bookings, params.cursor, params.limit)
+        titles = _titles(page)
+        return {"items": [_booking(each, titles) for each in page], "next": following}
+
+    # Kept until any booking or session changes (a waiting place moves when someone ahead leaves), or an hour.
+    return shared_json(request, build, seconds=3600, per=(f"resident {request.auth.pk}", bookings_generation()))
 
 
 def _own_booking(request: HttpRequest, booking_id: int) -> Booking:

@@ -15,3 +15,11 @@ class EventsConfig(AppConfig):
 
         ActivityIndexPage.build_context = activity_list_context
         ActivityPage.build_context = activity_page_context
+
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Booking, Session, bookings_changed
+
+        for model in (Booking, Session):
+            post_save.connect(bookings_changed, sender=model, dispatch_uid=f"bookings-changed-save-{model.__name__}")
+            post_delete.connect(bookings_changed, sender=model, dispatch_uid=f"bookings-changed-delete-{model.__name__}")

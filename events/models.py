@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -354,7 +355,36 @@ class HouseholdMember(models.Model):
         return year - self.birth_year
 
 
+# Residents' booking lists as the API answers them are kept in the shared cache under this generation
+# (events/api.py: my_bookings). Any change to a booking or a session's row starts a new one: save() and
+# delete() through the signals connected in EventsConfig.ready(), a bookings' update() here. A session's
+# update() touches only seats and the draw, which the lists do not show.
+BOOKINGS_GENERATION = "events:bookings-generation"
+
+
+def bookings_generation() -> str:
+    return cache.get_or_set(BOOKINGS_GENERATION, lambda: uuid.uuid4().hex, None)
+
+
+def _new_bookings_generation() -> None:
+    cache.set(BOOKINGS_GENERATION, uuid.uuid4().hex, None)
+
+
+def bookings_changed(**_signal) -> None:
+    """A booking or session changed: the kept lists are stale. A new generation now (this process reads its own
+    change at once) and again on commit, so that a list built from rows read before the commit is never kept under
+    the generation after it (the anonymous page cache's rule)."""
+    _new_bookings_generation()
+    transaction.on_commit(_new_bookings_generation)
+
+
 class BookingQuerySet(models.QuerySet):
+    def update(self, **fields) -> int:
+        rows = super().update(**fields)
+        if rows:
+            bookings_changed()
+        return rows
+
     def active(self):
         return self.filter(status__in=Booking.ACTIVE)
 

@@ -391,3 +391,27 @@ def test_a_form_instead_of_json_is_refused_and_books_nothing(client, bilingual_c
     data = assert_problem(response, response.status_code, response.json()["code"])
     assert 400 <= response.status_code < 500, data
     assert not Booking.objects.filter(session=session).exists()
+
+
+def test_my_bookings_are_kept_until_any_booking_changes(
+    client, bilingual_class, resident, make_resident, django_assert_num_queries
+):
+    """The list is kept per resident and language; a change anywhere (someone ahead leaving the waiting list, a
+    cancellation through a bulk update) shows at once."""
+    page, english, session = bilingual_class
+    ahead = [make_resident(), make_resident()]
+    for someone in ahead:
+        services.book_session(session=session, resident=someone, actor=someone)
+    services.book_session(session=session, resident=resident, actor=resident)
+    headers = {"HTTP_X_SESSION_TOKEN": token_for(resident)}
+    first = client.get("/api/v1/me/bookings/", **headers).json()["items"]
+    assert [(item["status"], item["waiting_position"]) for item in first] == [("waitlisted", 1)]
+    # Kept: only the token's session and user are read.
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/me/bookings/", **headers).json()["items"] == first
+    services.cancel_booking(booking=Booking.objects.get(resident=ahead[0]), actor=ahead[0])
+    promoted = client.get("/api/v1/me/bookings/", **headers).json()["items"]
+    assert [(item["status"], item["waiting_position"]) for item in promoted] == [("confirmed", None)]
+    # A bulk update (a session's bookings marked as no-shows, the privacy erasure's renaming) is a change too.
+    Booking.objects.filter(resident=resident).update(participant_name="—")
+    assert client.get("/api/v1/me/bookings/", **headers).json()["items"][0]["participant"] == "—"
