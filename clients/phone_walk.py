@@ -15,27 +15,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import struct
 import sys
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 AUTH = "/_allauth/app/v1/auth"
 API = "/api/v1"
-# The smallest PNG there is (1×1 pixel), standing in for a photo the resident took.
-PHOTO = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8ffff3f0005fe02fea7d6"
-    "a4240000000049454e44ae426082"
-)
+
+
+def sample_photo(side: int = 32) -> bytes:
+    """A small PNG (a blue square), standing in for a photo the resident took."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x30\x80\xc0" * side for _ in range(side))
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 class ApiRefused(Exception):
     def __init__(self, status: int, body: dict) -> None:
-        super().__init__(f"{status} {body.get('code') or body.get('status')}: {body.get('message') or body}")
+        fields = "".join(f"; {name}: {problem}" for name, problem in (body.get("fields") or {}).items())
+        super().__init__(f"{status} {body.get('code') or body.get('status')}: {body.get('message') or body}{fields}")
         self.status, self.body = status, body
+
+
+def over_http(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One HTTP request with urllib: the status and the body, errors included."""
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (the address the user gave)
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
 
 
 @dataclass
@@ -46,6 +65,8 @@ class Phone:
     language: str = "zh-hans"
     token: str | None = None
     log: list[str] = field(default_factory=list)
+    # How a request travels: over HTTP, or (in the tests) through Django's test client.
+    send: Callable[[str, str, bytes | None, dict[str, str]], tuple[int, bytes]] = over_http
 
     def call(self, method: str, path: str, body=None, *, headers: dict | None = None, ok=(200, 201)) -> dict:
         headers = {"Accept-Language": self.language, "Accept": "application/json", **(headers or {})}
@@ -57,12 +78,7 @@ class Phone:
         elif body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(self.base.rstrip("/") + path, data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 (the address the user gave)
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
+        status, raw = self.send(method, self.base.rstrip("/") + path, data, headers)
         answer = json.loads(raw) if raw else {}
         if status not in ok:
             raise ApiRefused(status, answer)
@@ -125,34 +141,46 @@ def reserve_a_reward(phone: Phone) -> dict | None:
     rewards = phone.call("GET", f"{API}/rewards/")["items"]
     phone.say(f"{balance['balance']} points; {len(rewards)} rewards")
     for reward in rewards:
-        if reward.get("can_reserve") is False or reward["points"] > balance["balance"]:
+        if not reward["can_exchange"]:
             continue
         reservation = phone.call(
             "POST", f"{API}/rewards/{reward['id']}/reservations/", {}, headers={"Idempotency-Key": str(uuid.uuid4())}
         )
         pickup = phone.call("GET", f"{API}/me/reservations/{reservation['id']}/pickup/")
-        phone.say(f"reserved {reward['name']}: pick-up code {pickup['code']}")
+        phone.say(f"reserved {reward['name']} for {reward['cost']} points: pick-up code {pickup['display_code']}")
         return reservation
     phone.say("no reward within the balance")
     return None
 
 
-def write_a_letter(phone: Phone, subject: str, text: str) -> dict:
-    body, kind = multipart({"subject": subject, "body": text}, [("photos", "photo.png", PHOTO, "image/png")])
+def write_a_letter(phone: Phone, subject: str, text: str, category: str = "other") -> dict:
+    """To the resident's own community's mailbox (from their profile), with one photo."""
+    profile = phone.call("GET", f"{API}/me/profile/")
+    fields = {"subject": subject, "body": text, "category": category, "community": str(profile["community"])}
+    if profile["grid"]:
+        fields["grid"] = str(profile["grid"])
+    body, kind = multipart(fields, [("photos", "photo.png", sample_photo(), "image/png")])
     letter = phone.call("POST", f"{API}/me/letters/", body, headers={"Content-Type": kind, "Idempotency-Key": str(uuid.uuid4())})
-    phone.say(f"letter {letter.get('reference') or letter['id']} sent: {letter.get('status_label', '')}")
+    phone.say(f"letter {letter['tracking_number']} sent: {letter['status_label']}")
     return letter
 
 
 def vote_where_open(phone: Phone, choice: str = "yes") -> dict | None:
+    """As a council member: check in to a running session with a vote open, then vote (a resident who sits on no
+    council has no sessions here)."""
     sessions = phone.call("GET", f"{API}/council/sessions/")["items"]
     for summary in sessions:
         session = phone.call("GET", f"{API}/council/sessions/{summary['id']}/")
-        for item in session.get("items", []):
-            if item.get("voting_open"):
-                vote = phone.call("POST", f"{API}/council/items/{item['id']}/vote/", {"choice": choice})
-                phone.say(f"voted {choice} on {item['title']}")
-                return vote
+        for item in session["items"]:
+            if item["status"] != "open" or item["voted"] or item["recused"]:
+                continue
+            if not session["checked_in"]:
+                phone.call("POST", session["check_in_url"], {})
+                session["checked_in"] = True
+                phone.say(f"checked in to {session['title']}")
+            vote = phone.call("POST", item["vote_url"], {"choice": choice})
+            phone.say(f"voted {vote['choice_label'] or choice} on {item['title']}")
+            return vote
     phone.say("no vote open")
     return None
 
@@ -162,7 +190,7 @@ def walk(base: str, number: str, code_for: Callable[[str], str], *, out: Path, l
     log_in_by_phone(phone, number, code_for)
     book_next_session(phone, out)
     reserve_a_reward(phone)
-    write_a_letter(phone, "楼道灯坏了", "3号楼2单元的楼道灯坏了一周，晚上很暗，老人上下楼不方便。")
+    write_a_letter(phone, "楼道灯坏了", "3号楼2单元的楼道灯坏了一周，晚上很暗，老人上下楼不方便。", "safety")
     vote_where_open(phone)
     return phone
 
