@@ -206,9 +206,17 @@ def wechat_login(request: HttpRequest, payload: WeChatCodeIn):
     if _has_second_factor(user):
         # Staff with TOTP log in with their password and their authenticator, never by WeChat alone.
         raise ApiError(403, "second_factor_required", _("This account logs in with its password and authenticator code."))
+    # As allauth's headless app client: the log-in goes into a session of its own, whose key is the token; the
+    # request's own session (a cookie, if any) is left as it was and no cookie is set.
+    cookie_session, cookie_user = request.session, request.user
     request.session = _new_session()
-    get_adapter(request).login(request, user)
-    token = headless_settings.TOKEN_STRATEGY.create_session_token(request)
+    try:
+        get_adapter(request).login(request, user)
+        token = headless_settings.TOKEN_STRATEGY.create_session_token(request)
+        request.session.save()  # what allauth's authentication context does on the way out
+    finally:
+        request.session, request.user = cookie_session, cookie_user
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False  # login() rotated the CSRF token of no browser
     return Status(200, {"session_token": token, "user_id": user.pk})
 
 

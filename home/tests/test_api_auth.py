@@ -165,6 +165,9 @@ def test_a_body_that_is_not_a_json_object_is_400(site_pages):
     for body in ("[1]", "not json", "\x00"):
         response = Client().post(f"{AUTH}/code/request", body, content_type="application/json")
         assert response.status_code == 400 and response["Content-Type"].startswith("application/json")
+    for path in ("/code/request", "/login", "/signup"):  # a form, as a browser would post it (multipart)
+        response = Client().post(AUTH + path, {"phone": "²", "email": "a@example.com"})
+        assert response.status_code == 400 and response["Content-Type"].startswith("application/json"), path
 
 
 def test_a_second_code_within_the_minute_is_refused_in_words_before_anything_is_sent(site_pages, phone_client):

@@ -129,6 +129,7 @@ def test_a_linked_wechat_logs_its_account_in_with_allauth_s_session_token(wechat
     assert response.status_code == 200, response.content
     token = response.json()["session_token"]
     assert response.json()["user_id"] == resident.pk
+    assert "sessionid" not in response.cookies and "csrftoken" not in response.cookies  # a token, not a cookie
     assert api_user(token) == resident.pk  # the same token allauth's headless log-in gives
     assert Client().get("/api/v1/me/bookings/", HTTP_X_SESSION_TOKEN=token).status_code == 200
     # jscode2session with the mini-program's id and secret, and no access token (none was fetched).
