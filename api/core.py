@@ -245,9 +245,7 @@ def json_with_etag(request: HttpRequest, data) -> HttpResponse:
     return _answer(request, *_encoded(data))
 
 
-def shared_json(
-    request: HttpRequest, build: Callable[[], object], *, seconds: int, per: tuple[str, ...] = ()
-) -> HttpResponse:
+def shared_json(request: HttpRequest, build: Callable[[], object], *, seconds: int, per: tuple[str, ...] = ()) -> HttpResponse:
     """A read kept in the shared cache: built once per language, query and `per` (for a personal answer, whose it
     is and the generation of what it shows), kept `seconds` and dropped at once when content is published (the
     anonymous page cache's generation), as the public pages are. The generations must be read before the data

@@ -13,10 +13,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
 
 from outbox.services import queue_message
@@ -70,6 +71,8 @@ class AccountAdapter(DefaultAccountAdapter):
         except ValidationError:
             if not self._login_failed_rl_usage:
                 message = self.error_messages["too_many_login_attempts"]
+                if is_headless(request):
+                    raise ImmediateHttpResponse(headless_error(429, "too_many_login_attempts", message)) from None
                 page = render(request, "home/too_many_attempts.html", {"message": message}, status=429)
                 raise ImmediateHttpResponse(page) from None
             raise
@@ -114,6 +117,8 @@ class AccountAdapter(DefaultAccountAdapter):
             request = self.request or allauth_context.request
             if request is None:
                 raise
+            if is_headless(request):
+                raise ImmediateHttpResponse(headless_error(409, "phone_taken", TAKEN, param="phone")) from None
             messages.error(request, str(TAKEN))
             raise ImmediateHttpResponse(HttpResponseRedirect(reverse("account_change_phone"))) from None
 
@@ -149,6 +154,8 @@ class AccountAdapter(DefaultAccountAdapter):
         """
         request = self.request or allauth_context.request
         refusal = phones.use_sms_allowance(request, phone)
+        if refusal and is_headless(request):
+            raise ImmediateHttpResponse(headless_error(429, "too_many_codes", refusal))
         if refusal:
             messages.error(request, refusal)
             raise ImmediateHttpResponse(HttpResponseRedirect(request.get_full_path()))
@@ -160,6 +167,19 @@ class AccountAdapter(DefaultAccountAdapter):
             "allauth.account.stages.PhoneVerificationStage": "home.stages.PhoneVerificationStage",
         }
         return [ours.get(stage, stage) for stage in super().get_login_stages()]
+
+
+def is_headless(request: HttpRequest | None) -> bool:
+    """Whether allauth serves this request to a phone client (/_allauth/app/v1/...): it wants JSON, not a page."""
+    return getattr(getattr(request, "allauth", None), "headless", None) is not None
+
+
+def headless_error(status: int, code: str, message, *, param: str | None = None) -> HttpResponse:
+    """A refusal in allauth's headless error shape ({"status", "errors": [{"message", "code", "param"}]})."""
+    error = {"message": str(message), "code": code, **({"param": param} if param else {})}
+    response = JsonResponse({"status": status, "errors": [error]}, status=status)
+    add_never_cache_headers(response)
+    return response
 
 
 def user_display(user) -> str:

@@ -31,8 +31,9 @@ def has_control_characters(request: HttpRequest) -> bool:
     if request.method != "POST":
         return False
     if request.path_info.startswith(("/api/", "/_allauth/")):
-        # The API's views read the body itself (JSON, or a form ninja parses again): read it into memory first,
-        # or parsing the form here would consume the stream. Its size is bounded before this (api/middleware.py).
+        # The API's and allauth's headless views read the body themselves (JSON, or a form ninja parses again):
+        # read it into memory first, or parsing the form here would use up the stream and they would fail with a
+        # 500 instead of their 4xx. Its size is bounded before this (api/middleware.py).
         request.body  # noqa: B018
     try:
         posted = request.POST

@@ -132,6 +132,24 @@ class ResidentProfile(models.Model):
         return self.display_name or self.user.get_username()
 
 
+class MiniProgramLogin(models.Model):
+    """The resident's OpenID under the portal's WeChat mini-program: opening the mini-program logs this account
+    in (home/api_auth.py). Another OpenID than the official account's (ResidentProfile.wechat_openid), though
+    WeChat gives both to the same person: one logs in, the other receives subscribe messages."""
+
+    # One OpenID per account and one account per OpenID.
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mini_program_login")
+    openid = models.CharField(_("mini-program OpenID"), max_length=64, unique=True)
+    linked_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("WeChat mini-program log-in")
+        verbose_name_plural = _("WeChat mini-program log-ins")
+
+    def __str__(self) -> str:
+        return f"{self.user} (mini-program)"
+
+
 def verified_phone(user) -> str:
     """The resident's mobile number if they proved it with an SMS code, else ""."""
     if not user.is_authenticated:

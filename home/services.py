@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,15 @@ from wagtail.models import (
 )
 
 from .i18n import source_language
-from .models import Community, CommunityPage, HomePage, NoticeIndexPage, ResidentProfile, verified_phone  # noqa: F401 - re-exported
+from .models import (  # noqa: F401 - verified_phone re-exported
+    Community,
+    CommunityPage,
+    HomePage,
+    MiniProgramLogin,
+    NoticeIndexPage,
+    ResidentProfile,
+    verified_phone,
+)
 from .scope import staff_communities
 
 User = get_user_model()
@@ -34,6 +42,10 @@ User = get_user_model()
 
 class ProfileError(Exception):
     """A resident's profile change that breaks a rule; the message is shown to them."""
+
+
+class WeChatLinkError(Exception):
+    """The mini-program's WeChat cannot be linked to this account; the message is shown to the resident."""
 
 
 class NotVerified(PermissionDenied):
@@ -196,6 +208,10 @@ def export_personal_data(*, user) -> dict[str, Any]:
             for authenticator in Authenticator.objects.filter(user=user).order_by("pk")
         ],
         "profile": None,
+        "wechat_mini_program": [
+            {"openid": link.openid, "linked_at": link.linked_at.isoformat()}
+            for link in MiniProgramLogin.objects.filter(user=user)
+        ],
     }
     if profile is not None:
         data["profile"] = {
@@ -238,6 +254,7 @@ def erase_account(*, user, actor) -> None:
     for module in _privacy_modules():
         module.erase(user)
     ResidentProfile.objects.filter(user=user).delete()
+    MiniProgramLogin.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     user.username = f"erased-{user.pk}"
@@ -251,6 +268,35 @@ def erase_account(*, user, actor) -> None:
     user.save()
     user.groups.clear()
     user.user_permissions.clear()
+
+
+def link_mini_program(*, user, openid: str) -> MiniProgramLogin:
+    """Let the mini-program's WeChat (its OpenID) log this account in from now on.
+
+    Linking again the OpenID the account already has changes nothing; another OpenID replaces the account's
+    old one. An OpenID linked to another active account is refused: one account per WeChat. A deactivated
+    (or erased) account lets go of it, as of a mobile number.
+    """
+    try:
+        with transaction.atomic():
+            MiniProgramLogin.objects.filter(openid=openid, user__is_active=False).exclude(user=user).delete()
+            current = MiniProgramLogin.objects.select_for_update().filter(user=user).first()
+            if current is not None and current.openid == openid:
+                return current
+            if MiniProgramLogin.objects.filter(openid=openid).exclude(user=user).exists():
+                raise WeChatLinkError(_("This WeChat already logs in another account. Unlink it there first."))
+            if current is not None:
+                current.delete()
+            return MiniProgramLogin.objects.create(user=user, openid=openid)
+    except IntegrityError:
+        # Another account linked the same OpenID between the check and now (the unique constraint held).
+        raise WeChatLinkError(_("This WeChat already logs in another account. Unlink it there first.")) from None
+
+
+def unlink_mini_program(*, user) -> bool:
+    """The mini-program no longer logs this account in; whether there was a link."""
+    deleted, _rows = MiniProgramLogin.objects.filter(user=user).delete()
+    return bool(deleted)
 
 
 @transaction.atomic

@@ -6,12 +6,13 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from api.core import API_ROUTERS, ApiSection, Link
+from api.core import API_ROUTERS, ApiSection, Link, Problem
 
 from . import api
 from .api_account import router as account_router
+from .api_auth import router as api_auth_router
 from .models import Community, Grid
-from .services import pages_visible_in_admin
+from .services import WeChatLinkError, pages_visible_in_admin
 
 # Wagtail 8's Chinese catalogue lacks these admin strings (the dashboard and the page explorer showed them in
 # English); their Chinese is in site/locale, which Django reads before Wagtail's. Listed here so that
@@ -94,3 +95,9 @@ def notices_api() -> ApiSection:
 @hooks.register(API_ROUTERS)
 def account_api() -> ApiSection:
     return ApiSection(prefix="", router=account_router)
+
+
+@hooks.register(API_ROUTERS)
+def log_in_api() -> ApiSection:
+    # WeChat mini-program log-in and its link to an account (home/api_auth.py); an OpenID of another account: 409.
+    return ApiSection(prefix="", router=api_auth_router, errors={WeChatLinkError: Problem(409, "wechat_taken")})

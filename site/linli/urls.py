@@ -11,6 +11,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from api.urls import api
 from events import views as events_views
 from home import admin_views as home_admin_views
+from home import api_auth as home_api_auth
 from home import views as home_views
 
 # A database that cannot be reached answers 503 with Retry-After, other faults 500 (static pages).
@@ -35,6 +36,8 @@ urlpatterns = [
     path("calendar/<str:token>.ics", events_views.calendar_feed, name="calendar_feed"),
     # The JSON API for phone clients and its log-in (allauth headless): the language comes from Accept-Language.
     path("api/v1/", api.urls),
+    # allauth's code request with the portal's rules (a number or an address; the limits on texts), before its own.
+    path("_allauth/app/v1/auth/code/request", home_api_auth.RequestLoginCodeView.as_api_view(client="app")),
     path("_allauth/", include("allauth.headless.urls")),
 ]
 

@@ -245,6 +245,14 @@ LINLI_WECHAT_TEMPLATES = env.json_object("WECHAT_TEMPLATES")
 # Empty: https://api.weixin.qq.com/ (a stand-in on loopback in tests).
 LINLI_WECHAT_API_BASE_URL = env.text("WECHAT_API_BASE_URL")
 LINLI_WECHAT_TIMEOUT = env.integer("WECHAT_TIMEOUT", 10)
+# The WeChat mini-program's app id and secret (log-in by wx.login code through jscode2session, home/api_auth.py):
+# its OpenIDs differ from the official account's. Unset: POST /api/v1/auth/wechat/ answers 503.
+LINLI_WECHAT_MINI_APP_ID = env.text("WECHAT_MINI_APP_ID")
+LINLI_WECHAT_MINI_APP_SECRET = env.text("WECHAT_MINI_APP_SECRET")
+# Seconds a log-in waits on jscode2session (a resident is waiting) before it answers 503.
+LINLI_WECHAT_LOGIN_TIMEOUT = env.integer("WECHAT_LOGIN_TIMEOUT", 5, minimum=1)
+# Seconds an unlinked OpenID's link token stays valid: the resident logs in by phone code meanwhile.
+LINLI_WECHAT_LINK_TOKEN_SECONDS = env.integer("WECHAT_LINK_TOKEN_SECONDS", 600, minimum=60)
 # /healthz/outbox answers 503 once the oldest undelivered message has waited this long.
 LINLI_OUTBOX_STALLED_MINUTES = env.integer("LINLI_OUTBOX_STALLED_MINUTES", 15)
 
