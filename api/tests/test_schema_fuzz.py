@@ -31,6 +31,7 @@ from api.testing import token_for
 from api.urls import api
 from deliberation.council.models import CouncilMember
 from home.models import Community
+from home.tests.test_api_wechat import StandIn
 
 EXAMPLES_PER_OPERATION = 12
 STATEFUL_EXAMPLES = 15
@@ -73,10 +74,20 @@ def one_run(db):
 
 
 @pytest.fixture
-def tokens(one_run, demo_street, settings) -> dict[str, str]:
+def wechat():
+    server = StandIn()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def tokens(one_run, demo_street, settings, wechat) -> dict[str, str]:
     """A session token each for a resident, a community's staff member and a council member of the demo street."""
     settings.LINLI_API_RATE_PER_ADDRESS = 0  # thousands of requests from one address: the limit is tested in test_core
     settings.LINLI_API_RATE_PER_TOKEN = 0
+    # WeChat's jscode2session on loopback, refusing every generated code as WeChat would (40029: invalid code).
+    settings.LINLI_WECHAT_API_BASE_URL = wechat.url
+    settings.LINLI_WECHAT_MINI_APP_ID, settings.LINLI_WECHAT_MINI_APP_SECRET = "wx-mini-app", "mini-secret"
     people = get_user_model().objects.filter(username__startswith="demo-", is_active=True).order_by("pk")
     staff = people.filter(groups__in=Community.objects.values("editors")).first()
     member = CouncilMember.objects.select_related("user").order_by("pk").first().user
