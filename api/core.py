@@ -159,12 +159,13 @@ def _hit(key: str, limit: int, window: int) -> int | None:
     now = time.time()
     bucket = int(now // window)
     cache_key = f"api-rate:{key}:{bucket}"
-    cache.add(cache_key, 0, timeout=window + 1)
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window + 1)
-        count = 1
+        count = cache.incr(cache_key)  # one round trip for every request of a window but its first
+    except ValueError:  # the window's first request
+        if cache.add(cache_key, 1, timeout=window + 1):
+            count = 1
+        else:  # another request began the window meanwhile
+            count = cache.incr(cache_key)
     if count > limit:
         return max(1, math.ceil((bucket + 1) * window - now))
     return None
