@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import SessionAuth
 from ninja.throttling import BaseThrottle
+from pydantic import Field
 
 from plumbing.network import client_address
 
@@ -194,6 +195,16 @@ class RateLimit(BaseThrottle):
 
 # ---------------------------------------------------------------------------
 # Cursors and ETags
+
+
+PAGE_SIZE = 20
+
+
+class ListParams(Schema):
+    """A list's page: the `next` cursor of the page before (none: the first page) and how many items (1-100)."""
+
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=PAGE_SIZE, ge=1, le=100)
 
 
 def encode_cursor(position: int) -> str:

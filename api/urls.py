@@ -12,6 +12,7 @@ import math
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
@@ -124,6 +125,12 @@ def rate_limited(request: HttpRequest, error: Throttled):
 def http_error(request: HttpRequest, error: HttpError):
     # ninja's own refusals (a failed CSRF check of a cookie session: 403) speak English: ours replace them.
     return problem(error.status_code, *status_problem(error.status_code))
+
+
+@api.exception_handler(RawPostDataException)
+def form_where_json_belongs(request: HttpRequest, error: RawPostDataException):
+    # A large multipart form sent to an operation that reads JSON: its stream was parsed as a form already.
+    return problem(400, *status_problem(400))
 
 
 @api.exception_handler(Exception)

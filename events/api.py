@@ -18,7 +18,7 @@ from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 from wagtail.models import Locale
 
-from api.core import ApiError, ErrorOut, json_with_etag, optional_resident, page_of, resident_auth, shared_json
+from api.core import ApiError, ErrorOut, ListParams, json_with_etag, optional_resident, page_of, resident_auth, shared_json
 from plumbing.parsing import MAX_PK
 from plumbing.qr import qr_svg
 
@@ -30,7 +30,6 @@ from .models import ActivityIndexPage, ActivityPage, Booking, HouseholdMember, S
 router = Router(tags=["activities"])
 
 Id = Annotated[int, Path(ge=1, le=MAX_PK)]
-PAGE_SIZE = 20
 
 
 class SessionOut(Schema):
@@ -97,11 +96,6 @@ class Ticket(Schema):
     code: str
     display_code: str
     qr_svg: str
-
-
-class ListParams(Schema):
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=PAGE_SIZE, ge=1, le=100)
 
 
 def _street_index() -> ActivityIndexPage | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -25,15 +26,23 @@ IN_URL = re.compile(r"[\x00-\x1f\x7f]")
 IN_FORM = re.compile(r"\x00")
 
 
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def has_control_characters(request: HttpRequest) -> bool:
     if IN_URL.search(request.path_info) or IN_URL.search(urllib.parse.unquote_plus(request.META.get("QUERY_STRING", ""))):
         return True
     if request.method != "POST":
         return False
-    if request.path_info.startswith(("/api/", "/_allauth/")):
-        # The API's and allauth's headless views read the body themselves (JSON, or a form ninja parses again):
-        # read it into memory first, or parsing the form here would use up the stream and they would fail with a
-        # 500 instead of their 4xx. Its size is bounded before this (api/middleware.py).
+    if request.path_info.startswith(("/api/", "/_allauth/")) and _content_length(request) <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        # The API's and allauth's headless views read the body themselves (as JSON, whatever was sent): read it into
+        # memory first, or parsing a form here would use up the stream and they would fail with a 500 instead of
+        # their 4xx. A larger body (photos to the letter endpoint, bounded in api/middleware.py) is a form that
+        # is parsed from the stream, here and for the view alike.
         request.body  # noqa: B018
     try:
         posted = request.POST

@@ -13,9 +13,8 @@ from typing import Annotated
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema, Status
-from pydantic import Field
 
-from api.core import ApiError, ErrorOut, json_with_etag, page_of, resident_auth
+from api.core import ApiError, ErrorOut, ListParams, json_with_etag, page_of, resident_auth
 from home.i18n import label
 from plumbing.parsing import MAX_PK
 from plumbing.qr import qr_svg
@@ -35,7 +34,6 @@ from .models import Account, LedgerEntry, Reservation, Reward
 router = Router(tags=["points"], auth=resident_auth)
 
 Id = Annotated[int, Path(ge=1, le=MAX_PK)]
-PAGE_SIZE = 20
 
 # The errors every operation here can answer: no token (401), input that does not fit (422), too many requests.
 ERRORS = {401: ErrorOut, 422: ErrorOut, 429: ErrorOut}
@@ -119,11 +117,6 @@ class Pickup(Schema):
     collect_by: datetime.datetime
     pickup_place: str
     pickup_hours: str
-
-
-class ListParams(Schema):
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=PAGE_SIZE, ge=1, le=100)
 
 
 # ---------------------------------------------------------------------------

@@ -22,9 +22,8 @@ from django.http import Http404, HttpRequest
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema
-from pydantic import Field
 
-from api.core import ApiError, ErrorOut, json_with_etag, page_of, resident_auth
+from api.core import ApiError, ErrorOut, ListParams, json_with_etag, page_of, resident_auth
 from plumbing.parsing import MAX_PK
 
 from . import services as voting
@@ -46,16 +45,10 @@ router = Router(tags=["council"], auth=resident_auth)
 
 Id = Annotated[int, Path(ge=1, le=MAX_PK)]
 Receipt = Annotated[str | None, Header(alias="X-Ballot-Receipt", max_length=200)]
-PAGE_SIZE = 20
 UPCOMING = (CouncilSession.Status.ANNOUNCED, CouncilSession.Status.IN_SESSION)
 
 # Every operation may answer these; each adds its own.
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
-
-
-class ListParams(Schema):
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=PAGE_SIZE, ge=1, le=100)
 
 
 class QuorumOut(Schema):

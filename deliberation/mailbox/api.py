@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from api.core import ApiError, ErrorOut, json_with_etag, optional_resident, page_of, resident_auth
+from api.core import ApiError, ErrorOut, ListParams, json_with_etag, optional_resident, page_of, resident_auth
 from home import i18n
 from plumbing.network import client_address
 from plumbing.parsing import MAX_PK
@@ -30,7 +30,6 @@ from .models import Category, Letter, LetterPhoto, Support, Topic
 router = Router(tags=["mailbox"])
 
 Id = Annotated[int, Path(ge=1, le=MAX_PK)]
-PAGE_SIZE = 20
 PHOTO_FIELDS = [f"photo{number}" for number in range(1, services.MAX_PHOTOS + 1)]
 
 
@@ -42,11 +41,6 @@ def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
 def _max_length(name: str) -> int:
     """The letter form's own limit on a field (one rule for the page and the API)."""
     return LetterForm.base_fields[name].max_length
-
-
-class ListParams(Schema):
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=PAGE_SIZE, ge=1, le=100)
 
 
 class TopicParams(ListParams):

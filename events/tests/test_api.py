@@ -8,6 +8,7 @@ import time
 import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.cache import cache
 
 from api.testing import assert_problem, token_for
@@ -415,3 +416,13 @@ def test_my_bookings_are_kept_until_any_booking_changes(
     # A bulk update (a session's bookings marked as no-shows, the privacy erasure's renaming) is a change too.
     Booking.objects.filter(resident=resident).update(participant_name="—")
     assert client.get("/api/v1/me/bookings/", **headers).json()["items"][0]["participant"] == "—"
+
+
+def test_a_large_form_instead_of_json_is_refused_and_books_nothing(client, bilingual_class, resident, settings):
+    """Over DATA_UPLOAD_MAX_MEMORY_SIZE a form is parsed from the stream, which the JSON reader then cannot read."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    page, english, session = bilingual_class
+    photo = SimpleUploadedFile("photo.jpg", b"\xff" * 4096, content_type="image/jpeg")  # files are not held in memory
+    response = client.post(book_url(session), {"member": "1", "photo": photo}, HTTP_X_SESSION_TOKEN=token_for(resident))
+    assert_problem(response, 400, "bad_request")
+    assert not Booking.objects.filter(session=session).exists()
