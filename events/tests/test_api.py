@@ -8,8 +8,8 @@ import time
 import uuid
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from api.testing import assert_problem, token_for
 from events import factories, services
