@@ -3,9 +3,12 @@
 import pytest
 from django.utils import timezone, translation
 
+from conftest import on_the_site_with
 from events import factories
 from home.factories import ResidentProfileFactory, UserFactory, VerifiedUserFactory
 from home.services import create_community
+
+LIUHE = on_the_site_with("_liuhe")
 
 
 @pytest.fixture(autouse=True)
@@ -15,9 +18,19 @@ def _english():
         yield
 
 
+@pytest.fixture(scope="session")
+def _liuhe(shared_site, django_db_blocker):
+    """六和社区 (its pages, groups and workflow: some 300 queries), made once for the tests that share it (a layer
+    inside the shared site's, conftest.py); each test's `community` then reads it."""
+    if LIUHE.open(django_db_blocker):
+        create_community(name="六和社区", code="liuhe", name_en="Liuhe")
+    yield
+    LIUHE.close()
+
+
 @pytest.fixture
-def community(site_pages):
-    return create_community(name="六和社区", code="liuhe", name_en="Liuhe")
+def community(_liuhe, site_pages):
+    return create_community(name="六和社区", code="liuhe", name_en="Liuhe")  # the shared one, when it is there
 
 
 @pytest.fixture
