@@ -97,12 +97,19 @@ WITHIN_SITE: list[Layer] = []
 def on_the_site_with(fixture: str) -> Layer:
     """A layer inside the shared site's, for the tests on the site that use `fixture`: a session fixture, named
     once in the whole suite, that opens the layer and makes its data (an app's community, a module's street),
-    which the tests' own fixture then reads (`fresh_copies`) while the layer runs, and makes itself otherwise."""
+    which the tests' own fixture then reads (`fresh_copies`) while the layer runs, and makes itself otherwise.
+
+    A test is on one such layer at most: of those whose fixtures it uses, the one declared last (which then
+    makes the data of the others it uses too, e.g. a second community beside the first)."""
     assert fixture not in {layer.fixture for layer in WITHIN_SITE}, f"{fixture}: a second layer of that name"
-    layer = Layer(lambda item: fixture in item.fixturenames and on_the_site(item))
+    layer = Layer(lambda item: on_the_site(item) and layer_within_the_site(item) is layer)
     layer.fixture = fixture
     WITHIN_SITE.append(layer)
     return layer
+
+
+def layer_within_the_site(item: pytest.Item) -> Layer | None:
+    return next((layer for layer in reversed(WITHIN_SITE) if layer.fixture in item.fixturenames), None)
 
 
 def fresh_copies(data):
@@ -184,7 +191,7 @@ def pytest_collection_modifyitems(config, items):
     site = [item for item in first_kind if on_the_site(item)]
     # The tests of each layer inside the site's together, after the site's other tests (a stable sort: each
     # keeps its place among its group's).
-    site.sort(key=lambda item: next((number for number, layer in enumerate(WITHIN_SITE, 1) if layer.member(item)), 0))
+    site.sort(key=lambda item: WITHIN_SITE.index(layer_within_the_site(item)) + 1 if layer_within_the_site(item) else 0)
     street = [item for item in first_kind if on_the_demo_street(item)]
     plain = [item for item in first_kind if item not in site and item not in street]
     items[:] = plain + site + street + [item for item in items if not in_a_transaction(item)]

@@ -9,6 +9,7 @@ from home.factories import ResidentProfileFactory, UserFactory, VerifiedUserFact
 from home.services import create_community
 
 LIUHE = on_the_site_with("_liuhe")
+LIUHE_AND_JIANGNAN = on_the_site_with("_liuhe_and_jiangnan")  # the tests with both communities
 
 
 @pytest.fixture(autouse=True)
@@ -28,13 +29,23 @@ def _liuhe(shared_site, django_db_blocker):
     LIUHE.close()
 
 
+@pytest.fixture(scope="session")
+def _liuhe_and_jiangnan(shared_site, django_db_blocker):
+    """六和社区 and 江南社区, likewise, for the tests that use both."""
+    if LIUHE_AND_JIANGNAN.open(django_db_blocker):
+        create_community(name="六和社区", code="liuhe", name_en="Liuhe")
+        create_community(name="江南社区", code="jiangnan", name_en="Jiangnan")
+    yield
+    LIUHE_AND_JIANGNAN.close()
+
+
 @pytest.fixture
 def community(_liuhe, site_pages):
     return create_community(name="六和社区", code="liuhe", name_en="Liuhe")  # the shared one, when it is there
 
 
 @pytest.fixture
-def other_community(site_pages):
+def other_community(_liuhe_and_jiangnan, site_pages):
     return create_community(name="江南社区", code="jiangnan", name_en="Jiangnan")
 
 
