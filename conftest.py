@@ -41,12 +41,15 @@ class Layer:
     The tests of a group run one after the other (`pytest_collection_modifyitems` below), so no other test
     sees the layer. Only tests that run in a rolled-back transaction (pytest-django's first kind, which it
     runs before the `transaction=True` ones) share it; any other test that asks makes the data itself.
+    Layers inside the shared site's (`on_the_site_with`) are savepoints in its transaction: an app's
+    community, a module's street, each made once instead of once per test (some 300 queries a community).
     """
 
     def __init__(self, member) -> None:
         self.member = member  # (item) -> bool: whether a test belongs to the group
         self.entered = contextlib.ExitStack()
         self.running = False  # its transaction is open
+        self.fixture = ""  # the session fixture that opens it, for a layer inside the site's
         self.over = False
 
     def open(self, django_db_blocker) -> bool:
@@ -89,6 +92,44 @@ def on_the_site(item: pytest.Item) -> bool:
 
 SITE = Layer(on_the_site)
 STREET = Layer(on_the_demo_street)
+# Layers inside the shared site's (`on_the_site_with`), innermost first: each is rolled back before the site's.
+WITHIN_SITE: list[Layer] = []
+
+
+def on_the_site_with(fixture: str) -> Layer:
+    """A layer inside the shared site's, for the tests on the site that use `fixture`: a session fixture, named
+    once in the whole suite, that opens the layer and makes its data (an app's community, a module's street),
+    which the tests' own fixture then reads (`fresh_copies`) while the layer runs, and makes itself otherwise.
+
+    A test is on one such layer at most: of those whose fixtures it uses, the one declared last (which then
+    makes the data of the others it uses too, e.g. a second community beside the first)."""
+    assert fixture not in {layer.fixture for layer in WITHIN_SITE}, f"{fixture}: a second layer of that name"
+    layer = Layer(lambda item: on_the_site(item) and layer_within_the_site(item) is layer)
+    layer.fixture = fixture
+    WITHIN_SITE.append(layer)
+    return layer
+
+
+def layer_within_the_site(item: pytest.Item) -> Layer | None:
+    return next((layer for layer in reversed(WITHIN_SITE) if layer.fixture in item.fixturenames), None)
+
+
+def fresh_copies(data):
+    """The model instances in `data` (in dicts, lists and tuples) read again from the database: each test on a
+    layer gets its own objects, with no relations or permissions cached by an earlier test, as if it made them."""
+    from django.db.models import Model
+
+    if isinstance(data, Model):
+        return type(data)._base_manager.get(pk=data.pk)
+    if isinstance(data, dict):
+        return {key: fresh_copies(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return type(data)(fresh_copies(value) for value in data)
+    return data
+
+
+def layers() -> tuple:
+    return (*WITHIN_SITE, SITE, STREET)
 
 
 @pytest.fixture(scope="session")
@@ -150,6 +191,9 @@ def pytest_collection_modifyitems(config, items):
     demo street, each group together."""
     first_kind = [item for item in items if in_a_transaction(item)]
     site = [item for item in first_kind if on_the_site(item)]
+    # The tests of each layer inside the site's together, after the site's other tests (a stable sort: each
+    # keeps its place among its group's).
+    site.sort(key=lambda item: WITHIN_SITE.index(layer_within_the_site(item)) + 1 if layer_within_the_site(item) else 0)
     street = [item for item in first_kind if on_the_demo_street(item)]
     plain = [item for item in first_kind if item not in site and item not in street]
     items[:] = plain + site + street + [item for item in items if not in_a_transaction(item)]
@@ -166,7 +210,7 @@ def pytest_runtest_setup(item):
         # The test run's database plays no part: the second run would repeat the first. CI's PostgreSQL run is
         # the shorter of its two; LINLI_BOTH_DATABASES=1 runs these here too.
         pytest.skip("uses no test database: runs in the PostgreSQL run (CI time); LINLI_BOTH_DATABASES=1 runs it here too")
-    for layer in (SITE, STREET):
+    for layer in layers():
         if layer.over and layer.member(item):
             pytest.fail("a shared layer was rolled back before this test: the tests on it must run one after the other")
 
@@ -175,7 +219,7 @@ def pytest_runtest_setup(item):
 def pytest_runtest_teardown(item, nextitem):
     """After the last test of a group (its module fixtures torn down), the group's layer is rolled back."""
     result = yield
-    for layer in (SITE, STREET):
+    for layer in layers():  # the innermost first
         if layer.member(item) and (nextitem is None or not layer.member(nextitem)):
             layer.close()
     return result

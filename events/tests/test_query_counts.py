@@ -14,6 +14,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Locale
 
@@ -107,13 +108,25 @@ def cold_get(client, url, django_assert_num_queries, expected) -> str:
     return response.content.decode()
 
 
-@pytest.mark.parametrize("count", [10, 100])
+@pytest.fixture(scope="module", params=[10, 100], ids=str)
+def street(request, shared_site, django_db_blocker):
+    """(count, the street): built once for both languages' tests, in a savepoint rolled back after them (each
+    test runs and rolls back in a savepoint inside it, as on the shared site, conftest.py's Layer)."""
+    count = request.param
+    with django_db_blocker.unblock(), transaction.atomic():
+        from home.services import ensure_site
+
+        ensure_site()  # the shared site's pages (made already when the shared site's transaction is open)
+        english = Locale.objects.get(language_code="en")
+        yield count, make_street(count, english, SESSIONS[count])
+        transaction.set_rollback(True)
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_list_calendars_and_activity_page_query_counts_are_pinned_and_flat(
-    client, site_pages, django_assert_num_queries, language, count
+    street, client, site_pages, django_assert_num_queries, language
 ):
-    english = Locale.objects.get(language_code="en")
-    zh_index, en_index, activities = make_street(count, english, SESSIONS[count])
+    count, (zh_index, en_index, activities) = street
     index = zh_index if language == "zh-hans" else en_index
     activity = activities[1].get_translation(Locale.objects.get(language_code=language))
     expected = EXPECTED[language]

@@ -477,6 +477,7 @@ def test_printed_local_superuser_logs_in_at_once_in_development(client, site_pag
     assert client.get("/admin/").status_code == 200
 
 
+@pytest.mark.one_database  # two fresh interpreters and no test database, as test_production_settings.py's
 def test_totp_is_required_by_default_and_off_only_in_development():
     code = (
         "import json, os, sys; sys.path.insert(0, 'site'); import django; django.setup(); from django.conf import settings; "

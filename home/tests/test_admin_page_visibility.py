@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from wagtail.models import Locale
 
+from conftest import fresh_copies, on_the_site_with
 from home import factories, services
 from home.models import NoticeIndexPage
 
@@ -12,9 +13,23 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
+STREET = on_the_site_with("_visibility_street")
+
+
+@pytest.fixture(scope="session")
+def _visibility_street(shared_site, django_db_blocker):
+    """The street below, made once for this module's tests (a layer inside the shared site's, conftest.py)."""
+    yield make_street() if STREET.open(django_db_blocker) else None
+    STREET.close()
+
+
 @pytest.fixture
-def street(site_pages):
-    """Communities A and B, each with a published and a draft notice, and A's staff signed in."""
+def street(_visibility_street, site_pages):
+    """Communities A and B, each with a published and a draft notice, and A's staff (each test's own copies)."""
+    return fresh_copies(_visibility_street) if STREET.running else make_street()
+
+
+def make_street() -> dict:
     a = services.create_community(name="六和社区", code="liuhe")
     b = services.create_community(name="江南社区", code="jiangnan")
     pages = {}

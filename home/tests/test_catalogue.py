@@ -42,6 +42,7 @@ def test_compiled_catalogue_matches_the_po_file(po_path):
     assert actual == expected, "run `make messages` (or manage.py compile_catalogues) and commit the .mo"
 
 
+@pytest.mark.one_database  # xgettext over the code, no database: once in CI is enough
 def test_catalogue_covers_every_string_in_the_code(tmp_path, monkeypatch):
     """makemessages over a copy of the code finds nothing new to translate.
 

@@ -189,4 +189,6 @@ def test_each_place_rule_and_reward_becomes_one_row_with_both_labels_and_every_r
         assert apps.get_model("home", "Community").objects.get(code="liuhe").name_en == "Liuhe Community"
         assert apps.get_model("points", "Reward").objects.count() == 1
     finally:
-        migrate(latest())
+        executor = _executor()
+        if executor.migration_plan(latest()):  # left short of the latest by a failure above
+            executor.migrate(latest())

@@ -7,6 +7,7 @@ from django.urls import reverse
 from wagtail.models import Page, TaskState, WorkflowState
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
+from conftest import fresh_copies, on_the_site_with
 from home import factories, services
 from home.models import NoticeIndexPage, NoticePage
 
@@ -15,9 +16,23 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
+STREET = on_the_site_with("_permissions_street")
+
+
+@pytest.fixture(scope="session")
+def _permissions_street(shared_site, django_db_blocker):
+    """The street below, made once for this module's tests (a layer inside the shared site's, conftest.py)."""
+    yield make_street() if STREET.open(django_db_blocker) else None
+    STREET.close()
+
+
 @pytest.fixture
-def street(site_pages):
-    """Two communities, each with a notice, a staff member and a head."""
+def street(_permissions_street, site_pages):
+    """Two communities, each with a notice, a staff member and a head (each test's own copies)."""
+    return fresh_copies(_permissions_street) if STREET.running else make_street()
+
+
+def make_street() -> dict:
     a = services.create_community(name="六和社区", code="liuhe")
     b = services.create_community(name="江南社区", code="jiangnan")
     people = {}

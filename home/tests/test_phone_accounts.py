@@ -266,6 +266,7 @@ def test_site_wide_limit_per_hour(client, site_pages, settings):
     assert Message.objects.filter(kind=phone.CODE_KIND).count() == 2
 
 
+@pytest.mark.one_database  # a fresh interpreter and no test database, as test_production_settings.py's
 def test_the_site_wide_limit_comes_from_the_environment():
     import subprocess
     import sys

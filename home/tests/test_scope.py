@@ -5,6 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django.utils import translation
 
+from conftest import fresh_copies, on_the_site_with
 from home import scope, services
 from home.factories import ResidentProfileFactory, UserFactory
 from home.models import ResidentProfile
@@ -12,8 +13,22 @@ from home.models import ResidentProfile
 pytestmark = pytest.mark.django_db
 
 
+PLACES = on_the_site_with("_scope_places")
+
+
+@pytest.fixture(scope="session")
+def _scope_places(shared_site, django_db_blocker):
+    """The two communities below, made once for this module's tests (a layer inside the shared site's)."""
+    yield make_places() if PLACES.open(django_db_blocker) else None
+    PLACES.close()
+
+
 @pytest.fixture
-def places(site_pages):
+def places(_scope_places, site_pages):
+    return fresh_copies(_scope_places) if PLACES.running else make_places()
+
+
+def make_places() -> tuple:
     liuhe = services.create_community(name="六和社区", code="liuhe", name_en="Liuhe Community")
     jiangnan = services.create_community(name="江南社区", code="jiangnan", name_en="Jiangnan Community")
     return liuhe, jiangnan

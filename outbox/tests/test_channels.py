@@ -13,11 +13,6 @@ from outbox.kinds import KINDS, KINDS_BY_CODE, TOPICS
 from outbox.models import ChannelPreference, Message
 
 
-@pytest.fixture
-def community(site_pages):
-    return create_community(name="六和社区", code="liuhe", name_en="Liuhe")
-
-
 def person(community, *, email=True, phone="", wechat_openid="", language="en"):
     user = VerifiedUserFactory() if email else UserFactory(email="")
     ResidentProfileFactory(

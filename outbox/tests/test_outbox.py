@@ -31,11 +31,6 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def community(site_pages):
-    return create_community(name="六和社区", code="liuhe", name_en="Liuhe")
-
-
-@pytest.fixture
 def resident(community):
     user = VerifiedUserFactory()
     ResidentProfileFactory(user=user, community=community, birth_year=1980, preferred_language="en")

@@ -407,6 +407,7 @@ def test_a_fetch_killed_eight_times_loses_and_duplicates_nothing(dovecot, site_p
     assert dovecot.flagged(folder) == list(range(1, total + 1))
 
 
+@pytest.mark.one_database  # no database, and seconds of HEIF encoding: once in CI is enough
 def test_a_heic_photo_is_kept_as_a_jpeg_without_its_exif_on_the_web_too():
     from deliberation.mailbox.tests.hostile_mail import photo
 
