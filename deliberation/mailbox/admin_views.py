@@ -132,6 +132,13 @@ LETTER_ACTIONS = {
 }
 
 
+# Closing a letter cannot be undone: these actions need the form's box ticked ("confirm"), or nothing happens.
+LETTER_ACTION_CONFIRM = {
+    "answer": gettext_lazy("Nothing was sent: tick the box to confirm that this answer closes the letter."),
+    "out_of_scope": gettext_lazy("Nothing was changed: tick the box to confirm that the letter is closed as out of scope."),
+}
+
+
 # What each action did, said back to the staff member (not only "Done.").
 LETTER_ACTION_DONE = {
     "accept": gettext_lazy("Letter %(number)s accepted."),
@@ -167,6 +174,8 @@ def letter_triage(request: HttpRequest, pk: int) -> HttpResponse:
         if action is None:
             raise Http404
         try:
+            if name in LETTER_ACTION_CONFIRM and request.POST.get("confirm") != "yes":
+                raise services.MailboxError(LETTER_ACTION_CONFIRM[name])
             action(letter, request.user, request.POST)
         except (services.MailboxError, PermissionDenied) as error:
             messages.error(request, str(error))
