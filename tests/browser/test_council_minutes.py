@@ -155,6 +155,7 @@ def test_minutes_are_edited_confirmed_and_published_and_a_resident_objects(porta
     staff_page.goto(f"{base}/admin/council-follow-up/{decision.pk}/")
     problems["admin decision"] = scan(staff_page)
     staff_page.fill(f"#id_answer_{objection.pk}", "夜间车位设在远离住宅的一侧。")
+    staff_page.locator(f"form:has(#id_answer_{objection.pk}) input[name=confirm]").check()  # the answer is final
     staff_page.locator("button[name=action][value=answer]").click()
     staff_page.wait_for_load_state()
     staff_page.goto(f"{base}/admin/council-follow-up/minutes/")

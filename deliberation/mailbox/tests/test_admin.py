@@ -398,3 +398,42 @@ def test_sending_a_reply_needs_no_box(client, staff, letter):
     client.post(reverse("mailbox_admin:letter", args=[letter.pk]), {"action": "reply", "message": "已收到，正在协调。"})
     letter.refresh_from_db()
     assert letter.status != Letter.Status.ANSWERED and letter.events.filter(message="已收到，正在协调。").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "refusal"),
+    [
+        (
+            "zh-hans",
+            "该议题所有来信的来信人都会收到新状态的电子邮件通知。议题一经标为“已办结”或“未采纳”便无法撤回。",
+            "未作更改：议题标为“已办结”或“未采纳”后无法撤回，请勾选确认。",
+        ),
+        (
+            "en",
+            "Every writer of the topic's letters is told of the new status by e-mail.",
+            "Nothing was changed: closing or rejecting a topic cannot be undone, tick the box to confirm it.",
+        ),
+    ],
+)
+def test_rejecting_a_topic_needs_the_box_ticked_and_a_reversible_step_does_not(
+    client, staff, community, letter, language, said, refusal
+):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(staff)
+    profile.preferred_language = language
+    profile.save()
+    topic = TopicFactory(community=community, title="东门停车位不足")
+    client.force_login(staff)
+    path = reverse("mailbox_admin:topic", args=[topic.pk])
+    assert said in client.get(path).content.decode()
+    response = client.post(path, {"action": "status", "status": "rejected", "reason": "不属于社区职责。"}, follow=True)
+    assert refusal in [str(message) for message in response.context["messages"]]
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.OPEN
+    client.post(path, {"action": "status", "status": "shortlisted"})  # can go back to open: no box needed
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.SHORTLISTED
+    client.post(path, {"action": "status", "status": "rejected", "reason": "不属于社区职责。", "confirm": "yes"})
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.REJECTED
