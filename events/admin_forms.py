@@ -99,6 +99,14 @@ class CapacityForm(forms.Form):
     capacity = forms.IntegerField(label=_("Seats"), min_value=1, max_value=10000)
 
 
+class DrawForm(forms.Form):
+    """The draw cannot be undone: staff tick a box that says so (the form on the roster)."""
+
+    confirm = forms.BooleanField(
+        error_messages={"required": _("Please tick the box to confirm the draw: it runs once and cannot be undone.")}
+    )
+
+
 class CancelSessionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=300, help_text=_("Sent to every participant."), widget=forms.Textarea(attrs={"rows": 3})

@@ -45,6 +45,7 @@ from .admin_forms import (
     CancelSessionForm,
     CapacityForm,
     CheckInForm,
+    DrawForm,
     EmailParticipantsForm,
     ResidentSearchForm,
     SeriesForm,
@@ -415,6 +416,8 @@ class CapacityView(ActionView):
 
 
 class DrawView(ActionView):
+    form_class = DrawForm
+
     def act(self, data: dict) -> str:
         draw = services.run_draw(session=self.session, actor=self.request.user)
         return _("The draw has run with seed %(seed)s: %(seats)s confirmed.") % {"seed": draw.seed, "seats": draw.seats}

@@ -221,6 +221,8 @@ def _session_action(request: HttpRequest, session: CouncilSession) -> None:
     elif action == "announce":
         voting.announce_session(session=session, actor=actor)
     elif action == "cancel":
+        if request.POST.get("confirm") != "yes":
+            raise voting.CouncilError(_("Please tick the box to confirm that the session is cancelled."))
         voting.cancel_session(session=session, actor=actor, reason=request.POST.get("reason", ""))
     elif action == "start":
         voting.start_session(session=session, actor=actor)

@@ -46,6 +46,8 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
             if what == "answer":
                 answer_form = AnswerForm(request.POST)
                 objection = get_object_or_404(Objection, pk=required_pk(request.POST, "objection"), decision=decision)
+                if request.POST.get("confirm") != "yes":  # the answer cannot be changed once sent
+                    raise followup.FollowUpError(_("Nothing was sent: tick the box to confirm that this answer is final."))
                 if answer_form.is_valid():
                     followup.answer_objection(objection=objection, actor=request.user, **answer_form.cleaned_data)
                     messages.success(request, _("The objection has been answered; the resident is told by e-mail."))

@@ -132,6 +132,13 @@ LETTER_ACTIONS = {
 }
 
 
+# Closing a letter cannot be undone: these actions need the form's box ticked ("confirm"), or nothing happens.
+LETTER_ACTION_CONFIRM = {
+    "answer": gettext_lazy("Nothing was sent: tick the box to confirm that this answer closes the letter."),
+    "out_of_scope": gettext_lazy("Nothing was changed: tick the box to confirm that the letter is closed as out of scope."),
+}
+
+
 # What each action did, said back to the staff member (not only "Done.").
 LETTER_ACTION_DONE = {
     "accept": gettext_lazy("Letter %(number)s accepted."),
@@ -167,6 +174,8 @@ def letter_triage(request: HttpRequest, pk: int) -> HttpResponse:
         if action is None:
             raise Http404
         try:
+            if name in LETTER_ACTION_CONFIRM and request.POST.get("confirm") != "yes":
+                raise services.MailboxError(LETTER_ACTION_CONFIRM[name])
             action(letter, request.user, request.POST)
         except (services.MailboxError, PermissionDenied) as error:
             messages.error(request, str(error))
@@ -229,6 +238,10 @@ def topic_list(request: HttpRequest) -> HttpResponse:
     return render(request, "mailbox/admin/topics.html", {"page_obj": page, "status": status, "statuses": Topic.Status.choices})
 
 
+# A closed or rejected topic stays so (services.TOPIC_FLOW): moving it there needs the form's box ticked.
+FINAL_TOPIC_STATUSES = {Topic.Status.CLOSED, Topic.Status.REJECTED}
+
+
 @staff_required
 def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     topic = get_object_or_404(_staff_topics(request).annotate(support_count=Count("supports", distinct=True)), pk=pk)
@@ -245,6 +258,10 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 done = _("The summary of topic “%(title)s” is approved.")
             elif request.POST.get("action") == "status":
+                if request.POST.get("status") in FINAL_TOPIC_STATUSES and request.POST.get("confirm") != "yes":
+                    raise services.MailboxError(
+                        _("Nothing was changed: closing or rejecting a topic cannot be undone, tick the box to confirm it.")
+                    )
                 services.change_topic_status(
                     topic=topic, actor=request.user, status=request.POST.get("status", ""), reason=request.POST.get("reason", "")
                 )

@@ -325,17 +325,85 @@ def test_staff_run_the_draw(staff_client, community, make_resident):
     session = factories.SessionFactory(activity=draw_activity, capacity=1)
     for _ in range(3):
         book(session, make_resident())
-    response = staff_client.post(url("draw", session.pk))
+    response = staff_client.post(url("draw", session.pk), {"confirm": "on"})
     session.refresh_from_db()
     assert session.draw_seed and session.draw_seed in follow_messages(staff_client, response)
     assert Booking.objects.filter(session=session, status="confirmed").count() == 1
     assert Booking.objects.filter(session=session, status="waitlisted").count() == 2
-    again = staff_client.post(url("draw", session.pk))
+    again = staff_client.post(url("draw", session.pk), {"confirm": "on"})
     assert "already run" in follow_messages(staff_client, again)
 
 
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [("zh-hans", "请勾选确认摇号：摇号只进行一次，无法撤销。"), ("en", "Please tick the box to confirm the draw")],
+)
+@pytest.mark.parametrize("data", [{}, {"confirm": ""}])
+def test_the_draw_without_the_ticked_box_draws_nothing_and_says_why(
+    client, staff, community, make_resident, language, refusal, data
+):
+    profile = UserProfile.get_for_user(staff)
+    profile.preferred_language = language
+    profile.save()
+    client.force_login(User.objects.get(pk=staff.pk))
+    draw_activity = factories.activity(title="热门烘焙课", slug="baking", community=community, allocation="draw")
+    session = factories.SessionFactory(activity=draw_activity, capacity=1)
+    for _ in range(2):
+        book(session, make_resident())
+    response = client.post(url("draw", session.pk), data)
+    assert refusal in follow_messages(client, response)
+    session.refresh_from_db()
+    assert session.drawn_at is None and not session.draw_seed
+    assert Booking.objects.filter(session=session, status="applied").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        (
+            "zh-hans",
+            [
+                "摇号只进行一次，无法撤销或重新进行；每位报名者都会收到告知结果的电子邮件。",
+                "我确认现在开始摇号",
+                "要取消张三的预约吗？系统将通过电子邮件告知对方，名额转给候补的下一位；如为系列课程，其后续各场预约将一并取消。此操作无法撤销。",
+                "确定取消",
+                "不，保留",
+            ],
+        ),
+        (
+            "en",
+            [
+                "The draw runs once and cannot be undone or run again; every applicant is told the outcome by e-mail.",
+                "I confirm that the draw runs now",
+                "Cancel the booking of 张三? They are told by e-mail and their seat goes to the next person waiting;",
+                "Yes, cancel",
+                "No, keep it",
+            ],
+        ),
+    ],
+)
+def test_the_roster_asks_before_cancelling_a_booking_or_running_the_draw(
+    client, staff, community, make_resident, language, texts
+):
+    profile = UserProfile.get_for_user(staff)
+    profile.preferred_language = language
+    profile.save()
+    client.force_login(User.objects.get(pk=staff.pk))
+    draw_activity = factories.activity(title="热门烘焙课", slug="baking", community=community, allocation="draw")
+    session = factories.SessionFactory(activity=draw_activity, capacity=1)
+    applied = book(session, make_resident(display_name="张三"))
+    html = client.get(url("roster", session.pk)).content.decode()
+    for text in texts:
+        assert text in html, text
+    assert 'name="confirm" value="yes" required' in html
+    # The per-row cancel is a question first: its form (and its button) sits inside the closed <details>.
+    cancel_action = url("cancel_booking", session.pk, applied.pk)
+    assert html.index('<details class="confirm confirm-admin">') < html.index(f'action="{cancel_action}"')
+    assert 'class="button button-small button-secondary confirm-no"' in html
+
+
 def test_the_draw_refuses_a_first_come_activity(staff_client, full_session):
-    response = staff_client.post(url("draw", full_session.pk))
+    response = staff_client.post(url("draw", full_session.pk), {"confirm": "yes"})
     assert "does not use a draw" in follow_messages(staff_client, response)
     assert not full_session.drawn_at
 
@@ -344,7 +412,7 @@ def test_other_staff_cannot_run_the_draw(other_client, community, make_resident)
     draw_activity = factories.activity(title="热门烘焙课", slug="baking", community=community, allocation="draw")
     session = factories.SessionFactory(activity=draw_activity, capacity=1)
     book(session, make_resident())
-    assert refused(other_client.post(url("draw", session.pk)))
+    assert refused(other_client.post(url("draw", session.pk), {"confirm": "yes"}))
     session.refresh_from_db()
     assert session.drawn_at is None
 

@@ -161,6 +161,7 @@ def test_a_session_with_a_recorded_recusal_the_voted_count_and_a_refused_early_e
 
     # The chair closes the vote, then ends the session: first without ticking the box (nothing happens).
     chair.goto(f"{base}{live['zh-hans']}")
+    chair.locator(f"{at_item} details.confirm summary").click()  # the question first
     chair.locator(f"{at_item} [data-action=close]").click()
     assert chair.locator(f"{at_item} [data-outcome]").get_attribute("data-outcome") == "failed"  # 1 yes, 1 no
     result = Result.objects.get(item=item)

@@ -91,6 +91,7 @@ def test_minutes_are_edited_confirmed_and_published_and_a_resident_objects(porta
         context, page = new_phone(chromium)
         log_in(page, base, seat.user.email, minutes_path)
         problems[f"minutes ({seat.role})"] = scan(page)
+        page.locator(f"details:has(form[action='{minutes_path}confirm/']) summary").click()  # the question first
         page.locator(f"form[action='{minutes_path}confirm/'] button").click()
         page.wait_for_load_state()
         assert page.locator(f"form[action='{minutes_path}confirm/']").count() == 0
@@ -100,6 +101,7 @@ def test_minutes_are_edited_confirmed_and_published_and_a_resident_objects(porta
     # The secretary publishes.
     phone.goto(base + minutes_path)
     assert "2" in phone.locator("#confirmation-count").inner_text()
+    phone.locator(f"details:has(form[action='{minutes_path}publish/']) summary").click()  # the question first
     phone.locator(f"form[action='{minutes_path}publish/'] button").click()
     phone.wait_for_load_state()
     session.refresh_from_db()
@@ -153,6 +155,7 @@ def test_minutes_are_edited_confirmed_and_published_and_a_resident_objects(porta
     staff_page.goto(f"{base}/admin/council-follow-up/{decision.pk}/")
     problems["admin decision"] = scan(staff_page)
     staff_page.fill(f"#id_answer_{objection.pk}", "夜间车位设在远离住宅的一侧。")
+    staff_page.locator(f"form:has(#id_answer_{objection.pk}) input[name=confirm]").check()  # the answer is final
     staff_page.locator("button[name=action][value=answer]").click()
     staff_page.wait_for_load_state()
     staff_page.goto(f"{base}/admin/council-follow-up/minutes/")

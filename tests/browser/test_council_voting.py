@@ -140,6 +140,8 @@ def test_the_chair_runs_a_vote_and_three_members_vote_on_small_phones(council_se
     # The chair closes: the result appears with its chart; the topic's letter writer is e-mailed
     # (by followup.result_stored, which close_voting calls: the follow-up work, branch council-followup).
     sent_before = len(mail.outbox)
+    chair.locator(f"[data-item='{item.pk}'] details.confirm summary").click()  # the question first, with its way back
+    expect(chair.locator(f"[data-item='{item.pk}'] .confirm-question")).to_contain_text("此后任何人都不能再投票或改票")
     chair.locator(f"[data-item='{item.pk}'] [data-action=close]").click()
     outcome = chair.locator(f"[data-item='{item.pk}'] [data-outcome]")
     assert outcome.get_attribute("data-outcome") == "passed"

@@ -123,6 +123,16 @@ def test_a_parent_books_for_their_child_and_the_next_in_line_is_promoted(portal,
     expect(form).to_be_hidden()  # the first tap only asks
     phone.locator(f"#booking-{booking.code} details.confirm summary").click()
     assert "确定取消这个预约吗？" in form.inner_text()
+    # The way back is a visible button beside the confirming one: it closes the question, nothing changes.
+    way_back = form.get_by_role("link", name="不，返回")
+    expect(way_back).to_be_visible()
+    assert way_back.bounding_box()["height"] >= 44
+    way_back.click()
+    phone.wait_for_url(f"{base}/zh-hans/me/bookings/")
+    expect(form).to_be_hidden()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    phone.locator(f"#booking-{booking.code} details.confirm summary").click()
     form.locator("button").click()
     phone.wait_for_url(f"{base}/zh-hans/me/bookings/")
     waiting.refresh_from_db()

@@ -278,9 +278,9 @@ def test_agenda_add_edit_move_remove_then_announce_and_cancel(client, staff, cou
     response = client.post(admin("session", draft.pk), {"action": "add_item", **item_data(title="迟到")}, follow=True)
     assert flash(response) and draft.items.count() == 2
     other = CouncilSessionFactory(council=council, status=CouncilSession.Status.ANNOUNCED)
-    response = client.post(admin("session", other.pk), {"action": "cancel", "reason": ""}, follow=True)
+    response = client.post(admin("session", other.pk), {"action": "cancel", "reason": "", "confirm": "yes"}, follow=True)
     assert flash(response)
-    client.post(admin("session", other.pk), {"action": "cancel", "reason": "场地不可用"})
+    client.post(admin("session", other.pk), {"action": "cancel", "reason": "场地不可用", "confirm": "yes"})
     other.refresh_from_db()
     assert other.status == CouncilSession.Status.CANCELLED
 
@@ -369,3 +369,82 @@ def test_ending_a_session_in_the_admin_needs_the_box_ticked_and_no_open_vote(cli
     client.post(admin("session", session.pk), {"action": "end", "confirm": "yes"})
     session.refresh_from_db()
     assert session.status == CouncilSession.Status.CLOSED
+
+
+def in_language(user, language):
+    """The admin speaks the staff member's chosen language (Wagtail's user profile)."""
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = language
+    profile.save()
+    return type(user).objects.get(pk=user.pk)
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [("zh-hans", "请勾选确认取消会议。"), ("en", "Please tick the box to confirm that the session is cancelled.")],
+)
+@pytest.mark.parametrize("data", [{}, {"confirm": ""}, {"confirm": "no"}])
+def test_cancelling_a_session_in_the_admin_needs_the_box_ticked(
+    client, staff, council, language, refusal, data, django_capture_on_commit_callbacks
+):
+    session = CouncilSessionFactory(council=council, status=CouncilSession.Status.ANNOUNCED)
+    client.force_login(in_language(staff, language))
+    page = client.get(admin("session", session.pk)).content.decode()
+    assert 'name="confirm" value="yes" required' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(admin("session", session.pk), {"action": "cancel", "reason": "场地不可用", **data}, follow=True)
+    assert refusal in flash(response)
+    session.refresh_from_db()
+    assert session.status == CouncilSession.Status.ANNOUNCED and not mail.outbox  # nothing changed, nobody told
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(admin("session", session.pk), {"action": "cancel", "reason": "场地不可用", "confirm": "yes"})
+    session.refresh_from_db()
+    assert session.status == CouncilSession.Status.CANCELLED and mail.outbox
+
+
+ADMIN_QUESTIONS = {
+    "zh-hans": {
+        "cancel": "取消会议后无法恢复：会议的议题将退回议事会候选；如会议已发布通知，将通过电子邮件告知各成员。",
+        "remove": "要将“一号议题”移出议程吗？该议程项及其动议将被删除，相关议题退回议事会候选；如需恢复，请重新添加。",
+        "announce": "现在发布会议通知吗？系统将通过电子邮件邀请每位成员",
+        "close": "现在结束“一号议题”的表决吗？此后任何人都不能再投票或改票，系统将计票并向所有人公布结果。",
+        "no": "不，保留",
+    },
+    "en": {
+        "cancel": "Cancelling the session cannot be undone: its topics go back to the shortlist",
+        "remove": "Remove “一号议题” from the agenda? The item and its motion are deleted",
+        "announce": "Announce the session now? Every member is invited by e-mail",
+        "close": "Close voting on “一号议题” now? Nobody can vote or change a vote after this;",
+        "no": "No, keep it",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_session_page_asks_before_removing_announcing_or_closing(client, staff, council, draft, language):
+    item = AgendaItemFactory(session=draft, position=1, title="一号议题")
+    questions = ADMIN_QUESTIONS[language]
+    client.force_login(in_language(staff, language))
+    page = client.get(admin("session", draft.pk)).content.decode()
+    for key in ("cancel", "remove", "announce", "no"):
+        assert questions[key] in page, key
+    # Removing and announcing are a question first: their buttons sit in a closed <details>, with a way back.
+    assert '<details class="confirm confirm-admin">' in page and 'class="button button-small button-secondary confirm-no"' in page
+    assert page.index('<details class="confirm confirm-admin">') < page.index('name="action" value="announce"')
+    client.post(admin("session", draft.pk), {"action": "remove", "item": item.pk})  # what "yes, remove" sends
+    assert not AgendaItem.objects.filter(pk=item.pk).exists()
+
+    live_session = CouncilSessionFactory(
+        council=council, status=CouncilSession.Status.IN_SESSION, starts_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+    open_item = AgendaItemFactory(session=live_session, position=1, title="一号议题")
+    for member in council.members.all():
+        Attendance.objects.create(session=live_session, member=member, method=Attendance.Method.SECRETARY)
+    voting.open_voting(item=open_item, actor=staff)
+    page = client.get(admin("session", live_session.pk)).content.decode()
+    assert questions["close"] in page
+    client.post(admin("session", live_session.pk), {"action": "close", "item": open_item.pk})  # what "yes" sends
+    open_item.refresh_from_db()
+    assert open_item.status == AgendaItem.Status.CLOSED

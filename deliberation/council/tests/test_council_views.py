@@ -630,3 +630,38 @@ def test_ending_the_session_asks_for_confirmation_and_is_refused_while_a_vote_is
     response = client.post(live(session, language), {"action": "end", "confirm": "yes"}, follow=True)
     session.refresh_from_db()
     assert session.status == CouncilSession.Status.CLOSED
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "yes", "no"),
+    [
+        (
+            "zh-hans",
+            "现在结束“%s”的表决吗？此后任何人都不能再投票或改票，系统将计票并向所有人公布结果。",
+            "确定结束表决",
+            "不，继续表决",
+        ),
+        (
+            "en",
+            "Close voting on “%s” now? Nobody can vote or change a vote after this; the votes are counted and the result is shown to everyone.",
+            "Yes, close voting",
+            "No, keep voting open",
+        ),
+    ],
+)
+def test_closing_a_vote_asks_first_and_says_what_follows(client, seats, session, item, language, question, yes, no):
+    everyone_present(session, seats)
+    open_item(item, seats)
+    client.force_login(seats["chair"].user)
+    page = client.get(live(session, language)).content.decode()
+    display_title = item.title_en if language == "en" and item.title_en else item.title
+    assert question % display_title in page
+    # The chair's first tap opens the question; the button that closes sits inside it, beside the way back.
+    details = page[page.index('<details class="confirm">') :]
+    details = details[: details.index("</details>")]
+    assert 'name="action" value="close" data-action="close"' in details and yes in details
+    assert f'class="button secondary confirm-no" href="{live(session, language)}">{no}</a>' in details
+    assert Result.objects.count() == 0  # showing the question closes nothing
+    # A member who does not chair is not asked at all.
+    client.force_login(seats["members"][0].user)
+    assert question % display_title not in client.get(live(session, language)).content.decode()

@@ -87,13 +87,22 @@ def test_staff_answer_add_actions_and_report_progress(client, staff, decision, c
     assert "离窗户太近" in client.get(path).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            path, {"action": "answer", "objection": objection.pk, "answer": "夜间使用。", "answer_en": "Used at night."}
+            path,
+            {
+                "action": "answer",
+                "objection": objection.pk,
+                "answer": "夜间使用。",
+                "answer_en": "Used at night.",
+                "confirm": "yes",
+            },
         )
     assert response.status_code == 302 and len(mail.outbox) == 1
     objection.refresh_from_db()
     assert (objection.answer, objection.answer_en) == ("夜间使用。", "Used at night.")
     assert "Used at night." in client.get(path).content.decode()
-    response = client.post(path, {"action": "answer", "objection": objection.pk, "answer": "again"}, follow=True)
+    response = client.post(
+        path, {"action": "answer", "objection": objection.pk, "answer": "again", "confirm": "yes"}, follow=True
+    )
     assert "already been answered" in response.content.decode()
 
     response = client.post(
@@ -184,3 +193,41 @@ def test_minutes_are_edited_in_wagtail_but_never_published_from_the_editor(clien
     )
     zh_page.refresh_from_db()
     assert not zh_page.live and response.status_code in (200, 302, 403)
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "refusal"),
+    [
+        (
+            "zh-hans",
+            "答复一经发送便不能修改：系统将通过电子邮件告知居民，答复也会显示在该决定的公开页面上。",
+            "未发送：请勾选确认这是最终答复。",
+        ),
+        (
+            "en",
+            "The answer cannot be changed once sent: the resident is told by e-mail",
+            "Nothing was sent: tick the box to confirm that this answer is final.",
+        ),
+    ],
+)
+@pytest.mark.parametrize("confirm", [None, "", "on", "²"])
+def test_answering_an_objection_needs_the_box_ticked(
+    client, staff, decision, community, language, said, refusal, confirm, django_capture_on_commit_callbacks
+):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(staff)
+    profile.preferred_language = language  # the admin's language
+    profile.save()
+    objection = followup.file_objection(decision=decision, resident=resident(community), text="离窗户太近")
+    mail.outbox.clear()
+    client.force_login(staff)
+    path = reverse("followup_admin:decision", args=[decision.pk])
+    page = client.get(path).content.decode()
+    assert said in page and 'name="confirm" value="yes" required' in page
+    data = {"action": "answer", "objection": objection.pk, "answer": "夜间使用。"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, data | ({} if confirm is None else {"confirm": confirm}), follow=True)
+    assert refusal in [str(message) for message in response.context["messages"]]
+    objection.refresh_from_db()
+    assert objection.answered_at is None and not objection.answer and not mail.outbox  # nothing stored, nobody told

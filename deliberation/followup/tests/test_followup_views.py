@@ -75,6 +75,45 @@ def test_the_secretary_sees_the_draft_the_edit_form_and_the_publish_button(clien
     assert 'id="confirmation-count"' in html
 
 
+MINUTES_QUESTIONS = {
+    "zh-hans": {
+        "confirm": "确认这份会议纪要如实记录了本次会议吗？确认后不能撤回，并计入发布所需的确认人数（如纪要文字再有修改，会请您重新确认）。",
+        "publish": "现在发布会议纪要吗？纪要将以中英文在公开页面上发布，之后不能再修改或确认。",
+        "yes_confirm": "确定，我确认",
+        "yes_publish": "确定发布",
+        "no": "暂不",
+    },
+    "en": {
+        "confirm": "Confirm that these minutes are a correct record of the session? Your confirmation cannot be withdrawn;",
+        "publish": "Publish the minutes now? They appear on the public page in Chinese and English and can no longer be changed",
+        "yes_confirm": "Yes, I confirm them",
+        "yes_publish": "Yes, publish them",
+        "no": "No, not yet",
+    },
+}
+
+
+def confirm_box(html: str, action: str) -> str:
+    """The <details> that holds the form posting to `action`: the question, its buttons and the way back."""
+    end = html.index(f'action="{action}"')
+    start = html.rindex('<details class="confirm">', 0, end)
+    return html[start : html.index("</details>", end)]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_confirming_and_publishing_the_minutes_ask_first_and_say_what_follows(client, session, council, minutes, language):
+    questions = MINUTES_QUESTIONS[language]
+    client.force_login(secretary_of(council).user)  # present at the session, and keeps the minutes
+    page = url("followup:member_minutes", session.pk, language=language)
+    html = client.get(page).content.decode()
+    confirm = confirm_box(html, url("followup:confirm_minutes", session.pk, language=language))
+    assert questions["confirm"] in confirm and questions["yes_confirm"] in confirm
+    assert f'class="button secondary confirm-no" href="{page}">{questions["no"]}</a>' in confirm
+    publish = confirm_box(html, url("followup:publish_minutes", session.pk, language=language))
+    assert questions["publish"] in publish and questions["yes_publish"] in publish and questions["no"] in publish
+    assert not MinutesConfirmation.objects.exists()  # showing the questions confirms nothing
+
+
 def test_a_member_present_confirms_on_the_page_and_sees_the_count(client, session, council, minutes):
     member = seats(council)[3].user
     client.force_login(member)

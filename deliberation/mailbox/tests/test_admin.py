@@ -114,7 +114,7 @@ def test_staff_accept_merge_note_and_reply_through_the_admin(client, staff, comm
 def test_an_error_is_shown_not_raised(client, staff, letter):
     client.force_login(staff)
     response = client.post(
-        reverse("mailbox_admin:letter", args=[letter.pk]), {"action": "out_of_scope", "reason": ""}, follow=True
+        reverse("mailbox_admin:letter", args=[letter.pk]), {"action": "out_of_scope", "reason": "", "confirm": "yes"}, follow=True
     )
     assert response.status_code == 200
     assert any("reason" in str(message).lower() or "理由" in str(message) for message in response.context["messages"])
@@ -335,3 +335,105 @@ def test_the_inbox_grid_filter_offers_each_grid_once_not_once_per_language(clien
     form = client.get(reverse("mailbox_admin:inbox")).context["form"]
 
     assert [choice.pk for choice in form.fields["grid"].queryset] == [grid.pk]
+
+
+CLOSING_WORDS = {
+    "zh-hans": {
+        "answer": "“答复并办结”后无法撤回：来信人将收到这条答复，来信随即办结。",
+        "answer_box": "我确认以此答复办结来信",
+        "answer_refused": "未发送：请勾选确认以此答复办结来信。",
+        "out_of_scope": "此操作无法撤回：来信将被办结，系统会告知来信人该事项不属于社区受理范围，并附上这条原因。",
+        "out_of_scope_box": "我确认以“不属于受理范围”办结来信",
+        "out_of_scope_refused": "未作更改：请勾选确认以“不属于受理范围”办结来信。",
+    },
+    "en": {
+        "answer": "“Answer and close” cannot be undone: the writer is told that the letter is answered, with this message,",
+        "answer_box": "I confirm that this answer closes the letter",
+        "answer_refused": "Nothing was sent: tick the box to confirm that this answer closes the letter.",
+        "out_of_scope": "This cannot be undone: the letter is closed and the writer is told it is outside the community",
+        "out_of_scope_box": "I confirm that the letter is closed as out of scope",
+        "out_of_scope_refused": "Nothing was changed: tick the box to confirm that the letter is closed as out of scope.",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    ("action", "data"), [("answer", {"message": "已安排夜间车位。"}), ("out_of_scope", {"reason": "属于物业职责。"})]
+)
+@pytest.mark.parametrize("confirm", [None, "", "no", "²", "on"])
+def test_closing_a_letter_needs_the_box_ticked_and_says_why_when_not(
+    client, staff, letter, language, action, data, confirm, django_capture_on_commit_callbacks
+):
+    from wagtail.users.models import UserProfile
+
+    admin_profile = UserProfile.get_for_user(staff)
+    admin_profile.preferred_language = language
+    admin_profile.save()
+    words = CLOSING_WORDS[language]
+    client.force_login(staff)
+    path = reverse("mailbox_admin:letter", args=[letter.pk])
+    page = client.get(path).content.decode()
+    assert words[action] in page and words[f"{action}_box"] in page
+    events_before = letter.events.count()
+    posted = {"action": action, **data} | ({} if confirm is None else {"confirm": confirm})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, posted, follow=True)
+    assert response.status_code == 200
+    assert words[f"{action}_refused"] in [str(message) for message in response.context["messages"]]
+    letter.refresh_from_db()
+    assert letter.status == Letter.Status.NEW and letter.closed_at is None and not letter.out_of_scope_reason
+    assert letter.events.count() == events_before  # nothing on the writer's timeline, nobody told
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(path, {"action": action, "confirm": "yes", **data})
+    letter.refresh_from_db()
+    expected = Letter.Status.ANSWERED if action == "answer" else Letter.Status.OUT_OF_SCOPE
+    assert letter.status == expected and letter.closed_at is not None
+
+
+def test_sending_a_reply_needs_no_box(client, staff, letter):
+    """Only closing is irreversible: a reply that keeps the letter open goes out without the box."""
+    client.force_login(staff)
+    client.post(reverse("mailbox_admin:letter", args=[letter.pk]), {"action": "reply", "message": "已收到，正在协调。"})
+    letter.refresh_from_db()
+    assert letter.status != Letter.Status.ANSWERED and letter.events.filter(message="已收到，正在协调。").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "refusal"),
+    [
+        (
+            "zh-hans",
+            "该议题所有来信的来信人都会收到新状态的电子邮件通知。议题一经标为“已办结”或“未采纳”便无法撤回。",
+            "未作更改：议题标为“已办结”或“未采纳”后无法撤回，请勾选确认。",
+        ),
+        (
+            "en",
+            "Every writer of the topic's letters is told of the new status by e-mail.",
+            "Nothing was changed: closing or rejecting a topic cannot be undone, tick the box to confirm it.",
+        ),
+    ],
+)
+def test_rejecting_a_topic_needs_the_box_ticked_and_a_reversible_step_does_not(
+    client, staff, community, letter, language, said, refusal
+):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(staff)
+    profile.preferred_language = language
+    profile.save()
+    topic = TopicFactory(community=community, title="东门停车位不足")
+    client.force_login(staff)
+    path = reverse("mailbox_admin:topic", args=[topic.pk])
+    assert said in client.get(path).content.decode()
+    response = client.post(path, {"action": "status", "status": "rejected", "reason": "不属于社区职责。"}, follow=True)
+    assert refusal in [str(message) for message in response.context["messages"]]
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.OPEN
+    client.post(path, {"action": "status", "status": "shortlisted"})  # can go back to open: no box needed
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.SHORTLISTED
+    client.post(path, {"action": "status", "status": "rejected", "reason": "不属于社区职责。", "confirm": "yes"})
+    topic.refresh_from_db()
+    assert topic.status == Topic.Status.REJECTED
