@@ -306,7 +306,7 @@ def _check_community(*, activity: ActivityPage, resident) -> None:
     if profile is None or profile.community_id != activity.community_id:
         raise BookingError(
             _("This activity is for residents of %(community)s. Set your community in your profile if you live there.")
-            % {"community": label(activity.community)}
+            % {"community": label(activity.community, mark_missing=True)}
         )
 
 
