@@ -469,3 +469,30 @@ def test_a_session_s_venue_is_shown_in_the_reader_s_language(client, bilingual_c
     body = client.get(activity.url).content.decode()
 
     assert f'<p class="meta">{shown}</p>' in body
+
+
+@pytest.mark.parametrize(
+    ("language", "page_words", "refusal"),
+    [
+        ("zh-hans", "短期内 1 次未到或逾期取消", "因 1 次未到或逾期取消，新的预约暂停至"),
+        ("en", "1 no-show or late cancellation in a short time.", "after 1 no-show or late cancellation."),
+    ],
+)
+def test_a_suspension_after_one_no_show_reads_in_the_singular(
+    client, bilingual_class, make_resident, language, page_words, refusal
+):
+    page, english, session = bilingual_class
+    policy = BookingPolicy.load()
+    policy.no_show_limit, policy.period_days, policy.suspension_days = 1, 30, 14
+    policy.save()
+    me = make_resident()
+    past = factories.SessionFactory(
+        activity=page,
+        starts_at=timezone.now() - datetime.timedelta(days=2, hours=2),
+        ends_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    Booking.objects.create(session=past, resident=me, participant_key=f"u{me.pk}", participant_name="x", status="no_show")
+    client.force_login(me)
+    assert page_words in client.get(f"/{language}/me/bookings/").content.decode()
+    response = client.post(f"/{language}/activities/sessions/{session.pk}/book/", {"participant": "me"}, follow=True)
+    assert refusal in response.content.decode()
