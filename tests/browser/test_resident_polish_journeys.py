@@ -80,7 +80,9 @@ def test_the_resident_journeys_and_the_roster_check_in(portal, chromium, read_qr
     )
     index = event_factories.activity_index()
     translate(index, strings={"课程活动": "Classes and activities", "activities": "activities"})
-    activity = event_factories.activity(parent=index, title="亲子剪纸", slug="family-paper-cutting", summary="全家一起学。")
+    activity = event_factories.activity(
+        parent=index, title="亲子剪纸", slug="family-paper-cutting", summary="全家一起学。", community=community
+    )
     english = translate(
         activity,
         strings={
@@ -109,8 +111,8 @@ def test_the_resident_journeys_and_the_roster_check_in(portal, chromium, read_qr
             phone.goto(base + page_url)
             assert ("text-large" in phone.locator("body").get_attribute("class")) == (text == "large")
             # The community has no English name: English pages say so visibly instead of passing the Chinese off.
-            where = phone.locator("main").get_by_text("六和社区").first.inner_text()
-            assert ("六和社区 (no English yet)" in where) == (language == "en")
+            where = phone.locator("main .meta").first.inner_text()
+            assert "六和社区" in where and ("六和社区 (no English yet)" in where) == (language == "en")
             form = phone.locator(f"form[action$='/sessions/{session.pk}/book/']")
             form.locator("select[name=participant]").select_option(participant)
             form.locator("button[type=submit]").click()
