@@ -551,7 +551,11 @@ class CancelSessionView(SessionFormView):
             mailed,
         ) % {"count": mailed}
         if unreachable := len(affected) - mailed:
-            message += " " + _("%(count)s have no e-mail address: please phone them (see the roster).") % {"count": unreachable}
+            message += " " + ngettext(
+                "%(count)s participant has no e-mail address: please phone them (see the roster).",
+                "%(count)s participants have no e-mail address: please phone them (see the roster).",
+                unreachable,
+            ) % {"count": unreachable}
         return message
 
 

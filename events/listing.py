@@ -264,7 +264,10 @@ def activity_page_context(page: ActivityPage, request) -> dict:
         for session in sessions
     ]
     for row in rows:
+        # The box shows whenever a child who needs it can be chosen; it is `required` in the page itself only when
+        # everyone offered is such a child (booking.js requires it while one is chosen; the server checks it).
         row["needs_consent"] = any(person.get("consent") for person in row["choices"])
+        row["always_consent"] = row["needs_consent"] and all(person.get("consent") for person in row["choices"])
     return {
         "session_rows": rows,
         "upcoming_rows": [row for row in rows if row["upcoming"]],

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from outbox.services import Content, notify
 from plumbing.links import absolute_url
@@ -62,7 +63,14 @@ def _title(booking: Booking) -> str:
 def _course_note(bookings: list[Booking]) -> list[str]:
     if len(bookings) < 2:
         return []
-    return [_("This course has %(count)s sessions; your place is for all of them.") % {"count": len(bookings)}]
+    return [
+        ngettext(
+            "This course has %(count)s session; your place is for it.",
+            "This course has %(count)s sessions; your place is for all of them.",
+            len(bookings),
+        )
+        % {"count": len(bookings)}
+    ]
 
 
 def booking_made(bookings: list[Booking]) -> None:

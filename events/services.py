@@ -306,7 +306,7 @@ def _check_community(*, activity: ActivityPage, resident) -> None:
     if profile is None or profile.community_id != activity.community_id:
         raise BookingError(
             _("This activity is for residents of %(community)s. Set your community in your profile if you live there.")
-            % {"community": label(activity.community)}
+            % {"community": label(activity.community, mark_missing=True)}
         )
 
 
@@ -393,7 +393,11 @@ def book_session(
         suspension = suspension_of(resident, now=now)
         if suspension is not None:
             raise BookingError(
-                _("New bookings are suspended until %(until)s after %(count)s no-shows or late cancellations.")
+                ngettext(
+                    "New bookings are suspended until %(until)s after %(count)s no-show or late cancellation.",
+                    "New bookings are suspended until %(until)s after %(count)s no-shows or late cancellations.",
+                    suspension.offences,
+                )
                 % {"until": f"{timezone.localtime(suspension.until):%Y-%m-%d}", "count": suspension.offences}
             )
     _check_age(activity=activity, participant=participant, session=candidates[0], override=age_override)

@@ -38,6 +38,11 @@ def grid_choices(grids, *, community_name, grid_name, community_id=None, empty_l
     return [("", empty_label)] + [group for group in groups.values()]
 
 
+def marked_label(place) -> str:
+    """A community's or grid's name as residents read it in a form's choices ("(no English yet)" when missing)."""
+    return label(place, mark_missing=True)
+
+
 TAKEN = _("This mobile number already belongs to an account. Log in with it, or reset the password.")
 
 
@@ -98,14 +103,15 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = Community.objects.all()
+        self.fields["community"].label_from_instance = marked_label
         self.fields["grid"].queryset = Grid.objects.select_related("community")
         # The grid list shows the chosen community's grids (the one just picked, else the profile's); changing
         # the community and saving then asks for a grid of the new one (clean()), with the list narrowed to it.
         chosen = self.data.get("community") if self.is_bound else self.instance.community_id
         self.fields["grid"].choices = grid_choices(
             list(self.fields["grid"].queryset),
-            community_name=lambda grid: label(grid.community),
-            grid_name=label,
+            community_name=lambda grid: marked_label(grid.community),
+            grid_name=marked_label,
             community_id=parse_pk(str(chosen or "")),
         )
         # What the phone's keyboard and autofill offer (WCAG 1.3.5: the purpose of personal fields).

@@ -27,7 +27,9 @@ def english_active() -> bool:
 def label(obj, field: str = "name", *, mark_missing: bool = False) -> str:
     """`obj.<field>` in the active language: `<field>_en` on English pages when it is filled in, else the
     Chinese label (a community without an English name is shown by its Chinese one). With `mark_missing`,
-    the Chinese stand-in says "(no English yet)" (council texts: so that staff notice, `in_reader_language`)."""
+    the Chinese stand-in says "(no English yet)" (`in_reader_language`): what residents read on the portal's
+    pages is marked so that staff notice; unmarked are `__str__` (logs, the admin's choosers) and short texts
+    such as text messages."""
     if obj is None:
         return ""
     chinese, english = getattr(obj, field), getattr(obj, f"{field}_en", "")
@@ -38,12 +40,13 @@ def label(obj, field: str = "name", *, mark_missing: bool = False) -> str:
     return chinese
 
 
-def labels(model, ids, field: str = "name") -> dict[int, str]:
-    """Row id → `label(row, field)` for the rows of `model` with these ids, in one query."""
+def labels(model, ids, field: str = "name", *, mark_missing: bool = False) -> dict[int, str]:
+    """Row id → `label(row, field, mark_missing=…)` for the rows of `model` with these ids, in one query."""
     ids = {pk for pk in ids if pk is not None}
     if not ids:
         return {}
-    return {row.pk: label(row, field) for row in model.objects.filter(pk__in=ids).only("pk", field, f"{field}_en")}
+    rows = model.objects.filter(pk__in=ids).only("pk", field, f"{field}_en")
+    return {row.pk: label(row, field, mark_missing=mark_missing) for row in rows}
 
 
 def in_reader_language(chinese: str, english: str) -> str:

@@ -263,7 +263,7 @@ class NoticeIndexPage(Page):
     def notices_for_place(self, request, notices):
         """Filter by where a notice applies: the street, one community, or (the default for a resident
         of a community) the street and their community together; one query for the communities."""
-        names = {community.code: label(community) for community in Community.objects.order_by("code")}
+        names = {community.code: label(community, mark_missing=True) for community in Community.objects.order_by("code")}
         places = [("all", _("All communities")), ("street", _("Whole street")), *names.items()]
         profile = getattr(request.user, "profile", None) if request.user.is_authenticated else None
         own = profile.community if profile is not None and profile.community_id else None

@@ -54,13 +54,13 @@ def reservations_of(resident):
 
 def describe(entries: list[LedgerEntry]) -> list[LedgerEntry]:
     """Give each entry a `description` in the active language (two queries for a whole page)."""
-    rule_names = labels(EarningRule, [entry.rule_id for entry in entries])
+    rule_names = labels(EarningRule, [entry.rule_id for entry in entries], mark_missing=True)
     reward_ids = {}
     for entry in entries:
         reservation = getattr(entry, "reservation", None) or getattr(entry, "refunded_reservation", None)
         if reservation is not None:
             reward_ids[entry.pk] = reservation.reward_id
-    reward_names = labels(Reward, reward_ids.values())
+    reward_names = labels(Reward, reward_ids.values(), mark_missing=True)
     attended = attended_sessions(entries)
     for entry in entries:
         if entry.source_key in attended:

@@ -590,9 +590,11 @@ def redeem(
     require_verified_resident(resident)
     now = moment(at)
     if not reward.is_available(timezone.localdate(now)):
-        raise PointsError(_("“%(reward)s” is not available now.") % {"reward": label(reward)})
+        raise PointsError(_("“%(reward)s” is not available now.") % {"reward": label(reward, mark_missing=True)})
     if not may_redeem(resident=resident, reward=reward):
-        raise PointsError(_("“%(reward)s” is only for residents of its community.") % {"reward": label(reward)})
+        raise PointsError(
+            _("“%(reward)s” is only for residents of its community.") % {"reward": label(reward, mark_missing=True)}
+        )
     with transaction.atomic():
         account = _lock_account(resident)
         # Under the account lock: a retry racing its first request waits for it, then finds its reservation.
@@ -600,13 +602,13 @@ def redeem(
             return first
         reward = Reward.objects.select_for_update().get(pk=reward.pk)
         if reward.stock < 1:
-            raise PointsError(_("“%(reward)s” is out of stock.") % {"reward": label(reward)})
+            raise PointsError(_("“%(reward)s” is out of stock.") % {"reward": label(reward, mark_missing=True)})
         if reward.monthly_limit is not None:
             taken = exchanged_this_month(resident=resident, rewards=[reward], now=now).get(reward.pk, 0)
             if taken >= reward.monthly_limit:
                 raise PointsError(
                     _("You may exchange “%(reward)s” at most %(limit)s times a month.")
-                    % {"reward": label(reward), "limit": reward.monthly_limit}
+                    % {"reward": label(reward, mark_missing=True), "limit": reward.monthly_limit}
                 )
         code = _new_code()
         entry = _spend(

@@ -44,7 +44,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     rewards = rewards_for(request.user)
     affordable = [reward for reward in rewards if can_exchange(reward, account)]
     reservations = list(reservations_of(request.user)[:10])
-    names = labels(Reward, [reservation.reward_id for reservation in reservations])
+    names = labels(Reward, [reservation.reward_id for reservation in reservations], mark_missing=True)
     for reservation in reservations:
         reservation.reward_name = names.get(reservation.reward_id, "")
         reservation.display_code = services.format_code(reservation.code)
@@ -227,7 +227,7 @@ def cached_honours_rows(*, community: Community, period: str, start: datetime.da
 def honours(request: HttpRequest) -> HttpResponse:
     communities = list(Community.objects.order_by("code"))
     for community in communities:
-        community.display_name = label(community)
+        community.display_name = label(community, mark_missing=True)
     community = next((c for c in communities if c.code == request.GET.get("community")), communities[0] if communities else None)
     period = request.GET.get("period") if request.GET.get("period") in {"month", "year"} else "month"
     today = timezone.localdate()

@@ -6,15 +6,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.mailbox.models import Category, Letter, Topic
-from home.forms import grid_choices
-from home.i18n import label
+from home.forms import grid_choices, marked_label
 from home.models import Community, Grid
 from plumbing.parsing import parse_pk
 
 
 class PlaceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return label(obj)
+        return marked_label(obj)
 
 
 class LetterForm(forms.Form):
@@ -59,8 +58,8 @@ class LetterForm(forms.Form):
         chosen = self.data.get("community") if self.is_bound else self.initial.get("community")
         self.fields["grid"].choices = grid_choices(
             list(grids),
-            community_name=lambda grid: label(grid.community),
-            grid_name=label,
+            community_name=lambda grid: marked_label(grid.community),
+            grid_name=marked_label,
             community_id=parse_pk(str(chosen or "")),
         )
         if not anonymous:

@@ -430,7 +430,9 @@ def test_staff_cancel_the_session_and_everyone_is_told(staff_client, full_sessio
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(url("cancel_session", full_session.pk), {"reason": "老师生病"})
     shown = follow_messages(staff_client, response)
-    assert "3 participants are being told by e-mail" in shown and "1 have no e-mail address" in shown
+    assert (
+        "3 participants are being told by e-mail" in shown and "1 participant has no e-mail address: please phone them" in shown
+    )
     full_session.refresh_from_db()
     assert (full_session.status, full_session.cancelled_reason) == ("cancelled", "老师生病")
     assert len(mail.outbox) == 3

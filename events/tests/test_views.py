@@ -384,6 +384,42 @@ def test_the_consent_box_comes_only_with_a_child_who_needs_it(client, site_pages
     assert Booking.objects.get().participant_name == "小红"
 
 
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        ("zh-hans", "为不满十四周岁的儿童预约，请确认您是其监护人并表示同意。"),
+        ("en", "For a child under 14, please confirm that you are their guardian and consent."),
+    ],
+)
+def test_without_javascript_only_a_childs_booking_needs_the_tick(client, bilingual_class, make_resident, language, refusal):
+    """An all-ages class offers the resident and their child: the box shows but is not required in the page, booking
+    for oneself goes through without the tick, and the child's booking is refused without it (with the reason)."""
+    page, english, session = bilingual_class
+    parent = make_resident(birth_year=timezone.localdate().year - 40)
+    child = HouseholdMember.objects.create(
+        resident=parent, name="小红", birth_year=timezone.localdate().year - 10, relation="child"
+    )
+    client.force_login(parent)
+    html = client.get(page.url if language == "zh-hans" else english.url).content.decode()
+    assert 'name="guardian_consent" value="1">' in html and 'name="guardian_consent" value="1" required' not in html
+    book_url = f"/{language}/activities/sessions/{session.pk}/book/"
+    refused = client.post(book_url, {"participant": str(child.pk)}, follow=True)
+    assert refusal in refused.content.decode() and not Booking.objects.exists()
+    client.post(book_url, {"participant": "me"})
+    assert Booking.objects.get().participant_name != "小红"
+    client.post(book_url, {"participant": str(child.pk), "guardian_consent": "1"})
+    assert Booking.objects.get(member=child).guardian_consent_at is not None
+    # A children's class offering a child who still needs the tick and one whose consent is on file: not required
+    # in the page (the second needs none); required where every child offered needs it.
+    brother = services.add_household_member(
+        resident=parent, name="小刚", birth_year=timezone.localdate().year - 9, relation="child", guardian_consent=True
+    )
+    kids = factories.SessionFactory(activity=factories.activity(title="少儿剪纸", slug="kids", age_band="7-12"))
+    assert 'name="guardian_consent" value="1">' in client.get(kids.activity.url).content.decode()
+    services.book_session(session=kids, resident=parent, actor=parent, member=brother)
+    assert 'name="guardian_consent" value="1" required' in client.get(kids.activity.url).content.decode()
+
+
 def test_cancelling_asks_first_and_says_when_it_counts_as_late(client, bilingual_class, make_resident):
     page, english, session = bilingual_class
     me = make_resident()
@@ -433,3 +469,30 @@ def test_a_session_s_venue_is_shown_in_the_reader_s_language(client, bilingual_c
     body = client.get(activity.url).content.decode()
 
     assert f'<p class="meta">{shown}</p>' in body
+
+
+@pytest.mark.parametrize(
+    ("language", "page_words", "refusal"),
+    [
+        ("zh-hans", "短期内 1 次未到或逾期取消", "因 1 次未到或逾期取消，新的预约暂停至"),
+        ("en", "1 no-show or late cancellation in a short time.", "after 1 no-show or late cancellation."),
+    ],
+)
+def test_a_suspension_after_one_no_show_reads_in_the_singular(
+    client, bilingual_class, make_resident, language, page_words, refusal
+):
+    page, english, session = bilingual_class
+    policy = BookingPolicy.load()
+    policy.no_show_limit, policy.period_days, policy.suspension_days = 1, 30, 14
+    policy.save()
+    me = make_resident()
+    past = factories.SessionFactory(
+        activity=page,
+        starts_at=timezone.now() - datetime.timedelta(days=2, hours=2),
+        ends_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    Booking.objects.create(session=past, resident=me, participant_key=f"u{me.pk}", participant_name="x", status="no_show")
+    client.force_login(me)
+    assert page_words in client.get(f"/{language}/me/bookings/").content.decode()
+    response = client.post(f"/{language}/activities/sessions/{session.pk}/book/", {"participant": "me"}, follow=True)
+    assert refusal in response.content.decode()

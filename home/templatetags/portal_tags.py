@@ -52,9 +52,9 @@ def language_switcher(context):
 
 @register.filter(name="label")
 def label_filter(obj, field: str = "name") -> str:
-    """`{{ reward|label }}`, `{{ rule|label:"description" }}`: a label in the active language, the Chinese one
-    when the English is empty (`home.i18n.label`)."""
-    return label(obj, field)
+    """`{{ reward|label }}`, `{{ rule|label:"description" }}`: a label in the active language; on English pages
+    the Chinese one marked "(no English yet)" when staff left the English empty (`home.i18n.label`)."""
+    return label(obj, field, mark_missing=True)
 
 
 @register.simple_tag(takes_context=True)

@@ -187,7 +187,9 @@ def test_empty_points_pages_say_what_to_do_next(client, language, rewards, class
     assert f'href="/{language}/classes/"' in client.get(f"/{language}/me/points/statement/").content.decode()
 
 
-@pytest.mark.parametrize(("language", "question"), [("zh-hans", "用 25 积分兑换毛巾？"), ("en", "Exchange 25 points for 毛巾?")])
+@pytest.mark.parametrize(
+    ("language", "question"), [("zh-hans", "用 25 积分兑换毛巾？"), ("en", "Exchange 25 points for 毛巾 (no English yet)?")]
+)
 def test_exchanging_asks_first_with_the_points_it_spends(client, member, language, question):
     RewardFactory(name="毛巾", cost=25)
     html = client.get(f"/{language}/me/points/rewards/").content.decode()
@@ -236,7 +238,11 @@ def test_the_pick_up_qr_code_opens_the_hand_over_form_at_the_portal_s_public_add
 @pytest.mark.parametrize(
     ("language", "one", "many"),
     [
-        ("en", ["<strong>1</strong> point", "Balance: 1 point.", "You have 1 point.", "Exchange 1 point for 毛巾?"], "25 points"),
+        (
+            "en",
+            ["<strong>1</strong> point", "Balance: 1 point.", "You have 1 point.", "Exchange 1 point for 毛巾 (no English yet)?"],
+            "25 points",
+        ),
         ("zh-hans", ["<strong>1</strong> 积分", "余额：1 积分。", "您现有 1 积分。", "用 1 积分兑换毛巾？"], "25 积分"),
     ],
 )

@@ -42,8 +42,8 @@ WORDS = {
         "cancel": "Cancel this booking",
         "sure": "Cancel this booking?",
         "yes": "Yes, cancel",
-        "exchange": "Exchange for 毛巾",
-        "exchange_question": "Exchange 25 points for 毛巾?",
+        "exchange": "Exchange for Towel",
+        "exchange_question": "Exchange 25 points for Towel?",
         "exchange_yes": "Yes, exchange",
         "send": "Send letter",
         "follow": "Follow your letter",
@@ -80,7 +80,9 @@ def test_the_resident_journeys_and_the_roster_check_in(portal, chromium, read_qr
     )
     index = event_factories.activity_index()
     translate(index, strings={"课程活动": "Classes and activities", "activities": "activities"})
-    activity = event_factories.activity(parent=index, title="亲子剪纸", slug="family-paper-cutting", summary="全家一起学。")
+    activity = event_factories.activity(
+        parent=index, title="亲子剪纸", slug="family-paper-cutting", summary="全家一起学。", community=community
+    )
     english = translate(
         activity,
         strings={
@@ -96,7 +98,7 @@ def test_the_resident_journeys_and_the_roster_check_in(portal, chromium, read_qr
         activity=activity, capacity=5, starts_at=starts, ends_at=starts + datetime.timedelta(hours=1)
     )
     points_services.award(resident=parent, rule_code="staff_award", source_key="journey", amount=40, reason="test")
-    RewardFactory(name="毛巾", cost=25)
+    RewardFactory(name="毛巾", name_en="Towel", cost=25)
 
     context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN" if language == "zh-hans" else "en-GB")
     context.set_default_timeout(15_000)
@@ -108,6 +110,9 @@ def test_the_resident_journeys_and_the_roster_check_in(portal, chromium, read_qr
         for participant in ("me", str(child.pk)):
             phone.goto(base + page_url)
             assert ("text-large" in phone.locator("body").get_attribute("class")) == (text == "large")
+            # The community has no English name: English pages say so visibly instead of passing the Chinese off.
+            where = phone.locator("main .meta").first.inner_text()
+            assert "六和社区" in where and ("六和社区 (no English yet)" in where) == (language == "en")
             form = phone.locator(f"form[action$='/sessions/{session.pk}/book/']")
             form.locator("select[name=participant]").select_option(participant)
             form.locator("button[type=submit]").click()

@@ -531,3 +531,39 @@ def test_the_writer_is_not_offered_to_support_their_own_topic(client, writer, co
     client.force_login(writer)
     html = client.get(url("mailbox:topic_detail", topic.pk, language=language)).content.decode()
     assert words in html and url("mailbox:support_topic", topic.pk, language=language) not in html
+
+
+LETTER_WORDS = {
+    "zh-hans": {"new": "已收到", "merged": "已与同类来信一并办理", "out_of_scope": "不属于受理范围", "answered": "已答复"},
+    "en": {"new": "Received", "merged": "Merged into a topic", "out_of_scope": "Out of scope", "answered": "Answered"},
+}
+TOPIC_WORDS = {
+    "zh-hans": {"open": "正在征集居民支持", "shortlisted": "已列入议事会候选"},
+    "en": {"open": "Open for support", "shortlisted": "Shortlisted"},
+}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_residents_read_the_plain_status_words_in_both_languages(client, writer, community, language):
+    """The words residents read for where their letter and a topic stand (issue 15, item 19): plain Chinese, not
+    the staff's shorthand ("已并入议题", "征集附议", "不予受理"), and their English."""
+    staff = staff_member(community)
+    received = web_letter(writer=writer, community=community, subject="东门路灯不亮")
+    merged = web_letter(writer=writer, community=community, subject="晚上停车难")
+    services.merge_letter(letter=merged, topic=TopicFactory(community=community, title="停车难"), actor=staff)
+    outside = web_letter(writer=writer, community=community, subject="邻居家装修")
+    services.mark_out_of_scope(letter=outside, actor=staff, reason="请联系物业。")
+    answered = web_letter(writer=writer, community=community, subject="垃圾桶太少")
+    services.answer_letter(letter=answered, actor=staff, message="已增加两个垃圾桶。")
+    TopicFactory(community=community, title="增加充电桩", status="shortlisted")
+    client.force_login(writer)
+    words = LETTER_WORDS[language]
+    listing = client.get(url("mailbox:my_letters", language=language)).content.decode()
+    for letter, status in ((received, "new"), (merged, "merged"), (outside, "out_of_scope"), (answered, "answered")):
+        assert words[status] in listing
+        detail = client.get(url("mailbox:letter_detail", letter.tracking_number, language=language)).content.decode()
+        assert words[status] in detail
+    topics = client.get(url("mailbox:topic_list", language=language)).content.decode()
+    assert TOPIC_WORDS[language]["open"] in topics and TOPIC_WORDS[language]["shortlisted"] in topics
+    for old in ("已并入议题", "征集附议", "不予受理"):
+        assert old not in listing + topics

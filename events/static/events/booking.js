@@ -1,6 +1,6 @@
 // The guardian's consent shows, and is required, only while a child under 14 is chosen.
-// Without JavaScript the box shows whenever such a child can be chosen, and the server refuses
-// a child's booking without it.
+// Without JavaScript the box shows whenever such a child can be chosen (required in the page only
+// when nobody else can be), and the server refuses a child's booking without it, not anyone else's.
 document.querySelectorAll("[data-book-form]").forEach((form) => {
   const select = form.querySelector("select[name=participant]");
   const box = form.querySelector("[data-consent-box]");
