@@ -93,6 +93,16 @@ class ErrorOut(Schema):
     fields: dict[str, str]
 
 
+def invalid(fields: dict[str, str]) -> ApiError:
+    """The one 422 answer: each field's problem, in the request's language."""
+    return ApiError(422, "invalid", _("Some of the data sent is not valid."), fields)
+
+
+def form_errors(form, rename: Callable[[str], str] = str) -> dict[str, str]:
+    """A page's form's field errors, each field's messages in one line (under `rename(field)`), for `invalid`."""
+    return {rename(name): " ".join(str(message) for message in messages) for name, messages in form.errors.items()}
+
+
 def problem(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> JsonResponse:
     response = JsonResponse({"code": code, "message": str(message), "fields": fields or {}}, status=status)
     response["Cache-Control"] = "no-store"
@@ -207,27 +217,27 @@ class ListParams(Schema):
     limit: int = Field(default=PAGE_SIZE, ge=1, le=100)
 
 
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"p": position}).encode()).decode().rstrip("=")
+def encode_cursor(value: int, key: str = "p") -> str:
+    """An opaque cursor: a position in a list (`p`) or, for a list paged by its last item, that item (e.g. `before`)."""
+    return base64.urlsafe_b64encode(json.dumps({key: value}).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int:
-    """The position a `next` cursor points at; 400 for a cursor the API did not make."""
+def decode_cursor(cursor: str | None, key: str = "p", *, lowest: int = 0, highest: int = 10**6) -> int | None:
+    """The value a cursor of encode_cursor holds (None without a cursor); 400 for a cursor the API did not make."""
     if not cursor:
-        return 0
+        return None
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        position = data["p"]
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[key]
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
-        position = None
-    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 10**6:
+        value = None
+    if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value <= highest:
         raise ApiError(400, "bad_cursor", _("This cursor is not valid; start again from the first page."), {"cursor": "invalid"})
-    return position
+    return value
 
 
 def page_of(items, cursor: str | None, limit: int) -> tuple[list, str | None]:
     """One page of a query (or list) from the cursor on, and the cursor of the next page (None at the end)."""
-    start = decode_cursor(cursor)
+    start = decode_cursor(cursor) or 0
     rows = list(items[start : start + limit + 1])
     following = encode_cursor(start + limit) if len(rows) > limit else None
     return rows[:limit], following

@@ -18,7 +18,18 @@ from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 from wagtail.models import Locale
 
-from api.core import ApiError, ErrorOut, ListParams, json_with_etag, optional_resident, page_of, resident_auth, shared_json
+from api.core import (
+    ApiError,
+    ErrorOut,
+    ListParams,
+    form_errors,
+    invalid,
+    json_with_etag,
+    optional_resident,
+    page_of,
+    resident_auth,
+    shared_json,
+)
 from plumbing.parsing import MAX_PK
 from plumbing.qr import qr_svg
 
@@ -259,9 +270,7 @@ def book(
     if payload.member is not None:
         member = HouseholdMember.objects.filter(pk=payload.member, resident=resident).first()
         if member is None:
-            raise ApiError(
-                422, "invalid", _("Some of the data sent is not valid."), {"member": _("This person is not in your household.")}
-            )
+            raise invalid({"member": _("This person is not in your household.")})
     replay = idempotency_key is not None and Booking.objects.filter(request_token=idempotency_key).exists()
     bookings = services.book_session(
         session=session,
@@ -351,8 +360,7 @@ def _household_form(data: dict) -> dict:
     """The household page's form over the data; its field errors as a 422."""
     form = HouseholdMemberForm({name: value for name, value in data.items() if value is not None})
     if not form.is_valid():
-        fields = {name: " ".join(str(message) for message in messages) for name, messages in form.errors.items()}
-        raise ApiError(422, "invalid", _("Some of the data sent is not valid."), fields)
+        raise invalid(form_errors(form))
     return form.cleaned_data
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
-from api.core import ApiError, ErrorOut, json_with_etag, resident_auth
+from api.core import ApiError, ErrorOut, form_errors, invalid, json_with_etag, resident_auth
 from outbox import services as outbox
 from outbox.forms import ChannelPreferenceForm
 from outbox.kinds import TOPICS
@@ -29,12 +29,6 @@ router = Router(tags=["account"])
 
 TopicKey = Literal[tuple(topic.key for topic in TOPICS)]
 ChannelValue = Literal[tuple(Message.Channel.values)]
-
-
-def _invalid(form) -> ApiError:
-    """A form's field errors, each field's messages in one line, as the one 422 answer."""
-    fields = {name: " ".join(str(message) for message in messages) for name, messages in form.errors.items()}
-    return ApiError(422, "invalid", _("Some of the data sent is not valid."), fields)
 
 
 # ---------------------------------------------------------------------------
@@ -109,7 +103,7 @@ def change_profile(request: HttpRequest, payload: ProfilePatch):
     data.update({name: "" if value is None else value for name, value in payload.dict(exclude_unset=True).items()})
     form = ProfileForm(data, instance=profile)
     if not form.is_valid():
-        raise _invalid(form)
+        raise invalid(form_errors(form))
     changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
     profile.refresh_from_db()  # the form's validation wrote its values onto the instance
     try:
@@ -191,7 +185,7 @@ def set_preferences(request: HttpRequest, payload: PreferencesIn):
     user = request.auth
     form = _preference_form(user, {key: list(channels) for key, channels in payload.topics.items()})
     if not form.is_valid():
-        raise _invalid(form)
+        raise invalid(form_errors(form))
     try:
         outbox.set_channel_preferences(user=user, choices=form.cleaned_data)
     except outbox.PreferenceError as error:
@@ -232,7 +226,7 @@ class DeletionOut(Schema):
 def delete_account(request: HttpRequest, payload: DeletionIn):
     form = DeleteAccountForm({"confirm": payload.confirm})
     if not form.is_valid():
-        raise _invalid(form)
+        raise invalid(form_errors(form))
     user = request.auth
     services.erase_account(user=user, actor=user)
     token = request.headers.get("X-Session-Token")

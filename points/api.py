@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
-import json
 import uuid
 from typing import Annotated
 
@@ -14,7 +11,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Query, Router, Schema, Status
 
-from api.core import ApiError, ErrorOut, ListParams, json_with_etag, page_of, resident_auth
+from api.core import ApiError, ErrorOut, ListParams, decode_cursor, encode_cursor, json_with_etag, page_of, resident_auth
 from home.i18n import label
 from plumbing.parsing import MAX_PK
 from plumbing.qr import qr_svg
@@ -141,26 +138,6 @@ def my_points(request: HttpRequest):
     return json_with_etag(request, data)
 
 
-# The statement pages by the last entry seen, as the statement page does (`before`): new entries at the top
-# do not shift the pages a client is reading. The cursor stays opaque all the same.
-
-
-def _statement_cursor(before: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"before": before}).encode()).decode().rstrip("=")
-
-
-def _before(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        before = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["before"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
-        before = None
-    if not isinstance(before, int) or isinstance(before, bool) or not 1 <= before <= MAX_PK:
-        raise ApiError(400, "bad_cursor", _("This cursor is not valid; start again from the first page."), {"cursor": "invalid"})
-    return before
-
-
 def _entry(entry: LedgerEntry) -> dict:
     return {
         "id": entry.pk,
@@ -180,9 +157,13 @@ def _entry(entry: LedgerEntry) -> dict:
 )
 def statement(request: HttpRequest, params: Query[ListParams]):
     account = services.get_account(resident=request.auth)
-    entries = statement_entries(account, before=_before(params.cursor), limit=params.limit + 1)
+    # Paged by the last entry seen, as the statement page does (`before`): new entries at the top do not shift
+    # the pages a client is reading. The cursor stays opaque all the same.
+    entries = statement_entries(
+        account, before=decode_cursor(params.cursor, "before", lowest=1, highest=MAX_PK), limit=params.limit + 1
+    )
     page = describe(entries[: params.limit])
-    following = _statement_cursor(page[-1].pk) if len(entries) > params.limit else None
+    following = encode_cursor(page[-1].pk, "before") if len(entries) > params.limit else None
     return json_with_etag(request, {"items": [_entry(each) for each in page], "next": following})
 
 

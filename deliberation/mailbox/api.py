@@ -18,7 +18,16 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from api.core import ApiError, ErrorOut, ListParams, json_with_etag, optional_resident, page_of, resident_auth
+from api.core import (
+    ErrorOut,
+    ListParams,
+    form_errors,
+    invalid,
+    json_with_etag,
+    optional_resident,
+    page_of,
+    resident_auth,
+)
 from home import i18n
 from plumbing.network import client_address
 from plumbing.parsing import MAX_PK
@@ -224,10 +233,6 @@ def _own_letter(request: HttpRequest, letter_id: int) -> Letter:
     return letter
 
 
-def _invalid(fields: dict[str, str]) -> ApiError:
-    return ApiError(422, "invalid", _("Some of the data sent is not valid."), fields)
-
-
 @router.get(
     "/me/letters/",
     response={200: LetterList, **errors(400, 401, 422, 429)},
@@ -256,14 +261,14 @@ def write_letter(
     idempotency_key: Annotated[uuid.UUID | None, Header(alias="Idempotency-Key")] = None,
 ):
     if request.POST.getlist("photos"):  # text where files belong: say so rather than drop them silently
-        raise _invalid({"photos": _("Send each photo as a file.")})
+        raise invalid({"photos": _("Send each photo as a file.")})
     photos = list(photos or [])
     data = payload.dict()
     data.update(grid=payload.grid or "", category=payload.category.value, privacy=payload.privacy.value)
     # The page's form checks the fields as on the page (the community exists, the grid is in it, a photo is a file).
     form = LetterForm(data, dict(zip(PHOTO_FIELDS, photos, strict=False)), anonymous=False)
     if not form.is_valid():
-        raise _invalid({"photos" if name in PHOTO_FIELDS else name: " ".join(messages) for name, messages in form.errors.items()})
+        raise invalid(form_errors(form, rename=lambda name: "photos" if name in PHOTO_FIELDS else name))
     fields = form.cleaned_data
     try:
         # One transaction: a retry sent while the first try still runs waits for it (the service locks the
@@ -286,7 +291,7 @@ def write_letter(
                 request_token=idempotency_key,
             )
     except services.PhotoError as error:
-        raise _invalid({"photos": str(error)}) from error
+        raise invalid({"photos": str(error)}) from error
     return Status(200 if replayed else 201, _letter_detail(_own_letter(request, letter.pk)))
 
 
@@ -332,7 +337,7 @@ def answer_satisfaction(request: HttpRequest, letter_id: Id, payload: Satisfacti
     letter = _own_letter(request, letter_id)
     form = SatisfactionForm({"satisfied": payload.satisfied})
     if not form.is_valid():
-        raise _invalid({name: " ".join(messages) for name, messages in form.errors.items()})
+        raise invalid(form_errors(form))
     services.record_satisfaction(letter=letter, writer=request.auth, satisfied=form.cleaned_data["satisfied"])
     return _letter_detail(_own_letter(request, letter_id))
 
