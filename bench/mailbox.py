@@ -186,6 +186,7 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext, override_settings, setup_test_environment
@@ -209,12 +210,11 @@ def main() -> int:
     rng = random.Random(5)
     PHOTO = small_photo()
 
-    from deliberation.mailbox import fetching
     from outbox.models import Message
 
     raws = [message(number, rng) for number in range(args.messages)]
     intake = services.MailIntake()
-    batch = fetching.BATCH_MESSAGES
+    batch = settings.LINLI_MAILBOX_IMAP["BATCH"]
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
         for first in range(0, len(raws), batch):

@@ -28,7 +28,6 @@ from deliberation.mailbox.models import IncomingMail
 logger = logging.getLogger(__name__)
 
 STORED_FLAG = "$LinliStored"
-BATCH_MESSAGES = 50
 BATCH_BYTES = 8 * 1024 * 1024
 
 
@@ -133,7 +132,8 @@ def _fetch(client: imaplib.IMAP4, uids: list[bytes], part: str) -> dict[bytes, b
 
 
 def _batches(uids: list[bytes], sizes: dict[bytes, int], largest: int) -> Iterator[tuple[list[bytes], list[bytes]]]:
-    """(whole, oversized): up to BATCH_MESSAGES messages or BATCH_BYTES at a time, in order."""
+    """(whole, oversized): up to LINLI_MAILBOX_IMAP["BATCH"] messages or BATCH_BYTES at a time, in order."""
+    batch = settings.LINLI_MAILBOX_IMAP.get("BATCH", 50)
     whole: list[bytes] = []
     oversized: list[bytes] = []
     total = 0
@@ -142,7 +142,7 @@ def _batches(uids: list[bytes], sizes: dict[bytes, int], largest: int) -> Iterat
         if size > largest:
             oversized.append(uid)
         else:
-            if whole and (len(whole) >= BATCH_MESSAGES or total + size > BATCH_BYTES):
+            if whole and (len(whole) >= batch or total + size > BATCH_BYTES):
                 yield whole, oversized
                 whole, oversized, total = [], [], 0
             whole.append(uid)

@@ -340,7 +340,9 @@ def test_a_mailbox_with_every_kind_at_once(dovecot, site_pages, settings, django
 
 @pytest.mark.django_db(transaction=True)
 def test_a_fetch_killed_eight_times_loses_and_duplicates_nothing(dovecot, site_pages, tmp_path):
-    """`manage.py fetch_mail` in its own process, SIGKILLed 8 times mid-fetch, then run to the end."""
+    """`manage.py fetch_mail` in its own process, SIGKILLed 8 times mid-fetch, then run to the end.
+
+    Batches of 15 (MAILBOX_IMAP_BATCH) give 10 batches to kill in, for half the messages of the default 50."""
     import random
     import signal
     import subprocess
@@ -352,7 +354,7 @@ def test_a_fetch_killed_eight_times_loses_and_duplicates_nothing(dovecot, site_p
     CommunityMailbox.objects.create(community=community, address=MAILBOX)
     folder = dovecot.new_folder("Killed")
     client = dovecot.client()
-    total = 300
+    total = 150
     for number in range(total):
         sender = "居民 <nobody>" if number % 25 == 0 else f"r{number}@example.cn"  # every 25th is quarantined
         client.append(folder, None, None, raw_message(sender=sender, subject=word(f"第{number}封"), body=f"内容{number}"))
@@ -364,6 +366,7 @@ def test_a_fetch_killed_eight_times_loses_and_duplicates_nothing(dovecot, site_p
         MAILBOX_IMAP_PASSWORD=dovecot.account().password,
         MAILBOX_IMAP_FOLDER=folder,
         MAILBOX_IMAP_SSL="0",
+        MAILBOX_IMAP_BATCH="15",
     )
     rng = random.Random(13)
     kills = 0

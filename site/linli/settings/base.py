@@ -436,6 +436,9 @@ LINLI_MAILBOX_IMAP = {
     "PASSWORD": env.text("MAILBOX_IMAP_PASSWORD"),
     "FOLDER": env.text("MAILBOX_IMAP_FOLDER", "INBOX"),
     "SSL": env.flag("MAILBOX_IMAP_SSL", True),
+    # Messages fetched, stored (one transaction) and flagged together: a fetch killed midway
+    # redoes at most one batch; smaller batches for a slow or flaky server.
+    "BATCH": max(1, env.integer("MAILBOX_IMAP_BATCH", 50)),
 }
 # The authserv-id with which OUR receiving mail server writes Authentication-Results
 # headers (e.g. "mx.linli.example"; it must remove headers with this id that arrive from
