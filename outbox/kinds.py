@@ -47,6 +47,10 @@ TOPICS = [
     Topic("rewards", _("Reward pick-ups"), _("Your pick-up code after an exchange, and a reward not collected in time.")),
     Topic("letters", _("Letter progress"), _("Each step of your letters, answers to your objections.")),
     Topic("council", _("Council invitations and results"), _("Council sessions (for members) and the council's decisions.")),
+    Topic("neighbours", _("Neighbour help"), _("Offers and claims on your posts, acceptances, thanks, staff notes.")),
+    Topic(
+        "neighbour_digest", _("Requests you could help with"), _("A weekly list of neighbours' requests matching your skills.")
+    ),
     Topic(
         "staff",
         _("Overdue work (staff)"),
@@ -237,6 +241,62 @@ KINDS = [
         "staff",
         _("A follow-up action is past its due date: %(action)s."),
         ("action",),
+    ),
+    Kind(
+        "neighbours.response",
+        _("A neighbour answered your post"),
+        "neighbours",
+        _("A neighbour answered your post %(post)s. See it on Linli."),
+        ("post",),
+    ),
+    Kind(
+        "neighbours.accepted",
+        _("Your offer was accepted"),
+        "neighbours",
+        _("Your offer on %(post)s was accepted: the contact is on the post's page."),
+        ("post",),
+    ),
+    Kind(
+        "neighbours.confirm",
+        _("Please confirm the help"),
+        "neighbours",
+        _("Your neighbour marked %(post)s done. Please confirm on Linli."),
+        ("post",),
+    ),
+    Kind(
+        "neighbours.done",
+        _("Help done"),
+        "neighbours",
+        _("%(post)s is done. Thank you, neighbour."),
+        ("post",),
+    ),
+    Kind(
+        "neighbours.thanked",
+        _("A neighbour thanked you"),
+        "neighbours",
+        _("A neighbour thanked you for %(post)s."),
+        ("post",),
+    ),
+    Kind(
+        "neighbours.moderation",
+        _("A note from community staff"),
+        "neighbours",
+        _("Community staff about your neighbour-help posts: %(note)s"),
+        ("note",),
+    ),
+    Kind(
+        "neighbours.digest",
+        _("Requests you could help with"),
+        "neighbour_digest",
+        _("%(count)s neighbours' requests match what you can help with. See them on Linli."),
+        ("count",),
+    ),
+    Kind(
+        "neighbours.unanswered",
+        _("Unanswered request in your grid"),
+        "staff",
+        _("A request in %(grid)s has had no answer for 48 hours: %(post)s."),
+        ("grid", "post"),
     ),
 ]
 KINDS_BY_CODE = {kind.code: kind for kind in KINDS}
