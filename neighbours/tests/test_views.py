@@ -50,7 +50,9 @@ def test_the_resident_pages_render_in_both_languages(as_, poster, helper, post, 
         assert response.status_code == 200, name
         assert response["Content-Language"] == language
         assert "no-store" in response["Cache-Control"]
-    assert "Carry groceries" in client.get(url("neighbours:board", language)).content.decode()
+    page = client.get(url("neighbours:board", language)).content.decode()
+    assert "Carry groceries" in page
+    assert ("邻里互助" if language == "zh-hans" else "Neighbour help") in page
 
 
 def test_pages_need_a_login(client, post):
