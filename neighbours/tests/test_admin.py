@@ -135,5 +135,5 @@ def test_the_dashboard_counts(staff_client, grid, poster, helper):
     Post.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(hours=50))
     with translation.override("en"):
         page = staff_client.get(reverse("neighbours_admin:dashboard")).content.decode()
-    assert "2.0 hours" in page and "50%" in page and "Nobody answered" in page
+    assert "2.0" in page and "50% (1 / 2)" in page and "Nobody answered" in page
     assert "<svg" in page

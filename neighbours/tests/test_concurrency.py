@@ -100,7 +100,6 @@ def test_an_item_claimed_twice_at_once_is_claimed_once(street):
         [lambda helper=helper: services.claim(post=Post.objects.get(pk=post.pk), responder=helper).pk for helper in helpers[:2]]
     )
     assert len(claimed) == 1 and len(refused) == 1 and isinstance(refused[0], services.NeighbourError)
-    assert "already claimed" in str(refused[0]) or "no longer open" in str(refused[0])
 
     claimed, refused = run_together(
         [lambda helper=helper: services.claim(post=Post.objects.get(pk=post.pk), responder=helper).pk for helper in helpers[2:]]
