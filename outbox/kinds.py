@@ -47,9 +47,10 @@ TOPICS = [
     Topic("rewards", _("Reward pick-ups"), _("Your pick-up code after an exchange, and a reward not collected in time.")),
     Topic("letters", _("Letter progress"), _("Each step of your letters, answers to your objections.")),
     Topic("council", _("Council invitations and results"), _("Council sessions (for members) and the council's decisions.")),
-    Topic("neighbours", _("Neighbour help"), _("Offers and claims on your posts, acceptances, thanks, staff notes.")),
     Topic(
-        "neighbour_digest", _("Requests you could help with"), _("A weekly list of neighbours' requests matching your skills.")
+        "neighbours",
+        _("Neighbour help"),
+        _("Answers to your posts, acceptances, thanks, staff notes, and the weekly digest of requests you asked for."),
     ),
     Topic(
         "staff",
@@ -287,7 +288,7 @@ KINDS = [
     Kind(
         "neighbours.digest",
         _("Requests you could help with"),
-        "neighbour_digest",
+        "neighbours",
         _("%(count)s neighbours' requests match what you can help with. See them on Linli."),
         ("count",),
     ),
