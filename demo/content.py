@@ -1569,7 +1569,7 @@ NEIGHBOUR_POSTS = (
         helper="guo.li",
         done=True,
         hours="1.5",
-        thanks="谢谢郭丽，一路上还陪我聊天，下次我请你吃汤圆。",
+        thanks="谢谢郭丽一路陪我聊天，下次请您吃汤圆。",
     ),
     # 六和社区 · 第2网格
     DemoNeighbourPost(
