@@ -98,6 +98,8 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
             "post": post,
             "as_poster": as_poster,
             "is_staff": services.is_staff_of(user, post.community),
+            # Residents of the grid answer; staff of the community read (and moderate in the admin).
+            "can_respond": post.is_open and getattr(services.profile_of(user), "grid_id", None) == post.grid_id,
             "rows": rows,
             "accepted_count": sum(1 for r in responses if r.is_matched),
             "mine": mine,
