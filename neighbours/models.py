@@ -53,6 +53,7 @@ class Category(models.TextChoices):
 
 
 class Urgency(models.TextChoices):
+    # The values sort from the least to the most urgent (the board orders by them, descending).
     LOW = "low", _("Whenever convenient")
     NORMAL = "normal", _("This week")
     URGENT = "urgent", _("Today")
@@ -104,7 +105,7 @@ class Post(models.Model):
         verbose_name_plural = _("neighbour posts")
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["grid", "status", "-created_at"], name="neighbours_post_grid_list"),
+            models.Index(fields=["grid", "status", "-urgency", "-created_at"], name="neighbours_post_board"),
             models.Index(fields=["status", "expires_at"], name="neighbours_post_expiry"),
         ]
         constraints = [

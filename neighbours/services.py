@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -898,21 +898,27 @@ def save_helper_profile(
     return profile
 
 
-URGENCY_RANK = Case(
-    When(urgency=Urgency.URGENT, then=Value(2)),
-    When(urgency=Urgency.NORMAL, then=Value(1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
-
-
 def open_posts(grid: Grid) -> QuerySet[Post]:
     """The grid's open posts, urgent first, then the newest."""
     return (
         Post.objects.filter(grid=grid, status=Post.Status.OPEN, expires_at__gt=timezone.now())
-        .alias(urgency_rank=URGENCY_RANK)
-        .order_by("-urgency_rank", "-created_at", "-pk")
+        # The urgency's values sort from the least to the most urgent: the index neighbours_post_board serves this.
+        .order_by("-urgency", "-created_at", "-pk")
     )
+
+
+def count_answers(posts: Iterable[Post]) -> list[Post]:
+    """Set `offers` (answers offered or accepted) on each of a page of posts, in one query."""
+    posts = list(posts)
+    counts = dict(
+        Response.objects.filter(post__in=posts, status__in=[Response.Status.OFFERED, Response.Status.ACCEPTED])
+        .values_list("post")
+        .annotate(total=Count("pk"))
+        .order_by()
+    )
+    for post in posts:
+        post.offers = counts.get(post.pk, 0)
+    return posts
 
 
 def suggestions_for(user, *, limit: int = 10) -> list[Post]:

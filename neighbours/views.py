@@ -57,17 +57,14 @@ def board(request: HttpRequest) -> HttpResponse:
     if grid is None:
         return render(request, "neighbours/no_grid.html", status=200)
     form = BoardFilterForm(request.GET or None)
-    posts = (
-        services.open_posts(grid)
-        .select_related("author__profile")
-        .annotate(offers=Count("responses", filter=Q(responses__status__in=["offered", "accepted"])))
-    )
+    posts = services.open_posts(grid).select_related("author__profile")
     if form.is_valid():
         if form.cleaned_data["kind"]:
             posts = posts.filter(kind=form.cleaned_data["kind"])
         if form.cleaned_data["category"]:
             posts = posts.filter(category=form.cleaned_data["category"])
     page = Paginator(posts, PER_PAGE).get_page(request.GET.get("page"))
+    services.count_answers(page.object_list)
     return render(
         request,
         "neighbours/board.html",
