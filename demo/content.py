@@ -1505,3 +1505,263 @@ SITE = DemoSite(
         footer_en="Run by the Yunhewan Street Office · Weekdays 8:30–17:00, Saturday 9:00–12:00",
     ),
 )
+
+# ---------------------------------------------------------------------------
+# Neighbour help (demo/neighbours.py): a few posts in every grid, written by its residents in their own language,
+# some still open, some done and thanked.
+
+
+@dataclass(frozen=True)
+class DemoNeighbourPost:
+    community: str
+    grid: int
+    author: str  # a DemoPerson login of that grid
+    kind: str  # a neighbours.models.Kind value
+    category: str  # a neighbours.models.Category value
+    title: str
+    text: str
+    days_ago: int
+    place: str = ""
+    when: str = ""
+    urgency: str = "normal"
+    helper: str = ""  # who answered (a login of the same grid); empty: nobody yet
+    done: bool = False  # both confirmed
+    hours: str = ""
+    thanks: str = ""
+
+
+NEIGHBOUR_POSTS = (
+    # 六和社区 · 第1网格
+    DemoNeighbourPost(
+        "liuhe",
+        1,
+        "wang.xiuying",
+        "request",
+        "errands",
+        "帮忙从菜场提菜上楼",
+        "我腿脚不太方便，周六上午从菜场买米和油回来，想请邻居帮忙提上四楼。",
+        2,
+        place="六和苑2幢楼下",
+        when="周六上午9点左右",
+    ),
+    DemoNeighbourPost(
+        "liuhe",
+        1,
+        "chen.jing",
+        "lend",
+        "tools",
+        "出借电钻一把",
+        "家里有一把电钻，装窗帘、挂画都可以用，用完请按时归还。",
+        5,
+        place="六和苑6幢门口",
+    ),
+    DemoNeighbourPost(
+        "liuhe",
+        1,
+        "wang.xiuying",
+        "request",
+        "elderly",
+        "陪我去社区卫生服务中心量血压",
+        "每月一次去量血压，路上有个大坡，想请邻居陪我走一趟。",
+        12,
+        place="六和苑东门",
+        when="上周三上午",
+        helper="guo.li",
+        done=True,
+        hours="1.5",
+        thanks="谢谢郭丽一路陪我聊天，下次请您吃汤圆。",
+    ),
+    # 六和社区 · 第2网格
+    DemoNeighbourPost(
+        "liuhe",
+        2,
+        "omar.haddad",
+        "offer",
+        "tutoring",
+        "English conversation practice for kids",
+        "I can help primary-school children practise spoken English, one hour on Sunday afternoons in the grid's reading corner.",
+        3,
+        place="Osmanthus Lane reading corner",
+        when="Sundays 15:00–16:00",
+    ),
+    DemoNeighbourPost(
+        "liuhe",
+        2,
+        "li.jianguo",
+        "request",
+        "repairs",
+        "水龙头一直滴水",
+        "厨房水龙头关不紧，一直滴水，哪位邻居会换阀芯？材料我自己买。",
+        1,
+        place="桂花里5幢",
+        urgency="urgent",
+    ),
+    DemoNeighbourPost(
+        "liuhe",
+        2,
+        "li.jianguo",
+        "request",
+        "errands",
+        "帮忙取快递",
+        "这几天腰不好，驿站有两个快递，想请邻居帮忙取一下送到楼下。",
+        9,
+        place="桂花里菜鸟驿站",
+        helper="yang.yang",
+        done=True,
+        hours="0.5",
+        thanks="小杨真是热心肠，谢谢！",
+    ),
+    # 六和社区 · 第3网格
+    DemoNeighbourPost(
+        "liuhe",
+        3,
+        "zhang.guifang",
+        "give",
+        "items",
+        "赠送婴儿推车",
+        "孙子长大了，推车八成新，能折叠，送给有需要的邻居。",
+        4,
+        place="运河人家8幢楼下",
+    ),
+    DemoNeighbourPost(
+        "liuhe",
+        3,
+        "zhao.min",
+        "offer",
+        "errands",
+        "下班路上可以帮忙带菜",
+        "我每天傍晚6点下班经过农贸市场，需要带点菜的邻居可以找我。",
+        11,
+        place="运河人家北门",
+        when="工作日傍晚",
+        helper="zhang.guifang",
+        done=True,
+        hours="0.5",
+        thanks="谢谢小赵，菜很新鲜。",
+    ),
+    # 六和社区 · 第4网格
+    DemoNeighbourPost(
+        "liuhe",
+        4,
+        "liu.wei",
+        "sale",
+        "items",
+        "义卖：手工编织围巾",
+        "家里老人织的羊毛围巾三条，义卖所得全部捐给社区“爱心食堂”。",
+        6,
+        place="枫华府活动室",
+    ),
+    DemoNeighbourPost(
+        "liuhe",
+        4,
+        "huang.zihan",
+        "request",
+        "tutoring",
+        "想找人讲讲高数",
+        "大一高数期末复习，有几道题想请懂的邻居讲一讲，线上线下都可以。",
+        7,
+        place="枫华府活动室",
+        when="周末下午",
+        helper="liu.wei",
+        done=True,
+        hours="2",
+        thanks="刘叔叔讲得很清楚，考试过了！",
+    ),
+    # 江南社区 · 第1网格
+    DemoNeighbourPost(
+        "jiangnan",
+        1,
+        "priya.sharma",
+        "request",
+        "childcare",
+        "Someone to watch my son for an hour",
+        "I have a class on Thursday evening; my son (6) needs someone to keep an eye on him for one hour in the "
+        "community's children's room.",
+        2,
+        place="Jiangnan Spring children's room",
+        when="Thursday 18:30–19:30",
+    ),
+    DemoNeighbourPost(
+        "jiangnan",
+        1,
+        "hu.ming",
+        "lend",
+        "tools",
+        "出借人字梯",
+        "1.8米人字梯，换灯泡、清洁高处都方便。",
+        3,
+        place="江南春晓3幢",
+    ),
+    DemoNeighbourPost(
+        "jiangnan",
+        1,
+        "zhou.zhiqiang",
+        "request",
+        "repairs",
+        "帮忙装一下吸顶灯",
+        "新买的吸顶灯不会装，请会电工的邻居帮帮忙。",
+        10,
+        place="江南春晓1幢",
+        helper="sun.yue",
+        done=True,
+        hours="1",
+        thanks="孙悦动手能力真强，灯很亮！",
+    ),
+    # 江南社区 · 第2网格
+    DemoNeighbourPost(
+        "jiangnan",
+        2,
+        "anna.mueller",
+        "offer",
+        "tutoring",
+        "German and piano for beginners",
+        "I teach beginners German or piano, free for neighbours, Saturday mornings at the Green Maple Court clubhouse.",
+        5,
+        place="Green Maple Court clubhouse",
+        when="Saturdays 10:00",
+    ),
+    DemoNeighbourPost(
+        "jiangnan",
+        2,
+        "wu.lijuan",
+        "donation",
+        "items",
+        "为社区老人募集冬衣",
+        "社区要给独居老人送冬衣，干净的棉衣、毛衣都可以，请送到青枫苑物业。",
+        12,
+        place="青枫苑物业服务中心",
+        helper="ma.xiaodong",
+        done=True,
+        thanks="谢谢马晓东捐的两件棉衣！",
+    ),
+    # 江南社区 · 第3网格
+    DemoNeighbourPost(
+        "jiangnan",
+        3,
+        "zhu.tingting",
+        "request",
+        "errands",
+        "帮忙代收生鲜外卖",
+        "明天中午不在家，有一份生鲜外卖，想请邻居先帮忙收一下放冰箱。",
+        1,
+        place="锦绣里11幢",
+        when="明天中午",
+    ),
+    DemoNeighbourPost(
+        "jiangnan",
+        3,
+        "david.kim",
+        "request",
+        "elderly",
+        "Company for my father's walk",
+        "My father is visiting and speaks only Korean and a little Chinese; he would enjoy a short walk by the "
+        "canal with a neighbour.",
+        8,
+        place="Jinxiu Lane gate",
+        when="Any morning this week",
+        helper="xu.haoran",
+        done=True,
+        hours="1",
+        thanks="Thank you, Haoran, my father loved the walk.",
+    ),
+)

@@ -12,7 +12,7 @@ class HomeConfig(AppConfig):
 
 
 # The domain apps built on home, in the order their parts depend on each other.
-DOMAIN_APPS = ("events", "points", "deliberation.mailbox", "deliberation.council", "deliberation.followup")
+DOMAIN_APPS = ("events", "points", "deliberation.mailbox", "deliberation.council", "deliberation.followup", "neighbours")
 
 
 def app_modules(name: str) -> list:

@@ -125,6 +125,8 @@ BUILTIN_RULES = [
     ("health_checkin", "健康运动打卡", "Health exercise check-in", 1, False, 1, 1, 31, "grid_worker", False),
     ("staff_award", "工作人员奖励", "Discretionary staff award", 10, False, 50, None, 200, "staff", True),
     ("council_attendance", "参加居民议事会", "Attending a council session", 5, False, 20, 20, None, "automatic", False),
+    # Neighbour help (neighbours/): both sides confirmed; also capped per pair of neighbours a month there.
+    ("neighbour_help", "邻里互助", "Neighbour help", 5, False, 10, 10, 40, "automatic", False),
 ]
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("plumbing", "api", "home", "outbox", "events", "points", "deliberation", "demo")
+APPS = ("plumbing", "api", "home", "outbox", "events", "points", "deliberation", "neighbours", "demo")
 GROUND = ("plumbing", "api", "home", "outbox")
-DOMAINS = ("events", "points", "deliberation")
+DOMAINS = ("events", "points", "deliberation", "neighbours")
 # Inside deliberation/: each app may import those before it, never one after it.
 DELIBERATION = ("deliberation.mailbox", "deliberation.council", "deliberation.followup")
 

@@ -11,6 +11,7 @@ from deliberation.followup import audit as followup_audit
 from deliberation.mailbox import audit as mailbox_audit
 from events import audit as events_audit
 from home.factories import CommunityFactory, UserFactory
+from neighbours import audit as neighbours_audit
 from plumbing.audit import AuditActions
 from points import audit as points_audit
 
@@ -19,6 +20,7 @@ APPS = {
     "events": events_audit,
     "followup": followup_audit,
     "mailbox": mailbox_audit,
+    "neighbours": neighbours_audit,
     "points": points_audit,
 }
 

@@ -1,6 +1,6 @@
 """Every URL of the site's own apps, fed malformed values, answers with something other than a 5xx.
 
-The walk: every URL pattern whose view lives in home, events, points or deliberation (the site-level
+The walk: every URL pattern whose view lives in home, events, points, deliberation or neighbours (the site-level
 ones in site/linli/urls.py and the custom admin views registered in wagtail_hooks.py included), every
 live page of the site's own page types, and the Wagtail admin searches the audit named. Path
 parameters get real ids of a demo data set (`seed_demo`) and, where the converter is `str`, each
@@ -27,7 +27,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from wagtail.models import Page
 
-OWN_APPS = ("home", "events", "points", "deliberation", "outbox")
+OWN_APPS = ("home", "events", "points", "deliberation", "neighbours", "outbox")
 
 REFUSED_VALUES = ["a\x00b", "x" * 5000]
 MALFORMED = ["a\x00b", "²", str(10**23), "abc", "9999-12-31", "0001-01-01", "x" * 5000, "王秀英☃", "-1", '"', "<"]
@@ -81,6 +81,9 @@ ACTIONS = {
     "council_admin:council": ["settings", "add", "change", "end"],
     "council_admin:session": ["add_item", "move", "present", "open", "close", "announce", "start", "remove"],
     "followup_admin:decision": ["answer", "add_action", "progress"],
+    "neighbours:answer": ["accept", "decline"],
+    "neighbours_admin:post": ["warn", "hide"],
+    "neighbours_admin:moderate": ["hide", "warn", "suspend", "dismiss"],
 }
 
 
@@ -163,6 +166,7 @@ class DemoStreet:
         from deliberation.mailbox.models import Letter, LetterPhoto, Topic
         from events.factories import HouseholdMemberFactory
         from events.models import ActivityPage, Booking, CalendarFeed
+        from neighbours.models import Post, PostPhoto, Report, Response
         from points.models import LedgerEntry, Reservation, Reward
 
         session = CouncilSession.objects.filter(items__isnull=False).order_by("pk").first()
@@ -182,6 +186,9 @@ class DemoStreet:
         member = HouseholdMemberFactory(resident=self.resident)
         feed, _created = CalendarFeed.objects.get_or_create(resident=self.resident)
         decision = Decision.objects.order_by("pk").first()
+        # A neighbour-help post of the resident's grid (the demo has some in every grid), with an answer.
+        grid_id = getattr(getattr(self.resident, "profile", None), "grid_id", None)
+        neighbour_post = Post.objects.filter(grid_id=grid_id).order_by("pk").first() or Post.objects.order_by("pk").first()
         self.users = {"resident": self.resident, "staff": self.staff, "superuser": self.superuser}
         self.letter, self.booking = letter, booking
         first = lambda queryset: queryset.order_by("pk").values_list("pk", flat=True).first() or 1  # noqa: E731
@@ -203,6 +210,7 @@ class DemoStreet:
             "followup:decision_detail": decision.pk,
             "followup:file_objection": decision.pk,
             "followup_admin:decision": decision.pk,
+            "neighbours:photo": first(PostPhoto.objects),
         }
         self.values = {
             "session_id": booking.session_id,
@@ -221,6 +229,9 @@ class DemoStreet:
             "session_pk": running.pk,
             "door_key": running.door_key,
             "pk": session.pk,  # the council's sessions that took place; other views are in pk_by_name
+            "post_id": neighbour_post.pk,
+            "response_id": first(Response.objects.filter(post=neighbour_post)),
+            "report_id": first(Report.objects),
         }
 
     def paths(self, route: str, name: str, malformed: list[str]) -> list[tuple[str, str, str]]:

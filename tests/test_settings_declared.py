@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("home", "outbox", "events", "points", "deliberation")
+APPS = ("home", "outbox", "events", "points", "deliberation", "neighbours")
 
 
 def sources():

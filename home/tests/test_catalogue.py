@@ -51,7 +51,7 @@ def test_catalogue_covers_every_string_in_the_code(tmp_path, monkeypatch):
     """
     if shutil.which("xgettext") is None:
         skip_or_fail("GNU gettext (xgettext) is not installed: apt-get install gettext")
-    for folder in ("home", "plumbing", "api", "events", "points", "deliberation", "outbox", "demo", "site"):
+    for folder in ("home", "plumbing", "api", "events", "points", "deliberation", "neighbours", "outbox", "demo", "site"):
         shutil.copytree(BASE / folder, tmp_path / folder, ignore=shutil.ignore_patterns("static", "__pycache__", "tests", "*.mo"))
     copied_site_po = tmp_path / SITE_PO.relative_to(BASE)
     monkeypatch.chdir(tmp_path)

@@ -190,13 +190,15 @@ def test_saving_choices_changes_what_is_sent(client, community):
     client.force_login(resident)
     data = {"bookings": ["sms"], "waiting_list": ["email"], "reminders": ["sms"], "session_cancelled": ["email", "sms"]}
     data |= {"organisers": ["email"], "points": ["sms"], "rewards": ["sms"], "letters": ["email"], "council": ["email"]}
+    data |= {"neighbours": ["sms"]}
     response = client.post(PAGE.format(language="en"), data)
     assert response.status_code == 302
     assert services.channels_for(resident, "events.booking_made") == ["sms"]
     assert services.channels_for(resident, "events.reminder") == ["sms"]
     assert services.channels_for(resident, "points.expiry_warning") == ["sms"]
     assert services.channels_for(resident, "points.reward_reserved") == ["sms"]
-    assert ChannelPreference.objects.filter(user=resident).count() == 9
+    assert services.channels_for(resident, "neighbours.accepted") == ["sms"]
+    assert ChannelPreference.objects.filter(user=resident).count() == 10
 
 
 @pytest.mark.parametrize(
@@ -212,7 +214,7 @@ def test_bad_input_is_a_form_error_that_changes_nothing(client, community, langu
     resident = person(community)
     client.force_login(resident)
     data = {topic: ["email"] for topic in ("bookings", "waiting_list", "session_cancelled", "organisers", "points", "rewards")}
-    data |= {"letters": ["email"], "council": ["email"]} | bad
+    data |= {"letters": ["email"], "council": ["email"], "neighbours": ["email"]} | bad
     response = client.post(PAGE.format(language=language), data)
     assert response.status_code == 400
     assert error in response.content.decode()
@@ -289,6 +291,10 @@ TYPICAL = {
     "title": "第12次议事会会议",
     "action": "修复3号楼路灯",
     "reward": "环保购物袋",
+    "post": "帮忙从菜场提菜上楼",
+    "note": "请不要在帖子里索要钱款，邻里互助是无偿的",
+    "count": "3",
+    "grid": "第1网格 · 六和苑",
 }
 
 

@@ -35,6 +35,7 @@ def test_builtin_rules_are_seeded_once_with_english_names():
         "health_checkin",
         "staff_award",
         "council_attendance",
+        "neighbour_help",
     }
     assert EarningRule.objects.get(code="attendance").name_en == "Attending an activity"
 

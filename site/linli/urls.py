@@ -49,6 +49,7 @@ urlpatterns += i18n_patterns(
     path("", include("deliberation.council.urls")),
     path("", include("deliberation.followup.urls")),
     path("", include("points.urls")),
+    path("", include("neighbours.urls")),
     path("", include("outbox.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,

@@ -113,16 +113,21 @@ _PERSONAL_PATTERNS = [
 ]
 
 
+def personal_details_in(text: str) -> list[str]:
+    """The phone numbers, e-mail addresses, ID numbers and door-level addresses in `text`, each once, in order."""
+    return list(dict.fromkeys(match.group() for pattern in _PERSONAL_PATTERNS for match in pattern.finditer(text)))
+
+
 def check_public_text(*, topic: Topic, text: str) -> None:
     """Refuse public text with a sensitive word, or a writer's name, phone, e-mail or address."""
     for word in MailboxSettings.load().sensitive_word_list():
         if word in text:
             raise MailboxError(_("The summary contains a word that may not be published: %(word)s") % {"word": word})
-    personal = [match.group() for pattern in _PERSONAL_PATTERNS for match in pattern.finditer(text)]
+    personal = personal_details_in(text)
     if personal:
         raise MailboxError(
             _("The summary must not contain phone numbers, e-mail addresses or home addresses: %(words)s")
-            % {"words": "、".join(dict.fromkeys(personal))}
+            % {"words": "、".join(personal)}
         )
     names: set[str] = set()
     for letter in topic.letters.select_related("writer__profile"):

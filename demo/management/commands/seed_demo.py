@@ -2,8 +2,9 @@
 
 Each part builds on the ones before it: the street (communities, people, notices and pages,
 demo/street.py), its classes and activities (demo/activities.py), points and rewards
-(demo/rewards.py), the mailbox and its councils (demo/mailbox.py, demo/council.py). The residents
-are invented: seeding runs muted and tells none of them anything.
+(demo/rewards.py), the mailbox and its councils (demo/mailbox.py, demo/council.py), neighbour help in
+every grid (demo/neighbours.py). The residents are invented: seeding runs muted and tells none of them
+anything.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from demo import activities, mailbox, rewards, street
+from demo import activities, mailbox, neighbours, rewards, street
 from outbox.services import muted
 
 
@@ -27,7 +28,8 @@ class Command(BaseCommand):
             activities.seed()
             rewards.seed()
             mailbox.seed()
-        self.stdout.write("\n".join(part.summary() for part in (street, activities, rewards, mailbox)))
+            neighbours.seed()
+        self.stdout.write("\n".join(part.summary() for part in (street, activities, rewards, mailbox, neighbours)))
         if settings.DEBUG:
             self.stdout.write("Demo users (demo-*) log in with DEMO_PASSWORD from demo/street.py.")
         else:

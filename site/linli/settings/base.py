@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "home",
     "events",
     "points",
+    "neighbours",
     "deliberation",  # the three apps' shared table history and catalogue
     "deliberation.mailbox",
     "deliberation.council",
@@ -260,6 +261,11 @@ LINLI_OUTBOX_STALLED_MINUTES = env.integer("LINLI_OUTBOX_STALLED_MINUTES", 15)
 # calendar year. A reserved reward waits at the service desk this many days before its points come back.
 LINLI_POINTS_VALID_DAYS = env.integer("LINLI_POINTS_VALID_DAYS", 0, minimum=0)
 LINLI_POINTS_PICKUP_DAYS = env.integer("LINLI_POINTS_PICKUP_DAYS", 14, minimum=1)
+
+# Neighbour help (neighbours/services.py): a post stays open this many days; the same requester and helper earn
+# points for helping each other at most this many times a calendar month (no farming points in pairs).
+LINLI_NEIGHBOUR_POST_DAYS = env.integer("LINLI_NEIGHBOUR_POST_DAYS", 14, minimum=1)
+LINLI_NEIGHBOUR_PAIR_MONTHLY_CAP = env.integer("LINLI_NEIGHBOUR_PAIR_MONTHLY_CAP", 2, minimum=0)
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "邻里 Linli <noreply@linli.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
