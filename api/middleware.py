@@ -1,18 +1,21 @@
 """The API's edge, before anything else reads the request: CORS for configured origins, the body size limit, and
 JSON instead of HTML for errors raised before a view runs (control characters refused by the input guard, an
-address that matches no operation)."""
+address that matches no operation). Then its gateway: one cache round trip per request for the rate limits, the
+session token and kept answers (api/gateway.py)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from .core import problem, status_problem
+from . import gateway
+from .core import Kept, etag_matches, problem, status_problem
 
 API_PREFIXES = ("/api/", "/_allauth/")
 CORS_HEADERS = "Accept-Language, Content-Type, Idempotency-Key, If-None-Match, X-Ballot-Receipt, X-Session-Token"
@@ -74,3 +77,88 @@ class ApiEdgeMiddleware:
         if request.method == "POST" and request.path in UPLOAD_PATHS and request.content_type == "multipart/form-data":
             return settings.LINLI_API_MAX_UPLOAD_BYTES
         return settings.LINLI_API_MAX_BODY_BYTES
+
+
+class ApiGatewayMiddleware:
+    """/api/: one round trip to the shared cache per request (api/gateway.py) for its rate limits, its session token
+    and a kept answer; a kept answer still valid is answered here, before sessions, locale, authentication and URL
+    resolution. Placed after the edge and the input guard (so a kept answer gets their headers and checks too)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        language = translation.get_language_from_request(request)
+        # Kept answers are for GETs without a browser session (whose pages may see other headers): phone clients.
+        keepable = request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        counters = gateway.rate_counters(request)
+        keys, local = gateway.prefetch_keys(request, language if keepable else None)
+        counts, values = gateway.round_trip([key for key, _limit in counters], keys, settings.LINLI_API_RATE_WINDOW_SECONDS)
+        known = gateway.Prefetched(asked=frozenset((*keys, *local)), values={**values, **local})
+        request._api_prefetched = known
+        wait = gateway.seconds_to_wait(counts, [limit for _key, limit in counters])
+        if wait:
+            with translation.override(language):
+                message = _("Too many requests. Please try again in %(seconds)s seconds.") % {"seconds": wait}
+                response = problem(429, "rate_limited", message)
+            response["Retry-After"] = str(wait)
+            return response
+        if keepable:
+            response = self.kept_answer(request, language, known)
+            if response is not None:
+                return response
+        response = self.get_response(request)
+        kept = getattr(response, "kept", None)
+        if keepable and kept is not None and kept.language == language and response.status_code in (200, 304):
+            self.keep(request, language, response, kept)
+        return response
+
+    @staticmethod
+    def kept_answer(request: HttpRequest, language: str, known: gateway.Prefetched) -> HttpResponse | None:
+        path = request.get_full_path()
+        entry = known.values.get(gateway.kept_key(language, path, None))
+        if gateway.still_current(entry, known):
+            return ApiGatewayMiddleware.replay(request, entry)
+        token = request.headers.get("X-Session-Token")
+        if token:
+            entry = known.values.get(gateway.kept_key(language, path, token))
+            # A personal answer only to the resident it was built for, through a token that still names them now.
+            if gateway.still_current(entry, known) and entry["resident"] is not None:
+                user = gateway.resolve_token(request)
+                if user is not None and user.pk == entry["resident"]:
+                    return ApiGatewayMiddleware.replay(request, entry)
+        return None
+
+    @staticmethod
+    def replay(request: HttpRequest, entry: dict) -> HttpResponse:
+        """The answer as the whole stack gave it when it was kept: the same headers, 304 to its ETag."""
+        if etag_matches(request, entry["etag"]):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(entry["body"], content_type="application/json")
+        for name, value in entry["headers"].items():
+            response[name] = value
+        response["Content-Length"] = str(len(response.content))
+        return response
+
+    @staticmethod
+    def keep(request: HttpRequest, language: str, response: HttpResponse, kept: Kept) -> None:
+        if response.cookies:
+            return  # a cookie is for one browser, never replayed
+        token = None
+        if kept.resident is not None:  # kept for the token that asked, and only while it names the same resident
+            token = request.headers.get("X-Session-Token")
+            user = gateway.resolve_token(request) if token else None
+            if user is None or user.pk != kept.resident:
+                return
+        headers = {name: value for name, value in response.items() if name.lower() not in ("content-type", "content-length")}
+        entry = {
+            "generations": kept.generations,
+            "resident": kept.resident,
+            "headers": headers,
+            "body": kept.body,
+            "etag": kept.etag,
+        }
+        cache.set(gateway.kept_key(language, request.get_full_path(), token), entry, kept.seconds)
