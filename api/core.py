@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -240,6 +241,7 @@ class Kept:
     language: str
     resident: int | None
     generations: dict[str, str]
+    built: float  # when its data began to be read (time.time()): it is kept `seconds` from then
     seconds: int
     body: bytes
     etag: str
@@ -270,10 +272,11 @@ def shared_json(
     answer's tag includes who asks; a public one is the same for everyone."""
     from .gateway import generation_values
 
+    built = time.time()
     values = generation_values(request, generations)
     resident = request.auth.pk if personal else None
     body, etag = _encoded(build(), f"user {resident}" if personal else "")
     response = _answer(request, body, etag)
     if _plain_query(request, params) and (personal or not request.user.is_authenticated):
-        response.kept = Kept(get_language() or "", resident, values, seconds, body, etag)
+        response.kept = Kept(get_language() or "", resident, values, built, seconds, body, etag)
     return response

@@ -29,6 +29,7 @@ round trip; with others every token is resolved the long way, as before.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -49,7 +50,9 @@ from plumbing.network import client_address
 AUTH_GENERATION = "api-auth:generation"
 AUTH_SECONDS = 300  # a kept resolution is trusted at most this long, whatever happens (a backstop)
 KEPT_PREFIX = "api-kept:"
+KEPT_VERSION = 1  # of what is kept (answers, token resolutions): an entry of another version is not read
 RATE_PREFIX = "api-rate:"
+REFRESH_MARGIN = 1.0  # seconds before a kept answer expires when one request per process builds it again
 SESSION_KEY_FORM = re.compile(r"[0-9a-z]{8,64}")  # Django's session keys: 32 of [0-9a-z]
 # Generations that kept answers were built under, besides the publish generation: each process learns them from
 # the answers it builds (`shared_json(..., generations=...)`) and reads them in every later round trip.
@@ -84,6 +87,9 @@ def round_trip(counters: list[str], keys: list[str], window: int) -> tuple[list[
         counts = [_count_one_by_one(key, window) for key in counters]
         return counts, (cache.get_many(keys) if keys else {})
     made = [cache.client.make_key(key) for key in keys]
+    if not counters:
+        found = client.mget(made) if made else []
+        return [], {key: cache.client.decode(raw) for key, raw in zip(keys, found, strict=True) if raw is not None}
     pipe = client.pipeline(transaction=False)
     for key in counters:
         raw = cache.client.make_key(key)
@@ -146,15 +152,25 @@ def seconds_to_wait(counts: list[int], limits: list[int]) -> int:
 
 def token_key(token: str) -> str:
     """Where a token's resolution is kept: an HMAC of it (a new SECRET_KEY makes every kept one unreachable)."""
-    return "api-auth:" + salted_hmac("linli.api.session-token", token).hexdigest()
+    return _token_key(token, settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4096)
+def _token_key(token: str, secret: str) -> str:
+    return "api-auth:" + salted_hmac("linli.api.session-token", token, secret=secret).hexdigest()
 
 
 def session_cache_key(token: str) -> str | None:
     """The session's own entry in the default cache, if the session engine keeps one there (else None)."""
     if not SESSION_KEY_FORM.fullmatch(token) or settings.SESSION_CACHE_ALIAS != "default":
         return None
-    prefix = getattr(import_module(settings.SESSION_ENGINE).SessionStore, "cache_key_prefix", None)
+    prefix = _session_cache_prefix(settings.SESSION_ENGINE)
     return None if prefix is None else prefix + token
+
+
+@functools.lru_cache
+def _session_cache_prefix(engine: str) -> str | None:
+    return getattr(import_module(engine).SessionStore, "cache_key_prefix", None)
 
 
 def auth_keys(token: str) -> list[str]:
@@ -178,6 +194,7 @@ def _read_or_make(key: str) -> str:
 def _still_valid(kept, session, current_generation) -> bool:
     return (
         isinstance(kept, dict)
+        and kept.get("version") == KEPT_VERSION
         and isinstance(session, dict)
         and current_generation is not None
         and kept["generation"] == current_generation
@@ -213,7 +230,7 @@ def _resolve(token: str, known: Prefetched):
         return None
     user, session = found
     if keys:
-        kept = {"user": user, "hash": session.get(HASH_SESSION_KEY), "generation": current}
+        kept = {"version": KEPT_VERSION, "user": user, "hash": session.get(HASH_SESSION_KEY), "generation": current}
         cache.set(keys[0], kept, AUTH_SECONDS)
     return user
 
@@ -248,24 +265,52 @@ def generation_values(request: HttpRequest, keys: tuple[str, ...]) -> dict[str, 
     return values
 
 
-def prefetch_keys(request: HttpRequest, language: str | None) -> tuple[list[str], dict]:
-    """The keys to read in the round trip, and what is known without reading (the publish generation's copy)."""
+def local_generations() -> dict[str, str]:
+    """The generations this process knows without asking: the publish generation's copy (with Redis), if kept."""
+    copy = generation.known()
+    return {} if copy is None else {GENERATION_KEY: copy}
+
+
+def prefetch_keys(request: HttpRequest, kept: tuple[str, str] | None, local: dict[str, str]) -> list[str]:
+    """The keys to read in the round trip: the session token's, and for `kept` (language, full path) its kept
+    answers and the generations not known locally."""
     token = request.headers.get("X-Session-Token")
     keys = auth_keys(token) if token else []
-    local = {}
-    if language is not None:
-        keys += [kept_key(language, request.get_full_path(), None)]
+    if kept is not None:
+        language, path = kept
+        keys.append(kept_key(language, path, None))
         if token:
-            keys += [kept_key(language, request.get_full_path(), token)]
-        copy = generation.known()
-        if copy is not None:
-            local[GENERATION_KEY] = copy
+            keys.append(kept_key(language, path, token))
         keys += [key for key in known_generations if key not in local]
-    return keys, local
+    return keys
 
 
-def still_current(entry, known: Prefetched) -> bool:
-    """A kept answer is valid while every generation it was built under is the current one."""
-    return isinstance(entry, dict) and all(
-        known.has(key) and known.values.get(key) == value for key, value in entry["generations"].items()
+def still_current(entry, known: Prefetched, now: float) -> bool:
+    """A kept answer is valid until it expires, while every generation it was built under is the current one."""
+    return (
+        isinstance(entry, dict)
+        and entry.get("version") == KEPT_VERSION
+        and now < entry["expires"]
+        and all(known.has(key) and known.values.get(key) == value for key, value in entry["generations"].items())
     )
+
+
+class Refreshes:
+    """Which kept answers this process is building again before they expire.
+
+    In the last moments of an answer's life (REFRESH_MARGIN, at most a fifth of it) the first request of each process
+    builds it again while the others are still answered from the kept one: a busy answer never expires under load,
+    so that every worker's threads do not all build it at once (seats left are kept 5 seconds), and no answer is
+    ever older than it may be."""
+
+    def __init__(self) -> None:
+        self.claims: dict[str, float] = {}
+
+    def claim(self, key: str, entry: dict, now: float) -> bool:
+        margin = min(REFRESH_MARGIN, (entry["expires"] - entry["built"]) / 5)
+        if entry["expires"] - now > margin or self.claims.get(key, 0) > now:
+            return False
+        if len(self.claims) > 10_000:
+            self.claims.clear()
+        self.claims[key] = now + margin
+        return True
