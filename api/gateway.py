@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import pickle
 import re
 import time
 import uuid
@@ -198,7 +199,7 @@ def _still_valid(kept, session, current_generation) -> bool:
         and isinstance(session, dict)
         and current_generation is not None
         and kept["generation"] == current_generation
-        and session.get(SESSION_KEY) == str(kept["user"].pk)
+        and session.get(SESSION_KEY) == str(kept["pk"])
         and session.get(HASH_SESSION_KEY) == kept["hash"]
         and session.get(BACKEND_SESSION_KEY) in settings.AUTHENTICATION_BACKENDS
     )
@@ -206,14 +207,25 @@ def _still_valid(kept, session, current_generation) -> bool:
 
 def resolve_token(request: HttpRequest):
     """The active user the request's X-Session-Token names now, else None (resolved once per request)."""
-    if hasattr(request, "_api_resident"):
-        return request._api_resident
-    token = request.headers.get("X-Session-Token")
-    request._api_resident = _resolve(token, prefetched(request)) if token else None
-    return request._api_resident
+    if resident_pk(request) is None:
+        return None
+    pk, user = request._api_resident
+    if isinstance(user, bytes):  # kept: unpickled only now that the request needs the user
+        user = pickle.loads(user)  # noqa: S301  (written by _resolve below, in our own cache)
+        request._api_resident = (pk, user)
+    return user
 
 
-def _resolve(token: str, known: Prefetched):
+def resident_pk(request: HttpRequest) -> int | None:
+    """The pk of the active user the request's X-Session-Token names now, else None."""
+    if not hasattr(request, "_api_resident"):
+        token = request.headers.get("X-Session-Token")
+        request._api_resident = _resolve(token, prefetched(request)) if token else None
+    return None if request._api_resident is None else request._api_resident[0]
+
+
+def _resolve(token: str, known: Prefetched) -> tuple[int, object] | None:
+    """(pk, the user or, when kept, the user pickled), or None."""
     from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 
     keys = auth_keys(token)
@@ -222,7 +234,7 @@ def _resolve(token: str, known: Prefetched):
         values = known.values if known.has(*keys) else cache.get_many(keys)
         kept, session, current = (values.get(key) for key in keys)
         if _still_valid(kept, session, current):
-            return kept["user"]
+            return kept["pk"], kept["user"]
         # Read before the session and the user's row: a change after this read starts a newer generation.
         current = current or _read_or_make(AUTH_GENERATION)
     found = authenticate_by_x_session_token(token)
@@ -230,9 +242,16 @@ def _resolve(token: str, known: Prefetched):
         return None
     user, session = found
     if keys:
-        kept = {"version": KEPT_VERSION, "user": user, "hash": session.get(HASH_SESSION_KEY), "generation": current}
+        # The user is pickled apart, and unpickled only when the request needs it (a kept answer needs only the pk).
+        kept = {
+            "version": KEPT_VERSION,
+            "pk": user.pk,
+            "user": pickle.dumps(user),
+            "hash": session.get(HASH_SESSION_KEY),
+            "generation": current,
+        }
         cache.set(keys[0], kept, AUTH_SECONDS)
-    return user
+    return user.pk, user
 
 
 def forget_token(token: str | None) -> None:

@@ -36,7 +36,7 @@ class ApiEdgeMiddleware:
             return self.get_response(request)
         origin = request.headers.get("Origin")
         allowed = origin is not None and origin in settings.LINLI_API_CORS_ORIGINS
-        language = translation.get_language_from_request(request)
+        language = request.api_language = translation.get_language_from_request(request)
         if allowed and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             response = HttpResponse(status=204)
             response["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -100,7 +100,7 @@ class ApiGatewayMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
-        language = translation.get_language_from_request(request)
+        language = getattr(request, "api_language", None) or translation.get_language_from_request(request)
         # Kept answers are for GETs without a browser session (whose pages may see other headers): phone clients.
         path = (
             request.get_full_path() if request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES else None
@@ -149,8 +149,7 @@ class ApiGatewayMiddleware:
             # A personal answer only to the resident it was built for, through a token that still names them now.
             if not gateway.still_current(entry, known, now) or entry["resident"] is None:
                 return None
-            user = gateway.resolve_token(request)
-            if user is None or user.pk != entry["resident"]:
+            if gateway.resident_pk(request) != entry["resident"]:
                 return None
         if self.refreshes.claim(key, entry, now):
             return None  # this request builds it again
@@ -181,8 +180,7 @@ class ApiGatewayMiddleware:
         token = None
         if kept.resident is not None:  # kept for the token that asked, and only while it names the same resident
             token = request.headers.get("X-Session-Token")
-            user = gateway.resolve_token(request) if token else None
-            if user is None or user.pk != kept.resident:
+            if not token or gateway.resident_pk(request) != kept.resident:
                 return
         headers = {name: value for name, value in response.items() if name.lower() not in ("content-type", "content-length")}
         entry = {
