@@ -1,4 +1,5 @@
-"""What every router of the API shares: the error shape, authentication, rate limits, cursors and ETags.
+"""What every router of the API shares: the error shape, authentication, cursors, ETags and kept answers (the rate
+limits, the token's resolution and the kept answers' round trip are the gateway's: api/gateway.py).
 
 The core knows no domain app. An app contributes its router and the errors its services raise through
 the `linli_api_routers` Wagtail hook (`ApiSection`), as apps add sections to the home page
