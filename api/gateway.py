@@ -199,7 +199,7 @@ def _still_valid(kept, session, current_generation) -> bool:
         and isinstance(session, dict)
         and current_generation is not None
         and kept["generation"] == current_generation
-        and session.get(SESSION_KEY) == str(kept["pk"])
+        and session.get(SESSION_KEY) == str(kept.get("pk"))
         and session.get(HASH_SESSION_KEY) == kept["hash"]
         and session.get(BACKEND_SESSION_KEY) in settings.AUTHENTICATION_BACKENDS
     )
@@ -290,16 +290,13 @@ def local_generations() -> dict[str, str]:
     return {} if copy is None else {GENERATION_KEY: copy}
 
 
-def prefetch_keys(request: HttpRequest, kept: tuple[str, str] | None, local: dict[str, str]) -> list[str]:
-    """The keys to read in the round trip: the session token's, and for `kept` (language, full path) its kept
-    answers and the generations not known locally."""
+def prefetch_keys(request: HttpRequest, kept: list[str], local: dict[str, str]) -> list[str]:
+    """The keys to read in the round trip: the session token's, the `kept` answers' and, when there are kept
+    answers to check, the generations not known locally."""
     token = request.headers.get("X-Session-Token")
     keys = auth_keys(token) if token else []
     if kept is not None:
-        language, path = kept
-        keys.append(kept_key(language, path, None))
-        if token:
-            keys.append(kept_key(language, path, token))
+        keys += kept
         keys += [key for key in known_generations if key not in local]
     return keys
 

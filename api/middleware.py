@@ -24,7 +24,7 @@ API_PREFIXES = ("/api/", "/_allauth/")
 CORS_HEADERS = "Accept-Language, Content-Type, Idempotency-Key, If-None-Match, X-Ballot-Receipt, X-Session-Token"
 # Operations that take photos as multipart/form-data: their bodies may reach LINLI_API_MAX_UPLOAD_BYTES.
 UPLOAD_PATHS = frozenset({"/api/v1/me/letters/"})
-LOCAL_ANSWERS = 200  # public kept answers each process holds in memory (a few kB each)
+LOCAL_ANSWERS = 500  # kept answers each process holds in memory (a few kB each)
 
 
 class ApiEdgeMiddleware:
@@ -88,33 +88,42 @@ class ApiGatewayMiddleware:
     and a kept answer; a kept answer still valid is answered here, before sessions, locale, authentication and URL
     resolution. Placed after the edge and the input guard (so a kept answer gets their headers and checks too).
 
-    Public kept answers (the same for everyone) are also held in this process's memory, as the page cache holds
-    pages: where no rate limit counts the request, a hit then costs no round trip at all."""
+    Kept answers this process answered or built are held in its memory too (as the page cache holds pages), so the
+    round trip reads only what decides whether they are still valid: the generations and, for a personal answer,
+    the token's. A public answer whose generations this process knows without asking (the publish generation, with
+    Redis) then costs no round trip at all where no rate limit counts the request."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
         self.refreshes = gateway.Refreshes()
-        self.public: dict[str, dict] = {}
-        self.public_lock = threading.Lock()
+        self.held: dict[str, dict] = {}
+        self.held_lock = threading.Lock()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
         language = getattr(request, "api_language", None) or translation.get_language_from_request(request)
-        # Kept answers are for GETs without a browser session (whose pages may see other headers): phone clients.
-        path = (
-            request.get_full_path() if request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES else None
-        )
         counters = gateway.rate_counters(request)
         now = time.time()
-        local = gateway.local_generations() if path is not None else {}
-        if path is not None and not counters:
-            public_key = gateway.kept_key(language, path, None)
-            entry = self.public.get(public_key)
-            if gateway.still_current(entry, gateway.Prefetched(frozenset(local), local), now):
-                if not self.refreshes.claim(public_key, entry, now):
-                    return self.replay(request, entry)
-        keys = gateway.prefetch_keys(request, (language, path) if path is not None else None, local)
+        # Kept answers are for GETs without a browser session (whose pages may see other headers): phone clients.
+        keepable = request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        candidates, local, to_read = [], {}, None
+        if keepable:
+            path = request.get_full_path()
+            token = request.headers.get("X-Session-Token")
+            candidates = [gateway.kept_key(language, path, None)]
+            if token:
+                candidates.append(gateway.kept_key(language, path, token))
+            local = gateway.local_generations()
+            public = self.held_entry(candidates[0], now)
+            if public is not None and not counters:
+                if gateway.still_current(public, gateway.Prefetched(frozenset(local), local), now):
+                    if not self.refreshes.claim(candidates[0], public, now):
+                        return self.replay(request, public)
+            held = [self.held_entry(key, now) for key in candidates]
+            # An address answers either for everyone or per token: one held answer says which, nothing more to read.
+            to_read = [] if any(entry is not None for entry in held) else candidates
+        keys = gateway.prefetch_keys(request, to_read, local)
         counts, values = gateway.round_trip([key for key, _limit in counters], keys, settings.LINLI_API_RATE_WINDOW_SECONDS)
         known = gateway.Prefetched(asked=frozenset((*keys, *local)), values={**values, **local})
         request._api_prefetched = known
@@ -125,35 +134,37 @@ class ApiGatewayMiddleware:
                 response = problem(429, "rate_limited", message)
             response["Retry-After"] = str(wait)
             return response
-        if path is not None:
-            response = self.kept_answer(request, language, path, known, now)
+        if keepable:
+            response = self.kept_answer(request, candidates, known, now)
             if response is not None:
                 return response
         response = self.get_response(request)
         kept = getattr(response, "kept", None)
-        if path is not None and kept is not None and kept.language == language and response.status_code in (200, 304):
-            self.keep(request, language, path, response, kept)
+        if keepable and kept is not None and kept.language == language and response.status_code in (200, 304):
+            self.keep(request, candidates, response, kept)
         return response
 
-    def kept_answer(
-        self, request: HttpRequest, language: str, path: str, known: gateway.Prefetched, now: float
-    ) -> HttpResponse | None:
-        key = gateway.kept_key(language, path, None)
-        entry = known.values.get(key)
-        if gateway.still_current(entry, known, now):
-            self.remember(key, entry)
-        else:
-            token = request.headers.get("X-Session-Token")
-            key = gateway.kept_key(language, path, token) if token else None
-            entry = known.values.get(key) if token else None
+    def held_entry(self, key: str, now: float) -> dict | None:
+        entry = self.held.get(key)
+        return entry if entry is not None and now < entry["expires"] else None
+
+    def kept_answer(self, request: HttpRequest, candidates: list[str], known: gateway.Prefetched, now: float):
+        for key in candidates:
+            entry = known.values.get(key) or self.held_entry(key, now)
+            if not gateway.still_current(entry, known, now):
+                continue
             # A personal answer only to the resident it was built for, through a token that still names them now.
-            if not gateway.still_current(entry, known, now) or entry["resident"] is None:
+            if key == candidates[0]:
+                if entry["resident"] is not None:
+                    return None
+            elif entry["resident"] is None or gateway.resident_pk(request) != entry["resident"]:
                 return None
-            if gateway.resident_pk(request) != entry["resident"]:
-                return None
-        if self.refreshes.claim(key, entry, now):
-            return None  # this request builds it again
-        return self.replay(request, entry)
+            if key in known.values:
+                self.hold(key, entry)
+            if self.refreshes.claim(key, entry, now):
+                return None  # this request builds it again
+            return self.replay(request, entry)
+        return None
 
     @staticmethod
     def replay(request: HttpRequest, entry: dict) -> HttpResponse:
@@ -167,21 +178,21 @@ class ApiGatewayMiddleware:
         response["Content-Length"] = str(len(response.content))
         return response
 
-    def remember(self, key: str, entry: dict) -> None:
-        with self.public_lock:
-            self.public.pop(key, None)
-            if len(self.public) >= LOCAL_ANSWERS:
-                del self.public[next(iter(self.public))]  # the oldest
-            self.public[key] = entry
+    def hold(self, key: str, entry: dict) -> None:
+        with self.held_lock:
+            self.held.pop(key, None)
+            if len(self.held) >= LOCAL_ANSWERS:
+                del self.held[next(iter(self.held))]  # the oldest
+            self.held[key] = entry
 
-    def keep(self, request: HttpRequest, language: str, path: str, response: HttpResponse, kept: Kept) -> None:
+    def keep(self, request: HttpRequest, candidates: list[str], response: HttpResponse, kept: Kept) -> None:
         if response.cookies:
             return  # a cookie is for one browser, never replayed
-        token = None
+        key = candidates[0]
         if kept.resident is not None:  # kept for the token that asked, and only while it names the same resident
-            token = request.headers.get("X-Session-Token")
-            if not token or gateway.resident_pk(request) != kept.resident:
+            if len(candidates) < 2 or gateway.resident_pk(request) != kept.resident:
                 return
+            key = candidates[1]
         headers = {name: value for name, value in response.items() if name.lower() not in ("content-type", "content-length")}
         entry = {
             "version": gateway.KEPT_VERSION,
@@ -195,7 +206,5 @@ class ApiGatewayMiddleware:
         }
         left = entry["expires"] - time.time()
         if left > 0:
-            key = gateway.kept_key(language, path, token)
             cache.set(key, entry, math.ceil(left))
-            if token is None:
-                self.remember(key, entry)
+            self.hold(key, entry)
