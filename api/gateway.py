@@ -9,8 +9,9 @@ one pipelined request to the shared cache that
 
 A kept answer still valid is answered from there (200, or 304 to its ETag) without a query; anything else goes on
 down the stack with what was read, so that the endpoint's authentication and `shared_json` ask the cache nothing
-more. With Redis the round trip is one pipeline; with another cache (locmem in tests, files without Redis) the same
-reads and counts are made one by one.
+more. Each worker also holds the kept answers it served in memory: the round trip then reads only what decides
+whether they are still valid. With Redis the round trip is one pipeline (one MGET when no limit counts); with
+another cache (locmem in tests, files without Redis) the same reads and counts are made one by one.
 
 **Session tokens.** A token is a session key (allauth's session-token strategy). Resolving one the long way costs
 the session (from the cache with `cached_db`) and the user's row; its result is kept under an HMAC of the token
@@ -19,7 +20,7 @@ for AUTH_SECONDS and trusted only while, at every request:
 - the session is still in the session cache (logging out, ending or cycling a session deletes it there at once),
   names the same user and the same password hash, and an authentication backend still configured;
 - the auth generation has not changed since: any change to a user row (deactivation, a new password, erasure,
-  deletion; not the log-in time) starts a new one, now and again on commit (api/apps.py).
+  deletion; not the log-in time) starts a new one, now and again on commit (api/signals.py).
 
 A token that fails any of these is resolved the long way again (allauth's `authenticate_by_x_session_token`,
 then `is_active`), so a revoked token, a deactivated, erased or deleted user is refused on the next request.
@@ -108,7 +109,7 @@ def round_trip(counters: list[str], keys: list[str], window: int) -> tuple[list[
 
 @dataclass
 class Prefetched:
-    """What the gateway read for this request: `asked` keys (found ones in `values`), and whether it ran at all."""
+    """What the gateway read for this request: the keys it asked for (`asked`) and the values it found."""
 
     asked: frozenset[str] = frozenset()
     values: dict = field(default_factory=dict)
