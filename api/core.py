@@ -1,4 +1,5 @@
-"""What every router of the API shares: the error shape, authentication, rate limits, cursors and ETags.
+"""What every router of the API shares: the error shape, authentication, cursors, ETags and kept answers (the rate
+limits, the token's resolution and the kept answers' round trip are the gateway's: api/gateway.py).
 
 The core knows no domain app. An app contributes its router and the errors its services raise through
 the `linli_api_routers` Wagtail hook (`ApiSection`), as apps add sections to the home page
@@ -15,24 +16,17 @@ import base64
 import binascii
 import hashlib
 import json
-import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import SessionAuth
-from ninja.throttling import BaseThrottle
 from pydantic import Field
-
-from plumbing.network import client_address
 
 API_ROUTERS = "linli_api_routers"
 
@@ -129,18 +123,22 @@ def status_problem(status: int) -> tuple[str, str]:
 
 
 class SessionToken(XSessionTokenAuth):
-    """allauth's X-Session-Token, and the resident it names is request.user (services and middleware read it)."""
+    """allauth's X-Session-Token, and the resident it names is request.user (services and middleware read it).
+
+    Resolved through api/gateway.py: a token's resolution is kept while its session and its user are unchanged,
+    and checked again on every request in the gateway's one round trip."""
 
     # allauth's class names no header in the schema (an apiKey scheme must): clients and schema tests read these.
     openapi_in = "header"
     openapi_name = "X-Session-Token"
 
     def __call__(self, request: HttpRequest):
-        user = super().__call__(request)
-        if user is not None and user.is_active:
+        from .gateway import resolve_token
+
+        user = resolve_token(request)
+        if user is not None:
             request.user = user
-            return user
-        return None
+        return user
 
 
 class BrowserSession(SessionAuth):
@@ -159,48 +157,6 @@ def optional_resident(request: HttpRequest):
     """The resident a public endpoint may personalise for (token or session), else the anonymous user."""
     SessionToken()(request)
     return request.user
-
-
-# ---------------------------------------------------------------------------
-# Rate limits: a fixed window per session token and per client address, counted in the cache.
-
-
-def _hit(key: str, limit: int, window: int) -> int | None:
-    """Count one request; the seconds until the window ends when the limit is passed, else None."""
-    now = time.time()
-    bucket = int(now // window)
-    cache_key = f"api-rate:{key}:{bucket}"
-    try:
-        count = cache.incr(cache_key)  # one round trip for every request of a window but its first
-    except ValueError:  # the window's first request
-        if cache.add(cache_key, 1, timeout=window + 1):
-            count = 1
-        else:  # another request began the window meanwhile
-            count = cache.incr(cache_key)
-    if count > limit:
-        return max(1, math.ceil((bucket + 1) * window - now))
-    return None
-
-
-class RateLimit(BaseThrottle):
-    """Every operation counts against its client address and, when it carries one, its session token.
-
-    ninja asks allow_request, then wait, in the same thread: the wait is kept per thread in between."""
-
-    def __init__(self) -> None:
-        self.waiting = threading.local()
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        window = settings.LINLI_API_RATE_WINDOW_SECONDS
-        token = request.headers.get("X-Session-Token")
-        keys = [(f"addr:{client_address(request)}", settings.LINLI_API_RATE_PER_ADDRESS)]
-        if token:
-            keys.append((f"token:{hashlib.sha256(token.encode()).hexdigest()[:32]}", settings.LINLI_API_RATE_PER_TOKEN))
-        self.waiting.seconds = max((_hit(key, limit, window) or 0 for key, limit in keys if limit), default=0)
-        return not self.waiting.seconds
-
-    def wait(self) -> float | None:
-        return getattr(self.waiting, "seconds", 0) or None
 
 
 # ---------------------------------------------------------------------------
@@ -243,16 +199,22 @@ def page_of(items, cursor: str | None, limit: int) -> tuple[list, str | None]:
     return rows[:limit], following
 
 
-def _encoded(data) -> tuple[bytes, str]:
+def _encoded(data, scope: str = "") -> tuple[bytes, str]:
+    """The JSON bytes and their strong ETag; `scope` (who asks, for a personal answer) is part of the tag, so that
+    one resident's tag never matches another's answer, even an equal one."""
     from ninja.responses import NinjaJSONEncoder
 
     body = json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False, separators=(",", ":")).encode()
-    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return body, '"' + hashlib.sha256(scope.encode() + b"\n" + body).hexdigest()[:32] + '"'
+
+
+def etag_matches(request: HttpRequest, etag: str) -> bool:
+    wanted = [part.strip().removeprefix("W/") for part in request.headers.get("If-None-Match", "").split(",")]
+    return etag in wanted or "*" in wanted
 
 
 def _answer(request: HttpRequest, body: bytes, etag: str) -> HttpResponse:
-    wanted = [part.strip().removeprefix("W/") for part in request.headers.get("If-None-Match", "").split(",")]
-    if etag in wanted or "*" in wanted:
+    if etag_matches(request, etag):
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(body, content_type="application/json")
@@ -262,23 +224,60 @@ def _answer(request: HttpRequest, body: bytes, etag: str) -> HttpResponse:
     return response
 
 
+def _asker(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    return f"user {user.pk}" if user is not None and user.is_authenticated else ""
+
+
 def json_with_etag(request: HttpRequest, data) -> HttpResponse:
-    """The data as JSON with a strong ETag of its bytes; 304 when the client already has it."""
-    return _answer(request, *_encoded(data))
+    """The data as JSON with a strong ETag of its bytes and of who asks; 304 when the client already has it."""
+    return _answer(request, *_encoded(data, _asker(request)))
 
 
-def shared_json(request: HttpRequest, build: Callable[[], object], *, seconds: int, per: tuple[str, ...] = ()) -> HttpResponse:
-    """A read kept in the shared cache: built once per language, query and `per` (for a personal answer, whose it
-    is and the generation of what it shows), kept `seconds` and dropped at once when content is published (the
-    anonymous page cache's generation), as the public pages are. The generations must be read before the data
-    (`per` is evaluated by the caller before `build` runs). ETags as json_with_etag's; a hit costs one cache read
-    and no query."""
-    from plumbing.middleware import generation
+@dataclass(frozen=True)
+class Kept:
+    """A shared_json answer the gateway may keep (api/gateway.py): built under these generations, for everyone
+    (`resident` None) or for one session token of this resident."""
 
-    raw = "\n".join((generation.current() or "", get_language() or "", request.get_full_path(), *per))
-    key = "api-shared:" + hashlib.sha256(raw.encode()).hexdigest()
-    entry = cache.get(key)
-    if entry is None:
-        entry = _encoded(build())
-        cache.set(key, entry, seconds)
-    return _answer(request, *entry)
+    language: str
+    resident: int | None
+    generations: dict[str, str]
+    built: float  # when its data began to be read (time.time()): it is kept `seconds` from then
+    seconds: int
+    body: bytes
+    etag: str
+
+
+def _plain_query(request: HttpRequest, params: Schema | None) -> bool:
+    """Only the query parameters the operation reads, each once: junk queries are answered but never kept."""
+    names = set(type(params).model_fields) if params is not None else set()
+    return all(name in names and len(values) == 1 for name, values in request.GET.lists())
+
+
+def shared_json(
+    request: HttpRequest,
+    build: Callable[[], object],
+    *,
+    seconds: int,
+    params: Schema | None = None,
+    personal: bool = False,
+    generations: tuple[str, ...] = (),
+) -> HttpResponse:
+    """A hot read that the gateway keeps in the shared cache and answers from there, before authentication, URL
+    resolution and the rest of the stack run (api/gateway.py): per language and query (`params`, the operation's
+    query schema: any other query is answered but not kept) and, when `personal`, per session token.
+
+    A kept answer is dropped at once when content is published (the page cache's generation) or when one of
+    `generations` (cache keys holding a random token that changes with the data, e.g. the bookings') changes, and
+    lives at most `seconds`. The generations are read before `build` runs. ETags as json_with_etag's: a personal
+    answer's tag includes who asks; a public one is the same for everyone."""
+    from .gateway import generation_values
+
+    built = time.time()
+    values = generation_values(request, generations)
+    resident = request.auth.pk if personal else None
+    body, etag = _encoded(build(), f"user {resident}" if personal else "")
+    response = _answer(request, body, etag)
+    if _plain_query(request, params) and (personal or not request.user.is_authenticated):
+        response.kept = Kept(get_language() or "", resident, values, built, seconds, body, etag)
+    return response

@@ -7,7 +7,6 @@ Accept-Language). Nothing but the URL configuration imports this module.
 from __future__ import annotations
 
 import logging
-import math
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
@@ -15,11 +14,11 @@ from django.http import Http404, HttpRequest
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.openapi.views import openapi_view
 from wagtail import hooks
 
-from .core import API_ROUTERS, ApiError, ErrorOut, Link, RateLimit, operation_id, problem, status_problem
+from .core import API_ROUTERS, ApiError, ErrorOut, Link, operation_id, problem, status_problem
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +68,6 @@ api = LinliAPI(
     urls_namespace="api-v1",
     description="The portal's services for phone clients. Errors: {code, message, fields}.",
     docs_decorator=staff_docs,
-    throttle=[RateLimit()],
 )
 
 
@@ -112,13 +110,6 @@ def forbidden(request: HttpRequest, error: Exception):
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, error: Http404):
     return problem(404, *status_problem(404))
-
-
-@api.exception_handler(Throttled)
-def rate_limited(request: HttpRequest, error: Throttled):
-    # ninja adds Retry-After (whole seconds) to this response.
-    seconds = math.ceil(error.wait or 1)
-    return problem(429, "rate_limited", _("Too many requests. Please try again in %(seconds)s seconds.") % {"seconds": seconds})
 
 
 @api.exception_handler(HttpError)

@@ -36,7 +36,7 @@ from plumbing.qr import qr_svg
 from . import services
 from .forms import HouseholdMemberForm
 from .listing import STREET_LIST_DEPTH, Filters, filtered_activities
-from .models import ActivityIndexPage, ActivityPage, Booking, HouseholdMember, Session, bookings_generation
+from .models import BOOKINGS_GENERATION, ActivityIndexPage, ActivityPage, Booking, HouseholdMember, Session
 
 router = Router(tags=["activities"])
 
@@ -192,7 +192,7 @@ def list_activities(request: HttpRequest, params: Query[ListParams]):
         return {"items": items, "next": following}
 
     # The same for everyone, as the anonymous list page: seats left at most LINLI_SEATS_CACHE_SECONDS old.
-    return shared_json(request, build, seconds=settings.LINLI_SEATS_CACHE_SECONDS)
+    return shared_json(request, build, seconds=settings.LINLI_SEATS_CACHE_SECONDS, params=params)
 
 
 @router.get("/activities/{activity_id}/", response=ActivityDetail, summary="An activity with its sessions and seats")
@@ -232,7 +232,7 @@ def my_bookings(request: HttpRequest, params: Query[ListParams]):
         return {"items": [_booking(each, titles) for each in page], "next": following}
 
     # Kept until any booking or session changes (a waiting place moves when someone ahead leaves), or an hour.
-    return shared_json(request, build, seconds=3600, per=(f"resident {request.auth.pk}", bookings_generation()))
+    return shared_json(request, build, seconds=3600, params=params, personal=True, generations=(BOOKINGS_GENERATION,))
 
 
 def _own_booking(request: HttpRequest, booking_id: int) -> Booking:

@@ -99,6 +99,15 @@ class PublishGeneration:
         self._start_watching()
         return read_generation()
 
+    def known(self) -> str | None:
+        """This process's copy when it is kept up to date (Redis), else None: read GENERATION_KEY then (in one round
+        trip with other reads). Starts the watcher, as current() does."""
+        copy = self.copy
+        if copy is not None and self._pid == os.getpid():
+            return copy
+        self._start_watching()
+        return None
+
     def publish(self) -> None:
         token = uuid.uuid4().hex
         cache.set(GENERATION_KEY, token, None)

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "api.middleware.ApiEdgeMiddleware",
     # Malformed input (control characters) gets 400 before any view or cache reads it.
     "home.input_guard.InputGuardMiddleware",
+    # /api/: rate limits, the session token and kept answers in one cache round trip; a kept answer goes back here.
+    "api.middleware.ApiGatewayMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and auth: a cache hit for an anonymous visitor costs no query.
     "plumbing.middleware.AnonymousPageCacheMiddleware",
