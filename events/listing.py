@@ -7,14 +7,18 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
+from plumbing.middleware import shared_part
 from plumbing.parsing import parse_date
+from plumbing.personal import personal_part
 
 from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session
 
@@ -219,16 +223,22 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
     }
 
 
-def activity_page_context(page: ActivityPage, request) -> dict:
-    """Sessions with seats left and queue length; for a logged-in resident, their own status and household."""
-    now = timezone.now()
-    sessions = list(
+def page_sessions(page: ActivityPage) -> list[Session]:
+    """The sessions an activity page shows (from 30 days ago), with their queue lengths and draws: one query."""
+    return list(
         page.sessions()
-        .filter(ends_at__gt=now - datetime.timedelta(days=30))
+        .filter(ends_at__gt=timezone.now() - datetime.timedelta(days=30))
         .annotate(waiting=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)))
         .annotate(applied=Count("bookings", filter=Q(bookings__status=Booking.Status.APPLIED)))
         .select_related("activity", "draw")[:60]
     )
+
+
+def activity_page_context(page: ActivityPage, request, sessions: list[Session] | None = None) -> dict:
+    """Sessions with seats left and queue length; for a logged-in resident, their own status and household."""
+    now = timezone.now()
+    if sessions is None:
+        sessions = page_sessions(page)
     user = request.user
     own: dict[int, list[Booking]] = {}
     members = []
@@ -245,7 +255,7 @@ def activity_page_context(page: ActivityPage, request) -> dict:
         )
         bookings = (
             Booking.objects.active()
-            .filter(resident=user, session__in=sessions)
+            .filter(resident=user, session__in=[session.pk for session in sessions])
             .annotate(ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), 0))
             .order_by("pk")
         )
@@ -276,6 +286,21 @@ def activity_page_context(page: ActivityPage, request) -> dict:
         "request_token": uuid.uuid4(),
         "window_state": page.booking_window_state(now),
     }
+
+
+@personal_part("events.sessions")
+def sessions_part(request, *, page: int) -> str:
+    """An activity page's sessions, seats and queues with the visitor's own bookings and booking forms: rendered
+    for each visitor, the rest of the page is shared (plumbing/personal.py)."""
+    # The page and its sessions with seats and queues are the same for everyone: read once per publish generation
+    # and at most LINLI_SEATS_CACHE_SECONDS apart in each process, as old as the anonymous page cache's copy may be.
+    activity, sessions = shared_part(
+        ("events.sessions", page),
+        lambda: (lambda activity: (activity, page_sessions(activity)))(ActivityPage.objects.get(pk=page)),
+        seconds=settings.LINLI_SEATS_CACHE_SECONDS,
+    )
+    context = {"page": activity, **activity_page_context(activity, request, sessions)}
+    return render_to_string("events/includes/sessions.html", context, request=request)
 
 
 def bookable_people(user, members) -> list[dict]:

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "plumbing.middleware.StaffMfaMiddleware",
+    # After sessions, auth and messages: a logged-in resident's hit renders only the page's personal parts.
+    "plumbing.middleware.ResidentPageCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
