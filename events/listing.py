@@ -13,6 +13,8 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
@@ -79,6 +81,12 @@ class Filters:
         return urlencode({key: value for key, value in pairs.items() if value})
 
 
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    """The start of a day in the portal's time zone: the days of the filters and calendars as ranges of the
+    indexed start time (a date computed from every row's start cannot use the index)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 def upcoming_sessions() -> QuerySet[Session]:
     return Session.objects.filter(starts_at__gt=timezone.now(), status=Session.Status.SCHEDULED)
 
@@ -105,9 +113,9 @@ def matching_activities(index, filters: Filters):
         activities = activities.filter(words)
     sessions = upcoming_sessions()
     if filters.date_from:
-        sessions = sessions.filter(starts_at__date__gte=filters.date_from)
+        sessions = sessions.filter(starts_at__gte=local_midnight(filters.date_from))
     if filters.date_to:
-        sessions = sessions.filter(starts_at__date__lte=filters.date_to)
+        sessions = sessions.filter(starts_at__lt=local_midnight(filters.date_to + datetime.timedelta(days=1)))
     if filters.free_only:
         sessions = sessions.filter(seats_taken__lt=F("capacity"))
     if filters.date_from or filters.date_to or filters.free_only:
@@ -174,8 +182,8 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
     sessions = (
         Session.objects.filter(
             activity__translation_key__in=activities.values("translation_key"),
-            starts_at__date__gte=first,
-            starts_at__date__lte=last,
+            starts_at__gte=local_midnight(first),  # a range on the indexed column, not a date computed per row
+            starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
         )
         .exclude(status=Session.Status.CANCELLED)
         .annotate(activity_key=F("activity__translation_key"))
@@ -206,7 +214,17 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
             seats[left] = (
                 ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full")
             )
-        days[local.date()].append({"session": session, "page": page, "url": url, "starts": local, "seats": seats[left]})
+        # Each entry made here, not by a template loop: a month shows hundreds of them.
+        days[local.date()].append(
+            format_html(
+                '<li><a href="{}">{} {}</a>\n          <span class="meta">{}</span></li>',
+                url,
+                local.strftime("%H:%M"),
+                page.title,
+                seats[left],
+            )
+        )
+    days = {day: mark_safe("".join(entries)) for day, entries in days.items()}  # noqa: S308  (each escaped above)
     weeks = []
     if view == "month":
         padded = [None] * first.weekday() + list(days.items())
@@ -294,11 +312,11 @@ def sessions_part(request, *, page: int) -> str:
     for each visitor, the rest of the page is shared (plumbing/personal.py)."""
     # The page and its sessions with seats and queues are the same for everyone: read once per publish generation
     # and at most LINLI_SEATS_CACHE_SECONDS apart in each process, as old as the anonymous page cache's copy may be.
-    activity, sessions = shared_part(
-        ("events.sessions", page),
-        lambda: (lambda activity: (activity, page_sessions(activity)))(ActivityPage.objects.get(pk=page)),
-        seconds=settings.LINLI_SEATS_CACHE_SECONDS,
-    )
+    def read() -> tuple[ActivityPage, list[Session]]:
+        activity = ActivityPage.objects.get(pk=page)
+        return activity, page_sessions(activity)
+
+    activity, sessions = shared_part(("events.sessions", page), read, seconds=settings.LINLI_SEATS_CACHE_SECONDS)
     context = {"page": activity, **activity_page_context(activity, request, sessions)}
     return render_to_string("events/includes/sessions.html", context, request=request)
 
