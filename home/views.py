@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -296,7 +297,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 return response
         form_html = None
     else:
-        form = None
+        form = SimpleLazyObject(lambda: ProfileForm(instance=resident))  # made only if something reads it
         form_html = profile_form_html(resident)
     verified = services.has_verified_email(request.user)
     return render(
