@@ -52,7 +52,8 @@ class Filters:
         def date(name: str) -> datetime.date | None:
             return parse_date(get.get(name))
 
-        codes = set(Community.objects.values_list("code", flat=True).distinct())
+        # Communities change only with a new publish generation (home/signals.py).
+        codes = shared_part(("events.community-codes",), lambda: set(Community.objects.values_list("code", flat=True)))
         return cls(
             kind=choice("kind", Kind.values),
             category=choice("category", Category.values),
@@ -147,21 +148,51 @@ def filtered_activities(index, filters: Filters):
 def activity_list_context(index, request) -> dict:
     filters = Filters.from_request(request)
     view = request.GET.get("view", "list")
+    view = view if view in ("list", "week", "month") else "list"
+
+    def filter_form() -> str:
+        form = {
+            "filters": filters,
+            "view": view,
+            "kinds": Kind.choices,
+            "categories": Category.choices,
+            "age_bands": AgeBand.choices,
+            "communities": Community.objects.order_by("code"),
+        }
+        return render_to_string("events/includes/filter_form.html", form)
+
     context = {
         "filters": filters,
         "filter_query": filters.querystring(),
-        "kinds": Kind.choices,
-        "categories": Category.choices,
-        "age_bands": AgeBand.choices,
-        "communities": Community.objects.order_by("code"),
-        "view": view if view in ("list", "week", "month") else "list",
+        # The same for everyone who filters alike: made once per language, view, filters and publish generation.
+        "filter_form": shared_part(
+            ("events.filter-form", translation.get_language(), view, *filters.__dict__.values()), filter_form
+        ),
+        "view": view,
     }
     if context["view"] == "list":
         paginator = Paginator(filtered_activities(index, filters), PER_PAGE)
         context["page_obj"] = paginator.get_page(request.GET.get("page"))
+        context["activity_items"] = activity_items(context["page_obj"].object_list, request)
     else:
         context.update(calendar_context(index, filters, request, context["view"]))
     return context
+
+
+def activity_items(activities, request=None) -> list[str]:
+    """Each activity of a list as the list shows it: made once per activity, next session, free seats, language,
+    site and publish generation (an edit is published, which starts a new one)."""
+    language = translation.get_language()
+    host = request.get_host() if request is not None else ""
+    return [
+        shared_part(
+            ("events.activity-item", activity.pk, activity.next_starts_at, activity.free_seats, language, host),
+            lambda activity=activity: render_to_string(
+                "events/includes/activity_item.html", {"activity": activity, "request": request}
+            ),
+        )
+        for activity in activities
+    ]
 
 
 def calendar_context(index, filters: Filters, request, view: str) -> dict:
@@ -310,6 +341,7 @@ def activity_page_context(page: ActivityPage, request, sessions: list[Session] |
 def sessions_part(request, *, page: int) -> str:
     """An activity page's sessions, seats and queues with the visitor's own bookings and booking forms: rendered
     for each visitor, the rest of the page is shared (plumbing/personal.py)."""
+
     # The page and its sessions with seats and queues are the same for everyone: read once per publish generation
     # and at most LINLI_SEATS_CACHE_SECONDS apart in each process, as old as the anonymous page cache's copy may be.
     def read() -> tuple[ActivityPage, list[Session]]:
@@ -368,6 +400,6 @@ def home_section(home_page) -> dict:
 
     index = ActivityIndexPage.objects.live().filter(locale=home_page.locale).order_by("path").first()
     if index is None:
-        return {"activity_index": None, "upcoming_activities": []}
-    upcoming = filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4]
-    return {"activity_index": index, "upcoming_activities": list(upcoming)}
+        return {"activity_index": None, "upcoming_activities": [], "upcoming_items": []}
+    upcoming = list(filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4])
+    return {"activity_index": index, "upcoming_activities": upcoming, "upcoming_items": activity_items(upcoming)}
