@@ -339,18 +339,20 @@ def shared_part(key: tuple, make, seconds: float | None = None):
 ADMIN_LINK_SECONDS = 60  # how long the header's admin link may outlive a withdrawn permission (the admin checks it)
 
 
+_admin_links = LocalCopies(5000)
+
+
 def links_to_admin(user) -> bool:
-    """Whether the header links this visitor to the admin: their permission, kept a minute per person (two queries
-    otherwise on every page); the admin itself checks the permission on every request."""
+    """Whether the header links this visitor to the admin: their permission, kept a minute per person in each
+    process (two queries otherwise on every page); the admin itself checks the permission on every request."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    key = f"page-cache:admin-link:{user.pk}"
-    answer = cache.get(key)
+    answer = _admin_links.get(user.pk, "")
     if answer is None:
         answer = user.has_perm("wagtailadmin.access_admin")
-        cache.set(key, answer, ADMIN_LINK_SECONDS)
+        _admin_links.put(user.pk, "", answer, ADMIN_LINK_SECONDS)
     return answer
 
 
