@@ -293,23 +293,28 @@ def activity_page_context(page: ActivityPage, request, sessions: list[Session] |
     members = []
     people: list[dict] = []
     if user.is_authenticated:
-        # The resident's places, each waiting one with how many wait before it (no query per booking).
-        ahead = (
-            Booking.objects.filter(session_id=OuterRef("session_id"), status=Booking.Status.WAITLISTED)
-            .filter(Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk")))
-            .order_by()
-            .values("session_id")
-            .annotate(count=Count("pk"))
-            .values("count")
+        # The resident's places; for waiting ones (if any), how many wait before each, in one more query.
+        bookings = list(
+            Booking.objects.active().filter(resident=user, session__in=[session.pk for session in sessions]).order_by("pk")
         )
-        bookings = (
-            Booking.objects.active()
-            .filter(resident=user, session__in=[session.pk for session in sessions])
-            .annotate(ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), 0))
-            .order_by("pk")
-        )
+        waiting = [booking.pk for booking in bookings if booking.status == Booking.Status.WAITLISTED]
+        ahead = {}
+        if waiting:
+            before = (
+                Booking.objects.filter(session_id=OuterRef("session_id"), status=Booking.Status.WAITLISTED)
+                .filter(Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk")))
+                .order_by()
+                .values("session_id")
+                .annotate(count=Count("pk"))
+                .values("count")
+            )
+            ahead = dict(
+                Booking.objects.filter(pk__in=waiting)
+                .annotate(ahead=Coalesce(Subquery(before, output_field=IntegerField()), 0))
+                .values_list("pk", "ahead")
+            )
         for booking in bookings:
-            booking.waiting_number = booking.ahead + 1
+            booking.waiting_number = ahead.get(booking.pk, 0) + 1
             own.setdefault(booking.session_id, []).append(booking)
         members = list(user.household_members.all())
         people = bookable_people(user, members)

@@ -73,6 +73,31 @@ def footer(context) -> SafeString:
     )
 
 
+class SharedNode(template.Node):
+    def __init__(self, nodelist, vary):
+        self.nodelist = nodelist
+        self.vary = vary
+
+    def render(self, context):
+        from django.utils.translation import get_language
+
+        request = context.get("request")
+        key = ("shared-block", get_language(), request.get_host() if request is not None else "")
+        key += tuple(value.resolve(context) for value in self.vary)
+        return shared_part(key, lambda: mark_safe(self.nodelist.render(context)))  # noqa: S308  (rendered, escaped)
+
+
+@register.tag
+def shared(parser, token):
+    """`{% shared "name" value… %}…{% endshared %}`: a part of a page that is the same for everyone who shares the
+    name, the values, the language and the site, rendered once per publish generation (plumbing.middleware.shared_part).
+    Whatever inside it depends on the visitor must be one of the values."""
+    vary = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    nodelist = parser.parse(("endshared",))
+    parser.delete_first_token()
+    return SharedNode(nodelist, vary)
+
+
 @register.filter(name="links_to_admin")
 def links_to_admin_filter(user) -> bool:
     """`{% if user|links_to_admin %}`: the header's admin link (the permission, kept a minute per person)."""
