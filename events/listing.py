@@ -13,7 +13,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.html import format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
@@ -217,43 +217,37 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
             starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
         )
         .exclude(status=Session.Status.CANCELLED)
-        .annotate(activity_key=F("activity__translation_key"))
-        .only("id", "starts_at", "capacity", "seats_taken", "status")
         .order_by("starts_at", "pk")
     )
     if filters.free_only:
         sessions = sessions.filter(seats_taken__lt=F("capacity"))
-    sessions = list(sessions)
-    # Only the pages shown, each with its URL made once however many of its sessions are shown.
+    # Plain rows, not model instances: a month shows hundreds of sessions.
+    rows = list(sessions.values_list("starts_at", "capacity", "seats_taken", "activity__translation_key"))
+    # Only the pages shown, each with its URL and title made once however many of its sessions are shown.
     pages = {
-        page.translation_key: (page, page.get_url(request=request))
-        for page in activities.filter(translation_key__in={session.activity_key for session in sessions}).only(
+        page.translation_key: (escape(page.get_url(request=request)), escape(page.title))
+        for page in activities.filter(translation_key__in={row[3] for row in rows}).only(
             "id", "title", "url_path", "translation_key", "locale_id"
         )
     }
-    seats = {}  # the label of each number of seats left, translated once
+    seats = {}  # the label of each number of seats left, translated and escaped once
     days: dict[datetime.date, list] = {}
     day = first
     while day <= last:
         days[day] = []
         day += datetime.timedelta(days=1)
-    for session in sessions:
-        local = timezone.localtime(session.starts_at)
-        page, url = pages[session.activity_key]
-        left = session.seats_left
+    zone = timezone.get_current_timezone()
+    for starts_at, capacity, seats_taken, key in rows:
+        local = starts_at.astimezone(zone)
+        url, title = pages[key]
+        left = max(capacity - seats_taken, 0)  # Session.seats_left
         if left not in seats:
-            seats[left] = (
+            seats[left] = escape(
                 ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full")
             )
         # Each entry made here, not by a template loop: a month shows hundreds of them.
         days[local.date()].append(
-            format_html(
-                '<li><a href="{}">{} {}</a>\n          <span class="meta">{}</span></li>',
-                url,
-                local.strftime("%H:%M"),
-                page.title,
-                seats[left],
-            )
+            f'<li><a href="{url}">{local:%H:%M} {title}</a>\n          <span class="meta">{seats[left]}</span></li>'
         )
     days = {day: mark_safe("".join(entries)) for day, entries in days.items()}  # noqa: S308  (each escaped above)
     weeks = []
