@@ -195,6 +195,26 @@ def activity_items(activities, request=None) -> list[str]:
     ]
 
 
+def page_urls(index, request):
+    """`url_of(url_path, pk)`: a page's URL from its path in the tree, as Wagtail makes it for the index page (the
+    segments below the site's root, after the root's own address), without loading the page; a page elsewhere
+    (another site) is loaded and asked."""
+    url, url_path = index.get_url(request=request), index.url_path
+    tail = 0
+    url_parts, path_parts = url.strip("/").split("/"), url_path.strip("/").split("/")
+    while tail < min(len(url_parts), len(path_parts)) and url_parts[-1 - tail] == path_parts[-1 - tail]:
+        tail += 1
+    root = "/" + "/".join(path_parts[: len(path_parts) - tail]) + "/" if len(path_parts) > tail else "/"
+    prefix = url[: len(url) - len("/".join(url_parts[len(url_parts) - tail :]) + "/")] if tail else url
+
+    def url_of(page_path: str, pk: int) -> str:
+        if url.startswith("/") and page_path.startswith(root):
+            return prefix + page_path[len(root) :]
+        return ActivityPage.objects.get(pk=pk).get_url(request=request)
+
+    return url_of
+
+
 def calendar_context(index, filters: Filters, request, view: str) -> dict:
     """A week or month of sessions of the filtered activities, each titled in the page's language."""
     # Within 1900-2100: the previous and following week or month of year 1 or 9999 do not exist.
@@ -224,10 +244,11 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
     # Plain rows, not model instances: a month shows hundreds of sessions.
     rows = list(sessions.values_list("starts_at", "capacity", "seats_taken", "activity__translation_key"))
     # Only the pages shown, each with its URL and title made once however many of its sessions are shown.
+    url_of = page_urls(index, request)
     pages = {
-        page.translation_key: (escape(page.get_url(request=request)), escape(page.title))
-        for page in activities.filter(translation_key__in={row[3] for row in rows}).only(
-            "id", "title", "url_path", "translation_key", "locale_id"
+        key: (escape(url_of(url_path, pk)), escape(title))
+        for key, url_path, pk, title in activities.filter(translation_key__in={row[3] for row in rows}).values_list(
+            "translation_key", "url_path", "pk", "title"
         )
     }
     seats = {}  # the label of each number of seats left, translated and escaped once
