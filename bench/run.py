@@ -11,11 +11,16 @@
    wrk is missing, a Python load generator with keep-alive connections) and prints req/s,
    the ratio to the static file and p95 latency: the home page and a notice page from the
    anonymous page cache, the home page with a session cookie (which bypasses the cache:
-   the miss path), and a hashed static file served by whitenoise. The URLs are
-   loaded in turns, in slices, so that a change in the machine's load hits all alike.
+   the miss path), a hashed static file served by whitenoise, and the pages a logged-in
+   resident uses most with a demo resident's session (home, activity list, an activity
+   page, My page). The URLs are loaded in turns, in slices, so that a change in the
+   machine's load hits all alike. Before the load, the same four pages are requested in
+   a separate process with the server's environment and the resident logged in, and the
+   database queries of each (after one warm-up request) are counted.
 
-The target: the cached home page reaches at least 0.8 of the static file's rate; the
-exit status is 1 when it does not. All traffic goes to 127.0.0.1; gunicorn is stopped at
+The targets: the cached home page reaches at least 0.8 of the static file's rate, each
+logged-in page at least 0.15, and each logged-in page makes at most 12 queries; the
+exit status is 1 when one is missed. All traffic goes to 127.0.0.1; gunicorn is stopped at
 the end, also after an error or Ctrl-C. Installs nothing.
 """
 
@@ -42,7 +47,11 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
 HOST = "127.0.0.1"
 REDIS = (HOST, 6379)
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", 15))  # the bench's own database on the Redis server
 TARGET_RATIO = 0.8
+RESIDENT_RATIO = 0.15  # each logged-in page, to the static file
+RESIDENT_QUERIES = 12  # at most, per logged-in page
+RESIDENT_EMAIL = "wang.xiuying@linli.localhost"  # a demo resident with bookings and a household
 ROUNDS = 5  # each measurement is split into this many slices, taken in turns with the others
 # wrk's latency distribution in 200 quantiles (wrk --latency prints only 50/75/90/99), so
 # that the slices of one measurement can be merged into one p95.
@@ -119,7 +128,7 @@ def production_env(workdir: Path, *, database_url: str, use_redis: bool) -> dict
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     if use_redis:
-        env["REDIS_URL"] = f"redis://{HOST}:6379/15"
+        env["REDIS_URL"] = f"redis://{HOST}:6379/{REDIS_DB}"
     else:
         env.pop("REDIS_URL", None)
     return env
@@ -258,7 +267,54 @@ def print_table(results: list[Result], static_rate: float, backend: str, generat
         )
 
 
+def resident_probe() -> None:
+    """Inside Django, with the server's environment: log the demo resident in (a session row, as a login makes),
+    find the pages, count each page's queries after a warm-up request, and print it all as JSON."""
+    sys.path[:0] = [str(REPO / "site"), str(REPO)]
+    import django
+
+    django.setup()
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from events.listing import Filters, filtered_activities
+    from events.models import ActivityIndexPage
+
+    user = get_user_model().objects.get(email=RESIDENT_EMAIL)
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    index = ActivityIndexPage.objects.live().filter(locale__language_code="zh-hans").order_by("path").first()
+    activity = filtered_activities(index, Filters()).first()
+    paths = {"home": "/zh-hans/", "activity list": index.url, "activity page": activity.url, "My page": "/zh-hans/me/"}
+    client = Client(HTTP_HOST=HOST)
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    queries = {}
+    for name, path in paths.items():
+        if client.get(path).status_code != 200:
+            raise SystemExit(f"GET {path} as {RESIDENT_EMAIL} did not answer 200")
+        seen: list[str] = []
+
+        def count(execute, sql, params, many, context, seen=seen):
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            client.get(path)
+        queries[name] = len(seen)
+    print(json.dumps({"session": session.session_key, "paths": paths, "queries": queries}))
+
+
 def main() -> int:
+    if sys.argv[1:] == ["resident-probe"]:
+        resident_probe()
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10, help="length of each measurement (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections (default 16)")
@@ -274,7 +330,7 @@ def main() -> int:
     env = production_env(
         workdir, database_url=os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}", use_redis=use_redis
     )
-    backend = "Redis db 15" if use_redis else "file cache"
+    backend = f"Redis db {REDIS_DB}" if use_redis else "file cache"
     use_wrk = bool(shutil.which("wrk")) and not options.python_load
     generator = "wrk" if use_wrk else "Python threads, keep-alive" + ("" if shutil.which("wrk") else " (wrk not found)")
     script = workdir / "p95.lua"
@@ -298,6 +354,18 @@ def main() -> int:
 
         notice = first_notice_path(options.port)
         session = {"Cookie": "sessionid=bench-no-such-session"}
+        probed = subprocess.run(
+            [str(PYTHON), str(Path(__file__).resolve()), "resident-probe"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if probed.returncode != 0:
+            raise RuntimeError(f"the logged-in probe failed: {probed.stderr[-3000:]}")
+        resident = json.loads(probed.stdout.strip().splitlines()[-1])
+        resident_cookie = {"Cookie": f"sessionid={resident['session']}"}
         # Measured in turns (ROUNDS slices each), so that a machine whose load changes during
         # the run slows every URL alike and the ratios stay fair.
         plan = [
@@ -305,6 +373,7 @@ def main() -> int:
             ("home page, cached", "/zh-hans/", {}),
             ("notice page, cached", notice, {}),
             ("home page, uncached", "/zh-hans/", session),
+            *((f"logged in: {name}", path, resident_cookie) for name, path in resident["paths"].items()),
         ]
         results = []
         for name, path, headers in plan:  # warm up: fill the page cache, the workers' imports and connections
@@ -342,6 +411,17 @@ def main() -> int:
     met = home_ratio >= TARGET_RATIO
     verdict = "met" if met else "MISSED"
     print(f"\ntarget: cached home page >= {TARGET_RATIO} of the static file: {home_ratio:.2f}, {verdict}")
+    for result in results[4:]:
+        name = result.name.removeprefix("logged in: ")
+        ratio = result.requests_per_second / static_rate
+        queries = resident["queries"][name]
+        ratio_met, queries_met = ratio >= RESIDENT_RATIO, queries <= RESIDENT_QUERIES
+        met = met and ratio_met and queries_met
+        print(
+            f"target: logged-in {name} >= {RESIDENT_RATIO} of the static file: {ratio:.3f}, "
+            f"{'met' if ratio_met else 'MISSED'}; queries <= {RESIDENT_QUERIES}: {queries}, "
+            f"{'met' if queries_met else 'MISSED'}"
+        )
     print(f"bench: {time.monotonic() - started:.0f} s in all")
     return 0 if met else 1
 

@@ -10,11 +10,11 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         # The pages' context comes from the listing, which queries the models: connected here, where both
         # are loaded, so that neither module imports the other back.
-        from .listing import activity_list_context, activity_page_context
-        from .models import ActivityIndexPage, ActivityPage
+        # The listing also registers the activity page's personal part, the sessions (plumbing/personal.py).
+        from .listing import activity_list_context
+        from .models import ActivityIndexPage
 
         ActivityIndexPage.build_context = activity_list_context
-        ActivityPage.build_context = activity_page_context
 
         from django.db.models.signals import post_delete, post_save
 

@@ -7,14 +7,20 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
+from plumbing.middleware import shared_part
 from plumbing.parsing import parse_date
+from plumbing.personal import personal_part
 
 from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session
 
@@ -46,7 +52,8 @@ class Filters:
         def date(name: str) -> datetime.date | None:
             return parse_date(get.get(name))
 
-        codes = set(Community.objects.values_list("code", flat=True).distinct())
+        # Communities change only with a new publish generation (home/signals.py).
+        codes = shared_part(("events.community-codes",), lambda: set(Community.objects.values_list("code", flat=True)))
         return cls(
             kind=choice("kind", Kind.values),
             category=choice("category", Category.values),
@@ -75,6 +82,12 @@ class Filters:
         return urlencode({key: value for key, value in pairs.items() if value})
 
 
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    """The start of a day in the portal's time zone: the days of the filters and calendars as ranges of the
+    indexed start time (a date computed from every row's start cannot use the index)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 def upcoming_sessions() -> QuerySet[Session]:
     return Session.objects.filter(starts_at__gt=timezone.now(), status=Session.Status.SCHEDULED)
 
@@ -101,9 +114,9 @@ def matching_activities(index, filters: Filters):
         activities = activities.filter(words)
     sessions = upcoming_sessions()
     if filters.date_from:
-        sessions = sessions.filter(starts_at__date__gte=filters.date_from)
+        sessions = sessions.filter(starts_at__gte=local_midnight(filters.date_from))
     if filters.date_to:
-        sessions = sessions.filter(starts_at__date__lte=filters.date_to)
+        sessions = sessions.filter(starts_at__lt=local_midnight(filters.date_to + datetime.timedelta(days=1)))
     if filters.free_only:
         sessions = sessions.filter(seats_taken__lt=F("capacity"))
     if filters.date_from or filters.date_to or filters.free_only:
@@ -135,21 +148,71 @@ def filtered_activities(index, filters: Filters):
 def activity_list_context(index, request) -> dict:
     filters = Filters.from_request(request)
     view = request.GET.get("view", "list")
+    view = view if view in ("list", "week", "month") else "list"
+
+    def filter_form() -> str:
+        form = {
+            "filters": filters,
+            "view": view,
+            "kinds": Kind.choices,
+            "categories": Category.choices,
+            "age_bands": AgeBand.choices,
+            "communities": Community.objects.order_by("code"),
+        }
+        return render_to_string("events/includes/filter_form.html", form)
+
     context = {
         "filters": filters,
         "filter_query": filters.querystring(),
-        "kinds": Kind.choices,
-        "categories": Category.choices,
-        "age_bands": AgeBand.choices,
-        "communities": Community.objects.order_by("code"),
-        "view": view if view in ("list", "week", "month") else "list",
+        # The same for everyone who filters alike: made once per language, view, filters and publish generation.
+        "filter_form": shared_part(
+            ("events.filter-form", translation.get_language(), view, *filters.__dict__.values()), filter_form
+        ),
+        "view": view,
     }
     if context["view"] == "list":
         paginator = Paginator(filtered_activities(index, filters), PER_PAGE)
         context["page_obj"] = paginator.get_page(request.GET.get("page"))
+        context["activity_items"] = activity_items(context["page_obj"].object_list, request)
     else:
         context.update(calendar_context(index, filters, request, context["view"]))
     return context
+
+
+def activity_items(activities, request=None) -> list[str]:
+    """Each activity of a list as the list shows it: made once per activity, next session, free seats, language,
+    site and publish generation (an edit is published, which starts a new one)."""
+    language = translation.get_language()
+    host = request.get_host() if request is not None else ""
+    return [
+        shared_part(
+            ("events.activity-item", activity.pk, activity.next_starts_at, activity.free_seats, language, host),
+            lambda activity=activity: render_to_string(
+                "events/includes/activity_item.html", {"activity": activity, "request": request}
+            ),
+        )
+        for activity in activities
+    ]
+
+
+def page_urls(index, request):
+    """`url_of(url_path, pk)`: a page's URL from its path in the tree, as Wagtail makes it for the index page (the
+    segments below the site's root, after the root's own address), without loading the page; a page elsewhere
+    (another site) is loaded and asked."""
+    url, url_path = index.get_url(request=request), index.url_path
+    tail = 0
+    url_parts, path_parts = url.strip("/").split("/"), url_path.strip("/").split("/")
+    while tail < min(len(url_parts), len(path_parts)) and url_parts[-1 - tail] == path_parts[-1 - tail]:
+        tail += 1
+    root = "/" + "/".join(path_parts[: len(path_parts) - tail]) + "/" if len(path_parts) > tail else "/"
+    prefix = url[: len(url) - len("/".join(url_parts[len(url_parts) - tail :]) + "/")] if tail else url
+
+    def url_of(page_path: str, pk: int) -> str:
+        if url.startswith("/") and page_path.startswith(root):
+            return prefix + page_path[len(root) :]
+        return ActivityPage.objects.get(pk=pk).get_url(request=request)
+
+    return url_of
 
 
 def calendar_context(index, filters: Filters, request, view: str) -> dict:
@@ -170,39 +233,44 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
     sessions = (
         Session.objects.filter(
             activity__translation_key__in=activities.values("translation_key"),
-            starts_at__date__gte=first,
-            starts_at__date__lte=last,
+            starts_at__gte=local_midnight(first),  # a range on the indexed column, not a date computed per row
+            starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
         )
         .exclude(status=Session.Status.CANCELLED)
-        .annotate(activity_key=F("activity__translation_key"))
-        .only("id", "starts_at", "capacity", "seats_taken", "status")
         .order_by("starts_at", "pk")
     )
     if filters.free_only:
         sessions = sessions.filter(seats_taken__lt=F("capacity"))
-    sessions = list(sessions)
-    # Only the pages shown, each with its URL made once however many of its sessions are shown.
+    # Plain rows, not model instances: a month shows hundreds of sessions.
+    rows = list(sessions.values_list("starts_at", "capacity", "seats_taken", "activity__translation_key"))
+    # Only the pages shown, each with its URL and title made once however many of its sessions are shown.
+    url_of = page_urls(index, request)
     pages = {
-        page.translation_key: (page, page.get_url(request=request))
-        for page in activities.filter(translation_key__in={session.activity_key for session in sessions}).only(
-            "id", "title", "url_path", "translation_key", "locale_id"
+        key: (escape(url_of(url_path, pk)), escape(title))
+        for key, url_path, pk, title in activities.filter(translation_key__in={row[3] for row in rows}).values_list(
+            "translation_key", "url_path", "pk", "title"
         )
     }
-    seats = {}  # the label of each number of seats left, translated once
+    seats = {}  # the label of each number of seats left, translated and escaped once
     days: dict[datetime.date, list] = {}
     day = first
     while day <= last:
         days[day] = []
         day += datetime.timedelta(days=1)
-    for session in sessions:
-        local = timezone.localtime(session.starts_at)
-        page, url = pages[session.activity_key]
-        left = session.seats_left
+    zone = timezone.get_current_timezone()
+    for starts_at, capacity, seats_taken, key in rows:
+        local = starts_at.astimezone(zone)
+        url, title = pages[key]
+        left = max(capacity - seats_taken, 0)  # Session.seats_left
         if left not in seats:
-            seats[left] = (
+            seats[left] = escape(
                 ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full")
             )
-        days[local.date()].append({"session": session, "page": page, "url": url, "starts": local, "seats": seats[left]})
+        # Each entry made here, not by a template loop: a month shows hundreds of them.
+        days[local.date()].append(
+            f'<li><a href="{url}">{local:%H:%M} {title}</a>\n          <span class="meta">{seats[left]}</span></li>'
+        )
+    days = {day: mark_safe("".join(entries)) for day, entries in days.items()}  # noqa: S308  (each escaped above)
     weeks = []
     if view == "month":
         padded = [None] * first.weekday() + list(days.items())
@@ -219,38 +287,49 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
     }
 
 
-def activity_page_context(page: ActivityPage, request) -> dict:
-    """Sessions with seats left and queue length; for a logged-in resident, their own status and household."""
-    now = timezone.now()
-    sessions = list(
+def page_sessions(page: ActivityPage) -> list[Session]:
+    """The sessions an activity page shows (from 30 days ago), with their queue lengths and draws: one query."""
+    return list(
         page.sessions()
-        .filter(ends_at__gt=now - datetime.timedelta(days=30))
+        .filter(ends_at__gt=timezone.now() - datetime.timedelta(days=30))
         .annotate(waiting=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)))
         .annotate(applied=Count("bookings", filter=Q(bookings__status=Booking.Status.APPLIED)))
         .select_related("activity", "draw")[:60]
     )
+
+
+def activity_page_context(page: ActivityPage, request, sessions: list[Session] | None = None) -> dict:
+    """Sessions with seats left and queue length; for a logged-in resident, their own status and household."""
+    now = timezone.now()
+    if sessions is None:
+        sessions = page_sessions(page)
     user = request.user
     own: dict[int, list[Booking]] = {}
     members = []
     people: list[dict] = []
     if user.is_authenticated:
-        # The resident's places, each waiting one with how many wait before it (no query per booking).
-        ahead = (
-            Booking.objects.filter(session_id=OuterRef("session_id"), status=Booking.Status.WAITLISTED)
-            .filter(Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk")))
-            .order_by()
-            .values("session_id")
-            .annotate(count=Count("pk"))
-            .values("count")
+        # The resident's places; for waiting ones (if any), how many wait before each, in one more query.
+        bookings = list(
+            Booking.objects.active().filter(resident=user, session__in=[session.pk for session in sessions]).order_by("pk")
         )
-        bookings = (
-            Booking.objects.active()
-            .filter(resident=user, session__in=sessions)
-            .annotate(ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), 0))
-            .order_by("pk")
-        )
+        waiting = [booking.pk for booking in bookings if booking.status == Booking.Status.WAITLISTED]
+        ahead = {}
+        if waiting:
+            before = (
+                Booking.objects.filter(session_id=OuterRef("session_id"), status=Booking.Status.WAITLISTED)
+                .filter(Q(queued_at__lt=OuterRef("queued_at")) | Q(queued_at=OuterRef("queued_at"), pk__lt=OuterRef("pk")))
+                .order_by()
+                .values("session_id")
+                .annotate(count=Count("pk"))
+                .values("count")
+            )
+            ahead = dict(
+                Booking.objects.filter(pk__in=waiting)
+                .annotate(ahead=Coalesce(Subquery(before, output_field=IntegerField()), 0))
+                .values_list("pk", "ahead")
+            )
         for booking in bookings:
-            booking.waiting_number = booking.ahead + 1
+            booking.waiting_number = ahead.get(booking.pk, 0) + 1
             own.setdefault(booking.session_id, []).append(booking)
         members = list(user.household_members.all())
         people = bookable_people(user, members)
@@ -276,6 +355,22 @@ def activity_page_context(page: ActivityPage, request) -> dict:
         "request_token": uuid.uuid4(),
         "window_state": page.booking_window_state(now),
     }
+
+
+@personal_part("events.sessions")
+def sessions_part(request, *, page: int) -> str:
+    """An activity page's sessions, seats and queues with the visitor's own bookings and booking forms: rendered
+    for each visitor, the rest of the page is shared (plumbing/personal.py)."""
+
+    # The page and its sessions with seats and queues are the same for everyone: read once per publish generation
+    # and at most LINLI_SEATS_CACHE_SECONDS apart in each process, as old as the anonymous page cache's copy may be.
+    def read() -> tuple[ActivityPage, list[Session]]:
+        activity = ActivityPage.objects.get(pk=page)
+        return activity, page_sessions(activity)
+
+    activity, sessions = shared_part(("events.sessions", page), read, seconds=settings.LINLI_SEATS_CACHE_SECONDS)
+    context = {"page": activity, **activity_page_context(activity, request, sessions)}
+    return render_to_string("events/includes/sessions.html", context, request=request)
 
 
 def bookable_people(user, members) -> list[dict]:
@@ -325,6 +420,6 @@ def home_section(home_page) -> dict:
 
     index = ActivityIndexPage.objects.live().filter(locale=home_page.locale).order_by("path").first()
     if index is None:
-        return {"activity_index": None, "upcoming_activities": []}
-    upcoming = filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4]
-    return {"activity_index": index, "upcoming_activities": list(upcoming)}
+        return {"activity_index": None, "upcoming_activities": [], "upcoming_items": []}
+    upcoming = list(filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4])
+    return {"activity_index": index, "upcoming_activities": upcoming, "upcoming_items": activity_items(upcoming)}

@@ -113,6 +113,7 @@ class ActivityIndexPage(Page):
     def serve(self, request, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)
         response.page_cache_seconds = settings.LINLI_SEATS_CACHE_SECONDS
+        response.shared_with_residents = True  # nothing on it is personal but the messages
         return response
 
 
@@ -244,19 +245,13 @@ class ActivityPage(Page):
             return "closed"
         return "open"
 
-    # What the page shows (sessions, seats, the booking form): `listing.activity_page_context`, set by
-    # `EventsConfig.ready()`.
-    build_context: ClassVar[Callable[..., dict]]
-
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        context.update(self.build_context(request))
-        return context
-
+    # The sessions with seats and the visitor's own bookings and booking forms are a personal part of the page
+    # (`{% personal "events.sessions" %}`: `listing.sessions_part`), so logged-in residents share the rest.
     def serve(self, request, *args, **kwargs):
         response = super().serve(request, *args, **kwargs)
         # Seats left are live: a cached copy lives only a few seconds.
         response.page_cache_seconds = settings.LINLI_SEATS_CACHE_SECONDS
+        response.shared_with_residents = True
         return response
 
 

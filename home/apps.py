@@ -8,7 +8,7 @@ class HomeConfig(AppConfig):
     verbose_name = _("Home, notices and residents")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (page cache invalidation)
+        from . import parts, signals  # noqa: F401  (the messages as a personal part; page cache invalidation)
 
 
 # The domain apps built on home, in the order their parts depend on each other.

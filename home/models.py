@@ -197,6 +197,11 @@ class HomePage(Page):
         context["community_pages"] = CommunityPage.objects.live().child_of(self).order_by("path")
         return context
 
+    def serve(self, request, *args, **kwargs):
+        response = super().serve(request, *args, **kwargs)
+        response.shared_with_residents = True  # nothing on it is personal but the messages (plumbing/personal.py)
+        return response
+
 
 class CommunityPage(Page):
     """A community's section: its editors' permissions are granted here."""

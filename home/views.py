@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 
@@ -19,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Rss201rev2Feed
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,11 +29,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from wagtail.models import Locale, Page
 
-from plumbing.middleware import TEXT_SIZE_COOKIE
+from plumbing.middleware import TEXT_SIZE_COOKIE, shared_part
 
 from . import services
 from .forms import DeleteAccountForm, ProfileForm
-from .models import NoticePage, StandardPage
+from .models import NoticePage, StandardPage, verified_phone
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -267,7 +269,7 @@ def set_language(request: HttpRequest, language: str) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    resident = services.get_or_create_profile(user=request.user)
+    resident = getattr(request.user, "profile", None) or services.get_or_create_profile(user=request.user)
     if request.method == "POST":
         form = ProfileForm(request.POST, instance=resident)
         if form.is_valid():
@@ -293,17 +295,32 @@ def profile(request: HttpRequest) -> HttpResponse:
                     settings.LANGUAGE_COOKIE_NAME, resident.preferred_language, max_age=ONE_YEAR, samesite="Lax", secure=secure
                 )
                 return response
+        form_html = None
     else:
-        form = ProfileForm(instance=resident)
+        form = SimpleLazyObject(lambda: ProfileForm(instance=resident))  # made only if something reads it
+        form_html = profile_form_html(resident)
+    verified = services.has_verified_email(request.user)
     return render(
         request,
         "home/profile.html",
         {
             "form": form,
+            "form_html": form_html,
             "resident": resident,
-            "verified": services.has_verified_email(request.user),
-            "verified_resident": services.is_verified_resident(request.user),
+            "verified": verified,
+            "verified_resident": verified or bool(verified_phone(request.user)),
         },
+    )
+
+
+def profile_form_html(resident) -> str:
+    """The unbound profile form's fields, made once per set of values shown, language and publish generation (the
+    communities and grids it offers change only with a new one): the same values always give the same fields."""
+    values = tuple(getattr(resident, f"{name}_id" if name in ("community", "grid") else name) for name in ProfileForm.Meta.fields)
+    digest = hashlib.sha256(repr(values).encode()).hexdigest()
+    return shared_part(
+        ("profile-form", translation.get_language(), digest),
+        lambda: loader.render_to_string("includes/form.html", {"form": ProfileForm(instance=resident)}),
     )
 
 

@@ -1,4 +1,5 @@
-"""Site-wide middleware: the anonymous page cache, CSP for public pages, no caching of personal responses, staff TOTP."""
+"""Site-wide middleware: the anonymous and the resident page caches, CSP for public pages, no caching of personal
+responses, staff TOTP."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.cache import cc_delim_re, patch_vary_headers
 
+from plumbing import personal
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "page-cache:generation"
 PAGE_KEY_PREFIX = "page-cache:page:"
+RESIDENT_KEY_PREFIX = "page-cache:resident:"
 TEXT_SIZE_COOKIE = "linli_text"
 CACHE_STATUS_HEADER = "X-Page-Cache"
 
@@ -301,6 +305,157 @@ class AnonymousPageCacheMiddleware:
             return False  # a nonce must be fresh on every response
         # CsrfViewMiddleware sets a cookie whenever a token was used; the marker is a second guard.
         return b"csrfmiddlewaretoken" not in response.content
+
+
+class LocalCopies:
+    """A process's copies of values that change only with the publish generation (or their own expiry), at most
+    `size` of them, the oldest dropped first: read without any round trip while the generation stays."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: dict = {}
+        self.lock = threading.Lock()
+
+    def get(self, key, current: str):
+        entry = self.entries.get(key)
+        if entry is None or entry[0] != current or entry[1] < time.time():
+            return None
+        return entry[2]
+
+    def put(self, key, current: str, value, seconds: float) -> None:
+        with self.lock:
+            self.entries.pop(key, None)
+            if len(self.entries) >= self.size:
+                del self.entries[next(iter(self.entries))]  # the oldest
+            self.entries[key] = (current, time.time() + seconds, value)
+
+
+_shared_parts = LocalCopies(2000)
+
+
+def shared_part(key: tuple, make, seconds: float | None = None):
+    """A value every visitor shares (the footer, the language switcher's links), made once per publish generation
+    (and at most every `seconds`, PAGE_CACHE_SECONDS by default) in each process: a change that empties the
+    anonymous page cache makes it again."""
+    current = generation.current()
+    value = _shared_parts.get(key, current)
+    if value is None:
+        value = make()
+        _shared_parts.put(key, current, value, settings.PAGE_CACHE_SECONDS if seconds is None else seconds)
+    return value
+
+
+ADMIN_LINK_SECONDS = 60  # how long the header's admin link may outlive a withdrawn permission (the admin checks it)
+
+
+_admin_links = LocalCopies(5000)
+
+
+def links_to_admin(user) -> bool:
+    """Whether the header links this visitor to the admin: their permission, kept a minute per person in each
+    process (two queries otherwise on every page); the admin itself checks the permission on every request."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    current = generation.current()  # an emptied cache forgets them too (the tests' users reuse ids)
+    answer = _admin_links.get(user.pk, current)
+    if answer is None:
+        answer = user.has_perm("wagtailadmin.access_admin")
+        _admin_links.put(user.pk, current, answer, ADMIN_LINK_SECONDS)
+    return answer
+
+
+class ResidentPageCacheMiddleware:
+    """Public pages for logged-in residents from a cache: the shared text once, the personal parts per request.
+
+    A page opts in by setting `shared_with_residents` on its response (the home page, the activity list and
+    activity pages); everything on it that differs between residents is a personal part (`plumbing/personal.py`:
+    the messages, an activity's sessions with the resident's bookings and booking forms), rendered per request.
+    The key is the anonymous cache's (scheme, host, path and query, day, text size) plus what the shared text
+    shows of the visitor: logged in, the text size of their profile, whether the header links to the admin.
+    Entries follow the anonymous cache's rules: the publish generation seen when the request started and the
+    page's own lifetime (`page_cache_seconds`), and nothing with a cookie, a CSRF token or a nonce outside the
+    personal parts is kept.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.anonymous = AnonymousPageCacheMiddleware(get_response)
+        self.pages = LocalCopies(LOCAL_PAGES)
+
+    def __call__(self, request):
+        if not self.cacheable_request(request):
+            return self.get_response(request)
+        key = self.key(request)
+        current = generation.current()
+        entry = self.pages.get(key, current)
+        if entry is None:
+            entry = cache.get(key)
+            if entry is not None and entry[0] == current:
+                self.pages.put(key, current, entry, entry[1] - time.time())
+            else:
+                entry = None
+        if entry is not None:
+            _generation, _expires, status, headers, chunks = entry
+            response = HttpResponse(personal.fill(request, chunks), status=status, headers=headers)
+            response[CACHE_STATUS_HEADER] = "resident-hit"
+            return response
+        setattr(request, personal.COLLECTING, True)
+        response = self.get_response(request)
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        charset = response.charset
+        chunks, plain = personal.split(response.content.decode(charset))
+        response.content = plain.encode(charset)
+        if (
+            request.method == "GET"
+            and getattr(response, "shared_with_residents", False)
+            and self.storable(request, response, chunks)
+        ):
+            headers = {name: value for name, value in response.items() if name not in (CACHE_STATUS_HEADER, "Content-Length")}
+            seconds = min(getattr(response, "page_cache_seconds", settings.PAGE_CACHE_SECONDS), settings.PAGE_CACHE_SECONDS)
+            entry = (current, time.time() + seconds, response.status_code, headers, chunks)
+            cache.set(key, entry, seconds)
+            self.pages.put(key, current, entry, seconds)
+            response[CACHE_STATUS_HEADER] = "resident-miss"
+        return response
+
+    def cacheable_request(self, request) -> bool:
+        if request.method not in ("GET", "HEAD"):
+            return False
+        path = request.path
+        return (
+            not path.startswith(EXCLUDED_PREFIXES)
+            and not path.startswith(self.anonymous.localized_excluded)
+            and self.anonymous.cacheable_query(request.GET)
+            and request.user.is_authenticated
+        )
+
+    def key(self, request) -> str:
+        user = request.user
+        cookie = request.COOKIES.get(TEXT_SIZE_COOKIE)
+        if cookie is None:  # as the context processor decides (home.context_processors.portal)
+            profile = getattr(user, "profile", None)
+            large = bool(profile and profile.large_text)
+        else:
+            large = cookie == "large"
+        variant = f"resident{':large' if large else ''}{':admin' if links_to_admin(user) else ''}"
+        return RESIDENT_KEY_PREFIX + self.anonymous.key(request).removeprefix(PAGE_KEY_PREFIX) + ":" + variant
+
+    @staticmethod
+    def storable(request, response, chunks: list) -> bool:
+        """The anonymous cache's rules (`cacheable_response`), applied to the shared text only: the personal parts
+        may carry a CSRF token, which is then set as a cookie by CsrfViewMiddleware, outside this one."""
+        if response.status_code != 200 or response.cookies:
+            return False
+        cache_control = {part.split("=")[0].strip().lower() for part in cc_delim_re.split(response.get("Cache-Control", ""))}
+        if cache_control & {"private", "no-cache", "no-store"}:
+            return False
+        vary = {part.strip().lower() for part in cc_delim_re.split(response.get("Vary", "")) if part.strip()}
+        if not vary <= SHAREABLE_VARY or isinstance(getattr(request, "_csp_nonce", None), str):
+            return False
+        return not any("csrfmiddlewaretoken" in chunk for chunk in chunks if isinstance(chunk, str))
 
 
 class PublicContentSecurityPolicyMiddleware(CSPMiddleware):

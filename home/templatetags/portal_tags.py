@@ -4,11 +4,15 @@ from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.urls import reverse, translate_url
 from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from wagtail.models import Page
 
 from home.i18n import label
+from plumbing import personal as personal_parts
+from plumbing.middleware import links_to_admin, shared_part
 
 register = template.Library()
 
@@ -38,16 +42,73 @@ def language_switcher(context):
     request = context["request"]
     page = context.get("page")
     current = context.get("LANGUAGE") or settings.LANGUAGE_CODE
-    links = []
-    for code, name in settings.LANGUAGES:
-        if code == current:
-            continue
-        if isinstance(page, Page) and page.pk:
-            url = _translated_page_url(page, code, request)
-        else:
-            url = translate_url(request.get_full_path(), code)
-        links.append({"code": code, "name": name, "url": f"{reverse('set_language', args=[code])}?{urlencode({'next': url})}"})
-    return {"links": links}
+
+    def links(translated) -> list[dict]:
+        return [
+            {"code": code, "name": name, "url": f"{reverse('set_language', args=[code])}?{urlencode({'next': translated(code)})}"}
+            for code, name in settings.LANGUAGES
+            if code != current
+        ]
+
+    if isinstance(page, Page) and page.pk:
+        # The same for every visitor of the page: made once per publish generation (pages moved, translated).
+        made = shared_part(
+            ("language-switcher", page.pk, current, request.get_host()),
+            lambda: links(lambda code: _translated_page_url(page, code, request)),
+        )
+        return {"links": made}
+    return {"links": links(lambda code: translate_url(request.get_full_path(), code))}
+
+
+@register.simple_tag(takes_context=True)
+def footer(context) -> SafeString:
+    """The footer (the portal's settings, the menu pages): the same for everyone, made once per language, site and
+    publish generation (saving the settings or publishing a page starts a new one)."""
+    from django.utils.translation import get_language
+
+    request = context.get("request")
+    host = request.get_host() if request is not None else ""
+    return shared_part(
+        ("footer", get_language(), host), lambda: mark_safe(render_to_string("includes/footer.html", request=request))
+    )
+
+
+class SharedNode(template.Node):
+    def __init__(self, nodelist, vary):
+        self.nodelist = nodelist
+        self.vary = vary
+
+    def render(self, context):
+        from django.utils.translation import get_language
+
+        request = context.get("request")
+        key = ("shared-block", get_language(), request.get_host() if request is not None else "")
+        key += tuple(value.resolve(context) for value in self.vary)
+        return shared_part(key, lambda: mark_safe(self.nodelist.render(context)))  # noqa: S308  (rendered, escaped)
+
+
+@register.tag
+def shared(parser, token):
+    """`{% shared "name" value… %}…{% endshared %}`: a part of a page that is the same for everyone who shares the
+    name, the values, the language and the site, rendered once per publish generation (plumbing.middleware.shared_part).
+    Whatever inside it depends on the visitor must be one of the values."""
+    vary = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
+    nodelist = parser.parse(("endshared",))
+    parser.delete_first_token()
+    return SharedNode(nodelist, vary)
+
+
+@register.filter(name="links_to_admin")
+def links_to_admin_filter(user) -> bool:
+    """`{% if user|links_to_admin %}`: the header's admin link (the permission, kept a minute per person)."""
+    return links_to_admin(user)
+
+
+@register.simple_tag(takes_context=True)
+def personal(context, name: str, **arguments) -> SafeString:
+    """`{% personal "events.sessions" page=page.pk %}`: a part of a shared page that is rendered for each visitor
+    (plumbing/personal.py), by the function an app registered under that name."""
+    return personal_parts.render(context["request"], name, arguments)
 
 
 @register.filter(name="label")

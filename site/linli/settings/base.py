@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "plumbing.middleware.StaffMfaMiddleware",
+    # After sessions, auth and messages: a logged-in resident's hit renders only the page's personal parts.
+    "plumbing.middleware.ResidentPageCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -132,9 +134,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections are kept (CONN_MAX_AGE) on SQLite too: opening one per request (Django registers its SQL functions
+# on every new connection, then the pragmas run) cost more than all the rest of a logged-in resident's cached page.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

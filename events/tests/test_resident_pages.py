@@ -1,0 +1,115 @@
+"""Logged-in residents share the activity list and activity pages (the resident page cache, plumbing/personal.py):
+each sees only their own bookings and booking forms, a booking shows at once, and the queries stay few and flat."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from events import factories, services
+from home.factories import notice
+from home.models import PortalSettings
+
+pytestmark = pytest.mark.django_db
+
+# Warm requests of a logged-in resident (the page's shared text cached): the session, the user and their profile
+# (text size, the header), plus, on an activity page, their bookings at its sessions and their household.
+WARM_QUERIES = {"home": 3, "list": 3, "activity": 5, "me": 4}
+MAX_QUERIES = 12
+
+
+def logged_in(user, **options) -> Client:
+    client = Client(**options)
+    client.force_login(user)
+    return client
+
+
+def form_field(html: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]+)"', html)[1]
+
+
+@pytest.fixture
+def paper_cutting(site_pages):
+    PortalSettings.objects.create(hotline="0571-12345")  # made on first use otherwise, which starts a new generation
+    index = factories.activity_index()
+    page = factories.activity(parent=index, title="剪纸课", slug="paper-cutting", venue="文化家园")
+    return index, page, factories.SessionFactory(activity=page, capacity=3)
+
+
+def test_residents_share_the_page_and_see_only_their_own_bookings(paper_cutting, make_resident):
+    _index, page, session = paper_cutting
+    first, second = make_resident(), make_resident()
+    (booking,) = services.book_session(session=session, resident=first, actor=first)
+
+    mine = logged_in(first).get(page.url)
+    assert mine["X-Page-Cache"] == "resident-miss"
+    assert f"#booking-{booking.code}" in mine.content.decode()
+
+    theirs = logged_in(second, enforce_csrf_checks=True)
+    shared = theirs.get(page.url)
+    html = shared.content.decode()
+    assert shared["X-Page-Cache"] == "resident-hit" and shared["Cache-Control"] == "private, no-store"
+    assert f"#booking-{booking.code}" not in html and "剪纸课" in html
+    # Their own booking form, with a CSRF token that works for them, and their booking shows at once.
+    response = theirs.post(
+        f"/zh-hans/activities/sessions/{session.pk}/book/",
+        {
+            "participant": "me",
+            "csrfmiddlewaretoken": form_field(html, "csrfmiddlewaretoken"),
+            "request_token": form_field(html, "request_token"),
+        },
+    )
+    assert response.status_code == 302
+    (own,) = session.bookings.filter(resident=second)
+    again = theirs.get(page.url)
+    assert again["X-Page-Cache"] == "resident-hit"
+    assert f"#booking-{own.code}" in again.content.decode() and f"#booking-{booking.code}" not in again.content.decode()
+    assert f"#booking-{own.code}" not in logged_in(first).get(page.url).content.decode()
+
+
+def test_an_anonymous_visitor_gets_no_marker_and_no_booking_form(paper_cutting):
+    _index, page, _session = paper_cutting
+    html = Client().get(page.url).content.decode()
+    assert "<!--" not in html and "csrfmiddlewaretoken" not in html and "文化家园" in html
+
+
+def test_a_published_page_shows_on_the_cached_logged_in_pages_at_once(paper_cutting, make_resident):
+    index, _page, _session = paper_cutting
+    client = logged_in(make_resident())
+    for path in ("/zh-hans/", index.url):
+        client.get(path)
+        assert client.get(path)["X-Page-Cache"] == "resident-hit"
+    factories.SessionFactory(activity=factories.activity(parent=index, title="太极拳", slug="taiji"))
+    notice(title="停水通知")
+    home = client.get("/zh-hans/")
+    assert home["X-Page-Cache"] == "resident-miss" and "停水通知" in home.content.decode()
+    assert "太极拳" in client.get(index.url).content.decode()
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_logged_in_query_counts_are_few_and_flat(site_pages, make_resident, django_assert_num_queries, count):
+    """The same warm counts for 2 and 12 activities with 3 sessions each and as many notices, all booked."""
+    PortalSettings.objects.create(hotline="0571-12345")  # the footer's settings exist, as on a real site
+    index = factories.activity_index()
+    resident = make_resident()
+    activities = []
+    for number in range(count):
+        activity = factories.activity(parent=index, title=f"活动 {number}", slug=f"activity-{number}")
+        for hour in (8, 11, 14):
+            session = factories.SessionFactory(activity=activity, starts_at=factories.in_days(2 + number, hour=hour), capacity=5)
+            services.book_session(session=session, resident=resident, actor=resident)
+        notice(title=f"通知 {number}")
+        activities.append(activity)
+    factories.HouseholdMemberFactory(resident=resident, name="小明", birth_year=2000)
+    client = logged_in(resident)
+    paths = {"home": "/zh-hans/", "list": index.url, "activity": activities[-1].url, "me": "/zh-hans/me/"}
+    shown = {}
+    for name, path in paths.items():
+        assert client.get(path).status_code == 200  # fills the caches
+        with django_assert_num_queries(WARM_QUERIES[name]):
+            response = client.get(path)
+        assert response.status_code == 200
+        shown[name] = response.content.decode()
+    assert shown["activity"].count("#booking-") == 3 and "小明" in shown["activity"]
+    assert shown["home"].count('class="notice-item') == min(count, 8) and shown["list"].count('class="activity-item"') == count
+    assert all(number <= MAX_QUERIES for number in WARM_QUERIES.values())
