@@ -54,6 +54,7 @@ def notices(grid: Grid, locale) -> QuerySet[NoticePage]:
         .filter(locale=locale, community_id=grid.community_id)
         .filter(Q(grid__isnull=True) | Q(grid=grid))
         .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=today))
+        .select_related("community")
         .annotate(for_this_grid=Case(When(grid=grid, then=Value(1)), default=Value(0), output_field=IntegerField()))
         .order_by("-for_this_grid", "-pinned", "-publication_date", "-pk")[:GRID_NOTICES]
     )
