@@ -154,8 +154,12 @@ class GridContactForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "grid" in self.fields:
-            grids = for_user(self.for_user).filter(Grid.objects.select_related("community"), "community")
-            self.fields["grid"].queryset = grids
+            # A plain list of the staff member's few grids, not Wagtail's snippet chooser (which fails with a 500 on a
+            # value that is no id), each named with its community.
+            field = self.fields["grid"]
+            field.widget = forms.Select()
+            field.queryset = for_user(self.for_user).filter(Grid.objects.select_related("community"), "community")
+            field.label_from_instance = lambda grid: f"{label(grid.community)} · {label(grid)}"
 
 
 class DeleteAccountForm(forms.Form):

@@ -443,6 +443,9 @@ def test_staff_list_and_edit_only_their_communitys_contacts(client, places):
     assert set(form.fields["grid"].queryset) == {places["one"], places["two"]}
     data = {"grid": places["river"].pk, "role": "worker", "name": "冒名者", "phone": "138-0000-9999", "order": 0}
     assert client.post("/admin/grid_contacts/new/", data).status_code == 200  # not one of their grids: a form error
+    for malformed in ("abc", "²", str(10**23)):
+        mine_data = {**data, "grid": malformed}
+        assert client.post(f"/admin/grid_contacts/edit/{mine.pk}/", mine_data).status_code == 200  # a form error
     data["grid"] = places["two"].pk
     assert client.post("/admin/grid_contacts/new/", data).status_code == 302
     assert GridContact.objects.filter(name="冒名者", grid=places["two"]).exists()
@@ -464,3 +467,75 @@ def test_a_building_leader_who_erases_their_account_leaves_the_grid_page(places)
     services.erase_account(user=leader, actor=leader)
 
     assert not GridContact.objects.filter(name="热心人").exists()
+
+
+# --- The services' rules ------------------------------------------------------------------------------------------
+
+
+def test_a_grid_has_one_current_code_made_on_first_use(places):
+    first = services.current_join_code(grid=places["one"])
+    assert services.current_join_code(grid=places["one"]) == first
+    assert services.current_join_code(grid=places["two"]).token != first.token
+
+
+def test_joining_by_a_replaced_code_is_refused_and_changes_nothing(places):
+    old = services.current_join_code(grid=places["two"])
+    services.rotate_join_code(grid=places["two"], actor=places["staff"])
+    old.refresh_from_db()
+    profile = ResidentProfile.objects.get(user=places["resident"])
+
+    with pytest.raises(services.GridJoinError, match="已更换"):
+        services.join_grid(profile=profile, code=old, actor=places["resident"])
+
+    assert ResidentProfile.objects.get(pk=profile.pk).grid_id == places["one"].pk
+    assert not entries(places["two"], "home.grid.join").exists()
+
+
+def test_joining_ones_own_grid_changes_and_records_nothing(places):
+    profile = ResidentProfile.objects.get(user=places["resident"])
+    services.join_grid(profile=profile, code=services.current_join_code(grid=places["one"]), actor=places["resident"])
+    assert not entries(places["one"], "home.grid.join").exists()
+
+
+def in_threads(calls) -> list:
+    """Run the calls at once, each on its own connection; what each returned (or raised)."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001  (reported to the test)
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_codes_and_rotations_at_once_leave_one_current_code(postgres_only, site_pages):
+    """On PostgreSQL with real threads: posters printed at once share the grid's first code; rotations at once
+    each retire the code before them (the grid's row lock), and the grid ends with one current code."""
+    community = services.create_community(name="六和社区", code="liuhe")
+    grid = GridFactory(community=community)
+    staff = [staff_of(community) for _ in range(6)]
+
+    made = in_threads([lambda: services.current_join_code(grid=grid) for _ in range(8)])
+    assert len({code.token for code in made}) == 1
+
+    rotated = in_threads([lambda user=user: services.rotate_join_code(grid=grid, actor=user) for user in staff])
+    assert all(isinstance(code, GridJoinCode) for code in rotated), rotated
+    assert GridJoinCode.objects.filter(grid=grid).count() == 7
+    assert GridJoinCode.objects.filter(grid=grid, retired_at__isnull=True).count() == 1
+    assert entries(grid, "home.grid.rotate_code").count() == 6
