@@ -82,18 +82,30 @@ def grid_list(request: HttpRequest) -> HttpResponse:
     return render(request, "home/admin/grid_list.html", context)
 
 
+def poster_context(request: HttpRequest, pk: int) -> dict:
+    """What a grid's poster shows: its names in both languages, its community's, the QR code of its join link (its
+    current code, made on first use), and the link as text."""
+    grid = get_object_or_404(staff_grids(request), pk=pk)
+    url = join_url(services.current_join_code(grid=grid))
+    return {"grid": grid, "url": url, "qr": qr_svg(url, title=grid.name, scale=1, border=0)}
+
+
+@staff_only()
+@require_safe
+def grid_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The poster on a page of its own that prints on one A4 sheet (@page: A4, no margins), with a print button."""
+    response = render(request, "home/admin/grid_poster.html", poster_context(request, pk))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @staff_only()
 @require_safe
 def grid_poster(request: HttpRequest, pk: int) -> HttpResponse:
-    """The grid's A4 poster as an SVG document (210 × 297 mm): its names in both languages, its community's, the QR
-    code of its join link, a one-line instruction in both languages and the link as text. Opening it in a browser
-    and printing gives one A4 page."""
-    grid = get_object_or_404(staff_grids(request), pk=pk)
-    code = services.current_join_code(grid=grid)
-    url = join_url(code)
-    qr = qr_svg(url, title=grid.name, scale=1, border=0)
-    context = {"grid": grid, "url": url, "qr": qr}
+    """The poster as an SVG document of 210 × 297 mm, to download or send to a print shop."""
+    context = poster_context(request, pk)
     response = render(request, "home/admin/grid_poster.svg", context, content_type=POSTER_CONTENT_TYPE)
+    grid = context["grid"]
     response["Content-Disposition"] = f'inline; filename="grid-{grid.community.code}-{grid.number}.svg"'
     response["Cache-Control"] = "private, no-store"
     return response
@@ -120,6 +132,7 @@ def grid_rotate_code(request: HttpRequest, pk: int) -> HttpResponse:
 
 grid_urlpatterns = [
     path("", grid_list, name="list"),
+    path("<int:pk>/poster/", grid_print, name="print"),
     path("<int:pk>/poster.svg", grid_poster, name="poster"),
     path("<int:pk>/rotate/", grid_rotate_code, name="rotate"),
 ]

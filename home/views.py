@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from wagtail.models import Locale, Page
 
 from plumbing.middleware import TEXT_SIZE_COOKIE
@@ -357,6 +357,7 @@ def _with_next(url_name: str, next_url: str) -> str:
 
 
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def join_grid(request: HttpRequest, token: str) -> HttpResponse:
     """What a scan of a grid's QR code opens: sign-up or log-in for a visitor (the code waits in the session and
     the new profile gets the grid), "move to this grid?" for a resident of another grid or none."""

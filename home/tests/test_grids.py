@@ -380,12 +380,17 @@ def test_staff_print_an_a4_poster_with_both_names_and_the_qr_code(client, places
     assert f"https://linli.example/zh-hans/grids/join/{code.token}/" in svg
     assert root.findall(".//{http://www.w3.org/2000/svg}path")  # the QR code's modules
 
+    page = client.get(f"/admin/grids/{places['one'].pk}/poster/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "@page { size: A4; margin: 0; }" in html and f"/zh-hans/grids/join/{code.token}/" in html and "<path" in html
+
 
 def test_the_grid_list_shows_staff_their_grids_with_poster_and_rotation(client, places):
     client.force_login(places["staff"])
     html = client.get("/admin/grids/").content.decode()
     assert "第1网格 · 六和苑" in html and "第2网格 · 桂花里" in html and "江南春晓" not in html
-    assert f"/admin/grids/{places['one'].pk}/poster.svg" in html and "用当前二维码打印的所有海报都将失效" in html
+    assert f"/admin/grids/{places['one'].pk}/poster/" in html and "用当前二维码打印的所有海报都将失效" in html
 
 
 def test_rotating_a_code_is_asked_posted_and_audited(client, places):
@@ -408,6 +413,7 @@ def test_staff_of_another_community_cannot_print_or_rotate(client, places):
     client.force_login(places["other_staff"])
 
     assert client.get(f"/admin/grids/{places['one'].pk}/poster.svg").status_code == 404
+    assert client.get(f"/admin/grids/{places['one'].pk}/poster/", follow=True).status_code == 404
     # An admin 404 is redirected by LocaleMiddleware to the language-prefixed path, which is a 404 too.
     assert client.post(f"/admin/grids/{places['one'].pk}/rotate/", follow=True).status_code == 404
     assert GridJoinCode.objects.get(grid=places["one"], retired_at__isnull=True) == old
