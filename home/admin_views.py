@@ -87,7 +87,7 @@ def poster_context(request: HttpRequest, pk: int) -> dict:
     current code, made on first use), and the link as text."""
     grid = get_object_or_404(staff_grids(request), pk=pk)
     url = join_url(services.current_join_code(grid=grid))
-    return {"grid": grid, "url": url, "qr": qr_svg(url, title=grid.name, scale=1, border=0)}
+    return {"grid": grid, "url": url, "qr": qr_svg(url, title=grid.name, scale=1, border=4)}
 
 
 @staff_only()
