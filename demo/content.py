@@ -1478,6 +1478,37 @@ CONTACT = DemoPage(
     ),
 )
 
+
+# Who looks after each grid (community code, grid number → worker, building leaders), fictional people with numbers
+# of the reserved-looking 138-0000-xxxx kind, shown on the grid's page to its residents.
+@dataclass(frozen=True)
+class DemoLeader:
+    building: str
+    building_en: str
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class DemoGridContacts:
+    worker: str
+    worker_phone: str
+    leaders: tuple[DemoLeader, ...]
+
+
+GRID_WORKER_HOURS = ("工作日 8:30–17:00，社区服务中心", "Weekdays 8:30–17:00, at the community service centre")
+BUILDING_LEADER_HOURS = ("每天 18:00–20:00", "Daily 18:00–20:00")
+
+GRID_CONTACTS = {
+    ("liuhe", 1): DemoGridContacts("蒋文静", "138-0000-1101", (DemoLeader("2幢", "Building 2", "邵阿姨", "138-0000-1111"), DemoLeader("6幢", "Building 6", "韩国平", "138-0000-1112"))),
+    ("liuhe", 2): DemoGridContacts("施晓峰", "138-0000-1201", (DemoLeader("5幢", "Building 5", "钱美华", "138-0000-1211"), DemoLeader("12幢", "Building 12", "潘建军", "138-0000-1212"))),
+    ("liuhe", 3): DemoGridContacts("俞佳", "138-0000-1301", (DemoLeader("2幢", "Building 2", "沈秀兰", "138-0000-1311"), DemoLeader("8幢", "Building 8", "褚德明", "138-0000-1312"))),
+    ("liuhe", 4): DemoGridContacts("冯晨", "138-0000-1401", (DemoLeader("1幢", "Building 1", "严玉珍", "138-0000-1411"), DemoLeader("3幢", "Building 3", "金伟", "138-0000-1412"))),
+    ("jiangnan", 1): DemoGridContacts("方雨桐", "138-0000-2101", (DemoLeader("1幢", "Building 1", "叶桂英", "138-0000-2111"), DemoLeader("6幢", "Building 6", "Tom Becker", "138-0000-2112"))),
+    ("jiangnan", 2): DemoGridContacts("邱磊", "138-0000-2201", (DemoLeader("4幢", "Building 4", "魏红", "138-0000-2211"), DemoLeader("9幢", "Building 9", "陶志刚", "138-0000-2212"))),
+    ("jiangnan", 3): DemoGridContacts("袁梦", "138-0000-2301", (DemoLeader("3幢", "Building 3", "姜淑芬", "138-0000-2311"), DemoLeader("11幢", "Building 11", "范小龙", "138-0000-2312"))),
+}  # fmt: skip
+
 SITE = DemoSite(
     home_intro=p(
         "运河湾街道六和、江南两个社区的居民服务平台：在这里看通知公告，用手机查课约课，参加活动攒积分，给社区写信并跟进办理结果。"

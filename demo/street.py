@@ -21,9 +21,19 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from home import factories, services
-from home.models import Community, CommunityPage, Grid, NoticeIndexPage, NoticePage, PortalSettings, StandardPage
+from home.models import (
+    Community,
+    CommunityPage,
+    Grid,
+    GridContact,
+    GridJoinCode,
+    NoticeIndexPage,
+    NoticePage,
+    PortalSettings,
+    StandardPage,
+)
 
-from .content import SITE, DemoCommunity, DemoNotice, DemoPage, p
+from .content import BUILDING_LEADER_HOURS, GRID_CONTACTS, GRID_WORKER_HOURS, SITE, DemoCommunity, DemoNotice, DemoPage, p
 from .pages import ensure_translated, fill, is_translated, locale, plain, rich_pairs, stream, text_pairs
 
 # The one password of every demo user, for development only (DEBUG on). Never secret.
@@ -82,7 +92,7 @@ def seed_community(demo: DemoCommunity) -> Community:
         community.description_en = demo.description_en
         community.save(update_fields=["description_en"])
     for grid in demo.grids:
-        seed_grid(community, number=grid.number, name=grid.name, name_en=grid.name_en)
+        seed_grid_contacts(seed_grid(community, number=grid.number, name=grid.name, name_en=grid.name_en))
 
     section = CommunityPage.objects.get(pk=community.root_page_id)
     intro, intro_en = p(demo.description), p(demo.description_en)
@@ -105,6 +115,35 @@ def seed_grid(community: Community, *, number: int, name: str, name_en: str) -> 
     if grid is None:
         grid = factories.GridFactory(community=community, number=number, name=name, name_en=name_en)
     return grid
+
+
+def seed_grid_contacts(grid: Grid) -> None:
+    """The grid's worker and building leaders (demo/content.py GRID_CONTACTS) and its QR join code: once, so that
+    what staff changed later stays."""
+    services.current_join_code(grid=grid)
+    demo = GRID_CONTACTS.get((grid.community.code, grid.number))
+    if demo is None or GridContact.objects.filter(grid=grid).exists():
+        return
+    GridContact.objects.create(
+        grid=grid,
+        role=GridContact.Role.WORKER,
+        name=demo.worker,
+        phone=demo.worker_phone,
+        hours=GRID_WORKER_HOURS[0],
+        hours_en=GRID_WORKER_HOURS[1],
+    )
+    for order, leader in enumerate(demo.leaders):
+        GridContact.objects.create(
+            grid=grid,
+            role=GridContact.Role.BUILDING_LEADER,
+            building=leader.building,
+            building_en=leader.building_en,
+            name=leader.name,
+            phone=leader.phone,
+            hours=BUILDING_LEADER_HOURS[0],
+            hours_en=BUILDING_LEADER_HOURS[1],
+            order=order,
+        )
 
 
 def seed_standard_page(demo: DemoPage) -> StandardPage:
@@ -204,7 +243,8 @@ def summary() -> str:
     staff = demo_users.filter(groups__isnull=False).distinct().count()
     return (
         f"Demo content: {Community.objects.count()} communities, "
-        f"{Grid.objects.count()} grids, "
+        f"{Grid.objects.count()} grids ({GridContact.objects.count()} contacts, "
+        f"{GridJoinCode.objects.filter(retired_at__isnull=True).count()} QR codes), "
         f"{demo_users.count() - staff} residents and {staff} staff, "
         f"notices {NoticePage.objects.filter(locale=zh).count()} zh-hans / {NoticePage.objects.filter(locale=en).count()} en, "
         f"pages {Page.objects.filter(locale=zh, depth__gt=1).count()} zh-hans / {Page.objects.filter(locale=en).count()} en."

@@ -8,13 +8,16 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.forms import WagtailAdminModelForm
 
 from plumbing.parsing import parse_pk
 
 from . import phone as phones
 from . import services
+from .grids import PENDING_JOIN, find_code
 from .i18n import label
 from .models import Community, Grid, ResidentProfile
+from .scope import for_user
 
 
 def _consent_label():
@@ -55,6 +58,18 @@ class SignupForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["privacy_consent"].label = _consent_label()
         self.fields["privacy_consent"].error_messages["required"] = _("You must agree to the privacy notice to register.")
+        # Signing up after scanning a grid's QR code (views.join_grid): the page says which grid the account joins.
+        code = self.pending_join_code()
+        self.joining_grid = code.grid if code is not None else None
+
+    @staticmethod
+    def pending_join_code():
+        """The current join code waiting in the session of the request being served, if any."""
+        request = allauth_context.request
+        session = getattr(request, "session", None)
+        token = session.get(PENDING_JOIN, "") if session is not None else ""
+        code = find_code(token) if token else None
+        return code if code is not None and code.retired_at is None else None
 
     def clean(self):
         cleaned = super().clean()
@@ -74,9 +89,15 @@ class SignupForm(forms.Form):
         return cleaned
 
     def signup(self, request, user) -> None:
+        code = self.pending_join_code()
         services.register_resident(
-            user=user, consent_given=self.cleaned_data["privacy_consent"], language=get_language() or settings.LANGUAGE_CODE
+            user=user,
+            consent_given=self.cleaned_data["privacy_consent"],
+            language=get_language() or settings.LANGUAGE_CODE,
+            join_code=code,
         )
+        if code is not None:
+            request.session.pop(PENDING_JOIN, None)
 
 
 class ProfileForm(forms.ModelForm):
@@ -125,6 +146,20 @@ class ProfileForm(forms.ModelForm):
         if grid and grid.community_id != getattr(community, "pk", None):
             self.add_error("grid", _("The grid you chose is not in your community: choose one of its grids from the list."))
         return cleaned
+
+
+class GridContactForm(WagtailAdminModelForm):
+    """The admin's form of a grid contact: the grid is one of the staff member's communities' grids (home.scope)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "grid" in self.fields:
+            # A plain list of the staff member's few grids, not Wagtail's snippet chooser (which fails with a 500 on a
+            # value that is no id), each named with its community.
+            field = self.fields["grid"]
+            field.widget = forms.Select()
+            field.queryset = for_user(self.for_user).filter(Grid.objects.select_related("community"), "community")
+            field.label_from_instance = lambda grid: f"{label(grid.community)} · {label(grid)}"
 
 
 class DeleteAccountForm(forms.Form):

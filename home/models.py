@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -84,6 +85,83 @@ class Grid(models.Model):
 
     def __str__(self) -> str:
         return label(self)
+
+
+# A phone number as people write it for others to dial: digits, spaces, dashes, "+", brackets and an extension.
+contact_phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()\-]{3,22}[0-9](?: ?(?:ext\.?|转|-) ?[0-9]{1,6})?$",
+    _("Enter a phone number of digits, e.g. 138-0000-1234 or 0571-8888-1234."),
+)
+
+
+class GridContact(models.Model):
+    """Who looks after a grid and how to reach them: its grid worker (网格员) and building leaders (楼栋长), shown on
+    the grid's page to its residents and its community's staff only. Entered by the community's staff."""
+
+    class Role(models.TextChoices):
+        WORKER = "worker", _("Grid worker")
+        BUILDING_LEADER = "building_leader", _("Building leader")
+
+    grid = models.ForeignKey(Grid, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="contacts")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.WORKER)
+    building = models.CharField(
+        _("building"), max_length=40, blank=True, help_text=_("For a building leader: the building, e.g. 3幢.")
+    )
+    building_en = models.CharField(_("building (English)"), max_length=40, blank=True)
+    name = models.CharField(_("name"), max_length=60)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Optional: the person's own account on Linli."),
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True, validators=[contact_phone_validator])
+    hours = models.CharField(_("when to reach them"), max_length=120, blank=True, help_text=_("E.g. 工作日 9:00–17:00."))
+    hours_en = models.CharField(_("when to reach them (English)"), max_length=120, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("grid contact")
+        verbose_name_plural = _("grid contacts")
+        ordering = ["grid", "role", "order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()})"
+
+    @property
+    def dial(self) -> str:
+        """The number for a tel: link (digits and a leading +)."""
+        number = self.phone.split("ext")[0].split("转")[0]
+        return "".join(c for c in number if c.isdigit() or c == "+")
+
+
+class GridJoinCode(models.Model):
+    """The token in a grid's QR code (扫码入格): scanning it opens sign-up or a move into the grid. Staff rotate it
+    (a printed poster lost or misused); a rotated code is kept, retired, so a scan of it says it was replaced."""
+
+    grid = models.ForeignKey(Grid, verbose_name=_("grid"), on_delete=models.CASCADE, related_name="join_codes")
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    retired_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("grid join code")
+        verbose_name_plural = _("grid join codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grid"], condition=models.Q(retired_at__isnull=True), name="home_gridjoincode_one_current_per_grid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid} · {self.token[:6]}…"
+
+    @property
+    def is_current(self) -> bool:
+        return self.retired_at is None
 
 
 class ResidentProfile(models.Model):
@@ -315,6 +393,15 @@ class NoticePage(Page):
         related_name="+",
         help_text=_("Leave empty for notices that concern the whole street."),
     )
+    grid = models.ForeignKey(
+        Grid,
+        verbose_name=_("for grid"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Optional: a notice for one grid of the community; it comes first on that grid's page."),
+    )
     summary = models.CharField(_("summary"), max_length=240, blank=True)
     body = StreamField(BaseStreamBlock(), verbose_name=_("body"), blank=True)
 
@@ -327,6 +414,7 @@ class NoticePage(Page):
                 FieldPanel("pinned"),
                 FieldPanel("expires_on"),
                 FieldPanel("community"),
+                FieldPanel("grid"),
             ],
             heading=_("Notice details"),
         ),
@@ -341,11 +429,21 @@ class NoticePage(Page):
         SynchronizedField("pinned"),
         SynchronizedField("expires_on"),
         SynchronizedField("community"),
+        SynchronizedField("grid"),
     ]
 
     class Meta:
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
+
+    def clean(self) -> None:
+        super().clean()
+        # A notice for a grid is for that grid's community (filled in when left empty).
+        if self.grid_id is not None:
+            if self.community_id is None:
+                self.community_id = self.grid.community_id
+            elif self.grid.community_id != self.community_id:
+                raise ValidationError({"grid": _("The grid is not in the community chosen for this notice.")})
 
     @property
     def is_expired(self) -> bool:

@@ -1,5 +1,6 @@
 """Sections other apps add to a page of an app they build on, so that the app below imports none of them: the
-home page's sections (from events and the council), a topic's council section (from the council's apps).
+home page's sections (from events and the council), a grid's page's sections (from the neighbour-help app), a
+topic's council section (from the council's apps).
 
 An app registers a section in its `wagtail_hooks.py`:
 
@@ -22,6 +23,20 @@ from wagtail import hooks
 
 HOME_SECTIONS = "linli_home_sections"
 
+# The grid page (`/grids/<id>/`, home/views.py `grid_page`) shows, after its contacts and notices, what apps register
+# under this hook, in hook order:
+#
+#     @hooks.register(GRID_SECTIONS, order=10)
+#     def open_requests() -> GridSection:
+#         return GridSection(template="neighbours/grid_section.html", context=open_requests_of_grid)
+#
+# `context(grid, viewer)` gets the grid (a home.models.Grid, its community loaded) and the person looking (a resident of
+# the grid or staff of its community: the page checked that already) and returns the names its template reads; an
+# empty dict leaves the section out. The template is rendered with the request (csrf_token, request.user, the
+# active language). Its queries are the app's own: keep them few and flat (the page's query count is pinned in
+# home/tests/test_grid_page.py with no section registered).
+GRID_SECTIONS = "linli_grid_sections"
+
 
 @dataclass(frozen=True)
 class HomeSection:
@@ -29,6 +44,19 @@ class HomeSection:
 
     template: str  # rendered with the home page's context plus what `context` returns
     context: Callable[..., dict]  # context(home_page) -> the names the template reads
+
+
+@dataclass(frozen=True)
+class GridSection:
+    """A section of a grid's page (see GRID_SECTIONS)."""
+
+    template: str
+    context: Callable[..., dict]  # context(grid, viewer) -> the names the template reads; {}: nothing to show
+
+
+def grid_sections(request, grid) -> list[SafeString]:
+    """The grid page's sections, rendered for the person of `request`."""
+    return rendered_sections(GRID_SECTIONS, request, grid, request.user)
 
 
 def section_context(home_page) -> dict:

@@ -25,17 +25,21 @@ from wagtail.models import (
     WorkflowTask,
 )
 
+from . import audit
 from .i18n import source_language
 from .models import (  # noqa: F401 - verified_phone re-exported
     Community,
     CommunityPage,
+    Grid,
+    GridContact,
+    GridJoinCode,
     HomePage,
     MiniProgramLogin,
     NoticeIndexPage,
     ResidentProfile,
     verified_phone,
 )
-from .scope import staff_communities
+from .scope import for_user, staff_communities
 
 User = get_user_model()
 
@@ -123,8 +127,9 @@ def get_or_create_profile(*, user) -> ResidentProfile:
 
 
 @transaction.atomic
-def register_resident(*, user, consent_given: bool, language: str) -> ResidentProfile:
-    """Create the profile of a new resident and record their consent to the privacy notice."""
+def register_resident(*, user, consent_given: bool, language: str, join_code: GridJoinCode | None = None) -> ResidentProfile:
+    """Create the profile of a new resident and record their consent to the privacy notice; signed up through a
+    grid's QR code (`join_code`, still current), the profile is in that grid and its community."""
     if not consent_given:
         raise ProfileError(_("You must agree to the privacy notice to register."))
     languages = dict(settings.LANGUAGES)
@@ -133,6 +138,8 @@ def register_resident(*, user, consent_given: bool, language: str) -> ResidentPr
     profile.privacy_consented_at = timezone.now()
     profile.preferred_language = language if language in languages else settings.LANGUAGE_CODE
     profile.save()
+    if join_code is not None and join_code.retired_at is None:
+        profile = join_grid(profile=profile, code=join_code, actor=user)
     return profile
 
 
@@ -212,6 +219,10 @@ def export_personal_data(*, user) -> dict[str, Any]:
             {"openid": link.openid, "linked_at": link.linked_at.isoformat()}
             for link in MiniProgramLogin.objects.filter(user=user)
         ],
+        "grid_contact_listings": [
+            {"grid": contact.grid.name, "role": contact.role, "name": contact.name, "phone": contact.phone}
+            for contact in GridContact.objects.filter(user=user).select_related("grid").order_by("pk")
+        ],
     }
     if profile is not None:
         data["profile"] = {
@@ -253,6 +264,7 @@ def erase_account(*, user, actor) -> None:
 
     for module in _privacy_modules():
         module.erase(user)
+    GridContact.objects.filter(user=user).delete()  # a building leader's name and number leave the grid's page
     ResidentProfile.objects.filter(user=user).delete()
     MiniProgramLogin.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
@@ -399,3 +411,60 @@ def ensure_site() -> HomePage:
         english.slug = "home-en"
         english.save_revision().publish()
     return home
+
+
+# ---------------------------------------------------------------------------
+# Grids: their QR codes (扫码入格)
+
+
+class GridJoinError(Exception):
+    """A resident cannot join a grid by this code; the message is shown to them."""
+
+
+def _new_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(18)  # 24 characters, 144 random bits: not guessable, short enough for a QR code
+
+
+def current_join_code(*, grid: Grid) -> GridJoinCode:
+    """The grid's current join code, made on first use (a poster printed, the demo)."""
+    code = GridJoinCode.objects.filter(grid=grid, retired_at__isnull=True).first()
+    if code is not None:
+        return code
+    try:
+        with transaction.atomic():
+            return GridJoinCode.objects.create(grid=grid, token=_new_token())
+    except IntegrityError:
+        # Another request made the grid's first code at the same moment (one current code per grid).
+        return GridJoinCode.objects.get(grid=grid, retired_at__isnull=True)
+
+
+@transaction.atomic
+def rotate_join_code(*, grid: Grid, actor) -> GridJoinCode:
+    """Retire the grid's code and make a new one: posters printed with the old code stop working (a scan says
+    the code was replaced). Staff of the grid's community only."""
+    for_user(actor).require(grid.community, message=_("Only the staff of this grid's community may replace its QR code."))
+    Grid.objects.select_for_update().filter(pk=grid.pk).first()  # one rotation of a grid at a time
+    now = timezone.now()
+    retired = GridJoinCode.objects.filter(grid=grid, retired_at__isnull=True).update(retired_at=now)
+    code = GridJoinCode.objects.create(grid=grid, token=_new_token(), created_at=now)
+    audit.record(grid, "home.grid.rotate_code", actor=actor, replaced=retired)
+    return code
+
+
+@transaction.atomic
+def join_grid(*, profile: ResidentProfile, code: GridJoinCode, actor) -> ResidentProfile:
+    """Move a resident into the grid of a join code (and its community); recorded in the audit log."""
+
+    if code.retired_at is not None:
+        raise GridJoinError(_("This QR code was replaced. Ask your grid worker for the new one."))
+    profile = ResidentProfile.objects.select_for_update().get(pk=profile.pk)
+    grid = code.grid
+    if profile.grid_id == grid.pk:
+        return profile
+    previous = profile.grid_id
+    profile.community_id, profile.grid_id = grid.community_id, grid.pk
+    profile.save(update_fields=["community", "grid"])
+    audit.record(grid, "home.grid.join", actor=actor, previous_grid=previous)
+    return profile

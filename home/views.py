@@ -21,19 +21,21 @@ from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Rss201rev2Feed
 from django.utils.functional import SimpleLazyObject
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from wagtail.models import Locale, Page
 
 from plumbing.middleware import TEXT_SIZE_COOKIE, shared_part
 
-from . import services
+from . import grids, services
 from .forms import DeleteAccountForm, ProfileForm
-from .models import NoticePage, StandardPage, verified_phone
+from .i18n import label
+from .models import Grid, NoticePage, StandardPage, verified_phone
+from .sections import grid_sections
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -343,3 +345,65 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your account and personal data have been deleted."))
         return redirect(f"/{translation.get_language()}/")
     return render(request, "home/delete_account.html", {"form": form})
+
+
+# ---------------------------------------------------------------------------
+# The grid page and joining a grid by its QR code (home/grids.py)
+
+
+@login_required
+@require_safe
+def grid_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A grid's page, for its residents and its community's staff; anybody else: 404 (ids tell nothing)."""
+    grid = Grid.objects.select_related("community").filter(pk=pk).first()
+    if grid is None or not grids.may_see(request.user, grid):
+        raise Http404(_("There is no such grid, or it is not yours."))
+    workers, leaders = grids.contacts(grid)
+    context = {
+        "grid": grid,
+        "workers": workers,
+        "leaders": leaders,
+        "notices": list(grids.notices(grid, Locale.get_active())),
+        "sections": grid_sections(request, grid),
+    }
+    return render(request, "home/grid_page.html", context)
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def join_grid(request: HttpRequest, token: str) -> HttpResponse:
+    """What a scan of a grid's QR code opens: sign-up or log-in for a visitor (the code waits in the session and
+    the new profile gets the grid), "move to this grid?" for a resident of another grid or none."""
+    code = grids.find_code(token)
+    if code is None:
+        return render(request, "home/grid_join_unknown.html", status=404)
+    grid = code.grid
+    if code.retired_at is not None:
+        if request.session.get(grids.PENDING_JOIN) == code.token:
+            del request.session[grids.PENDING_JOIN]
+        return render(request, "home/grid_join_replaced.html", {"grid": grid}, status=410)
+    here = request.path
+    if not request.user.is_authenticated:
+        if request.method != "GET":
+            return redirect(_with_next("account_login", here))
+        request.session[grids.PENDING_JOIN] = code.token  # sign-up puts the new profile in the grid (forms.SignupForm)
+        context = {"grid": grid, "signup_url": _with_next("account_signup", here), "login_url": _with_next("account_login", here)}
+        return render(request, "home/grid_join.html", context)
+    request.session.pop(grids.PENDING_JOIN, None)
+    profile = services.get_or_create_profile(user=request.user)
+    if profile.grid_id == grid.pk:
+        return render(request, "home/grid_join.html", {"grid": grid, "already": True})
+    if request.method == "POST":
+        try:
+            services.join_grid(profile=profile, code=code, actor=request.user)
+        except services.GridJoinError as error:
+            messages.error(request, str(error))
+            return redirect(here)
+        messages.success(request, _("You are now in %(grid)s.") % {"grid": label(grid)})
+        return redirect("home:grid", pk=grid.pk)
+    current = profile.grid if profile.grid_id else None
+    return render(request, "home/grid_join.html", {"grid": grid, "current": current, "move": True})

@@ -252,3 +252,17 @@ def test_communities_grids_and_footer_are_bilingual(demo_street, client, en):
     assert portal.hotline and portal.email and portal.address and portal.footer_en
     assert portal.address_en in client.get("/en/").content.decode()
     assert portal.address in client.get("/zh-hans/").content.decode()
+
+
+def test_each_grid_has_its_worker_building_leaders_and_a_qr_code(demo_street, client):
+    from home.models import GridContact, GridJoinCode
+
+    for grid in Grid.objects.all():
+        roles = list(GridContact.objects.filter(grid=grid).values_list("role", flat=True))
+        assert roles.count("worker") == 1 and roles.count("building_leader") >= 2
+        assert GridJoinCode.objects.filter(grid=grid, retired_at__isnull=True).count() == 1
+    assert all(re.fullmatch(r"138-0000-\d{4}", phone) for phone in GridContact.objects.values_list("phone", flat=True))
+    resident = ResidentProfile.objects.get(user__username="demo-wang.xiuying")
+    client.force_login(resident.user)
+    page = client.get(f"/en/grids/{resident.grid_id}/").content.decode()
+    assert "蒋文静" in page and "Building 2" in page and "Weekdays 8:30–17:00" in page
