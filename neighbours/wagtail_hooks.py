@@ -7,13 +7,10 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu
 
 from home.scope import StaffMenuItem, StaffSubmenu
-from home.sections import HomeSection
+from home.sections import GRID_SECTIONS, GridSection
 
 from . import admin_views as views
 from .listing import grid_section
-
-# The grid page's hook (home/sections.py GRID_SECTIONS once the grid page is there): context(grid, viewer).
-GRID_SECTIONS = "linli_grid_sections"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
@@ -67,5 +64,5 @@ def register_neighbours_log_actions(actions):
 
 
 @hooks.register(GRID_SECTIONS, order=10)
-def open_posts_on_the_grid_page() -> HomeSection:
-    return HomeSection(template="neighbours/grid_section.html", context=grid_section)
+def open_posts_on_the_grid_page() -> GridSection:
+    return GridSection(template="neighbours/grid_section.html", context=grid_section)
