@@ -310,7 +310,64 @@ def rush_outcome(database_url: str, session_id: int) -> dict:
         "seats_taken": seats_taken,
         "capacity": capacity,
         "in_order": last_confirmed is None or first_waiting is None or last_confirmed <= first_waiting,
+        "order_figure": "n/a",
     }
+
+
+GOAL_PER_SECOND = 150
+GOAL_P95_MS = 2000
+
+
+def print_rush(figures: dict, outcome: dict) -> bool:
+    """Each figure of the rush with its goal; whether all were met."""
+
+    def line(what: str, value: str, goal: str, met: bool) -> bool:
+        print(f"  {what:<34} {value:>22}   goal {goal:<28} {'met' if met else 'MISSED'}")
+        return met
+
+    print(f"\nBooking rush: {RESIDENTS} residents POST at once for a {SEATS}-seat session")
+    print(
+        f"  ({RESIDENTS} in {figures['seconds']:.1f} s, p50 {figures['p50_ms']:.0f} ms; answers: "
+        f"{figures['redirects']} redirects, {figures['other']} other)"
+    )
+    seats = outcome["seats_taken"]
+    results = [
+        line(
+            "bookings per second",
+            f"{figures['per_second']:.0f}",
+            f">= {GOAL_PER_SECOND}",
+            figures["per_second"] >= GOAL_PER_SECOND,
+        ),
+        line("p95 latency", f"{figures['p95_ms']:.0f} ms", f"< {GOAL_P95_MS} ms", figures["p95_ms"] < GOAL_P95_MS),
+        line(
+            "overbooking (confirmed - seats)",
+            f"{max(outcome['confirmed'] - outcome['capacity'], 0)} ({outcome['confirmed']} confirmed, seats {seats}/{outcome['capacity']})",
+            "0, seats taken = confirmed",
+            outcome["confirmed"] <= outcome["capacity"] and seats == outcome["confirmed"],
+        ),
+        line(
+            "every resident booked once",
+            f"{outcome['confirmed']} + {outcome['waitlisted']} waiting",
+            f"{SEATS} + {RESIDENTS - SEATS}, no duplicate",
+            outcome["confirmed"] == SEATS
+            and outcome["waitlisted"] == RESIDENTS - SEATS
+            and outcome["other"] == 0
+            and outcome["duplicates"] == 0,
+        ),
+        line(
+            "waiting list in arrival order",
+            outcome["order_figure"],
+            "0 out of order",
+            outcome["in_order"],
+        ),
+        line(
+            "server errors, failed connections",
+            f"{figures['server_errors']}, {figures['failed']}",
+            "0, 0",
+            figures["server_errors"] == 0 and figures["failed"] == 0 and figures["redirects"] == RESIDENTS,
+        ),
+    ]
+    return all(results)
 
 
 # ---------------------------------------------------------------------------
@@ -339,6 +396,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and database")
     parser.add_argument("--file-cache", action="store_true", help="use the file cache even if Redis answers")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator even if wrk is installed")
+    parser.add_argument("--only", choices=("rush", "calendar"), help="run one part only")
     options = parser.parse_args()
 
     if not postgres_answers():
@@ -356,7 +414,7 @@ def main() -> int:
     use_redis = not options.file_cache and bench.redis_answers()
     env = bench.production_env(workdir, database_url=database_url, use_redis=use_redis)
     env["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"  # messages are built, not sent
-    backend = "Redis db 15" if use_redis else "file cache"
+    backend = f"Redis db {bench.REDIS_DB}" if use_redis else "file cache"
     use_wrk = bool(shutil.which("wrk")) and not options.python_load
     generator = "wrk" if use_wrk else "Python threads, keep-alive"
     script = workdir / "p95.lua"
@@ -370,50 +428,55 @@ def main() -> int:
 
     server = None
     started = time.monotonic()
+    figures = outcome = None
+    results: list[bench.Result] = []
+    entries: dict[str, int] = {}
     try:
         if use_redis:
-            bench.run([str(bench.PYTHON), "-c", FLUSH_REDIS], env, log)
+            bench.run([str(bench.PYTHON), "-c", FLUSH_REDIS % bench.REDIS_DB], env, log)
         print(f"bench events: {database} (migrate, {RESIDENTS} residents, one {SEATS}-seat session)", flush=True)
         bench.run([str(bench.PYTHON), "manage.py", "migrate", "--noinput", "-v0"], env, log)
-        bench.run([str(bench.PYTHON), str(Path(__file__).resolve()), "setup-rush", str(workdir)], env, log)
-        session_id, page_path = (workdir / "rush.txt").read_text().split()
-        session_keys = (workdir / "sessions.txt").read_text().split()
+        if options.only != "calendar":
+            bench.run([str(bench.PYTHON), str(Path(__file__).resolve()), "setup-rush", str(workdir)], env, log)
         server = bench.start_server(options.port, env, workdir)
         bench.wait_for_health(options.port, server)
 
-        print(f"bench events: {RESIDENTS} residents open the page, then book at once", flush=True)
-        figures = rush(options.port, int(session_id), page_path, session_keys)
-        outcome = rush_outcome(database_url, int(session_id))
+        if options.only != "calendar":
+            session_id, page_path = (workdir / "rush.txt").read_text().split()
+            session_keys = (workdir / "sessions.txt").read_text().split()
+            print(f"bench events: {RESIDENTS} residents open the page, then book at once", flush=True)
+            figures = rush(options.port, int(session_id), page_path, session_keys)
+            outcome = rush_outcome(database_url, int(session_id))
 
-        print(f"bench events: {ACTIVITIES} activities with {SESSIONS_EACH} sessions each", flush=True)
-        bench.run([str(bench.PYTHON), str(Path(__file__).resolve()), "setup-calendar", str(workdir)], env, log)
-        cookie = {"Cookie": "sessionid=bench-no-such-session"}
-        plan = [("static file (whitenoise)", bench.static_css_path(), {})]
-        for name, query in VIEWS:
-            plan.append((f"{name}, cached", INDEX_PATH + query, {}))
-            plan.append((f"{name}, uncached", INDEX_PATH + query, cookie))
-        results = []
-        for name, path, headers in plan:
-            for _round in range(5):
-                response = bench.get(options.port, path, headers)
-                if response.status != 200:
-                    raise RuntimeError(f"GET {path} answered {response.status}")
-            results.append(bench.Result(name, path, response.headers.get("X-Page-Cache", "-")))
-        shown = {name: bench.get(options.port, INDEX_PATH + query).body.decode() for name, query in VIEWS}
-        entries = {"list": shown["list"].count('class="activity-item"')}
-        entries.update({name: shown[name].count("<li><a href=") for name in ("week", "month")})
-        print(
-            f"bench events: {len(plan)} URLs for {options.seconds:.0f} s each, in {bench.ROUNDS} turns, "
-            f"{options.connections} connections",
-            flush=True,
-        )
-        part = options.seconds / bench.ROUNDS
-        for _round in range(bench.ROUNDS):
-            for result, (_name, path, headers) in zip(results, plan, strict=True):
-                if use_wrk:
-                    result.slices.append(bench.load_with_wrk(options.port, path, headers, part, options.connections, script))
-                else:
-                    result.slices.append(bench.load_with_python(options.port, path, headers, part, options.connections))
+        if options.only != "rush":
+            print(f"bench events: {ACTIVITIES} activities with {SESSIONS_EACH} sessions each", flush=True)
+            bench.run([str(bench.PYTHON), str(Path(__file__).resolve()), "setup-calendar", str(workdir)], env, log)
+            cookie = {"Cookie": "sessionid=bench-no-such-session"}
+            plan = [("static file (whitenoise)", bench.static_css_path(), {})]
+            for name, query in VIEWS:
+                plan.append((f"{name}, cached", INDEX_PATH + query, {}))
+                plan.append((f"{name}, uncached", INDEX_PATH + query, cookie))
+            for name, path, headers in plan:
+                for _round in range(5):
+                    response = bench.get(options.port, path, headers)
+                    if response.status != 200:
+                        raise RuntimeError(f"GET {path} answered {response.status}")
+                results.append(bench.Result(name, path, response.headers.get("X-Page-Cache", "-")))
+            shown = {name: bench.get(options.port, INDEX_PATH + query).body.decode() for name, query in VIEWS}
+            entries = {"list": shown["list"].count('class="activity-item"')}
+            entries.update({name: shown[name].count("<li><a href=") for name in ("week", "month")})
+            print(
+                f"bench events: {len(plan)} URLs for {options.seconds:.0f} s each, in {bench.ROUNDS} turns, "
+                f"{options.connections} connections",
+                flush=True,
+            )
+            part = options.seconds / bench.ROUNDS
+            for _round in range(bench.ROUNDS):
+                for result, (_name, path, headers) in zip(results, plan, strict=True):
+                    if use_wrk:
+                        result.slices.append(bench.load_with_wrk(options.port, path, headers, part, options.connections, script))
+                    else:
+                        result.slices.append(bench.load_with_python(options.port, path, headers, part, options.connections))
     except (RuntimeError, subprocess.TimeoutExpired, KeyboardInterrupt) as error:
         print(f"bench events: failed or interrupted: {error!r}; logs in {workdir}", file=sys.stderr)
         if (workdir / "serve.log").exists():
@@ -427,46 +490,28 @@ def main() -> int:
             shutil.rmtree(workdir, ignore_errors=True)
             subprocess.run(["dropdb", "-h", HOST, "-U", "postgres", "--if-exists", database], timeout=60, check=False)
 
-    print(f"\nLinli events bench: production settings, gunicorn on {HOST}, PostgreSQL, cache: {backend}\n")
-    print(f"Booking rush: {RESIDENTS} residents POST at once for a {SEATS}-seat session")
-    print(
-        f"  confirmed {outcome['confirmed']}, waitlisted {outcome['waitlisted']}, other {outcome['other']}, "
-        f"duplicates {outcome['duplicates']}, seats taken {outcome['seats_taken']}/{outcome['capacity']}, "
-        f"queue in order: {'yes' if outcome['in_order'] else 'NO'}"
-    )
-    print(
-        f"  {figures['per_second']:.0f} bookings/s ({RESIDENTS} in {figures['seconds']:.1f} s), "
-        f"p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "
-        f"server errors {figures['server_errors']}, connection failures {figures['failed']}, "
-        f"other answers {figures['other']}"
-    )
-    rush_ok = (
-        outcome["confirmed"] == SEATS
-        and outcome["waitlisted"] == RESIDENTS - SEATS
-        and outcome["other"] == 0
-        and outcome["duplicates"] == 0
-        and outcome["seats_taken"] == SEATS
-        and outcome["in_order"]
-        and figures["server_errors"] == 0
-        and figures["failed"] == 0
-        and figures["redirects"] == RESIDENTS
-    )
-    print(
-        f"  target: exactly {SEATS} confirmed and {RESIDENTS - SEATS} waitlisted, no server error: {'met' if rush_ok else 'MISSED'}"
-    )
+    print(f"\nLinli events bench: production settings, gunicorn on {HOST}, PostgreSQL, cache: {backend}")
+    print(f"machine load (1, 5, 15 min): {' '.join(f'{load:.2f}' for load in os.getloadavg())} on {os.cpu_count()} cores")
+    met = True
+    if figures is not None:
+        met = print_rush(figures, outcome) and met
 
-    print(f"\nActivity list and calendars: {ACTIVITIES} activities, {ACTIVITIES * SESSIONS_EACH} sessions; load: {generator}")
-    print(
-        f"  entries shown: list {entries['list']} activities, week {entries['week']} sessions, month {entries['month']} sessions"
-    )
-    bench.print_table(results, results[0].requests_per_second, backend, generator)
-    errors = sum(result.errors for result in results)
-    print(f"\nbench events: {time.monotonic() - started:.0f} s in all; HTTP errors under load: {errors}")
-    return 0 if rush_ok and errors == 0 else 1
+    if results:
+        print(f"\nActivity list and calendars: {ACTIVITIES} activities, {ACTIVITIES * SESSIONS_EACH} sessions; load: {generator}")
+        print(
+            f"  entries shown: list {entries['list']} activities, week {entries['week']} sessions, "
+            f"month {entries['month']} sessions"
+        )
+        bench.print_table(results, results[0].requests_per_second, backend, generator)
+        errors = sum(result.errors for result in results)
+        print(f"HTTP errors under load: {errors}")
+        met = met and errors == 0
+    print(f"\nbench events: {time.monotonic() - started:.0f} s in all")
+    return 0 if met else 1
 
 
-# Redis db 15 is the bench's own: empty it, so no page or session of an earlier run is served.
-FLUSH_REDIS = "import redis; redis.Redis(host='127.0.0.1', port=6379, db=15).flushdb()"
+# The bench's Redis db (bench/run.py: REDIS_DB) is its own: empty it, so no page or session of an earlier run is served.
+FLUSH_REDIS = "import redis; redis.Redis(host='127.0.0.1', port=6379, db=%d).flushdb()"
 
 
 if __name__ == "__main__":

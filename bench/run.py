@@ -42,6 +42,8 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
 HOST = "127.0.0.1"
 REDIS = (HOST, 6379)
+# The benches' own Redis database (emptied by some of them); BENCH_REDIS_DB picks another for a second run at once.
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "15"))
 TARGET_RATIO = 0.8
 ROUNDS = 5  # each measurement is split into this many slices, taken in turns with the others
 # wrk's latency distribution in 200 quantiles (wrk --latency prints only 50/75/90/99), so
@@ -119,7 +121,7 @@ def production_env(workdir: Path, *, database_url: str, use_redis: bool) -> dict
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     if use_redis:
-        env["REDIS_URL"] = f"redis://{HOST}:6379/15"
+        env["REDIS_URL"] = f"redis://{HOST}:6379/{REDIS_DB}"
     else:
         env.pop("REDIS_URL", None)
     return env
