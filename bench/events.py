@@ -296,12 +296,20 @@ def rush_outcome(database_url: str, session_id: int) -> dict:
         seats_taken, capacity = connection.execute(
             "SELECT seats_taken, capacity FROM events_session WHERE id = %s", (session_id,)
         ).fetchone()
-        # Strict order: everyone confirmed was queued no later than anyone waiting.
-        last_confirmed, first_waiting = connection.execute(
-            "SELECT max(queued_at) FILTER (WHERE status = 'confirmed'), min(queued_at) FILTER (WHERE status = 'waitlisted')"
-            " FROM events_booking WHERE session_id = %s",
+        # Arrival: the moment a booking reached the session's seat decision, under the session's row lock; the
+        # booking keeps it as queued_at (the app's clock), and its id comes from the database's sequence in the
+        # same locked step. The two are separate records of one order: the waiting list residents see (queued_at,
+        # then id) must be the order of the ids, the seats must have gone to the first arrivals, no two at once.
+        arrivals = connection.execute(
+            "SELECT status, queued_at, row_number() OVER (ORDER BY queued_at, id) AS shown, row_number() OVER (ORDER BY id)"
+            " AS arrived FROM events_booking WHERE session_id = %s ORDER BY id",
             (session_id,),
-        ).fetchone()
+        ).fetchall()
+    out_of_order = sum(1 for _status, _at, shown, arrived in arrivals if shown != arrived)
+    ties = len(arrivals) - len({at for _status, at, _shown, _arrived in arrivals})
+    late_seats = sum(1 for status, _at, _shown, arrived in arrivals if status == "confirmed" and arrived > capacity)
+    times = sorted(at for _status, at, _shown, _arrived in arrivals)
+    gaps = sorted((later - earlier).total_seconds() * 1000 for earlier, later in zip(times, times[1:], strict=False))
     return {
         "confirmed": statuses.get("confirmed", 0),
         "waitlisted": statuses.get("waitlisted", 0),
@@ -309,8 +317,10 @@ def rush_outcome(database_url: str, session_id: int) -> dict:
         "duplicates": duplicates,
         "seats_taken": seats_taken,
         "capacity": capacity,
-        "in_order": last_confirmed is None or first_waiting is None or last_confirmed <= first_waiting,
-        "order_figure": "n/a",
+        "in_order": out_of_order == 0 and ties == 0 and late_seats == 0,
+        "order_figure": f"{out_of_order} out of order, {ties} ties, {late_seats} late seats",
+        "decisions_seconds": (times[-1] - times[0]).total_seconds() if times else 0.0,
+        "gap_p50_ms": gaps[len(gaps) // 2] if gaps else 0.0,
     }
 
 
@@ -331,6 +341,10 @@ def print_rush(figures: dict, outcome: dict) -> bool:
         f"{figures['redirects']} redirects, {figures['other']} other)"
     )
     seats = outcome["seats_taken"]
+    print(
+        f"  seat decisions (under the session's lock, one after another): {RESIDENTS} in {outcome['decisions_seconds']:.2f} s, "
+        f"median {outcome['gap_p50_ms']:.1f} ms from one to the next"
+    )
     results = [
         line(
             "bookings per second",
@@ -357,7 +371,7 @@ def print_rush(figures: dict, outcome: dict) -> bool:
         line(
             "waiting list in arrival order",
             outcome["order_figure"],
-            "0 out of order",
+            "0, 0, 0",
             outcome["in_order"],
         ),
         line(
