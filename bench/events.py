@@ -129,7 +129,9 @@ def setup_calendar() -> None:
 
     from events import factories
     from events.models import ActivityPage, Session
+    from home.services import ensure_site
 
+    ensure_site()  # made by the rush's setup already, unless only the calendars run
     index = factories.activity_index()
     today = timezone.localdate()
     tz = timezone.get_current_timezone()
