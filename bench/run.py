@@ -47,7 +47,8 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
 HOST = "127.0.0.1"
 REDIS = (HOST, 6379)
-REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", 15))  # the bench's own database on the Redis server
+# The benches' own Redis database (emptied by some of them); BENCH_REDIS_DB picks another for a second run at once.
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "15"))
 TARGET_RATIO = 0.8
 RESIDENT_RATIO = 0.15  # each logged-in page, to the static file
 RESIDENT_QUERIES = 12  # at most, per logged-in page
@@ -254,6 +255,39 @@ def stop(server: subprocess.Popen) -> None:
         server.wait(timeout=5)
     except ProcessLookupError:
         pass
+
+
+def gunicorn_workers(server: subprocess.Popen) -> list[int]:
+    """The process ids of the gunicorn workers `start_server` started: in the server's process group, children of
+    the gunicorn master (the one whose parent is not gunicorn)."""
+    group = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        parent, process_group = int(fields[1]), int(fields[2])
+        if process_group == server.pid and b"gunicorn" in command:
+            group[int(entry.name)] = parent
+    return sorted(pid for pid, parent in group.items() if parent in group)
+
+
+def resident_kilobytes(pid: int) -> int:
+    """A process's resident memory (VmRSS in /proc/<pid>/status), in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def print_table(results: list[Result], static_rate: float, backend: str, generator: str) -> None:

@@ -280,8 +280,8 @@ def book(
         guardian_consent=payload.guardian_consent,
         request_token=idempotency_key,
     )
+    # The service's bookings come with their sessions and activities (read for the decision): nothing to read again.
     chosen = next((each for each in bookings if each.session_id == session.pk), bookings[0])
-    chosen = Booking.objects.select_related("session__activity").get(pk=chosen.pk)
     return Status(200 if replay else 201, _booking(chosen))
 
 

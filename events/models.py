@@ -352,7 +352,8 @@ class HouseholdMember(models.Model):
 
 # Residents' booking lists as the API answers them are kept in the shared cache under this generation
 # (events/api.py: my_bookings). Any change to a booking or a session's row starts a new one: save() and
-# delete() through the signals connected in EventsConfig.ready(), a bookings' update() here. A session's
+# delete() through the signals connected in EventsConfig.ready(), a bookings' update() here, and the services'
+# bookings made in bulk (services._place, outside the session's lock) by calling bookings_changed(). A session's
 # update() touches only seats and the draw, which the lists do not show.
 BOOKINGS_GENERATION = "events:bookings-generation"
 

@@ -75,6 +75,12 @@ def _course_note(bookings: list[Booking]) -> list[str]:
 
 def booking_made(bookings: list[Booking]) -> None:
     first = bookings[0]
+    positions: list[int] = []
+
+    def position() -> int:  # counted once, for the e-mail and the short text alike
+        if not positions:
+            positions.append(first.waiting_position())
+        return positions[0]
 
     def build():
         title = _title(first)
@@ -95,9 +101,8 @@ def booking_made(bookings: list[Booking]) -> None:
                 _("Places are given by a draw when applications close. We will write to you with the result."),
                 *details,
             ]
-        position = first.waiting_position()
         return _("On the waiting list: %(title)s") % {"title": title}, [
-            _("The session is full. You are number %(position)s on the waiting list.") % {"position": position},
+            _("The session is full. You are number %(position)s on the waiting list.") % {"position": position()},
             _("If a seat frees up, it is given to you automatically and we write to you."),
             *details,
         ]
@@ -107,7 +112,7 @@ def booking_made(bookings: list[Booking]) -> None:
             return _("confirmed, ticket code %(code)s") % {"code": first.display_code}
         if first.status == Booking.Status.APPLIED:
             return _("application received, places by draw")
-        return _("number %(position)s on the waiting list") % {"position": first.waiting_position()}
+        return _("number %(position)s on the waiting list") % {"position": position()}
 
     _send(
         first.resident,

@@ -4,7 +4,10 @@ Seat decisions are made under row locks (the resident's user row for household l
 overlaps, then the sessions' rows in id order) inside one transaction, and backed by the
 database constraints `session_never_overbooked` and
 `one_active_booking_per_participant_and_session`. Mail goes out only after commit. Each change
-a person makes is one entry in the audit log (`events/audit.py`), written in the same transaction.
+a person makes is one entry in the audit log (`events/audit.py`), written in the same transaction,
+except a booking's: in a rush every booking of a session waits for the one before it, so a booking's
+transaction holds the session's lock for the seat decision alone, and its entry and message follow in a
+second transaction right after it (`book_session`).
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ import logging
 import random
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import holidays
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -42,6 +45,7 @@ from .models import (
     HouseholdMember,
     Kind,
     Session,
+    bookings_changed,
 )
 
 User = get_user_model()
@@ -180,20 +184,18 @@ def suspension_of(resident, *, now: datetime.datetime | None = None) -> Suspensi
     now = now or timezone.now()
     policy = BookingPolicy.load()
     since = now - datetime.timedelta(days=policy.period_days + policy.suspension_days)
-    times = sorted(
-        [
-            session_end
-            for session_end in Booking.objects.filter(
-                resident=resident, status=Booking.Status.NO_SHOW, session__ends_at__gte=since
-            ).values_list("session__ends_at", flat=True)
-        ]
-        + [
-            cancelled
-            for cancelled in Booking.objects.filter(
-                resident=resident, late_cancellation=True, cancelled_at__gte=since
-            ).values_list("cancelled_at", flat=True)
-        ]
+    offences = Booking.objects.filter(resident=resident).filter(
+        Q(status=Booking.Status.NO_SHOW, session__ends_at__gte=since) | Q(late_cancellation=True, cancelled_at__gte=since)
     )
+    times = []
+    for status, session_end, late, cancelled in offences.values_list(
+        "status", "session__ends_at", "late_cancellation", "cancelled_at"
+    ):
+        if status == Booking.Status.NO_SHOW and session_end >= since:
+            times.append(session_end)
+        if late and cancelled is not None and cancelled >= since:
+            times.append(cancelled)
+    times.sort()
     window = datetime.timedelta(days=policy.period_days)
     # The suspension starts at the offence that reaches the limit within the period.
     for index in range(policy.no_show_limit - 1, len(times)):
@@ -209,7 +211,7 @@ def suspension_of(resident, *, now: datetime.datetime | None = None) -> Suspensi
 
 
 def _lock_resident(resident) -> None:
-    User.objects.select_for_update().filter(pk=resident.pk).first()
+    list(User.objects.select_for_update().filter(pk=resident.pk).values_list("pk", flat=True))
 
 
 def _lock_sessions(sessions: Iterable[Session]) -> list[Session]:
@@ -232,8 +234,17 @@ def is_visible_to(*, activity: ActivityPage, user) -> bool:
     Sessions are found by their (sequential) ids, so everything a resident reaches through a
     session id asks this first. A restriction to signed-in users admits any signed-in user and
     one to groups admits their members (as Wagtail's own check does); a page behind a shared
-    password is never open through a session id, which carries no password.
+    password is never open through a session id, which carries no password. The answer is kept on the
+    page's instance for the request's life (the view asks, then the service it calls).
     """
+    answers = activity.__dict__.setdefault("_linli_visible_to", {})
+    key = user.pk if user.is_authenticated else None
+    if key not in answers:
+        answers[key] = _visible_to(activity=activity, user=user)
+    return answers[key]
+
+
+def _visible_to(*, activity: ActivityPage, user) -> bool:
     if not activity.live:
         return False
     for restriction in activity.get_view_restrictions():
@@ -310,29 +321,30 @@ def _check_community(*, activity: ActivityPage, resident) -> None:
         )
 
 
-def _check_participant_free(*, sessions: list[Session], participant: Participant) -> None:
+def _check_household(*, sessions: list[Session], activity: ActivityPage, resident, participant: Participant) -> None:
+    """Under the resident's row lock: the participant has no place at the session or at the same time elsewhere,
+    and the household has places left at the session. One query per session."""
     for session in sessions:
-        existing = Booking.objects.active().filter(session=session, participant_key=participant.key)
-        if existing.exists():
-            raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": participant.name})
-        overlapping = (
-            Booking.objects.filter(participant_key=participant.key, status__in=Booking.ACTIVE)
-            .filter(session__starts_at__lt=session.ends_at, session__ends_at__gt=session.starts_at)
-            .exclude(session__status=Session.Status.CANCELLED)
-            .exclude(session=session)
-            .select_related("session__activity")
-            .first()
+        rows = list(
+            Booking.objects.active()
+            .filter(
+                Q(participant_key=participant.key, session__starts_at__lt=session.ends_at, session__ends_at__gt=session.starts_at)
+                & ~Q(session__status=Session.Status.CANCELLED)
+                | Q(session=session, resident=resident)
+            )
+            .order_by("session__starts_at", "queued_at", "pk")
+            .values_list("pk", "session_id", "participant_key", "resident_id")
         )
-        if overlapping is not None:
+        mine = [row for row in rows if row[2] == participant.key]
+        if any(session_id == session.pk for _pk, session_id, _key, _resident in mine):
+            raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": participant.name})
+        if mine:
+            other = Booking.objects.select_related("session__activity").get(pk=mine[0][0])
             raise BookingError(
                 _("%(name)s is already booked for %(other)s at that time.")
-                % {"name": participant.name, "other": overlapping.session.activity.localized.title}
+                % {"name": participant.name, "other": other.session.activity.localized.title}
             )
-
-
-def _check_household_limit(*, sessions: list[Session], activity: ActivityPage, resident) -> None:
-    for session in sessions:
-        booked = Booking.objects.active().filter(session=session, resident=resident).count()
+        booked = sum(1 for _pk, session_id, _key, resident_id in rows if session_id == session.pk and resident_id == resident.pk)
         if booked >= activity.household_limit:
             raise BookingError(
                 ngettext(
@@ -344,7 +356,27 @@ def _check_household_limit(*, sessions: list[Session], activity: ActivityPage, r
             )
 
 
-@transaction.atomic
+def _check_suspension(resident, *, now: datetime.datetime) -> None:
+    suspension = suspension_of(resident, now=now)
+    if suspension is not None:
+        raise BookingError(
+            ngettext(
+                "New bookings are suspended until %(until)s after %(count)s no-show or late cancellation.",
+                "New bookings are suspended until %(until)s after %(count)s no-shows or late cancellations.",
+                suspension.offences,
+            )
+            % {"until": f"{timezone.localtime(suspension.until):%Y-%m-%d}", "count": suspension.offences}
+        )
+
+
+def _with_activity(session: Session) -> Session:
+    """The caller's session row when it came with its activity (the view and the API read both), else both read
+    now. What the rules read before the decision may be a moment old: the decision reads the sessions again."""
+    if Session.activity.is_cached(session):
+        return session
+    return Session.objects.select_related("activity__community").get(pk=session.pk)
+
+
 def book_session(
     *,
     session: Session,
@@ -359,13 +391,12 @@ def book_session(
 
     Returns the bookings made: one, or one per session for a course booked as a whole. A
     replayed form (same request_token) returns the bookings it made the first time.
+
+    In a rush every booking of a session waits for the one before it, so the session's row lock is held only for
+    the seat decision itself (`_place`): the rules are checked before it, the household's own under the
+    resident's row lock; the audit entry, the message and the lists' cache follow once the decision has
+    committed (in the caller's transaction, if there is one).
     """
-    if request_token is not None:
-        first = Booking.objects.filter(request_token=request_token).first()
-        if first is not None:
-            if first.resident_id != resident.pk:
-                raise BookingError(_("This form was already used. Please reload the page."))
-            return list(Booking.objects.filter(group=first.group).select_related("session"))
     acting_for_resident = actor.pk != resident.pk
     if acting_for_resident:
         _require_staff(actor, session=session)
@@ -373,13 +404,59 @@ def book_session(
         raise BookingError(str(VERIFY_FIRST))
     if age_override and not acting_for_resident:
         raise PermissionDenied(_("Only staff may override the age band."))
-
-    # The resident's row lock guards the household's own limits (one booking per participant
-    # and session, no overlaps, places per household): all checks that read only the
-    # household's bookings run under it, before the sessions are locked.
-    _lock_resident(resident)
-    session = Session.objects.select_related("activity__community").get(pk=session.pk)
+    session = _with_activity(session)
     activity = session.activity
+    try:
+        bookings = _book(
+            session=session,
+            activity=activity,
+            resident=resident,
+            actor=actor,
+            member=member,
+            request_token=request_token,
+            guardian_consent=guardian_consent,
+            age_override=age_override,
+            acting_for_resident=acting_for_resident,
+        )
+    except BookingError:
+        # A form sent twice (a double click, a retried request) finds its first booking in the way: the same answer.
+        replayed = _replayed(request_token, resident=resident)
+        if replayed is None:
+            raise
+        return replayed
+    with transaction.atomic():
+        action = "events.booking.book_for_resident" if acting_for_resident else "events.booking.book"
+        _record(_chosen(bookings, session), action, actor=actor, activity=activity, session=session, status=bookings[0].status)
+        notifications.booking_made(bookings)
+        bookings_changed()
+    return bookings
+
+
+def _replayed(request_token: uuid.UUID | None, *, resident) -> list[Booking] | None:
+    """The bookings a form with this token made before, if it did."""
+    if request_token is None:
+        return None
+    first = Booking.objects.filter(request_token=request_token).first()
+    if first is None:
+        return None
+    if first.resident_id != resident.pk:
+        raise BookingError(_("This form was already used. Please reload the page."))
+    return list(Booking.objects.filter(group=first.group).select_related("session__activity"))
+
+
+def _book(
+    *,
+    session: Session,
+    activity: ActivityPage,
+    resident,
+    actor,
+    member: HouseholdMember | None,
+    request_token: uuid.UUID | None,
+    guardian_consent: bool,
+    age_override: bool,
+    acting_for_resident: bool,
+) -> list[Booking]:
+    """book_session's rules and decision: the checks that need no lock, then one transaction."""
     _check_visible(activity=activity, user=resident, acting_for_resident=acting_for_resident)
     candidates = _sessions_to_book(session)
     if not candidates:
@@ -390,47 +467,30 @@ def book_session(
         _check_bookable(session=each, activity=activity, now=now)
     if not acting_for_resident:
         _check_community(activity=activity, resident=resident)
-        suspension = suspension_of(resident, now=now)
-        if suspension is not None:
-            raise BookingError(
-                ngettext(
-                    "New bookings are suspended until %(until)s after %(count)s no-show or late cancellation.",
-                    "New bookings are suspended until %(until)s after %(count)s no-shows or late cancellations.",
-                    suspension.offences,
-                )
-                % {"until": f"{timezone.localtime(suspension.until):%Y-%m-%d}", "count": suspension.offences}
-            )
+        _check_suspension(resident, now=now)
     _check_age(activity=activity, participant=participant, session=candidates[0], override=age_override)
     consent_at = None
     if participant.birth_year is not None and timezone.localdate().year - participant.birth_year < GUARDIAN_CONSENT_UNDER:
         if not (guardian_consent or (member is not None and member.guardian_consent_at)):
             raise BookingError(_("For a child under 14, please confirm that you are their guardian and consent."))
         consent_at = now
-    _check_participant_free(sessions=candidates, participant=participant)
-    _check_household_limit(sessions=candidates, activity=activity, resident=resident)
-
-    # The seat decision holds the sessions' row locks for as few queries as possible: in a
-    # rush every booking of the session queues here, one after another.
-    sessions = _lock_sessions(candidates)
-    now = timezone.now()  # taken under the locks: the waiting list's order is the order of arrival
-    for each in sessions:
-        _check_bookable(session=each, activity=activity, now=now)  # cancelled or started meanwhile
-    bookings = _place(
-        sessions=sessions,
-        activity=activity,
-        participant=participant,
-        actor=actor,
-        now=now,
-        resident=resident,
-        member=member,
-        request_token=request_token,
-        age_override=age_override,
-        guardian_consent_at=consent_at,
-    )
-    action = "events.booking.book_for_resident" if acting_for_resident else "events.booking.book"
-    _record(_chosen(bookings, session), action, actor=actor, activity=activity, session=session, status=bookings[0].status)
-    notifications.booking_made(bookings)
-    return bookings
+    with transaction.atomic():
+        # The resident's row lock guards the household's own limits (one booking per participant and session, no
+        # overlaps, places per household): nobody else waits for it.
+        _lock_resident(resident)
+        _check_household(sessions=candidates, activity=activity, resident=resident, participant=participant)
+        return _place(
+            sessions=candidates,
+            activity=activity,
+            participant=participant,
+            actor=actor,
+            check=lambda each, at: _check_bookable(session=each, activity=activity, now=at),
+            resident=resident,
+            member=member,
+            request_token=request_token,
+            age_override=age_override,
+            guardian_consent_at=consent_at,
+        )
 
 
 def _place(
@@ -439,57 +499,86 @@ def _place(
     activity: ActivityPage,
     participant: Participant,
     actor,
-    now: datetime.datetime,
+    check: Callable[[Session, datetime.datetime], None],
     request_token: uuid.UUID | None = None,
     **fields,
 ) -> list[Booking]:
-    """The seat decision and the bookings it makes, one per (locked) session, as one group.
+    """The seat decision and the bookings it makes, one per session, as one group; call inside a transaction.
+
+    Every booking of the session waits here for the one before it, so this is short: the sessions' row locks
+    (a locking read), one conditional UPDATE of their seats when they have seats free, one INSERT, and the
+    commit (on PostgreSQL without waiting for the disk: the follow-up's commit waits, for both). The time of
+    arrival is taken under the locks: the waiting list's order is the order in which bookings reached the
+    decision, and `check(session, now)` sees sessions cancelled or started meanwhile.
 
     A draw not yet run takes applications (staff entering someone keep it fair); otherwise a seat in
     every session, unless someone is already waiting for one (they go first), else the waiting list.
     """
-    if activity.is_draw and not sessions[0].drawn_at:
+    loaded = {each.pk: each for each in sessions}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    locked = _lock_sessions(sessions)
+    now = timezone.now()
+    for each in locked:
+        if Session.activity.is_cached(loaded[each.pk]):
+            each.activity = loaded[each.pk].activity
+        check(each, now)
+    if activity.is_draw and not locked[0].drawn_at:
         status = Booking.Status.APPLIED
-    elif all(each.seats_taken < each.capacity for each in sessions) and not _someone_waiting(sessions):
+    elif all(each.seats_taken < each.capacity for each in locked) and _take_seats(locked):
         status = Booking.Status.CONFIRMED
     else:
         status = Booking.Status.WAITLISTED
     group = uuid.uuid4()
-    bookings = []
+    bookings = [
+        Booking(
+            session=each,
+            group=group,
+            participant_key=participant.key,
+            participant_name=participant.name,
+            participant_birth_year=participant.birth_year,
+            status=status,
+            request_token=request_token if index == 0 else None,
+            queued_at=now,
+            confirmed_at=now if status == Booking.Status.CONFIRMED else None,
+            created_by=actor,
+            **fields,
+        )
+        for index, each in enumerate(locked)
+    ]
     try:
-        for index, each in enumerate(sessions):
-            bookings.append(
-                Booking.objects.create(
-                    session=each,
-                    group=group,
-                    participant_key=participant.key,
-                    participant_name=participant.name,
-                    participant_birth_year=participant.birth_year,
-                    status=status,
-                    request_token=request_token if index == 0 else None,
-                    queued_at=now,
-                    confirmed_at=now if status == Booking.Status.CONFIRMED else None,
-                    created_by=actor,
-                    **fields,
-                )
-            )
-            if status == Booking.Status.CONFIRMED:
-                _take_seat(each)
-    except IntegrityError as error:  # a race the locks should already prevent
+        # Without post_save (which would refresh the lists' cache under the locks): the caller calls bookings_changed().
+        Booking.objects.bulk_create(bookings)
+    except IntegrityError as error:  # the same participant twice at once, or a replayed form: the caller sorts it out
         raise BookingError(
             _("%(name)s already has a place or application for this session.") % {"name": participant.name}
         ) from error
     return bookings
 
 
+def _take_seats(sessions: list[Session]) -> bool:
+    """A seat in each (locked) session, unless someone is already waiting for one of them (promotion gives
+    freed seats to them first, never to a newcomer): one UPDATE."""
+    ids = [each.pk for each in sessions]
+    waiting = Booking.objects.filter(session_id__in=ids, status=Booking.Status.WAITLISTED)
+    taken = (
+        Session.objects.filter(pk__in=ids, seats_taken__lt=F("capacity"))
+        .filter(~Exists(waiting))
+        .update(seats_taken=F("seats_taken") + 1)
+    )
+    if taken == 0:
+        return False
+    if taken != len(ids):  # the rows are locked and were checked: cannot happen, and must not half-happen
+        raise BookingError(_("This session is full."))
+    for each in sessions:
+        each.seats_taken += 1
+    return True
+
+
 def _chosen(bookings: list[Booking], session: Session) -> Booking:
     """Of a course's bookings, the one for the session the person chose (else the first)."""
     return next((booking for booking in bookings if booking.session_id == session.pk), bookings[0])
-
-
-def _someone_waiting(sessions: list[Session]) -> bool:
-    """Seats freed while people wait go to them first (promotion), never to a newcomer."""
-    return Booking.objects.filter(session__in=sessions, status=Booking.Status.WAITLISTED).exists()
 
 
 def _take_seat(session: Session) -> None:
@@ -502,6 +591,13 @@ def _take_seat(session: Session) -> None:
 def _free_seat(session: Session) -> None:
     Session.objects.filter(pk=session.pk, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
     session.seats_taken = max(session.seats_taken - 1, 0)
+
+
+def _check_not_over(session: Session, now: datetime.datetime) -> None:
+    if session.status == Session.Status.CANCELLED:
+        raise BookingError(_("This session has been cancelled."))
+    if session.ends_at <= now:
+        raise BookingError(_("This session is over."))
 
 
 @transaction.atomic
@@ -517,19 +613,19 @@ def book_walk_in(*, session: Session, actor, name: str, phone: str, birth_year: 
     activity = session.activity
     _check_visible(activity=activity, user=actor, acting_for_resident=True)
     # A course booked as a whole: a place in every session still to come, like a resident's.
-    sessions = _lock_sessions(_sessions_to_book(session) if activity.is_series else [session])
+    sessions = _sessions_to_book(session) if activity.is_series else [session]
     if not sessions:
         raise BookingError(_("This course has no sessions left to book."))
     now = timezone.now()
     for each in sessions:
-        if each.status == Session.Status.CANCELLED:
-            raise BookingError(_("This session has been cancelled."))
-        if each.ends_at <= now:
-            raise BookingError(_("This session is over."))
+        _check_not_over(each, now)
     participant = Participant(key=f"p{phone}", name=name, birth_year=birth_year)
     if Booking.objects.active().filter(session__in=sessions, participant_key=participant.key).exists():
         raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": name})
-    bookings = _place(sessions=sessions, activity=activity, participant=participant, actor=actor, now=now, phone=phone)
+    bookings = _place(
+        sessions=sessions, activity=activity, participant=participant, actor=actor, check=_check_not_over, phone=phone
+    )
+    bookings_changed()
     booking = _chosen(bookings, session)
     _record(booking, "events.booking.walk_in", actor=actor, activity=activity, session=session, status=booking.status)
     return booking

@@ -62,6 +62,9 @@ class MessageViewSet(ModelViewSet):
     menu_label = gettext_lazy("Outbox")
     menu_order = 900
     add_to_admin_menu = True
+    # No "usage" to show for a message: without this every queued message would enqueue a task that indexes its
+    # recipient (Wagtail's reference index), a row and a worker's job per message.
+    add_to_reference_index = False
     index_view_class = MessageIndexView
     inspect_view_enabled = True
     form_fields = ["kind"]  # never shown: the permission policy allows viewing only
