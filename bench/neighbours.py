@@ -4,8 +4,9 @@
 1. A throwaway SQLite database in a temporary folder (migrate), one community, one grid, 20 residents of it and
    10 open posts; a logged-in resident of the grid (a session row, as a login makes).
 2. The query count of each page as that resident, after one warm-up request: the grid page
-   (/zh-hans/grids/<id>/), the board (/zh-hans/neighbours/), its page 2 and a filtered page (a category, page 3).
-   Then 9,990 more posts (10,000 in the grid), and the same counts again: they must be equal (flat).
+   (/zh-hans/grids/<id>/), the board (/zh-hans/neighbours/), its page 2 and a filtered page (a category, page 3),
+   after two warm-up rounds, with the median time of one request in-process. Then 9,990 more posts (10,000 in the
+   grid), and the same counts and times again: the counts must be equal (flat).
 3. `make serve` (collectstatic, gunicorn, production settings, SECURE_SSL_REDIRECT=0; Redis db BENCH_REDIS_DB,
    default 15, as the cache when Redis answers) and, in turns like bench/run.py, bounded load on a hashed static
    file and on the four pages with the resident's cookie (personal pages: never from the page cache): req/s, p95
@@ -106,10 +107,14 @@ def probe(workdir: Path) -> None:
     client = Client(HTTP_HOST=bench.HOST)
     client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
 
-    def counts() -> dict[str, int]:
-        found = {}
+    def counts() -> tuple[dict[str, int], dict[str, float]]:
+        """Each page's queries and its median time in-process (ms, of 5), after two warm-up rounds over all
+        the pages (the first requests of a session write it and fill the shared blocks' cache)."""
+        for _round in range(2):
+            for path in paths.values():
+                client.get(path)
+        found, took = {}, {}
         for name, path in paths.items():
-            client.get(path)  # warm-up: first-use rows, the shared blocks' cache
             seen: list[str] = []
 
             def count(execute, sql, params, many, context, seen=seen):
@@ -121,14 +126,32 @@ def probe(workdir: Path) -> None:
             if response.status_code != 200:
                 raise SystemExit(f"GET {path} as the resident answered {response.status_code}")
             found[name] = len(seen)
-        return found
+            times = []
+            for _run in range(5):
+                begin = time.perf_counter()
+                client.get(path)
+                times.append((time.perf_counter() - begin) * 1000)
+            took[name] = sorted(times)[2]
+        return found, took
 
     add_posts(0, FEW)
-    few = counts()
+    few, few_ms = counts()
     add_posts(FEW, MANY - FEW)
-    many = counts()
+    many, many_ms = counts()
     posts = Post.objects.filter(grid=grid).count()
-    print(json.dumps({"session": session.session_key, "paths": paths, "few": few, "many": many, "posts": posts}))
+    print(
+        json.dumps(
+            {
+                "session": session.session_key,
+                "paths": paths,
+                "few": few,
+                "many": many,
+                "few_ms": few_ms,
+                "many_ms": many_ms,
+                "posts": posts,
+            }
+        )
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -221,7 +244,7 @@ def main() -> int:
     print(f"\nLinli bench, neighbour help: a grid with {found['posts']:,} posts; production settings, gunicorn on")
     print(f"{bench.HOST}, SQLite, cache: {backend}, load: {generator}; a logged-in resident of the grid\n")
     print(
-        f"{'what':<26} {'req/s':>8} {'ratio':>6} {'p95 ms':>8} {'p95/static':>10} {'errors':>6} {'queries':>7} {'(10 posts)':>10}"
+        f"{'what':<26} {'req/s':>8} {'ratio':>6} {'p95 ms':>8} {'p95/static':>10} {'errors':>6} {'queries':>7} {'(10 posts)':>10} {'1 req ms':>8} {'(10 posts)':>10}"
     )
     flat, fast = True, True
     for result in results:
@@ -229,9 +252,11 @@ def main() -> int:
         p95_ratio = result.p95_ms / static.p95_ms if static.p95_ms else float("nan")
         queries = found["many"].get(result.name, "")
         before = found["few"].get(result.name, "")
+        alone = f"{found['many_ms'][result.name]:.0f}" if result.name in found["many_ms"] else ""
+        alone_before = f"{found['few_ms'][result.name]:.0f}" if result.name in found["few_ms"] else ""
         print(
             f"{result.name:<26} {result.requests_per_second:>8.0f} {ratio:>6.3f} {result.p95_ms:>8.1f} {p95_ratio:>10.1f} "
-            f"{result.errors:>6} {queries!s:>7} {before!s:>10}"
+            f"{result.errors:>6} {queries!s:>7} {before!s:>10} {alone:>8} {alone_before:>10}"
         )
     print()
     for result in results[1:]:
