@@ -67,6 +67,7 @@ test-dates: $(VENV)/.installed-dev
 # The API's activity list and a resident's bookings, whole and as ETag hits; see bench/api.py.
 # A council of 50 voting on 10 items over HTTP on PostgreSQL (under a minute); see bench/council.py.
 # The outbox: 2,000 messages to a local SMTP sink, and bookings with a slow SMTP server; see bench/outbox.py.
+# Neighbour help: a grid with 10,000 posts, its page and its board (about three minutes); see bench/neighbours.py.
 # A gunicorn worker's memory over 10,000 mixed requests (about ten minutes); see bench/memory.py.
 # BENCH_ARGS="--seconds 5 --file-cache --python-load" for a shorter run or other choices.
 bench: $(VENV)/.installed-dev
@@ -78,6 +79,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/points.py $(POINTS_BENCH_ARGS)
 	$(BIN)/python bench/council.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/neighbours.py $(BENCH_ARGS)
 	$(BIN)/python bench/memory.py
 
 lint: $(VENV)/.installed-dev
