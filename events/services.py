@@ -425,11 +425,65 @@ def book_session(
             raise
         return replayed
     with transaction.atomic():
-        action = "events.booking.book_for_resident" if acting_for_resident else "events.booking.book"
-        _record(_chosen(bookings, session), action, actor=actor, activity=activity, session=session, status=bookings[0].status)
-        notifications.booking_made(bookings)
-        bookings_changed()
+        _follow_up(bookings, chosen=_chosen(bookings, session), actor=actor, activity=activity, session=session)
     return bookings
+
+
+def _follow_up(bookings: list[Booking], *, chosen: Booking, actor, activity: ActivityPage, session: Session, **data) -> bool:
+    """A booking group's audit entry, message and lists' generation, once: first the conditional UPDATE that clears
+    the chosen booking's `follow_up_pending` (it takes that booking's row lock, not the session's). False, and
+    nothing written, when it was done already (by the sweep, which got there first)."""
+    # The UPDATE also starts a new generation of the lists (BookingQuerySet.update calls bookings_changed()).
+    if not Booking.objects.filter(pk=chosen.pk, follow_up_pending=True).update(follow_up_pending=False):
+        return False
+    chosen.follow_up_pending = False
+    acting_for_resident = chosen.created_by_id != chosen.resident_id
+    action = "events.booking.book_for_resident" if acting_for_resident else "events.booking.book"
+    _record(chosen, action, actor=actor, activity=activity, session=session, status=bookings[0].status, **data)
+    if chosen.status != Booking.Status.CANCELLED:  # cancelled meanwhile: "booked" would no longer be true
+        notifications.booking_made(bookings)
+    return True
+
+
+FOLLOW_UP_AFTER = datetime.timedelta(seconds=30)
+
+
+def follow_up_bookings(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
+    """The follow-up of bookings whose process died between the seat's commit and the follow-up's (a deploy, the
+    OOM killer): those still pending after FOLLOW_UP_AFTER get their audit entry and message now, each group once.
+    Each in its own transaction, under its chosen booking's row lock (PostgreSQL skips rows another sweep or the
+    booking's own follow-up holds); the message's idempotency key queues it once in any case. Returns how many."""
+    now = now or timezone.now()
+    pending = list(
+        Booking.objects.filter(follow_up_pending=True, created_at__lte=now - FOLLOW_UP_AFTER)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for pk in pending:
+        try:
+            with transaction.atomic():
+                locked = Booking.objects.filter(pk=pk, follow_up_pending=True).select_for_update(skip_locked=True).first()
+                if locked is None:
+                    continue
+                group = list(
+                    Booking.objects.filter(group=locked.group)
+                    .select_related("session__activity", "resident", "created_by")
+                    .order_by("pk")
+                )
+                chosen = next(booking for booking in group if booking.pk == pk)
+                if _follow_up(
+                    group,
+                    chosen=chosen,
+                    actor=chosen.created_by,
+                    activity=chosen.session.activity,
+                    session=chosen.session,
+                    late=True,
+                ):
+                    done += 1
+        except Exception:  # one booking's failure must not hold up the others: it stays pending, and is logged
+            logger.exception("follow-up of booking %s failed", pk)
+    return done
 
 
 def _replayed(request_token: uuid.UUID | None, *, resident) -> list[Booking] | None:
@@ -485,6 +539,7 @@ def _book(
             participant=participant,
             actor=actor,
             check=lambda each, at: _check_bookable(session=each, activity=activity, now=at),
+            follow_up_for=session,
             resident=resident,
             member=member,
             request_token=request_token,
@@ -501,6 +556,7 @@ def _place(
     actor,
     check: Callable[[Session, datetime.datetime], None],
     request_token: uuid.UUID | None = None,
+    follow_up_for: Session | None = None,
     **fields,
 ) -> list[Booking]:
     """The seat decision and the bookings it makes, one per session, as one group; call inside a transaction.
@@ -510,6 +566,9 @@ def _place(
     commit (on PostgreSQL without waiting for the disk: the follow-up's commit waits, for both). The time of
     arrival is taken under the locks: the waiting list's order is the order in which bookings reached the
     decision, and `check(session, now)` sees sessions cancelled or started meanwhile.
+
+    With `follow_up_for` (the session the person chose), the INSERT marks the group's booking for it (`_chosen`)
+    as waiting for its follow-up (`_follow_up`, else the sweep `follow_up_bookings`).
 
     A draw not yet run takes applications (staff entering someone keep it fair); otherwise a seat in
     every session, unless someone is already waiting for one (they go first), else the waiting list.
@@ -547,6 +606,8 @@ def _place(
         )
         for index, each in enumerate(locked)
     ]
+    if follow_up_for is not None:
+        _chosen(bookings, follow_up_for).follow_up_pending = True
     try:
         # Without post_save (which would refresh the lists' cache under the locks): the caller calls bookings_changed().
         Booking.objects.bulk_create(bookings)
