@@ -7,7 +7,8 @@ database constraints `session_never_overbooked` and
 a person makes is one entry in the audit log (`events/audit.py`), written in the same transaction,
 except a booking's: in a rush every booking of a session waits for the one before it, so a booking's
 transaction holds the session's lock for the seat decision alone, and its entry and message follow in a
-second transaction right after it (`book_session`).
+second transaction right after it (`book_session`). The booking is marked until then (`follow_up_pending`), so a
+process killed between the two loses nothing: a sweep every minute does the follow-up (`follow_up_bookings`).
 """
 
 from __future__ import annotations
@@ -395,7 +396,9 @@ def book_session(
     In a rush every booking of a session waits for the one before it, so the session's row lock is held only for
     the seat decision itself (`_place`): the rules are checked before it, the household's own under the
     resident's row lock; the audit entry, the message and the lists' cache follow once the decision has
-    committed (in the caller's transaction, if there is one).
+    committed (in the caller's transaction, if there is one). The decision's INSERT marks the booking as waiting
+    for that follow-up and the follow-up clears the mark: if the process dies in between, `follow_up_bookings`
+    does it later, once.
     """
     acting_for_resident = actor.pk != resident.pk
     if acting_for_resident:
