@@ -466,7 +466,14 @@ def follow_up_bookings(*, now: datetime.datetime | None = None, limit: int = 500
     for pk in pending:
         try:
             with transaction.atomic():
-                locked = Booking.objects.filter(pk=pk, follow_up_pending=True).select_for_update(skip_locked=True).first()
+                # The booking's row alone (of=self, ordered by pk, not by the model's ordering, which joins the
+                # session): a sweep must never hold the session's lock, which every booking of it waits for.
+                locked = (
+                    Booking.objects.filter(pk=pk, follow_up_pending=True)
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .order_by("pk")
+                    .first()
+                )
                 if locked is None:
                     continue
                 group = list(

@@ -6,8 +6,10 @@ workers it runs."""
 from __future__ import annotations
 
 import datetime
+import threading
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
@@ -141,3 +143,43 @@ def test_two_sweeps_at_once_follow_up_each_booking_once(postgres_only, monkeypat
     assert ModelLogEntry.objects.filter(action="events.booking.book").count() == 20
     assert Message.objects.filter(kind="events.booking_made").count() == 20
     assert sorted(Booking.objects.values_list("status", flat=True)) == ["confirmed"] * 10 + ["waitlisted"] * 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_never_holds_the_sessions_lock(postgres_only, monkeypatch):
+    """While the sweep writes a booking's follow-up, another connection can lock the session at once."""
+    from home.services import ensure_site
+
+    ensure_site()
+    session = factories.SessionFactory(capacity=5)
+    (person,) = residents(1)
+    monkeypatch.setattr(notifications, "booking_made", lambda bookings: (_ for _ in ()).throw(Killed))
+    with pytest.raises(Killed):
+        services.book_session(session=Session(pk=session.pk), resident=person, actor=person)
+    monkeypatch.undo()
+    seen, real = {}, notifications.booking_made
+
+    def booking_made(bookings):
+        def other_connection():
+            other = connections.create_connection("default")
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute("BEGIN")
+                    cursor.execute("SELECT seats_taken FROM events_session WHERE id = %s FOR UPDATE NOWAIT", [session.pk])
+                    seen["seats"] = cursor.fetchone()[0]
+                    cursor.execute("ROLLBACK")
+            except Exception as error:  # noqa: BLE001  (a lock still held: asserted below)
+                seen["error"] = error
+            finally:
+                other.close()
+
+        thread = threading.Thread(target=other_connection)
+        thread.start()
+        thread.join(timeout=30)
+        real(bookings)
+
+    monkeypatch.setattr(notifications, "booking_made", booking_made)
+
+    assert services.follow_up_bookings(now=timezone.now() + LATER) == 1
+    assert "error" not in seen
+    assert seen["seats"] == 1
