@@ -449,6 +449,10 @@ class Booking(models.Model):
     )
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A resident's booking commits its seat first and its audit entry and message in a second transaction: set on
+    # the group's chosen booking by the INSERT, cleared by that second transaction, or by the sweep
+    # (services.follow_up_bookings) when the process died between the two.
+    follow_up_pending = models.BooleanField(default=False, editable=False)
 
     objects = BookingQuerySet.as_manager()
 
@@ -463,7 +467,10 @@ class Booking(models.Model):
                 name="one_active_booking_per_participant_and_session",
             )
         ]
-        indexes = [models.Index(fields=["session", "status", "queued_at"])]
+        indexes = [
+            models.Index(fields=["session", "status", "queued_at"]),
+            models.Index(fields=["created_at"], condition=Q(follow_up_pending=True), name="booking_follow_up_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} · {self.participant_name}"

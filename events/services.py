@@ -7,7 +7,8 @@ database constraints `session_never_overbooked` and
 a person makes is one entry in the audit log (`events/audit.py`), written in the same transaction,
 except a booking's: in a rush every booking of a session waits for the one before it, so a booking's
 transaction holds the session's lock for the seat decision alone, and its entry and message follow in a
-second transaction right after it (`book_session`).
+second transaction right after it (`book_session`). The booking is marked until then (`follow_up_pending`), so a
+process killed between the two loses nothing: a sweep every minute does the follow-up (`follow_up_bookings`).
 """
 
 from __future__ import annotations
@@ -395,7 +396,9 @@ def book_session(
     In a rush every booking of a session waits for the one before it, so the session's row lock is held only for
     the seat decision itself (`_place`): the rules are checked before it, the household's own under the
     resident's row lock; the audit entry, the message and the lists' cache follow once the decision has
-    committed (in the caller's transaction, if there is one).
+    committed (in the caller's transaction, if there is one). The decision's INSERT marks the booking as waiting
+    for that follow-up and the follow-up clears the mark: if the process dies in between, `follow_up_bookings`
+    does it later, once.
     """
     acting_for_resident = actor.pk != resident.pk
     if acting_for_resident:
@@ -425,11 +428,72 @@ def book_session(
             raise
         return replayed
     with transaction.atomic():
-        action = "events.booking.book_for_resident" if acting_for_resident else "events.booking.book"
-        _record(_chosen(bookings, session), action, actor=actor, activity=activity, session=session, status=bookings[0].status)
-        notifications.booking_made(bookings)
-        bookings_changed()
+        _follow_up(bookings, chosen=_chosen(bookings, session), actor=actor, activity=activity, session=session)
     return bookings
+
+
+def _follow_up(bookings: list[Booking], *, chosen: Booking, actor, activity: ActivityPage, session: Session, **data) -> bool:
+    """A booking group's audit entry, message and lists' generation, once: first the conditional UPDATE that clears
+    the chosen booking's `follow_up_pending` (it takes that booking's row lock, not the session's). False, and
+    nothing written, when it was done already (by the sweep, which got there first)."""
+    # The UPDATE also starts a new generation of the lists (BookingQuerySet.update calls bookings_changed()).
+    if not Booking.objects.filter(pk=chosen.pk, follow_up_pending=True).update(follow_up_pending=False):
+        return False
+    chosen.follow_up_pending = False
+    acting_for_resident = chosen.created_by_id != chosen.resident_id
+    action = "events.booking.book_for_resident" if acting_for_resident else "events.booking.book"
+    _record(chosen, action, actor=actor, activity=activity, session=session, status=bookings[0].status, **data)
+    if chosen.status != Booking.Status.CANCELLED:  # cancelled meanwhile: "booked" would no longer be true
+        notifications.booking_made(bookings)
+    return True
+
+
+FOLLOW_UP_AFTER = datetime.timedelta(seconds=30)
+
+
+def follow_up_bookings(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
+    """The follow-up of bookings whose process died between the seat's commit and the follow-up's (a deploy, the
+    OOM killer): those still pending after FOLLOW_UP_AFTER get their audit entry and message now, each group once.
+    Each in its own transaction, under its chosen booking's row lock (PostgreSQL skips rows another sweep or the
+    booking's own follow-up holds); the message's idempotency key queues it once in any case. Returns how many."""
+    now = now or timezone.now()
+    pending = list(
+        Booking.objects.filter(follow_up_pending=True, created_at__lte=now - FOLLOW_UP_AFTER)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for pk in pending:
+        try:
+            with transaction.atomic():
+                # The booking's row alone (of=self, ordered by pk, not by the model's ordering, which joins the
+                # session): a sweep must never hold the session's lock, which every booking of it waits for.
+                locked = (
+                    Booking.objects.filter(pk=pk, follow_up_pending=True)
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .order_by("pk")
+                    .first()
+                )
+                if locked is None:
+                    continue
+                group = list(
+                    Booking.objects.filter(group=locked.group)
+                    .select_related("session__activity", "resident", "created_by")
+                    .order_by("pk")
+                )
+                chosen = next(booking for booking in group if booking.pk == pk)
+                if _follow_up(
+                    group,
+                    chosen=chosen,
+                    actor=chosen.created_by,
+                    activity=chosen.session.activity,
+                    session=chosen.session,
+                    late=True,
+                ):
+                    done += 1
+        except Exception:  # one booking's failure must not hold up the others: it stays pending, and is logged
+            logger.exception("follow-up of booking %s failed", pk)
+    return done
 
 
 def _replayed(request_token: uuid.UUID | None, *, resident) -> list[Booking] | None:
@@ -485,6 +549,7 @@ def _book(
             participant=participant,
             actor=actor,
             check=lambda each, at: _check_bookable(session=each, activity=activity, now=at),
+            follow_up_for=session,
             resident=resident,
             member=member,
             request_token=request_token,
@@ -501,6 +566,7 @@ def _place(
     actor,
     check: Callable[[Session, datetime.datetime], None],
     request_token: uuid.UUID | None = None,
+    follow_up_for: Session | None = None,
     **fields,
 ) -> list[Booking]:
     """The seat decision and the bookings it makes, one per session, as one group; call inside a transaction.
@@ -510,6 +576,9 @@ def _place(
     commit (on PostgreSQL without waiting for the disk: the follow-up's commit waits, for both). The time of
     arrival is taken under the locks: the waiting list's order is the order in which bookings reached the
     decision, and `check(session, now)` sees sessions cancelled or started meanwhile.
+
+    With `follow_up_for` (the session the person chose), the INSERT marks the group's booking for it (`_chosen`)
+    as waiting for its follow-up (`_follow_up`, else the sweep `follow_up_bookings`).
 
     A draw not yet run takes applications (staff entering someone keep it fair); otherwise a seat in
     every session, unless someone is already waiting for one (they go first), else the waiting list.
@@ -547,6 +616,8 @@ def _place(
         )
         for index, each in enumerate(locked)
     ]
+    if follow_up_for is not None:
+        _chosen(bookings, follow_up_for).follow_up_pending = True
     try:
         # Without post_save (which would refresh the lists' cache under the locks): the caller calls bookings_changed().
         Booking.objects.bulk_create(bookings)

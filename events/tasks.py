@@ -1,4 +1,5 @@
-"""Background work for bookings: reminders, draws at the close of applications, no-shows."""
+"""Background work for bookings: reminders, draws at the close of applications, no-shows, and the follow-up
+(audit entry, message) of bookings whose process died right after the seat was committed."""
 
 import datetime
 
@@ -25,3 +26,9 @@ def run_due_draws() -> int:
 @task()
 def close_ended_sessions() -> int:
     return services.close_ended_sessions()
+
+
+@every(datetime.timedelta(minutes=1))
+@task()
+def follow_up_bookings() -> int:
+    return services.follow_up_bookings()

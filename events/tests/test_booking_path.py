@@ -25,11 +25,13 @@ from .test_concurrency import residents, run_concurrently
 # the session row the view passes (with its activity): the rules (the page's view restrictions: 2, the resident's
 # profile and e-mail address: 2, the booking policy and their no-shows and late cancellations: 2), the resident's
 # row lock, the household's bookings, the seat decision (a locking read, the seat's UPDATE when there is one, the
-# INSERT), then the audit entry (3: Wagtail validates its two keys) and the message (the resident's channel choice,
-# the page in the reader's language: 3, the message). PostgreSQL adds one: the decision's transaction commits
-# without waiting for the disk (SET LOCAL). Before the path was shortened: 34 and 33, and 39 for the request.
-CONFIRMED, WAITING = 25, 24
-PAGE = 28
+# INSERT, which marks the booking's follow-up pending), then the follow-up: the UPDATE that clears that mark (once:
+# services.follow_up_bookings does it for a process killed before), the audit entry (3: Wagtail validates its two
+# keys) and the message (the resident's channel choice, the page in the reader's language: 3, the message).
+# PostgreSQL adds one: the decision's transaction commits without waiting for the disk (SET LOCAL). Before the path
+# was shortened: 34 and 33, and 39 for the request; 25 and 24, and 28, before the follow-up's mark.
+CONFIRMED, WAITING = 26, 25
+PAGE = 29
 UNDER_THE_LOCK = {"confirmed": ["SELECT", "UPDATE", "INSERT"], "waitlisted": ["SELECT", "INSERT"]}
 
 
