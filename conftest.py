@@ -21,9 +21,13 @@ def skip_or_fail(reason: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    from plumbing.middleware import LocalCopies
+
     cache.clear()
+    LocalCopies.forget_all()  # each process's copies of shared parts, admin links, resident pages
     yield
     cache.clear()
+    LocalCopies.forget_all()
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import MAX_HELPERS, Availability, Category, Kind, Report, Urgency
 
@@ -21,7 +22,7 @@ class PostForm(forms.Form):
     when_from = forms.DateField(label=_("From (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     when_until = forms.DateField(label=_("Until (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     place = forms.CharField(
-        label=_("Where"),
+        label=pgettext_lazy("neighbour help", "Where"),
         max_length=100,
         required=False,
         help_text=_("A place in the grid, e.g. the east gate or building 3's door. Never your home address."),
@@ -96,7 +97,7 @@ class ThanksForm(forms.Form):
 
 
 class ReportForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=Report.Reason.choices)
+    reason = forms.ChoiceField(label=pgettext_lazy("neighbour help", "Reason"), choices=Report.Reason.choices)
     text = forms.CharField(
         label=_("What happened (optional)"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -117,7 +118,9 @@ class SkillsForm(forms.Form):
 
 
 class BoardFilterForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *Kind.choices], required=False)
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("neighbour help", "Kind"), choices=[("", _("All kinds")), *Kind.choices], required=False
+    )
     category = forms.ChoiceField(label=_("Category"), choices=[("", _("All categories")), *Category.choices], required=False)
 
 
@@ -130,6 +133,6 @@ class ModerationForm(forms.Form):
         ("suspend", _("Suspend their posting")),
         ("dismiss", _("Dismiss the report")),
     ]
-    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    action = forms.ChoiceField(label=pgettext_lazy("neighbour help", "Action"), choices=ACTIONS)
     reason = forms.CharField(label=_("Reason (told to the resident)"), max_length=200, required=False)
     days = forms.IntegerField(label=_("Days (suspension)"), min_value=1, max_value=365, required=False, initial=7)

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from home.models import Community, Grid
 
@@ -66,14 +67,14 @@ class Post(models.Model):
         OPEN = "open", _("Open")
         MATCHED = "matched", _("Matched")
         DONE = "done", _("Done")
-        CLOSED = "closed", _("Closed")
-        EXPIRED = "expired", _("Expired")
+        CLOSED = "closed", pgettext_lazy("neighbour help", "Closed")
+        EXPIRED = "expired", pgettext_lazy("neighbour help", "Expired")
         HIDDEN = "hidden", _("Hidden by staff")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.REQUEST)
     category = models.CharField(_("category"), max_length=12, choices=Category.choices, default=Category.OTHER)
     title = models.CharField(_("title"), max_length=80)
-    text = models.TextField(_("text"), max_length=2000)
+    text = models.TextField(pgettext_lazy("neighbour help", "text"), max_length=2000)
     when_text = models.CharField(_("when"), max_length=100, blank=True)
     when_from = models.DateField(_("from"), null=True, blank=True)
     when_until = models.DateField(_("until"), null=True, blank=True)
@@ -171,7 +172,7 @@ class Response(models.Model):
 
     class Status(models.TextChoices):
         OFFERED = "offered", _("Offered")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("neighbour help", "Accepted")
         DECLINED = "declined", _("Declined")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         DONE = "done", _("Done")
@@ -254,7 +255,7 @@ class Report(models.Model):
     post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
     person = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    reason = models.CharField(pgettext_lazy("neighbour help", "reason"), max_length=10, choices=Reason.choices)
     text = models.CharField(_("what happened"), max_length=500, blank=True)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -286,7 +287,7 @@ class PostingSuspension(models.Model):
     resident = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
     until = models.DateTimeField(_("until"))
-    reason = models.CharField(_("reason"), max_length=200)
+    reason = models.CharField(pgettext_lazy("neighbour help", "reason"), max_length=200)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -10,6 +10,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
@@ -311,10 +312,20 @@ class LocalCopies:
     """A process's copies of values that change only with the publish generation (or their own expiry), at most
     `size` of them, the oldest dropped first: read without any round trip while the generation stays."""
 
+    every: weakref.WeakSet[LocalCopies] = weakref.WeakSet()
+
     def __init__(self, size: int) -> None:
         self.size = size
         self.entries: dict = {}
         self.lock = threading.Lock()
+        LocalCopies.every.add(self)
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """Empty every process's copies (the tests do between tests: their users and pages reuse ids)."""
+        for copies in list(cls.every):
+            with copies.lock:
+                copies.entries.clear()
 
     def get(self, key, current: str):
         entry = self.entries.get(key)

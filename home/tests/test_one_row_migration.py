@@ -16,6 +16,8 @@ from django.utils import timezone
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MINE = {"home": "0005_translatable_table", "points": "0002_immutable_ledger"}
+# Apps born after the one-row shape (their first migration needs it): not there yet on such a database.
+LATER = {"neighbours": None}
 
 
 def _executor() -> MigrationExecutor:
@@ -25,15 +27,16 @@ def _executor() -> MigrationExecutor:
 
 
 def before_targets(executor) -> list[tuple[str, str]]:
-    """Home and points just before the one-row migrations, every other app at its latest."""
-    others = [node for node in executor.loader.graph.leaf_nodes() if node[0] not in MINE]
-    return [*MINE.items(), *others]
+    """Home and points just before the one-row migrations, the apps born later unapplied, every other app at its
+    latest."""
+    others = [node for node in executor.loader.graph.leaf_nodes() if node[0] not in MINE and node[0] not in LATER]
+    return [*MINE.items(), *LATER.items(), *others]
 
 
 def migrate(targets):
     executor = _executor()
     executor.migrate(targets)
-    return _executor().loader.project_state(targets).apps
+    return _executor().loader.project_state([target for target in targets if target[1] is not None]).apps
 
 
 def latest():
