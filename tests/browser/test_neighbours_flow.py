@@ -102,7 +102,7 @@ def test_from_the_grid_poster_to_groceries_carried_with_contacts_only_after_acce
     wang.wait_for_url(re.compile(r".*/accounts/phone/verify/$"))
     wang.fill("input[name=code]", code_texted_to(NEWCOMER))
     wang.get_by_role("button", name="确认").click()
-    wang.wait_for_url(re.compile(r".*/(me|grids/join/\w+)/$"))
+    wang.wait_for_url(re.compile(r".*/(me|grids/join/[\w-]+)/$"))
     profile = ResidentProfile.objects.get(mobile=NEWCOMER)
     assert (profile.community_id, profile.grid_id, profile.mobile_verified) == (grid.community_id, grid.pk, True)
     requester = profile.user
