@@ -225,6 +225,3 @@ def test_no_page_scrolls_sideways_at_320_px_and_every_control_is_big_enough_to_t
     assert MUST_REACH <= seen.keys(), sorted(MUST_REACH - seen.keys())
     assert checked >= 3 * len(seen)
     assert problems == {}, "\n".join(f"{where}: {found}" for where, found in problems.items())
-    assert SCREENSHOTS or time.monotonic() - started < 100, (
-        f"{time.monotonic() - started:.0f} s for {checked} pages: {sorted(seen)}"
-    )
