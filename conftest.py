@@ -30,6 +30,42 @@ def _clear_cache():
     LocalCopies.forget_all()
 
 
+def _indexes_off() -> None:
+    """Wagtail's reference index (what links to what, for the admin's "usage" pages) is brought up to date by a
+    task on every save; no test reads it unless it asks for `wagtail_indexes`. Migrations connect it again."""
+    from wagtail.signal_handlers import disconnect_reference_index_signal_handlers
+
+    disconnect_reference_index_signal_handlers()
+
+
+@pytest.fixture(autouse=True)
+def _wagtail_indexes_off():
+    _indexes_off()
+
+
+@contextlib.contextmanager
+def wagtail_indexes_on():
+    """Wagtail's search and reference indexes kept up to date on every save, as in production (off in tests
+    otherwise: see linli/settings/test.py). For a layer made once; tests ask for the `wagtail_indexes` fixture."""
+    from django.conf import settings
+    from django.test import override_settings
+    from wagtail.signal_handlers import connect_reference_index_signal_handlers
+
+    backends = {name: {**conf, "AUTO_UPDATE": True} for name, conf in settings.WAGTAILSEARCH_BACKENDS.items()}
+    connect_reference_index_signal_handlers()
+    try:
+        with override_settings(WAGTAILSEARCH_BACKENDS=backends):
+            yield
+    finally:
+        _indexes_off()
+
+
+@pytest.fixture
+def wagtail_indexes():
+    with wagtail_indexes_on():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _empty_sms_outbox():
     from outbox import sms, wechat
@@ -142,6 +178,7 @@ def shared_site(django_db_setup, django_db_blocker):
     if SITE.open(django_db_blocker):
         from home.services import ensure_site
 
+        _indexes_off()
         ensure_site()
     yield
     SITE.close()
@@ -182,6 +219,7 @@ def demo_street(django_db_setup, django_db_blocker) -> Seeded:
         pytest.fail("the demo street is for tests in a rolled-back transaction, run one after the other")
     out = io.StringIO()
     mail.outbox = []
+    _indexes_off()
     with TestCase.captureOnCommitCallbacks(execute=True):
         call_command("seed_demo", stdout=out)
     yield Seeded(output=out.getvalue(), mails=list(mail.outbox))

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from wagtail.models import Locale
 
-from conftest import fresh_copies, on_the_site_with
+from conftest import fresh_copies, on_the_site_with, wagtail_indexes_on
 from home import factories, services
 from home.models import NoticeIndexPage
 
@@ -19,14 +19,22 @@ STREET = on_the_site_with("_visibility_street")
 @pytest.fixture(scope="session")
 def _visibility_street(shared_site, django_db_blocker):
     """The street below, made once for this module's tests (a layer inside the shared site's, conftest.py)."""
-    yield make_street() if STREET.open(django_db_blocker) else None
+    if not STREET.open(django_db_blocker):
+        yield None
+    else:
+        with wagtail_indexes_on():  # the admin's searches below find the notices
+            street = make_street()
+        yield street
     STREET.close()
 
 
 @pytest.fixture
 def street(_visibility_street, site_pages):
     """Communities A and B, each with a published and a draft notice, and A's staff (each test's own copies)."""
-    return fresh_copies(_visibility_street) if STREET.running else make_street()
+    if STREET.running:
+        return fresh_copies(_visibility_street)
+    with wagtail_indexes_on():
+        return make_street()
 
 
 def make_street() -> dict:

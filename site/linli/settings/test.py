@@ -17,6 +17,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LINLI_STAFF_MFA_REQUIRED = False
+# Wagtail brings its search index up to date on every save of a page or snippet (a task per save, with the reference
+# index a sixth of the suite's time). Tests that search turn it on with the `wagtail_indexes` fixture (conftest.py,
+# which also keeps the reference index off for the others).
+WAGTAILSEARCH_BACKENDS = {"default": {**WAGTAILSEARCH_BACKENDS["default"], "AUTO_UPDATE": False}}  # noqa: F405
 ALLOWED_HOSTS = ["*"]
 TASKS = {
     "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
