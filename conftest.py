@@ -244,7 +244,11 @@ def pytest_collection_modifyitems(config, items):
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     CURRENT_TEST[0] = item
-    if item.get_closest_marker("one_database") and connection.vendor != "sqlite" and not os.environ.get("LINLI_BOTH_DATABASES"):
+    if (
+        item.get_closest_marker("one_database")
+        and connection.vendor != "sqlite"
+        and not os.environ.get("LINLI_BOTH_DATABASES")
+    ):
         # The test run's database plays no part: the second run would repeat the first. CI's SQLite run (without
         # the browser tests, which run beside it) is the shorter; LINLI_BOTH_DATABASES=1 runs these here too.
         pytest.skip("uses no test database: runs in the SQLite run (CI time); LINLI_BOTH_DATABASES=1 runs it here too")

@@ -2,7 +2,7 @@
 
 The settings are loaded in a fresh interpreter with a clean environment, as gunicorn
 would load them, so nothing from the test settings or this machine leaks in. Those tests use
-no test database, so they run in one of CI's runs (the SQLite one) (`one_database`, conftest.py).
+no test database, so they run in one of CI's two runs (`one_database`, conftest.py).
 """
 
 import json
