@@ -246,12 +246,12 @@ def pytest_runtest_setup(item):
     CURRENT_TEST[0] = item
     if (
         item.get_closest_marker("one_database")
-        and connection.vendor != "sqlite"
+        and connection.vendor != "postgresql"
         and not os.environ.get("LINLI_BOTH_DATABASES")
     ):
-        # The test run's database plays no part: the second run would repeat the first. CI's SQLite run (without
-        # the browser tests, which run beside it) is the shorter; LINLI_BOTH_DATABASES=1 runs these here too.
-        pytest.skip("uses no test database: runs in the SQLite run (CI time); LINLI_BOTH_DATABASES=1 runs it here too")
+        # The test run's database plays no part: the second run would repeat the first. CI's PostgreSQL run is
+        # the shorter of its two; LINLI_BOTH_DATABASES=1 runs these here too.
+        pytest.skip("uses no test database: runs in the PostgreSQL run (CI time); LINLI_BOTH_DATABASES=1 runs it here too")
     for layer in layers():
         if layer.over and layer.member(item):
             pytest.fail("a shared layer was rolled back before this test: the tests on it must run one after the other")

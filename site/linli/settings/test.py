@@ -1,7 +1,5 @@
 """Test settings: fast hashing, plain static storage, local memory cache, mail outbox."""
 
-import os
-
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -32,9 +30,7 @@ TASKS = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not SQLite's shared in-memory database: threads in the concurrency tests then
     # queue for the write lock as they do in production, instead of failing with "table is locked".
-    # CI runs the browser tests in a pytest of their own beside the others (.ci/run), on a file of their own.
-    test_file = os.environ.get("LINLI_TEST_SQLITE", "test-db.sqlite3")
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / test_file)}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}  # noqa: F405
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # Django's PostgreSQL backend, but emptying the tables after a transaction=True test costs milliseconds,
     # not seconds (tests/postgresql/base.py).
