@@ -301,8 +301,8 @@ def walked_here(values: list[str], role: str, sqlite_only: set[str] = SQLITE_ONL
     if connection.vendor == "postgresql":
         return [value for value in values if value not in sqlite_only]
     if role == "superuser":
-        # The superuser walks only the admin, which staff walk too: what SQLite alone can break (search syntax,
-        # integer overflow) staff reach. Here it walks only the values PostgreSQL leaves to SQLite.
+        # The superuser walks only the admin pages closed to staff (STAFF_WALKED): what SQLite alone can break
+        # (search syntax, integer overflow) staff reach on theirs. Here it walks only the values PostgreSQL leaves to SQLite.
         return [value for value in values if value in SQLITE_ONLY]
     return [value for value in values if value not in POSTGRESQL_ONLY]
 
