@@ -8,7 +8,9 @@ class HomeConfig(AppConfig):
     verbose_name = _("Home, notices and residents")
 
     def ready(self) -> None:
-        from . import parts, signals  # noqa: F401  (the messages as a personal part; page cache invalidation)
+        from . import admin_sidebar, parts, signals  # noqa: F401  (the messages as a personal part; page cache invalidation)
+
+        admin_sidebar.install()
 
 
 # The domain apps built on home, in the order their parts depend on each other.

@@ -341,6 +341,7 @@ def test_the_residents_messages_page_costs_the_same_queries_for_many_messages(cl
         return len(captured)
 
     services.notify(kind="events.reminder", recipient=resident, render=render, idempotency_key="events.reminder:0")
+    queries()  # the first admin page makes the person's sidebar (home/admin_sidebar.py); the next ones reuse it
     few = queries()
     for number in range(1, 6):
         services.notify(kind="events.reminder", recipient=resident, render=render, idempotency_key=f"events.reminder:{number}")
