@@ -41,7 +41,9 @@ def menu_links(response) -> set[str]:
 
     def walk(node):
         if isinstance(node, dict):
-            found.update(value for key, value in node.items() if key == "url" or (isinstance(value, str) and value.startswith("/admin/")))
+            found.update(
+                value for key, value in node.items() if key == "url" or (isinstance(value, str) and value.startswith("/admin/"))
+            )
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
