@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -18,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
-from plumbing.middleware import shared_part
+from plumbing.middleware import LocalCopies, shared_part
 from plumbing.parsing import parse_date
 from plumbing.personal import personal_part
 
@@ -298,16 +300,19 @@ def page_sessions(page: ActivityPage) -> list[Session]:
     )
 
 
-def activity_page_context(page: ActivityPage, request, sessions: list[Session] | None = None) -> dict:
-    """Sessions with seats left and queue length; for a logged-in resident, their own status and household."""
-    now = timezone.now()
-    if sessions is None:
-        sessions = page_sessions(page)
-    user = request.user
-    own: dict[int, list[Booking]] = {}
-    members = []
-    people: list[dict] = []
-    if user.is_authenticated:
+@dataclass
+class Visitor:
+    """What an activity page's sessions show for one visitor: their places by session (with, for a waiting one, its
+    number on the list), their household and the people they may book for. Nobody's for an anonymous visitor."""
+
+    own: dict[int, list[Booking]]
+    members: list
+    people: list[dict]
+
+    @classmethod
+    def of(cls, user, sessions: list[Session]) -> Visitor:
+        if not user.is_authenticated:
+            return cls({}, [], [])
         # The resident's places; for waiting ones (if any), how many wait before each, in one more query.
         bookings = list(
             Booking.objects.active().filter(resident=user, session__in=[session.pk for session in sessions]).order_by("pk")
@@ -328,11 +333,41 @@ def activity_page_context(page: ActivityPage, request, sessions: list[Session] |
                 .annotate(ahead=Coalesce(Subquery(before, output_field=IntegerField()), 0))
                 .values_list("pk", "ahead")
             )
+        own: dict[int, list[Booking]] = {}
         for booking in bookings:
             booking.waiting_number = ahead.get(booking.pk, 0) + 1
             own.setdefault(booking.session_id, []).append(booking)
         members = list(user.household_members.all())
-        people = bookable_people(user, members)
+        return cls(own, members, bookable_people(user, members))
+
+    def shown(self) -> tuple:
+        """Everything of the visitor's that the sessions show: two visitors alike here see the same sessions."""
+        people = tuple((person["value"], person["label"], person["birth_year"], person.get("consent")) for person in self.people)
+        places = tuple(
+            (
+                booking.session_id,
+                booking.participant_key,
+                booking.participant_name,
+                booking.status,
+                booking.waiting_number,
+                str(booking.code),
+            )
+            for bookings in self.own.values()
+            for booking in bookings
+        )
+        return people, places, bool(self.members)
+
+
+def activity_page_context(
+    page: ActivityPage, request, sessions: list[Session] | None = None, visitor: Visitor | None = None
+) -> dict:
+    """Sessions with seats left and queue length; for a logged-in resident, their own status and household."""
+    now = timezone.now()
+    if sessions is None:
+        sessions = page_sessions(page)
+    if visitor is None:
+        visitor = Visitor.of(request.user, sessions)
+    own, members, people = visitor.own, visitor.members, visitor.people
     rows = [
         {
             "session": session,
@@ -357,20 +392,48 @@ def activity_page_context(page: ActivityPage, request, sessions: list[Session] |
     }
 
 
+# Stand-ins for the two values of a sessions part that differ on every request, so that the rest is kept.
+_FRESH = secrets.token_hex(8)
+CSRF_STAND_IN, REQUEST_TOKEN_STAND_IN = f"csrf-{_FRESH}", f"request-token-{_FRESH}"
+_sessions_html = LocalCopies(1000)
+
+
 @personal_part("events.sessions")
 def sessions_part(request, *, page: int) -> str:
     """An activity page's sessions, seats and queues with the visitor's own bookings and booking forms: rendered
-    for each visitor, the rest of the page is shared (plumbing/personal.py)."""
+    for each visitor, the rest of the page is shared (plumbing/personal.py).
+
+    Residents whose places, household and age show alike see the same sessions: each such version is rendered once
+    per copy of the sessions (see below) in each process and kept, with stand-ins for the form's CSRF and request
+    tokens, which are filled in for every request. The visitor's places and household are read on every request."""
 
     # The page and its sessions with seats and queues are the same for everyone: read once per publish generation
     # and at most LINLI_SEATS_CACHE_SECONDS apart in each process, as old as the anonymous page cache's copy may be.
-    def read() -> tuple[ActivityPage, list[Session]]:
+    def read() -> tuple[ActivityPage, list[Session], str]:
         activity = ActivityPage.objects.get(pk=page)
-        return activity, page_sessions(activity)
+        return activity, page_sessions(activity), uuid.uuid4().hex  # the last names this copy
 
-    activity, sessions = shared_part(("events.sessions", page), read, seconds=settings.LINLI_SEATS_CACHE_SECONDS)
-    context = {"page": activity, **activity_page_context(activity, request, sessions)}
-    return render_to_string("events/includes/sessions.html", context, request=request)
+    activity, sessions, copy = shared_part(("events.sessions", page), read, seconds=settings.LINLI_SEATS_CACHE_SECONDS)
+    visitor = Visitor.of(request.user, sessions)
+    if not request.user.is_authenticated:
+        context = {"page": activity, **activity_page_context(activity, request, sessions, visitor)}
+        return render_to_string("events/includes/sessions.html", context, request=request)
+    now = timezone.now()
+    upcoming = tuple(session.pk for session in sessions if session.starts_at > now and not session.is_cancelled)
+    key = (page, translation.get_language(), activity.booking_window_state(now), upcoming, visitor.shown())
+    html = _sessions_html.get(key, copy)
+    if html is None:
+        context = {
+            "page": activity,
+            **activity_page_context(activity, request, sessions, visitor),
+            "csrf_token": CSRF_STAND_IN,
+            "request_token": REQUEST_TOKEN_STAND_IN,
+        }
+        html = render_to_string("events/includes/sessions.html", context, request=request)
+        _sessions_html.put(key, copy, html, settings.LINLI_SEATS_CACHE_SECONDS)
+    if CSRF_STAND_IN in html:  # a booking form: the token as {% csrf_token %} gives it (and the cookie it needs)
+        html = html.replace(CSRF_STAND_IN, get_token(request)).replace(REQUEST_TOKEN_STAND_IN, str(uuid.uuid4()))
+    return html
 
 
 def bookable_people(user, members) -> list[dict]:

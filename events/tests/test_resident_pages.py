@@ -113,3 +113,41 @@ def test_logged_in_query_counts_are_few_and_flat(site_pages, make_resident, djan
     assert shown["activity"].count("#booking-") == 3 and "小明" in shown["activity"]
     assert shown["home"].count('class="notice-item') == min(count, 8) and shown["list"].count('class="activity-item"') == count
     assert all(number <= MAX_QUERIES for number in WARM_QUERIES.values())
+
+
+def test_residents_alike_share_one_rendering_of_the_sessions_with_their_own_tokens(paper_cutting, make_resident, monkeypatch):
+    """The sessions part is rendered once for residents whose places, household and age show alike; each still gets
+    a CSRF token and a request token of their own (the form works for them), and a household shows its own choice."""
+    from events import listing
+    from events.models import HouseholdMember
+
+    _index, page, session = paper_cutting
+    rendered = []
+    render = listing.render_to_string
+    monkeypatch.setattr(listing, "render_to_string", lambda *args, **kwargs: rendered.append(args[0]) or render(*args, **kwargs))
+    first, second, parent = make_resident(), make_resident(), make_resident()
+    HouseholdMember.objects.create(resident=parent, name="小明", birth_year=parent.profile.birth_year)
+
+    pages = {}
+    for resident in (first, second):
+        client = logged_in(resident, enforce_csrf_checks=True)
+        pages[resident] = (client, client.get(page.url).content.decode())
+    assert rendered.count("events/includes/sessions.html") == 1
+    (first_client, first_html), (second_client, second_html) = pages[first], pages[second]
+    assert listing.CSRF_STAND_IN not in second_html and listing.REQUEST_TOKEN_STAND_IN not in second_html
+    assert form_field(first_html, "request_token") != form_field(second_html, "request_token")
+    response = second_client.post(
+        f"/zh-hans/activities/sessions/{session.pk}/book/",
+        {
+            "participant": "me",
+            "csrfmiddlewaretoken": form_field(second_html, "csrfmiddlewaretoken"),
+            "request_token": form_field(second_html, "request_token"),
+        },
+    )
+    assert response.status_code == 302 and session.bookings.filter(resident=second).exists()
+
+    household = logged_in(parent).get(page.url).content.decode()
+    assert rendered.count("events/includes/sessions.html") == 2 and "小明" in household and "小明" not in first_html
+    assert "已预约" in second_client.get(page.url).content.decode()  # their place, at once: a third rendering
+    assert rendered.count("events/includes/sessions.html") == 3
+    assert "已预约" not in first_client.get(page.url).content.decode()
