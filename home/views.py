@@ -297,22 +297,27 @@ def profile(request: HttpRequest) -> HttpResponse:
                     settings.LANGUAGE_COOKIE_NAME, resident.preferred_language, max_age=ONE_YEAR, samesite="Lax", secure=secure
                 )
                 return response
-        form_html = None
-    else:
-        form = SimpleLazyObject(lambda: ProfileForm(instance=resident))  # made only if something reads it
-        form_html = profile_form_html(resident)
+        request.my_page = my_page_context(request, resident, form=form)
+        return render(request, "home/profile.html")
+    request.my_page = my_page_context(request, resident)
+    response = render(request, "home/profile.html")
+    # Shared with residents: everything personal is in its two personal parts (home/parts.py), which read
+    # request.my_page when this view made it, the same context otherwise.
+    response.shared_with_residents = True
+    return response
+
+
+def my_page_context(request: HttpRequest, resident, form=None) -> dict:
+    """What My page's personal parts show: the profile (its form bound to what was sent, else unbound) and whether
+    the e-mail address and the resident are verified."""
     verified = services.has_verified_email(request.user)
-    return render(
-        request,
-        "home/profile.html",
-        {
-            "form": form,
-            "form_html": form_html,
-            "resident": resident,
-            "verified": verified,
-            "verified_resident": verified or bool(verified_phone(request.user)),
-        },
-    )
+    return {
+        "form": form or SimpleLazyObject(lambda: ProfileForm(instance=resident)),  # made only if something reads it
+        "form_html": None if form is not None else profile_form_html(resident),
+        "resident": resident,
+        "verified": verified,
+        "verified_resident": verified or bool(verified_phone(request.user)),
+    }
 
 
 def profile_form_html(resident) -> str:

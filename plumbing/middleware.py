@@ -47,6 +47,8 @@ EXCLUDED_PREFIXES = (
     "/_allauth/",
 )
 EXCLUDED_LOCALIZED_PREFIXES = ("/accounts/", "/me/")
+# Pages under those that logged-in residents may still share (their personal parts hold all that is theirs): My page.
+RESIDENT_PAGES_UNDER_EXCLUDED = ("/me/",)
 # Responses that vary only on cookies may be shared: the key holds the one cookie pages read.
 SHAREABLE_VARY = {"cookie"}
 # Pages each worker process keeps in its own memory (about 10-30 kB each).
@@ -380,8 +382,8 @@ def links_to_admin(user) -> bool:
 class ResidentPageCacheMiddleware:
     """Public pages for logged-in residents from a cache: the shared text once, the personal parts per request.
 
-    A page opts in by setting `shared_with_residents` on its response (the home page, the activity list and
-    activity pages); everything on it that differs between residents is a personal part (`plumbing/personal.py`:
+    A page opts in by setting `shared_with_residents` on its response (the home page, the activity list,
+    activity pages and My page); everything on it that differs between residents is a personal part (`plumbing/personal.py`:
     the messages, an activity's sessions with the resident's bookings and booking forms), rendered per request.
     The key is the anonymous cache's (scheme, host, path and query, day, text size) plus what the shared text
     shows of the visitor: logged in, the text size of their profile, whether the header links to the admin.
@@ -394,6 +396,9 @@ class ResidentPageCacheMiddleware:
         self.get_response = get_response
         self.anonymous = AnonymousPageCacheMiddleware(get_response)
         self.pages = LocalCopies(LOCAL_PAGES)
+        self.shared_under_excluded = {
+            language + path[1:] for language in _language_prefixes() for path in RESIDENT_PAGES_UNDER_EXCLUDED
+        }
 
     def __call__(self, request):
         if not self.cacheable_request(request):
@@ -438,7 +443,7 @@ class ResidentPageCacheMiddleware:
         path = request.path
         return (
             not path.startswith(EXCLUDED_PREFIXES)
-            and not path.startswith(self.anonymous.localized_excluded)
+            and (not path.startswith(self.anonymous.localized_excluded) or path in self.shared_under_excluded)
             and self.anonymous.cacheable_query(request.GET)
             and request.user.is_authenticated
         )

@@ -151,3 +151,31 @@ def test_residents_alike_share_one_rendering_of_the_sessions_with_their_own_toke
     assert "已预约" in second_client.get(page.url).content.decode()  # their place, at once: a third rendering
     assert rendered.count("events/includes/sessions.html") == 3
     assert "已预约" not in first_client.get(page.url).content.decode()
+
+
+def test_my_page_is_shared_and_each_resident_sees_only_their_own_profile(site_pages, make_resident):
+    PortalSettings.objects.get_or_create()  # made on first use otherwise, which starts a new generation
+    first = make_resident(display_name="王秀英", mobile="13800000001")
+    second = make_resident(display_name="李建国", mobile="13900000002")
+    mine = logged_in(first).get("/zh-hans/me/")
+    assert mine["X-Page-Cache"] == "resident-miss" and "13800000001" in mine.content.decode()
+
+    theirs = logged_in(second, enforce_csrf_checks=True)
+    shared = theirs.get("/zh-hans/me/")
+    html = shared.content.decode()
+    assert shared["X-Page-Cache"] == "resident-hit" and shared["Cache-Control"] == "private, no-store"
+    assert "13900000002" in html and "李建国" in html and second.email in html
+    assert "13800000001" not in html and "王秀英" not in html and first.email not in html
+    # Their own form and token: saving works, and the new name shows at once.
+    response = theirs.post(
+        "/zh-hans/me/",
+        {
+            "csrfmiddlewaretoken": form_field(html, "csrfmiddlewaretoken"),
+            "display_name": "李建华",
+            "preferred_language": "zh-hans",
+            "birth_year": second.profile.birth_year,
+            "community": second.profile.community_id,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert "李建华" in theirs.get("/zh-hans/me/").content.decode()
