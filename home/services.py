@@ -245,7 +245,7 @@ def export_personal_data(*, user) -> dict[str, Any]:
 
 def _privacy_modules() -> list:
     """Each app's `<app>/privacy.py` (`export(user) -> dict`, `erase(user)`): what it holds about a resident."""
-    from .apps import app_modules
+    from .domains import app_modules
 
     return app_modules("privacy")
 
