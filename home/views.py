@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 
@@ -20,7 +19,6 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Rss201rev2Feed
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,12 +27,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST, require_safe
 from wagtail.models import Locale, Page
 
-from plumbing.middleware import TEXT_SIZE_COOKIE, shared_part
+from plumbing.middleware import TEXT_SIZE_COOKIE
 
-from . import grids, services
+from . import grids, parts, services
 from .forms import DeleteAccountForm, ProfileForm
 from .i18n import label
-from .models import Grid, NoticePage, StandardPage, verified_phone
+from .models import Grid, NoticePage, StandardPage
 from .sections import grid_sections
 
 ONE_YEAR = 365 * 24 * 3600
@@ -271,7 +269,7 @@ def set_language(request: HttpRequest, language: str) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    resident = getattr(request.user, "profile", None) or services.get_or_create_profile(user=request.user)
+    resident = parts.resident_of(request)
     if request.method == "POST":
         form = ProfileForm(request.POST, instance=resident)
         if form.is_valid():
@@ -297,38 +295,14 @@ def profile(request: HttpRequest) -> HttpResponse:
                     settings.LANGUAGE_COOKIE_NAME, resident.preferred_language, max_age=ONE_YEAR, samesite="Lax", secure=secure
                 )
                 return response
-        request.my_page = my_page_context(request, resident, form=form)
+        request.my_page = parts.my_page_context(request, resident, form=form)
         return render(request, "home/profile.html")
-    request.my_page = my_page_context(request, resident)
+    request.my_page = parts.my_page_context(request, resident)
     response = render(request, "home/profile.html")
     # Shared with residents: everything personal is in its two personal parts (home/parts.py), which read
     # request.my_page when this view made it, the same context otherwise.
     response.shared_with_residents = True
     return response
-
-
-def my_page_context(request: HttpRequest, resident, form=None) -> dict:
-    """What My page's personal parts show: the profile (its form bound to what was sent, else unbound) and whether
-    the e-mail address and the resident are verified."""
-    verified = services.has_verified_email(request.user)
-    return {
-        "form": form or SimpleLazyObject(lambda: ProfileForm(instance=resident)),  # made only if something reads it
-        "form_html": None if form is not None else profile_form_html(resident),
-        "resident": resident,
-        "verified": verified,
-        "verified_resident": verified or bool(verified_phone(request.user)),
-    }
-
-
-def profile_form_html(resident) -> str:
-    """The unbound profile form's fields, made once per set of values shown, language and publish generation (the
-    communities and grids it offers change only with a new one): the same values always give the same fields."""
-    values = tuple(getattr(resident, f"{name}_id" if name in ("community", "grid") else name) for name in ProfileForm.Meta.fields)
-    digest = hashlib.sha256(repr(values).encode()).hexdigest()
-    return shared_part(
-        ("profile-form", translation.get_language(), digest),
-        lambda: loader.render_to_string("includes/form.html", {"form": ProfileForm(instance=resident)}),
-    )
 
 
 @login_required

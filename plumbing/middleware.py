@@ -383,8 +383,9 @@ class ResidentPageCacheMiddleware:
     """Public pages for logged-in residents from a cache: the shared text once, the personal parts per request.
 
     A page opts in by setting `shared_with_residents` on its response (the home page, the activity list,
-    activity pages and My page); everything on it that differs between residents is a personal part (`plumbing/personal.py`:
-    the messages, an activity's sessions with the resident's bookings and booking forms), rendered per request.
+    activity pages and My page); everything on it that differs between residents is a personal part
+    (`plumbing/personal.py`: the messages, an activity's sessions with the resident's bookings and booking forms,
+    My page's profile and account), rendered per request.
     The key is the anonymous cache's (scheme, host, path and query, day, text size) plus what the shared text
     shows of the visitor: logged in, the text size of their profile, whether the header links to the admin.
     Entries follow the anonymous cache's rules: the publish generation seen when the request started and the
