@@ -6,9 +6,10 @@ database constraints `session_never_overbooked` and
 `one_active_booking_per_participant_and_session`. Mail goes out only after commit. Each change
 a person makes is one entry in the audit log (`events/audit.py`), written in the same transaction,
 except a booking's: in a rush every booking of a session waits for the one before it, so a booking's
-transaction holds the session's lock for the seat decision alone, and its entry and message follow in a
-second transaction right after it (`book_session`). The booking is marked until then (`follow_up_pending`), so a
-process killed between the two loses nothing: a sweep every minute does the follow-up (`follow_up_bookings`).
+transaction holds the session's lock for the seat decision alone, and its entry and message are a worker's
+(`follow_up_bookings`), queued as the decision commits: one task for a burst of bookings, not one each. The
+booking is marked until then (`follow_up_pending`), so a lost task or a killed worker loses nothing: the same
+sweep also runs every minute.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from decimal import Decimal
 
 import holidays
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, Q
@@ -395,10 +397,9 @@ def book_session(
 
     In a rush every booking of a session waits for the one before it, so the session's row lock is held only for
     the seat decision itself (`_place`): the rules are checked before it, the household's own under the
-    resident's row lock; the audit entry, the message and the lists' cache follow once the decision has
-    committed (in the caller's transaction, if there is one). The decision's INSERT marks the booking as waiting
-    for that follow-up and the follow-up clears the mark: if the process dies in between, `follow_up_bookings`
-    does it later, once.
+    resident's row lock. Once the decision has committed, the lists' cache starts a new generation and a worker
+    is asked for the follow-up (`queue_follow_up`): the audit entry and the message. The decision's INSERT marks
+    the booking as waiting for it and the follow-up clears the mark, once, however many sweeps run.
     """
     acting_for_resident = actor.pk != resident.pk
     if acting_for_resident:
@@ -427,8 +428,8 @@ def book_session(
         if replayed is None:
             raise
         return replayed
-    with transaction.atomic():
-        _follow_up(bookings, chosen=_chosen(bookings, session), actor=actor, activity=activity, session=session)
+    bookings_changed()
+    queue_follow_up()
     return bookings
 
 
@@ -448,17 +449,34 @@ def _follow_up(bookings: list[Booking], *, chosen: Booking, actor, activity: Act
     return True
 
 
+# A follow-up later than this after its booking is marked late in the audit entry: its task was lost or its
+# worker killed, and the sweep every minute did it.
 FOLLOW_UP_AFTER = datetime.timedelta(seconds=30)
+FOLLOW_UP_QUEUED = "events:follow-up-queued"  # set while a follow-up task is queued and has not started yet
+
+
+def queue_follow_up() -> None:
+    """Ask a worker for the follow-up of the bookings just decided. The first booking after a sweep started queues
+    the next sweep, which takes every booking pending by then: a rush of 500 bookings queues a few tasks, not 500.
+    The task clears the mark before it reads (`tasks.follow_up_bookings`), so a booking committed after that read
+    queues a sweep of its own. Never raises: a lost task is the minute sweep's."""
+    from . import tasks
+
+    try:
+        if cache.add(FOLLOW_UP_QUEUED, True, timeout=int(FOLLOW_UP_AFTER.total_seconds())):
+            tasks.follow_up_bookings.enqueue()
+    except Exception:  # the cache or the task queue is down: the booking stands, the minute sweep follows it up
+        logger.exception("could not queue the follow-up of a booking")
 
 
 def follow_up_bookings(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
-    """The follow-up of bookings whose process died between the seat's commit and the follow-up's (a deploy, the
-    OOM killer): those still pending after FOLLOW_UP_AFTER get their audit entry and message now, each group once.
-    Each in its own transaction, under its chosen booking's row lock (PostgreSQL skips rows another sweep or the
-    booking's own follow-up holds); the message's idempotency key queues it once in any case. Returns how many."""
+    """The follow-up of bookings decided by now: their audit entry and message, each group once. Queued by the
+    bookings themselves (`queue_follow_up`) and run every minute, for a lost task or a killed worker. Each in its
+    own transaction, under its chosen booking's row lock (PostgreSQL skips rows another sweep holds); the
+    message's idempotency key queues it once in any case. Returns how many."""
     now = now or timezone.now()
     pending = list(
-        Booking.objects.filter(follow_up_pending=True, created_at__lte=now - FOLLOW_UP_AFTER)
+        Booking.objects.filter(follow_up_pending=True, created_at__lte=now)
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -482,13 +500,14 @@ def follow_up_bookings(*, now: datetime.datetime | None = None, limit: int = 500
                     .order_by("pk")
                 )
                 chosen = next(booking for booking in group if booking.pk == pk)
+                late = {"late": True} if chosen.created_at < now - FOLLOW_UP_AFTER else {}
                 if _follow_up(
                     group,
                     chosen=chosen,
                     actor=chosen.created_by,
                     activity=chosen.session.activity,
                     session=chosen.session,
-                    late=True,
+                    **late,
                 ):
                     done += 1
         except Exception:  # one booking's failure must not hold up the others: it stays pending, and is logged
@@ -578,7 +597,7 @@ def _place(
     decision, and `check(session, now)` sees sessions cancelled or started meanwhile.
 
     With `follow_up_for` (the session the person chose), the INSERT marks the group's booking for it (`_chosen`)
-    as waiting for its follow-up (`_follow_up`, else the sweep `follow_up_bookings`).
+    as waiting for its follow-up (`_follow_up`, by the sweep `follow_up_bookings`).
 
     A draw not yet run takes applications (staff entering someone keep it fair); otherwise a seat in
     every session, unless someone is already waiting for one (they go first), else the waiting list.
