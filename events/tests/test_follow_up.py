@@ -89,6 +89,7 @@ def test_a_burst_of_bookings_queues_one_sweep_until_it_starts(site_pages, make_r
     people = [make_resident() for _ in range(5)]
     for person in people[:4]:
         services.book_session(session=session, resident=person, actor=person)
+
     def sweeps():
         return [result for result in default_task_backend.results if result.task.func is tasks.follow_up_bookings.func]
 
@@ -141,9 +142,7 @@ def test_a_worker_killed_mid_follow_up_leaves_it_for_the_next_sweep(site_pages, 
     assert [entries(one), messages(one), entries(two), messages(two)] == [1, 1, 1, 1]
 
 
-def test_the_periodic_task_run_twice_follows_up_once(
-    site_pages, make_resident, task_lost, django_capture_on_commit_callbacks
-):
+def test_the_periodic_task_run_twice_follows_up_once(site_pages, make_resident, task_lost, django_capture_on_commit_callbacks):
     session = factories.SessionFactory(capacity=1)
     first, second = make_resident(), make_resident()
     (confirmed,) = task_lost(session, first)
@@ -167,9 +166,7 @@ def test_a_course_booked_as_a_whole_is_followed_up_once_for_the_session_chosen(s
     assert messages(group[0]) == 1  # the message's key is the group's first booking, as on the normal path
 
 
-def test_a_booking_cancelled_before_the_sweep_gets_its_entry_but_no_booked_message(
-    site_pages, make_resident, task_lost
-):
+def test_a_booking_cancelled_before_the_sweep_gets_its_entry_but_no_booked_message(site_pages, make_resident, task_lost):
     person = make_resident()
     (booking,) = task_lost(factories.SessionFactory(capacity=5), person)
     services.cancel_booking(booking=booking, actor=person)
