@@ -8,7 +8,7 @@ the commit is then stored under the old generation and never served.
 import functools
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from wagtail.signals import page_published, page_unpublished, post_page_move, published, unpublished
 
@@ -34,11 +34,13 @@ def page_changed(sender, **kwargs) -> None:
 def _shown_on_public_pages() -> tuple[type, ...]:
     from wagtail.documents import get_document_model
     from wagtail.images import get_image_model
-    from wagtail.models import Locale, Site
+    from wagtail.models import Locale, PageViewRestriction, Site
 
     from .models import Community, Grid, PortalSettings
 
-    return (Community, Grid, PortalSettings, Site, Locale, get_image_model(), get_document_model())
+    # A page's privacy too: a page made private leaves the cache, and the kept view restrictions
+    # (events.services.view_restrictions) are read again.
+    return (Community, Grid, PortalSettings, Site, Locale, PageViewRestriction, get_image_model(), get_document_model())
 
 
 @receiver(post_save)
@@ -59,3 +61,12 @@ def public_state_changed(sender, action: str, **kwargs) -> None:
     result stored, a topic approved…): a new generation once it commits."""
     if action in sender.public:
         transaction.on_commit(bump_page_cache_generation)
+
+
+@receiver(m2m_changed)
+def restriction_groups_changed(sender, instance, action: str, **kwargs) -> None:
+    """The groups of a page's view restriction (Wagtail's privacy form saves them after the restriction)."""
+    from wagtail.models import PageViewRestriction
+
+    if isinstance(instance, PageViewRestriction) and action.startswith("post_"):
+        invalidate_page_cache()

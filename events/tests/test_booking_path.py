@@ -23,15 +23,15 @@ from outbox.models import Message
 from .test_concurrency import residents, run_concurrently
 
 # Statements of services.book_session in a test, where each transaction is a savepoint (2 of the statements), from
-# the session row the view passes (with its activity): the rules (the page's view restrictions: 2, the resident's
-# profile and e-mail address: 2, the booking policy and their no-shows and late cancellations: 2), the resident's
-# row lock, the household's bookings, the seat decision (a locking read, the seat's UPDATE when there is one, the
-# INSERT, which marks the booking's follow-up pending). The follow-up (the UPDATE that clears the mark, the audit
-# entry, the message: 10 more) is a worker's, queued without a query. PostgreSQL adds one: the decision's
-# transaction commits without waiting for the disk (SET LOCAL). Before the follow-up went to a worker: 26 and 25,
-# and 29 for the request; before the path was shortened: 34 and 33, and 39.
-CONFIRMED, WAITING = 13, 12
-PAGE = 16
+# the session row the view passes (with its activity): the rules (the resident's profile and e-mail address: 2, the
+# booking policy and their no-shows and late cancellations: 2; the page's view restrictions are kept per publish
+# generation), the resident's row lock, the household's bookings, the seat decision (a locking read, the seat's
+# UPDATE when there is one, the INSERT, which marks the booking's follow-up pending). The follow-up (the UPDATE that
+# clears the mark, the audit entry, the message: 10 more) is a worker's, queued without a query. PostgreSQL adds
+# one: the decision's transaction commits without waiting for the disk (SET LOCAL). Before the follow-up went to a
+# worker: 26 and 25, and 29 for the request; before the path was shortened: 34 and 33, and 39.
+CONFIRMED, WAITING = 11, 10
+PAGE = 14
 QUEUE_ONLY = override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}})
 UNDER_THE_LOCK = {"confirmed": ["SELECT", "UPDATE", "INSERT"], "waitlisted": ["SELECT", "INSERT"]}
 

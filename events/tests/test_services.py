@@ -316,6 +316,36 @@ def test_no_shows_suspend_new_bookings(site_pages, resident):
         book(factories.SessionFactory(), resident)
 
 
+def test_only_offences_within_the_period_count_towards_a_suspension(site_pages, resident):
+    policy = BookingPolicy.load()
+    policy.no_show_limit, policy.period_days, policy.suspension_days = 2, 30, 14
+    policy.save()
+    now = timezone.now()
+    for day, slug in ((60, "old"), (2, "recent")):  # a no-show long ago, one two days ago
+        past = factories.SessionFactory(
+            activity=factories.activity(title=slug, slug=slug),
+            starts_at=now - datetime.timedelta(days=day, hours=2),
+            ends_at=now - datetime.timedelta(days=day),
+        )
+        Booking.objects.create(
+            session=past, resident=resident, participant_key=f"u{resident.pk}", participant_name="x", status="no_show"
+        )
+    assert services.suspension_of(resident) is None  # the old one is outside the 30 + 14 days
+    late = factories.SessionFactory(activity=factories.activity(title="late", slug="late"))
+    Booking.objects.create(
+        session=late,
+        resident=resident,
+        participant_key=f"u{resident.pk}",
+        participant_name="x",
+        status="cancelled",
+        late_cancellation=True,
+        cancelled_at=now - datetime.timedelta(days=1),
+    )
+    suspension = services.suspension_of(resident)  # a late cancellation yesterday: two within 30 days
+    assert suspension is not None
+    assert suspension.until.date() == (now - datetime.timedelta(days=1) + datetime.timedelta(days=14)).date()
+
+
 def test_the_draw_is_reproducible_from_its_published_seed(site_pages, make_resident):
     lottery = factories.activity(
         title="陶艺课", slug="pottery", allocation="draw", booking_closes_at=timezone.now() + datetime.timedelta(days=1)

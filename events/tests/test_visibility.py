@@ -9,7 +9,7 @@ from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
 from events import factories, services
-from events.models import ActivityPage, Booking
+from events.models import ActivityPage, Booking, Session
 from events.services import BookingError
 
 HIDDEN = ["draft", "password", "groups", "private_parent"]
@@ -117,3 +117,29 @@ def test_the_draw_page_of_a_hidden_activity_is_not_found(client, site_pages, mak
     assert client.get(url).status_code == 404
     client.force_login(make_resident())
     assert client.get(url).status_code == 404
+
+
+def test_a_change_to_a_pages_privacy_applies_to_the_next_booking(site_pages, make_resident):
+    """The view restrictions are kept per publish generation (services.view_restrictions): each change to them,
+    the restriction or its groups, starts a new one. Each booking reads the session as a request does."""
+    created = make_session(capacity=10)
+
+    def session():
+        return Session.objects.select_related("activity").get(pk=created.pk)
+
+    choir, band = Group.objects.create(name="choir"), Group.objects.create(name="band")
+    singer = make_resident()
+    singer.groups.add(choir)
+    assert services.is_visible_to(activity=session().activity, user=singer)
+
+    restriction = PageViewRestriction.objects.create(page=created.activity, restriction_type="groups")
+    restriction.groups.add(band)
+    with pytest.raises(BookingError, match="not open for booking"):
+        book(session(), singer)
+    restriction.groups.add(choir)
+    assert book(session(), singer)[0].status == Booking.Status.CONFIRMED
+    restriction.groups.remove(choir)
+    with pytest.raises(BookingError, match="not open for booking"):
+        book(session(), singer)
+    restriction.delete()
+    assert book(session(), make_resident())[0].status == Booking.Status.CONFIRMED
