@@ -343,28 +343,36 @@ def _check_community(*, activity: ActivityPage, resident) -> None:
 
 def _check_household(*, sessions: list[Session], activity: ActivityPage, resident, participant: Participant) -> None:
     """Under the resident's row lock: the participant has no place at the session or at the same time elsewhere,
-    and the household has places left at the session. One query per session."""
+    and the household has places left at the session. One query per session: the participant's active bookings
+    and the household's at the session, of sessions that end after it starts (a condition on the bookings alone
+    is ORed, the one on their sessions ANDed: PostgreSQL plans that far faster); the rest is sorted out here."""
     for session in sessions:
         rows = list(
             Booking.objects.active()
-            .filter(
-                Q(participant_key=participant.key, session__starts_at__lt=session.ends_at, session__ends_at__gt=session.starts_at)
-                & ~Q(session__status=Session.Status.CANCELLED)
-                | Q(session=session, resident=resident)
+            .filter(Q(participant_key=participant.key) | Q(session=session, resident=resident))
+            .filter(session__ends_at__gt=session.starts_at)
+            .order_by()
+            .values_list(
+                "pk", "session_id", "participant_key", "resident_id", "session__starts_at", "session__status", "queued_at"
             )
-            .order_by("session__starts_at", "queued_at", "pk")
-            .values_list("pk", "session_id", "participant_key", "resident_id")
         )
-        mine = [row for row in rows if row[2] == participant.key]
-        if any(session_id == session.pk for _pk, session_id, _key, _resident in mine):
+        mine = sorted(
+            (starts_at, queued_at, pk, session_id)
+            for pk, session_id, key, _resident, starts_at, status, queued_at in rows
+            if key == participant.key
+            and (session_id == session.pk or (starts_at < session.ends_at and status != Session.Status.CANCELLED))
+        )
+        if any(session_id == session.pk for *_rest, session_id in mine):
             raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": participant.name})
         if mine:
-            other = Booking.objects.select_related("session__activity").get(pk=mine[0][0])
+            other = Booking.objects.select_related("session__activity").get(pk=mine[0][2])
             raise BookingError(
                 _("%(name)s is already booked for %(other)s at that time.")
                 % {"name": participant.name, "other": other.session.activity.localized.title}
             )
-        booked = sum(1 for _pk, session_id, _key, resident_id in rows if session_id == session.pk and resident_id == resident.pk)
+        booked = sum(
+            1 for _pk, session_id, _key, resident_id, *_rest in rows if session_id == session.pk and resident_id == resident.pk
+        )
         if booked >= activity.household_limit:
             raise BookingError(
                 ngettext(
