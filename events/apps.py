@@ -18,8 +18,12 @@ class EventsConfig(AppConfig):
 
         from django.db.models.signals import post_delete, post_save
 
-        from .models import Booking, Session, bookings_changed
+        from home.models import ResidentProfile
 
-        for model in (Booking, Session):
+        from .models import Booking, HouseholdMember, Session, bookings_changed
+
+        # A household's members and a resident's profile (their birth year) show on activity pages with the bookings
+        # (events.listing.Visitor, kept per bookings generation).
+        for model in (Booking, Session, HouseholdMember, ResidentProfile):
             post_save.connect(bookings_changed, sender=model, dispatch_uid=f"bookings-changed-save-{model.__name__}")
             post_delete.connect(bookings_changed, sender=model, dispatch_uid=f"bookings-changed-delete-{model.__name__}")

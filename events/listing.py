@@ -24,7 +24,7 @@ from plumbing.middleware import LocalCopies, shared_part
 from plumbing.parsing import parse_date
 from plumbing.personal import personal_part
 
-from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session
+from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session, bookings_generation
 
 PER_PAGE = 20
 # An activity list right under a home page (root 1, home 2, list 3) is the street's list: it
@@ -300,6 +300,10 @@ def page_sessions(page: ActivityPage) -> list[Session]:
     )
 
 
+VISITOR_SECONDS = 60
+_visitors = LocalCopies(5000)
+
+
 @dataclass
 class Visitor:
     """What an activity page's sessions show for one visitor: their places by session (with, for a waiting one, its
@@ -311,8 +315,21 @@ class Visitor:
 
     @classmethod
     def of(cls, user, sessions: list[Session]) -> Visitor:
+        """Kept per resident, sessions and language in each process while the bookings generation stays (any change
+        to a booking, a session, a household's members or a profile starts a new one: events/apps.py), at most
+        VISITOR_SECONDS (a child's consent follows the year)."""
         if not user.is_authenticated:
             return cls({}, [], [])
+        key = (user.pk, tuple(session.pk for session in sessions), translation.get_language())
+        current = bookings_generation()  # before the rows: a change meanwhile starts a newer one
+        visitor = _visitors.get(key, current)
+        if visitor is None:
+            visitor = cls.read(user, sessions)
+            _visitors.put(key, current, visitor, VISITOR_SECONDS)
+        return visitor
+
+    @classmethod
+    def read(cls, user, sessions: list[Session]) -> Visitor:
         # The resident's places; for waiting ones (if any), how many wait before each, in one more query.
         bookings = list(
             Booking.objects.active().filter(resident=user, session__in=[session.pk for session in sessions]).order_by("pk")

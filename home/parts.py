@@ -2,13 +2,14 @@
 
 import hashlib
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
-from plumbing.middleware import shared_part
-from plumbing.personal import personal_part
+from plumbing.middleware import LocalCopies, generation, shared_part
+from plumbing.personal import CSRF_STAND_IN, personal_part, with_csrf_token
 
 from . import services
 from .forms import ProfileForm
@@ -61,13 +62,37 @@ def _my_page(request) -> dict:
     return made
 
 
+# What My page's parts show of a resident's profile, besides their account's e-mail address and verification.
+SHOWN = (*ProfileForm.Meta.fields, "mobile", "mobile_verified", "grid", "privacy_notice_version", "privacy_consented_at")
+_my_page_parts = LocalCopies(2000)
+
+
+def _kept(request, template: str) -> str:
+    """A My page part made once per resident, language, publish generation (the grid's name, the communities the
+    form offers) and set of values it shows, in each process, with this request's CSRF token: the values are read
+    on every request, so a change shows at once. A form sent back with its errors is rendered afresh."""
+    made = _my_page(request)
+    if made["form_html"] is None:
+        return render_to_string(template, made, request=request)
+    resident, user = made["resident"], request.user
+    values = (getattr(resident, resident._meta.get_field(name).attname) for name in SHOWN)  # ids, not the rows
+    shown = (user.pk, user.email, made["verified"], made["verified_resident"], *values)
+    key = (template, translation.get_language(), hashlib.sha256(repr(shown).encode()).hexdigest())
+    current = generation.current()
+    html = _my_page_parts.get(key, current)
+    if html is None:
+        html = render_to_string(template, {**made, "csrf_token": CSRF_STAND_IN}, request=request)
+        _my_page_parts.put(key, current, html, settings.PAGE_CACHE_SECONDS)
+    return with_csrf_token(request, html)
+
+
 @personal_part("home.me.top")
 def my_page_top(request) -> str:
     """My page: who is logged in, the mobile number, the profile form and the grid."""
-    return render_to_string("home/includes/my_page_top.html", _my_page(request), request=request)
+    return _kept(request, "home/includes/my_page_top.html")
 
 
 @personal_part("home.me.account")
 def my_page_account(request) -> str:
     """My page: the account's links, the log-out form and the privacy notice agreed to."""
-    return render_to_string("home/includes/my_page_account.html", _my_page(request), request=request)
+    return _kept(request, "home/includes/my_page_account.html")

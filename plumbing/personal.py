@@ -16,6 +16,7 @@ import re
 import secrets
 from collections.abc import Callable
 
+from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString, mark_safe
 
 # Set on a request whose page is being collected: its personal parts are then marked.
@@ -26,6 +27,13 @@ _END = f"<!--/{_TOKEN}-->"
 _PART = re.compile(re.escape(_START) + r"(?P<what>[^\n]*?)-->(?P<html>.*?)" + re.escape(_END), re.DOTALL)
 
 _renderers: dict[str, Callable[..., str]] = {}
+# A part kept for many requests holds this in place of the CSRF token; `with_csrf_token` puts the request's in.
+CSRF_STAND_IN = f"csrf-{_TOKEN}"
+
+
+def with_csrf_token(request, html: str) -> str:
+    """A kept part's HTML with this request's CSRF token (and the cookie it needs, as {% csrf_token %} does)."""
+    return html.replace(CSRF_STAND_IN, get_token(request)) if CSRF_STAND_IN in html else html
 
 
 def personal_part(name: str) -> Callable[[Callable[..., str]], Callable[..., str]]:
