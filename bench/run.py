@@ -181,6 +181,18 @@ def wait_for_health(port: int, server: subprocess.Popen, timeout: float = 90) ->
     raise RuntimeError(f"/healthz did not answer within {timeout:.0f} s")
 
 
+def settle(port: int, *, seconds: float = 0.5) -> None:
+    """Wait until the requests of the last slice have drained (a slow page's leave a queue when the load stops), so
+    that the next slice measures its own URL alone: a pause, then until /healthz answers within 50 ms."""
+    time.sleep(seconds)
+    for _attempt in range(20):
+        started = time.perf_counter()
+        get(port, "/healthz")
+        if time.perf_counter() - started < 0.05:
+            return
+        time.sleep(0.1)
+
+
 def static_css_path() -> str:
     manifest = json.loads((REPO / "var" / "static" / "staticfiles.json").read_text())
     return "/static/" + manifest["paths"]["css/linli.css"]
@@ -427,6 +439,7 @@ def main() -> int:
                     result.slices.append(load_with_wrk(options.port, path, headers, part, options.connections, script))
                 else:
                     result.slices.append(load_with_python(options.port, path, headers, part, options.connections))
+                settle(options.port)
     except (RuntimeError, subprocess.TimeoutExpired, KeyboardInterrupt) as error:
         print(f"bench: failed or interrupted: {error!r}; logs in {workdir}", file=sys.stderr)
         if (workdir / "serve.log").exists():
