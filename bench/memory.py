@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """`make bench`, memory: a gunicorn worker's resident memory through 10,000 mixed requests, in production mode.
 
-bench/run.py's server (`make serve`: gunicorn, 2 workers x 4 threads, production settings, Redis db 15 as the
+bench/run.py's server (`make serve`: gunicorn, two workers per core x 2 threads, production settings, Redis db 15 as the
 cache when it answers) on a throwaway SQLite database with the demo street, one verified resident logged in
 (a session cookie, and the same session as the API's token) and a 30-seat session for them to book. Eight
 threads, each on its own keep-alive connection, send the same mix in turn, 50 requests a round:
