@@ -23,3 +23,10 @@ class EventsConfig(AppConfig):
         for model in (Booking, Session):
             post_save.connect(bookings_changed, sender=model, dispatch_uid=f"bookings-changed-save-{model.__name__}")
             post_delete.connect(bookings_changed, sender=model, dispatch_uid=f"bookings-changed-delete-{model.__name__}")
+
+        # Sessions added or cancelled by the services: the activity's next session for the list, set at once.
+        from plumbing.audit import recorded
+
+        from .models import session_changed
+
+        recorded.connect(session_changed, dispatch_uid="events-next-session")

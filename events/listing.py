@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -20,11 +21,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
-from plumbing.middleware import LocalCopies, shared_part
+from plumbing.middleware import LocalCopies, generation, shared_part
 from plumbing.parsing import parse_date
 from plumbing.personal import personal_part
 
-from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session
+from .models import ActivityPage, AgeBand, Booking, Category, Kind, NextSession, Session
 
 PER_PAGE = 20
 # An activity list right under a home page (root 1, home 2, list 3) is the street's list: it
@@ -128,23 +129,67 @@ def matching_activities(index, filters: Filters):
 
 def filtered_activities(index, filters: Filters):
     """The matching activities with their next session and free seats, soonest first."""
-    activities = matching_activities(index, filters)
+    next_sessions_fresh()
+    now = timezone.now()
+    # Each activity's next session from its row (a primary-key lookup) when the row can be trusted: it names a session
+    # that has not started, or says there is none (NO_SESSION). Without such a row (a new activity, a session started
+    # or deleted since the last refresh), from its sessions, as before the rows existed.
+    row = NextSession.objects.filter(translation_key=OuterRef("translation_key"))
+    trusted = row.annotate(
+        kept=Case(
+            When(session__isnull=False, starts_at__gt=now, then=F("starts_at")),
+            When(session__isnull=True, starts_at__isnull=True, then=Value(NO_SESSION)),
+        )
+    ).values("kept")
     own = upcoming_sessions().filter(activity__translation_key=OuterRef("translation_key"))
+    row_seats = row.filter(session__isnull=False, starts_at__gt=now).annotate(
+        free=F("session__capacity") - F("session__seats_taken")
+    )
     return (
-        activities.annotate(
-            next_starts_at=Subquery(own.order_by("starts_at").values("starts_at")[:1]),
+        matching_activities(index, filters)
+        .annotate(
+            next_starts_at=NullIf(
+                Coalesce(Subquery(trusted), Subquery(own.order_by("starts_at").values("starts_at")[:1])),
+                Value(NO_SESSION),
+            ),
             # The next session's own seats (not the sum over every session: a full next session said "5 left").
             free_seats=Coalesce(
-                Subquery(
-                    own.order_by("starts_at", "pk").annotate(free=F("capacity") - F("seats_taken")).values("free")[:1],
-                    output_field=IntegerField(),
-                ),
+                Subquery(row_seats.values("free")),
+                Subquery(own.order_by("starts_at", "pk").annotate(free=F("capacity") - F("seats_taken")).values("free")[:1]),
                 0,
+                output_field=IntegerField(),
             ),
         )
         .select_related("community")
         .order_by(F("next_starts_at").asc(nulls_last=True), "-first_published_at", "pk")
     )
+
+
+# Until when this process need not refresh the next-session rows (`NextSession.refresh`): the earliest of their
+# sessions' starts, for the publish generation (a new activity is published in a new one) and at most
+# NEXT_SESSIONS_CHECK_SECONDS (sessions changed outside the services are caught within that time).
+_next_sessions = LocalCopies(1)
+NEXT_SESSIONS_CHECK_SECONDS = 60
+# A row's "no upcoming session" in the list's query: later than any session, and shown as none.
+NO_SESSION = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
+
+
+def next_sessions_fresh() -> None:
+    """Refresh the next-session rows if they may have gone stale since this process last did.
+
+    The refresh waits for the end of the caller's transaction (at once outside one): the list is right without it
+    (it reads an activity whose row is stale from its sessions), so it never runs in a transaction that then rolls
+    back. Until it has run, the rows are not looked at again by this process."""
+    current = generation.current()  # before the sessions are read: a publish meanwhile starts another
+    until = _next_sessions.get("until", current)
+    if until is not None and timezone.now() < until:
+        return
+    _next_sessions.put("until", current, NO_SESSION, NEXT_SESSIONS_CHECK_SECONDS)
+
+    def refresh() -> None:
+        _next_sessions.put("until", current, NextSession.refresh() or NO_SESSION, NEXT_SESSIONS_CHECK_SECONDS)
+
+    transaction.on_commit(refresh)
 
 
 def activity_list_context(index, request) -> dict:
@@ -173,12 +218,17 @@ def activity_list_context(index, request) -> dict:
         "view": view,
     }
     if context["view"] == "list":
-        paginator = Paginator(filtered_activities(index, filters), PER_PAGE)
+        paginator = Paginator(filtered_activities(index, filters).only(*ITEM_FIELDS), PER_PAGE)
         context["page_obj"] = paginator.get_page(request.GET.get("page"))
         context["activity_items"] = activity_items(context["page_obj"].object_list, request)
     else:
         context.update(calendar_context(index, filters, request, context["view"]))
     return context
+
+
+# What an activity's entry in a list shows (events/includes/activity_item.html; its address from its path): the rest of
+# a page's columns (its description, its booking rules) are not read for the list.
+ITEM_FIELDS = ("title", "url_path", "kind", "category", "age_band", "summary", "community")
 
 
 def activity_items(activities, request=None) -> list[str]:
@@ -217,6 +267,25 @@ def page_urls(index, request):
     return url_of
 
 
+def calendar_pages(index, filters: Filters, activities, request, keys: set) -> dict:
+    """The address and title of each shown activity by its translation key, escaped. Which activities match and what
+    they are called change only with a publish: made once per publish generation, language, site and filters, for all
+    of them. With "free seats only", which activities match changes with every booking: those of `keys`, per request."""
+
+    def read(activities) -> dict:
+        url_of = page_urls(index, request)
+        return {
+            key: (escape(url_of(url_path, pk)), escape(title))
+            for key, url_path, pk, title in activities.order_by().values_list("translation_key", "url_path", "pk", "title")
+        }
+
+    if filters.free_only:
+        return read(activities.filter(translation_key__in=keys))
+    shown = (filters.kind, filters.category, filters.age, filters.community, filters.query)
+    key = ("events.calendar-pages", index.pk, translation.get_language(), request.get_host(), *shown)
+    return shared_part(key, lambda: read(activities))
+
+
 def calendar_context(index, filters: Filters, request, view: str) -> dict:
     """A week or month of sessions of the filtered activities, each titled in the page's language."""
     # Within 1900-2100: the previous and following week or month of year 1 or 9999 do not exist.
@@ -231,10 +300,11 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         following = last + datetime.timedelta(days=1)
     activities = matching_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
-    # Sessions are keyed to the source page: its translation key picks this language's page.
+    # Sessions are keyed to the source page: its translation key picks this language's page. The window's sessions
+    # come by the index on their start, without their activities' filters: a session whose activity is not shown
+    # has no page below and is left out.
     sessions = (
         Session.objects.filter(
-            activity__translation_key__in=activities.values("translation_key"),
             starts_at__gte=local_midnight(first),  # a range on the indexed column, not a date computed per row
             starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
         )
@@ -245,14 +315,7 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         sessions = sessions.filter(seats_taken__lt=F("capacity"))
     # Plain rows, not model instances: a month shows hundreds of sessions.
     rows = list(sessions.values_list("starts_at", "capacity", "seats_taken", "activity__translation_key"))
-    # Only the pages shown, each with its URL and title made once however many of its sessions are shown.
-    url_of = page_urls(index, request)
-    pages = {
-        key: (escape(url_of(url_path, pk)), escape(title))
-        for key, url_path, pk, title in activities.filter(translation_key__in={row[3] for row in rows}).values_list(
-            "translation_key", "url_path", "pk", "title"
-        )
-    }
+    pages = calendar_pages(index, filters, activities, request, {row[3] for row in rows})
     seats = {}  # the label of each number of seats left, translated and escaped once
     days: dict[datetime.date, list] = {}
     day = first
@@ -261,6 +324,8 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         day += datetime.timedelta(days=1)
     zone = timezone.get_current_timezone()
     for starts_at, capacity, seats_taken, key in rows:
+        if key not in pages:
+            continue  # its activity is not shown here (another list's, or not matching the filters)
         local = starts_at.astimezone(zone)
         url, title = pages[key]
         left = max(capacity - seats_taken, 0)  # Session.seats_left
@@ -484,5 +549,5 @@ def home_section(home_page) -> dict:
     index = ActivityIndexPage.objects.live().filter(locale=home_page.locale).order_by("path").first()
     if index is None:
         return {"activity_index": None, "upcoming_activities": [], "upcoming_items": []}
-    upcoming = list(filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4])
+    upcoming = list(filtered_activities(index, Filters()).filter(next_starts_at__isnull=False).only(*ITEM_FIELDS)[:4])
     return {"activity_index": index, "upcoming_activities": upcoming, "upcoming_items": activity_items(upcoming)}
