@@ -7,6 +7,7 @@ import datetime
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -15,7 +16,7 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, NullIf
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
@@ -218,9 +219,9 @@ def activity_list_context(index, request) -> dict:
         "view": view,
     }
     if context["view"] == "list":
-        paginator = Paginator(filtered_activities(index, filters).only(*ITEM_FIELDS), PER_PAGE)
-        context["page_obj"] = paginator.get_page(request.GET.get("page"))
-        context["activity_items"] = activity_items(context["page_obj"].object_list, request)
+        entries, seats_read = listed_activities(index, filters)
+        context["page_obj"] = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+        context["activity_items"] = entry_items(context["page_obj"].object_list, request, seats_read=seats_read)
     else:
         context.update(calendar_context(index, filters, request, context["view"]))
     return context
@@ -234,17 +235,95 @@ ITEM_FIELDS = ("title", "url_path", "kind", "category", "age_band", "summary", "
 def activity_items(activities, request=None) -> list[str]:
     """Each activity of a list as the list shows it: made once per activity, next session, free seats, language,
     site and publish generation (an edit is published, which starts a new one)."""
+    entries = [Entry(activity.pk, activity.next_starts_at, None, activity.free_seats) for activity in activities]
+    shown = {activity.pk: activity for activity in activities}
+    return entry_items(entries, request, seats_read=True, activities=shown)
+
+
+class Entry(NamedTuple):
+    """An activity in the list's order: its page, its next session (or none) and that session's free seats."""
+
+    pk: int
+    next_starts_at: datetime.datetime | None
+    next_session: int | None
+    free_seats: int
+
+
+def entry_items(entries: list[Entry], request, *, seats_read: bool, activities: dict | None = None) -> list[str]:
+    """The entries as `activity_items` shows them, with their free seats read now unless `seats_read` (they were, with
+    the order); their pages are loaded (in one query) only if one of them is not kept already."""
+    if not seats_read:
+        sessions = [entry.next_session for entry in entries if entry.next_starts_at is not None]
+        free = dict(
+            Session.objects.filter(pk__in=sessions)
+            .order_by()
+            .annotate(free=F("capacity") - F("seats_taken"))
+            .values_list("pk", "free")
+        )
+        entries = [entry._replace(free_seats=free.get(entry.next_session, 0)) for entry in entries]
+    activities = activities or {}
+
+    def page(entry: Entry) -> ActivityPage:
+        if not activities:  # the first entry not kept: all of them in one query
+            pks = [each.pk for each in entries]
+            activities.update(
+                (activity.pk, activity)
+                for activity in ActivityPage.objects.filter(pk__in=pks).only(*ITEM_FIELDS).select_related("community")
+            )
+        activity = activities[entry.pk]
+        activity.next_starts_at, activity.free_seats = entry.next_starts_at, entry.free_seats
+        return activity
+
     language = translation.get_language()
     host = request.get_host() if request is not None else ""
     return [
         shared_part(
-            ("events.activity-item", activity.pk, activity.next_starts_at, activity.free_seats, language, host),
-            lambda activity=activity: render_to_string(
-                "events/includes/activity_item.html", {"activity": activity, "request": request}
+            ("events.activity-item", entry.pk, entry.next_starts_at, entry.free_seats, language, host),
+            lambda entry=entry: render_to_string(
+                "events/includes/activity_item.html", {"activity": page(entry), "request": request}
             ),
         )
-        for activity in activities
+        for entry in entries
     ]
+
+
+# The list's order kept in each process per index and filters, as long as it cannot change: for the publish
+# generation (a page published, sessions added or cancelled), until the first listed session starts and at most
+# NEXT_SESSIONS_CHECK_SECONDS. Not with a search or with filters by date or free seats, whose matches change with
+# the sessions and every booking: those are read on every request.
+_orders = LocalCopies(100)
+
+
+def listed_activities(index, filters: Filters) -> tuple[list[Entry], bool]:
+    """Every activity the list shows, in its order, and whether their free seats were read now (with the order) or
+    must be (a kept order)."""
+
+    def read() -> list[Entry]:
+        now = timezone.now()
+        row = NextSession.objects.filter(translation_key=OuterRef("translation_key"), session__isnull=False, starts_at__gt=now)
+        own = upcoming_sessions().filter(activity__translation_key=OuterRef("translation_key")).order_by("starts_at", "pk")
+        return [
+            Entry(pk, starts_at, session if starts_at is not None else None, free)
+            for pk, starts_at, session, free in filtered_activities(index, filters)
+            .annotate(
+                next_session=Coalesce(
+                    Subquery(row.values("session_id")), Subquery(own.values("pk")[:1]), output_field=IntegerField()
+                )
+            )
+            .values_list("pk", "next_starts_at", "next_session", "free_seats")
+        ]
+
+    if filters.date_from or filters.date_to or filters.free_only or filters.query:
+        return read(), True
+    current = generation.current()  # before the order is read: a change committed meanwhile starts another
+    key = (index.pk, filters.kind, filters.category, filters.age, filters.community)
+    kept = _orders.get(key, current)
+    if kept is not None and timezone.now() < kept[1]:
+        return kept[0], False
+    entries = read()
+    until = min((entry.next_starts_at for entry in entries if entry.next_starts_at is not None), default=NO_SESSION)
+    _orders.put(key, current, (entries, until), NEXT_SESSIONS_CHECK_SECONDS)
+    return entries, True
 
 
 def page_urls(index, request):
@@ -286,6 +365,58 @@ def calendar_pages(index, filters: Filters, activities, request, keys: set) -> d
     return shared_part(key, lambda: read(activities))
 
 
+# The sessions of a calendar's week or month, each with its day and its entry up to the seats, kept in each process
+# per index, window, language, site and filters for the publish generation (sessions added or cancelled by the
+# services, pages published) and at most NEXT_SESSIONS_CHECK_SECONDS; their seats are read on every request. Not
+# with a search or "free seats only", whose matches change with every booking: read on every request.
+_calendars = LocalCopies(200)
+
+
+def calendar_sessions(index, filters: Filters, request, first: datetime.date, last: datetime.date) -> tuple[list, dict]:
+    """The window's sessions of the shown activities as (session, day, entry up to its seats), in order, and the
+    seats (capacity, taken) of the window's sessions that are not cancelled, by session."""
+    window = Session.objects.filter(
+        starts_at__gte=local_midnight(first),  # a range on the indexed column, not a date computed per row
+        starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
+    ).exclude(status=Session.Status.CANCELLED)
+
+    def read() -> tuple[list, dict]:
+        activities = matching_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
+        # Sessions are keyed to the source page: its translation key picks this language's page. The window's
+        # sessions come by the index on their start, without their activities' filters: a session whose activity is
+        # not shown has no page below and is left out. Plain rows, not model instances: a month shows hundreds.
+        rows = list(
+            window.order_by("starts_at", "pk").values_list(
+                "pk", "starts_at", "capacity", "seats_taken", "activity__translation_key"
+            )
+        )
+        pages = calendar_pages(index, filters, activities, request, {row[4] for row in rows})
+        zone = timezone.get_current_timezone()
+        shown = []
+        for session, starts_at, _capacity, _taken, key in rows:
+            if key in pages:
+                local = starts_at.astimezone(zone)
+                url, title = pages[key]
+                # Each entry made here, not by a template loop: a month shows hundreds of them.
+                shown.append((session, local.date(), f'<li><a href="{url}">{local:%H:%M} {title}</a>\n          '))
+        return shown, {session: (capacity, taken) for session, _at, capacity, taken, _key in rows}
+
+    if filters.free_only or filters.query:
+        return read()
+    current = generation.current()  # before the sessions are read: a change committed meanwhile starts another
+    shown_filters = (filters.kind, filters.category, filters.age, filters.community)
+    key = (index.pk, first, last, translation.get_language(), request.get_host(), *shown_filters)
+    shown = _calendars.get(key, current)
+    if shown is None:
+        shown, seats = read()
+        _calendars.put(key, current, shown, NEXT_SESSIONS_CHECK_SECONDS)
+        return shown, seats
+    seats = {
+        session: (capacity, taken) for session, capacity, taken in window.order_by().values_list("pk", "capacity", "seats_taken")
+    }
+    return shown, seats
+
+
 def calendar_context(index, filters: Filters, request, view: str) -> dict:
     """A week or month of sessions of the filtered activities, each titled in the page's language."""
     # Within 1900-2100: the previous and following week or month of year 1 or 9999 do not exist.
@@ -299,58 +430,43 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         following = last + datetime.timedelta(days=1)
-    activities = matching_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
-    # Sessions are keyed to the source page: its translation key picks this language's page. The window's sessions
-    # come by the index on their start, without their activities' filters: a session whose activity is not shown
-    # has no page below and is left out.
-    sessions = (
-        Session.objects.filter(
-            starts_at__gte=local_midnight(first),  # a range on the indexed column, not a date computed per row
-            starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
-        )
-        .exclude(status=Session.Status.CANCELLED)
-        .order_by("starts_at", "pk")
-    )
-    if filters.free_only:
-        sessions = sessions.filter(seats_taken__lt=F("capacity"))
-    # Plain rows, not model instances: a month shows hundreds of sessions.
-    rows = list(sessions.values_list("starts_at", "capacity", "seats_taken", "activity__translation_key"))
-    pages = calendar_pages(index, filters, activities, request, {row[3] for row in rows})
+    shown, seats_now = calendar_sessions(index, filters, request, first, last)
     seats = {}  # the label of each number of seats left, translated and escaped once
     days: dict[datetime.date, list] = {}
     day = first
     while day <= last:
         days[day] = []
         day += datetime.timedelta(days=1)
-    zone = timezone.get_current_timezone()
-    for starts_at, capacity, seats_taken, key in rows:
-        if key not in pages:
-            continue  # its activity is not shown here (another list's, or not matching the filters)
-        local = starts_at.astimezone(zone)
-        url, title = pages[key]
+    for session, day, entry in shown:
+        if session not in seats_now:
+            continue  # cancelled since the window was read
+        capacity, seats_taken = seats_now[session]
+        if filters.free_only and seats_taken >= capacity:
+            continue
         left = max(capacity - seats_taken, 0)  # Session.seats_left
         if left not in seats:
             seats[left] = escape(
                 ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full")
             )
-        # Each entry made here, not by a template loop: a month shows hundreds of them.
-        days[local.date()].append(
-            f'<li><a href="{url}">{local:%H:%M} {title}</a>\n          <span class="meta">{seats[left]}</span></li>'
+        days[day].append(f'{entry}<span class="meta">{seats[left]}</span></li>')
+    # The days made here too, not by a template loop (a month is 28 to 31 of them): a month's grid starts on a Monday.
+    today = timezone.localdate()
+    html = ['<li class="calendar-blank" aria-hidden="true"></li>'] * (first.weekday() if view == "month" else 0)
+    for day, entries in days.items():
+        marks = (" is-today" if day == today else "") + ("" if entries else " is-empty")
+        heading = f'<h3><time datetime="{day:%Y-%m-%d}">{escape(dateformat.format(day, "n/j D"))}</time></h3>'
+        html.append(
+            f'<li class="calendar-day{marks}">{heading}<ul>{"".join(entries)}</ul></li>'
+            if entries
+            else f'<li class="calendar-day{marks}">{heading}</li>'
         )
-    days = {day: mark_safe("".join(entries)) for day, entries in days.items()}  # noqa: S308  (each escaped above)
-    weeks = []
-    if view == "month":
-        padded = [None] * first.weekday() + list(days.items())
-        padded += [None] * (-len(padded) % 7)
-        weeks = [padded[i : i + 7] for i in range(0, len(padded), 7)]
     return {
-        "calendar_days": list(days.items()),
-        "calendar_weeks": weeks,
+        "calendar_html": mark_safe("\n".join(html)),  # noqa: S308  (each entry and title escaped above)
         "calendar_first": first,
         "calendar_last": last,
         "calendar_previous": previous,
         "calendar_next": following,
-        "today": timezone.localdate(),
+        "today": today,
     }
 
 
