@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -398,7 +399,7 @@ def calendar_sessions(index, filters: Filters, request, first: datetime.date, la
                 local = starts_at.astimezone(zone)
                 url, title = pages[key]
                 # Each entry made here, not by a template loop: a month shows hundreds of them.
-                shown.append((session, local.date(), f'<li><a href="{url}">{local:%H:%M} {title}</a>\n          '))
+                shown.append((session, local.date(), f'<li><a href="{url}">{local:%H:%M} {title}</a> '))
         return shown, {session: (capacity, taken) for session, _at, capacity, taken, _key in rows}
 
     if filters.free_only or filters.query:
@@ -417,6 +418,19 @@ def calendar_sessions(index, filters: Filters, request, first: datetime.date, la
     return shown, seats
 
 
+@functools.lru_cache(maxsize=2048)
+def seats_label(left: int, language: str) -> str:
+    """A calendar entry's seats left, translated and escaped once per number and language (`language` is the active
+    one: a key of the kept label, not switched to)."""
+    return escape(ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full"))
+
+
+@functools.lru_cache(maxsize=1024)
+def day_heading(day: datetime.date, language: str) -> str:
+    """A calendar day's heading, made once per day and language (the active one, as for `seats_label`)."""
+    return f'<h3><time datetime="{day:%Y-%m-%d}">{escape(dateformat.format(day, "n/j D"))}</time></h3>'
+
+
 def calendar_context(index, filters: Filters, request, view: str) -> dict:
     """A week or month of sessions of the filtered activities, each titled in the page's language."""
     # Within 1900-2100: the previous and following week or month of year 1 or 9999 do not exist.
@@ -431,7 +445,7 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         following = last + datetime.timedelta(days=1)
     shown, seats_now = calendar_sessions(index, filters, request, first, last)
-    seats = {}  # the label of each number of seats left, translated and escaped once
+    language = translation.get_language()
     days: dict[datetime.date, list] = {}
     day = first
     while day <= last:
@@ -444,17 +458,13 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         if filters.free_only and seats_taken >= capacity:
             continue
         left = max(capacity - seats_taken, 0)  # Session.seats_left
-        if left not in seats:
-            seats[left] = escape(
-                ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full")
-            )
-        days[day].append(f'{entry}<span class="meta">{seats[left]}</span></li>')
+        days[day].append(f'{entry}<span class="meta">{seats_label(left, language)}</span></li>')
     # The days made here too, not by a template loop (a month is 28 to 31 of them): a month's grid starts on a Monday.
     today = timezone.localdate()
     html = ['<li class="calendar-blank" aria-hidden="true"></li>'] * (first.weekday() if view == "month" else 0)
     for day, entries in days.items():
         marks = (" is-today" if day == today else "") + ("" if entries else " is-empty")
-        heading = f'<h3><time datetime="{day:%Y-%m-%d}">{escape(dateformat.format(day, "n/j D"))}</time></h3>'
+        heading = day_heading(day, language)
         html.append(
             f'<li class="calendar-day{marks}">{heading}<ul>{"".join(entries)}</ul></li>'
             if entries
