@@ -26,9 +26,7 @@ AUDIT = AuditActions(
         "events.session.draw": (_("Run the draw"), _("Ran the draw")),
         "events.session.email": (_("E-mail participants"), _("E-mailed the participants")),
         "events.sessions.add": (_("Add sessions"), _("Added sessions to the activity")),
-    },
-    # The activity list's order and next sessions, its calendars and the activity's page show them.
-    public={"events.sessions.add", "events.session.cancel"},
+    }
 )
 ACTIONS = AUDIT.actions
 record = AUDIT.record

@@ -27,7 +27,7 @@ from plumbing.middleware import LocalCopies, generation, shared_part
 from plumbing.parsing import parse_date
 from plumbing.personal import personal_part
 
-from .models import ActivityPage, AgeBand, Booking, Category, Kind, NextSession, Session
+from .models import ActivityPage, AgeBand, Booking, Category, Kind, NextSession, Session, sessions_generation
 
 PER_PAGE = 20
 # An activity list right under a home page (root 1, home 2, list 3) is the street's list: it
@@ -133,20 +133,17 @@ def filtered_activities(index, filters: Filters):
     """The matching activities with their next session and free seats, soonest first."""
     next_sessions_fresh()
     now = timezone.now()
-    # Each activity's next session from its row (a primary-key lookup) when the row can be trusted: it names a session
-    # that has not started, or says there is none (NO_SESSION). Without such a row (a new activity, a session started
-    # or deleted since the last refresh), from its sessions, as before the rows existed.
+    # Each activity's next session from its row (primary-key lookups) when the row can be trusted: it names a session
+    # that is still scheduled at the row's time, which has not come, or says there is none (NO_SESSION). Without such
+    # a row (a new activity; a session started, cancelled, moved or deleted since the last refresh), from its
+    # sessions, as before the rows existed.
     row = NextSession.objects.filter(translation_key=OuterRef("translation_key"))
+    valid = Q(session__status=Session.Status.SCHEDULED, session__starts_at=F("starts_at"), starts_at__gt=now)
     trusted = row.annotate(
-        kept=Case(
-            When(session__isnull=False, starts_at__gt=now, then=F("starts_at")),
-            When(session__isnull=True, starts_at__isnull=True, then=Value(NO_SESSION)),
-        )
+        kept=Case(When(valid, then=F("starts_at")), When(session__isnull=True, starts_at__isnull=True, then=Value(NO_SESSION)))
     ).values("kept")
     own = upcoming_sessions().filter(activity__translation_key=OuterRef("translation_key"))
-    row_seats = row.filter(session__isnull=False, starts_at__gt=now).annotate(
-        free=F("session__capacity") - F("session__seats_taken")
-    )
+    row_seats = row.filter(valid).annotate(free=F("session__capacity") - F("session__seats_taken"))
     return (
         matching_activities(index, filters)
         .annotate(
@@ -167,9 +164,15 @@ def filtered_activities(index, filters: Filters):
     )
 
 
+def kept_generation() -> str:
+    """What the list's and calendars' kept copies are kept for: the publish generation (pages published, moved,
+    deleted) and the sessions' (a session saved or deleted, sessions added by the services)."""
+    return f"{generation.current()}:{sessions_generation()}"
+
+
 # Until when this process need not refresh the next-session rows (`NextSession.refresh`): the earliest of their
-# sessions' starts, for the publish generation (a new activity is published in a new one) and at most
-# NEXT_SESSIONS_CHECK_SECONDS (sessions changed outside the services are caught within that time).
+# sessions' starts, for the `kept_generation` (a new activity is published, a session saved or deleted) and at most
+# NEXT_SESSIONS_CHECK_SECONDS (sessions changed by an UPDATE that sends no signal are caught within that time).
 _next_sessions = LocalCopies(1)
 NEXT_SESSIONS_CHECK_SECONDS = 60
 # A row's "no upcoming session" in the list's query: later than any session, and shown as none.
@@ -182,7 +185,7 @@ def next_sessions_fresh() -> None:
     The refresh waits for the end of the caller's transaction (at once outside one): the list is right without it
     (it reads an activity whose row is stale from its sessions), so it never runs in a transaction that then rolls
     back. Until it has run, the rows are not looked at again by this process."""
-    current = generation.current()  # before the sessions are read: a publish meanwhile starts another
+    current = kept_generation()  # before the sessions are read: a change meanwhile starts another
     until = _next_sessions.get("until", current)
     if until is not None and timezone.now() < until:
         return
@@ -288,9 +291,9 @@ def entry_items(entries: list[Entry], request, *, seats_read: bool, activities: 
     ]
 
 
-# The list's order kept in each process per index and filters, as long as it cannot change: for the publish
-# generation (a page published, sessions added or cancelled), until the first listed session starts and at most
-# NEXT_SESSIONS_CHECK_SECONDS. Not with a search or with filters by date or free seats, whose matches change with
+# The list's order kept in each process per index and filters, as long as it cannot change: for the
+# `kept_generation` (a page published, a session added, saved or deleted), until the first listed session starts and
+# at most NEXT_SESSIONS_CHECK_SECONDS. Not with a search or with filters by date or free seats, whose matches change with
 # the sessions and every booking: those are read on every request.
 _orders = LocalCopies(100)
 
@@ -301,7 +304,12 @@ def listed_activities(index, filters: Filters) -> tuple[list[Entry], bool]:
 
     def read() -> list[Entry]:
         now = timezone.now()
-        row = NextSession.objects.filter(translation_key=OuterRef("translation_key"), session__isnull=False, starts_at__gt=now)
+        row = NextSession.objects.filter(
+            translation_key=OuterRef("translation_key"),
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at=F("starts_at"),
+            starts_at__gt=now,
+        )
         own = upcoming_sessions().filter(activity__translation_key=OuterRef("translation_key")).order_by("starts_at", "pk")
         return [
             Entry(pk, starts_at, session if starts_at is not None else None, free)
@@ -316,7 +324,7 @@ def listed_activities(index, filters: Filters) -> tuple[list[Entry], bool]:
 
     if filters.date_from or filters.date_to or filters.free_only or filters.query:
         return read(), True
-    current = generation.current()  # before the order is read: a change committed meanwhile starts another
+    current = kept_generation()  # before the order is read: a change committed meanwhile starts another
     key = (index.pk, filters.kind, filters.category, filters.age, filters.community)
     kept = _orders.get(key, current)
     if kept is not None and timezone.now() < kept[1]:
@@ -367,8 +375,8 @@ def calendar_pages(index, filters: Filters, activities, request, keys: set) -> d
 
 
 # The sessions of a calendar's week or month, each with its day and its entry up to the seats, kept in each process
-# per index, window, language, site and filters for the publish generation (sessions added or cancelled by the
-# services, pages published) and at most NEXT_SESSIONS_CHECK_SECONDS; their seats are read on every request. Not
+# per index, window, language, site and filters for the `kept_generation` (a page published, a session added, saved
+# or deleted) and at most NEXT_SESSIONS_CHECK_SECONDS; their seats are read on every request. Not
 # with a search or "free seats only", whose matches change with every booking: read on every request.
 _calendars = LocalCopies(200)
 
@@ -404,7 +412,7 @@ def calendar_sessions(index, filters: Filters, request, first: datetime.date, la
 
     if filters.free_only or filters.query:
         return read()
-    current = generation.current()  # before the sessions are read: a change committed meanwhile starts another
+    current = kept_generation()  # before the sessions are read: a change committed meanwhile starts another
     shown_filters = (filters.kind, filters.category, filters.age, filters.community)
     key = (index.pk, first, last, translation.get_language(), request.get_host(), *shown_filters)
     shown = _calendars.get(key, current)

@@ -329,10 +329,11 @@ class NextSession(models.Model):
     list joins the session for them.
 
     A speed-up only: the list reads an activity without a row, or whose row's session has started or gone, from its
-    sessions as before (`listing.filtered_activities`). The services' adding and cancelling of sessions set the row
-    in their own transaction (`session_changed`, a receiver of their audit records); everything else (time passing,
-    new activities, sessions changed outside the services) is caught by `refresh`, which each process runs when the
-    earliest row's session starts and at least every minute (`listing.next_sessions_fresh`)."""
+    sessions as before (`listing.filtered_activities`), and so is one whose session was cancelled, moved or deleted
+    since. The services' adding and cancelling of sessions set the row in their own transaction (`sessions_recorded`,
+    a receiver of their audit records); everything else (time passing, new activities, sessions changed outside the
+    services) is caught by `refresh`, which each process runs when the earliest row's session starts, when a page is
+    published or a session saved or deleted, and at least every minute (`listing.next_sessions_fresh`)."""
 
     translation_key = models.UUIDField(primary_key=True)
     # SET_NULL: a deleted session leaves its row naming no session but a start, which the list does not trust.
@@ -363,12 +364,14 @@ class NextSession(models.Model):
         no_id, no_time = models.Value(None, models.BigIntegerField()), models.Value(None, models.DateTimeField())
         rows, activities, due = {}, set(), {}
         # The rows, the upcoming sessions and every activity's key, in one query.
-        for kind, key, session_id, starts_at in cls.objects.values_list(
-            models.Value("row"), "translation_key", "session_id", "starts_at"
-        ).union(
-            cls.upcoming(now).values_list(models.Value("session"), "activity__translation_key", "pk", "starts_at"),
-            ActivityPage.objects.values_list(models.Value("activity"), "translation_key", no_id, no_time),
-            all=True,
+        for kind, key, session_id, starts_at in (
+            cls.objects.order_by()
+            .values_list(models.Value("row"), "translation_key", "session_id", "starts_at")
+            .union(
+                cls.upcoming(now).order_by().values_list(models.Value("session"), "activity__translation_key", "pk", "starts_at"),
+                ActivityPage.objects.order_by().values_list(models.Value("activity"), "translation_key", no_id, no_time),
+                all=True,
+            )
         ):
             if kind == "row":
                 rows[key] = (session_id, starts_at)
@@ -409,16 +412,38 @@ class NextSession(models.Model):
 
 
 # The services' changes to an activity's sessions, as their audit records name them (events/audit.py).
-SESSIONS_CHANGED = frozenset({"events.sessions.add", "events.session.cancel"})
+SESSIONS_RECORDED = frozenset({"events.sessions.add", "events.session.cancel"})
 
 
-def session_changed(sender, instance, action: str, **_signal) -> None:
+def sessions_recorded(sender, instance, action: str, **_signal) -> None:
     """A receiver of the audit records (plumbing.audit.recorded, connected in EventsConfig.ready()): sessions were
-    added to an activity or one was cancelled, so its next session is set again, in the same transaction."""
-    if action not in SESSIONS_CHANGED:
+    added to an activity (in bulk, which sends no save signal) or one was cancelled. Its next session is set again in
+    the same transaction, and the lists' kept copies of the sessions are stale."""
+    if action not in SESSIONS_RECORDED:
         return
     activity = instance.activity if isinstance(instance, Session) else instance
     NextSession.refresh_activity(activity.translation_key)
+    sessions_changed()
+
+
+# The sessions as the activity list and calendars keep them in each process (which sessions there are, when they
+# start, whether cancelled; not their seats, read on every request): any save or deletion of a session row (the
+# signals connected in EventsConfig.ready()) and the services' sessions added in bulk (`sessions_recorded`) start a
+# new generation, at once and again on commit, as `bookings_changed` does.
+SESSIONS_GENERATION = "events:sessions-generation"
+
+
+def sessions_generation() -> str:
+    return cache.get_or_set(SESSIONS_GENERATION, lambda: uuid.uuid4().hex, None)
+
+
+def _new_sessions_generation() -> None:
+    cache.set(SESSIONS_GENERATION, uuid.uuid4().hex, None)
+
+
+def sessions_changed(**_signal) -> None:
+    _new_sessions_generation()
+    transaction.on_commit(_new_sessions_generation)
 
 
 class HouseholdMember(models.Model):
