@@ -295,7 +295,7 @@ def entry_items(entries: list[Entry], request, *, seats_read: bool, activities: 
 # `kept_generation` (a page published, a session added, saved or deleted), until the first listed session starts and
 # at most NEXT_SESSIONS_CHECK_SECONDS. Not with a search or with filters by date or free seats, whose matches change with
 # the sessions and every booking: those are read on every request.
-_orders = LocalCopies(100)
+_orders = LocalCopies(100)  # 1,000 activities are some 150 kB
 
 
 def listed_activities(index, filters: Filters) -> tuple[list[Entry], bool]:
@@ -378,7 +378,7 @@ def calendar_pages(index, filters: Filters, activities, request, keys: set) -> d
 # per index, window, language, site and filters for the `kept_generation` (a page published, a session added, saved
 # or deleted) and at most NEXT_SESSIONS_CHECK_SECONDS; their seats are read on every request. Not
 # with a search or "free seats only", whose matches change with every booking: read on every request.
-_calendars = LocalCopies(200)
+_calendars = LocalCopies(100)  # a month of 800 sessions is some 200 kB
 
 
 def calendar_sessions(index, filters: Filters, request, first: datetime.date, last: datetime.date) -> tuple[list, dict]:
