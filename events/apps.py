@@ -27,3 +27,13 @@ class EventsConfig(AppConfig):
         for model in (Booking, Session, HouseholdMember, ResidentProfile):
             post_save.connect(bookings_changed, sender=model, dispatch_uid=f"bookings-changed-save-{model.__name__}")
             post_delete.connect(bookings_changed, sender=model, dispatch_uid=f"bookings-changed-delete-{model.__name__}")
+
+        # Sessions as the list and calendars keep them: a new generation when one is saved or deleted; added or
+        # cancelled by the services (audited), the activity's next session is set at once too.
+        from plumbing.audit import recorded
+
+        from .models import sessions_changed, sessions_recorded
+
+        post_save.connect(sessions_changed, sender=Session, dispatch_uid="sessions-changed-save")
+        post_delete.connect(sessions_changed, sender=Session, dispatch_uid="sessions-changed-delete")
+        recorded.connect(sessions_recorded, dispatch_uid="events-sessions-recorded")

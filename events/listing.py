@@ -4,27 +4,40 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime
+import functools
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import dateformat, timezone, translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 
 from home.models import Community
-from plumbing.middleware import LocalCopies, shared_part
+from plumbing.middleware import LocalCopies, generation, shared_part
 from plumbing.parsing import parse_date
 from plumbing.personal import personal_part
 
-from .models import ActivityPage, AgeBand, Booking, Category, Kind, Session, bookings_generation
+from .models import (
+    ActivityPage,
+    AgeBand,
+    Booking,
+    Category,
+    Kind,
+    NextSession,
+    Session,
+    bookings_generation,
+    sessions_generation,
+)
 
 PER_PAGE = 20
 # An activity list right under a home page (root 1, home 2, list 3) is the street's list: it
@@ -128,23 +141,70 @@ def matching_activities(index, filters: Filters):
 
 def filtered_activities(index, filters: Filters):
     """The matching activities with their next session and free seats, soonest first."""
-    activities = matching_activities(index, filters)
+    next_sessions_fresh()
+    now = timezone.now()
+    # Each activity's next session from its row (primary-key lookups) when the row can be trusted: it names a session
+    # that is still scheduled at the row's time, which has not come, or says there is none (NO_SESSION). Without such
+    # a row (a new activity; a session started, cancelled, moved or deleted since the last refresh), from its
+    # sessions, as before the rows existed.
+    row = NextSession.objects.filter(translation_key=OuterRef("translation_key"))
+    valid = Q(session__status=Session.Status.SCHEDULED, session__starts_at=F("starts_at"), starts_at__gt=now)
+    trusted = row.annotate(
+        kept=Case(When(valid, then=F("starts_at")), When(session__isnull=True, starts_at__isnull=True, then=Value(NO_SESSION)))
+    ).values("kept")
     own = upcoming_sessions().filter(activity__translation_key=OuterRef("translation_key"))
+    row_seats = row.filter(valid).annotate(free=F("session__capacity") - F("session__seats_taken"))
     return (
-        activities.annotate(
-            next_starts_at=Subquery(own.order_by("starts_at").values("starts_at")[:1]),
+        matching_activities(index, filters)
+        .annotate(
+            next_starts_at=NullIf(
+                Coalesce(Subquery(trusted), Subquery(own.order_by("starts_at").values("starts_at")[:1])),
+                Value(NO_SESSION),
+            ),
             # The next session's own seats (not the sum over every session: a full next session said "5 left").
             free_seats=Coalesce(
-                Subquery(
-                    own.order_by("starts_at", "pk").annotate(free=F("capacity") - F("seats_taken")).values("free")[:1],
-                    output_field=IntegerField(),
-                ),
+                Subquery(row_seats.values("free")),
+                Subquery(own.order_by("starts_at", "pk").annotate(free=F("capacity") - F("seats_taken")).values("free")[:1]),
                 0,
+                output_field=IntegerField(),
             ),
         )
         .select_related("community")
         .order_by(F("next_starts_at").asc(nulls_last=True), "-first_published_at", "pk")
     )
+
+
+def kept_generation() -> str:
+    """What the list's and calendars' kept copies are kept for: the publish generation (pages published, moved,
+    deleted) and the sessions' (a session saved or deleted, sessions added by the services)."""
+    return f"{generation.current()}:{sessions_generation()}"
+
+
+# Until when this process need not refresh the next-session rows (`NextSession.refresh`): the earliest of their
+# sessions' starts, for the `kept_generation` (a new activity is published, a session saved or deleted) and at most
+# NEXT_SESSIONS_CHECK_SECONDS (sessions changed by an UPDATE that sends no signal are caught within that time).
+_next_sessions = LocalCopies(1)
+NEXT_SESSIONS_CHECK_SECONDS = 60
+# A row's "no upcoming session" in the list's query: later than any session, and shown as none.
+NO_SESSION = datetime.datetime(9999, 12, 31, tzinfo=datetime.UTC)
+
+
+def next_sessions_fresh() -> None:
+    """Refresh the next-session rows if they may have gone stale since this process last did.
+
+    The refresh waits for the end of the caller's transaction (at once outside one): the list is right without it
+    (it reads an activity whose row is stale from its sessions), so it never runs in a transaction that then rolls
+    back. Until it has run, the rows are not looked at again by this process."""
+    current = kept_generation()  # before the sessions are read: a change meanwhile starts another
+    until = _next_sessions.get("until", current)
+    if until is not None and timezone.now() < until:
+        return
+    _next_sessions.put("until", current, NO_SESSION, NEXT_SESSIONS_CHECK_SECONDS)
+
+    def refresh() -> None:
+        _next_sessions.put("until", current, NextSession.refresh() or NO_SESSION, NEXT_SESSIONS_CHECK_SECONDS)
+
+    transaction.on_commit(refresh)
 
 
 def activity_list_context(index, request) -> dict:
@@ -173,28 +233,116 @@ def activity_list_context(index, request) -> dict:
         "view": view,
     }
     if context["view"] == "list":
-        paginator = Paginator(filtered_activities(index, filters), PER_PAGE)
-        context["page_obj"] = paginator.get_page(request.GET.get("page"))
-        context["activity_items"] = activity_items(context["page_obj"].object_list, request)
+        entries, seats_read = listed_activities(index, filters)
+        context["page_obj"] = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+        context["activity_items"] = entry_items(context["page_obj"].object_list, request, seats_read=seats_read)
     else:
         context.update(calendar_context(index, filters, request, context["view"]))
     return context
 
 
+# What an activity's entry in a list shows (events/includes/activity_item.html; its address from its path): the rest of
+# a page's columns (its description, its booking rules) are not read for the list.
+ITEM_FIELDS = ("title", "url_path", "kind", "category", "age_band", "summary", "community")
+
+
 def activity_items(activities, request=None) -> list[str]:
     """Each activity of a list as the list shows it: made once per activity, next session, free seats, language,
     site and publish generation (an edit is published, which starts a new one)."""
+    entries = [Entry(activity.pk, activity.next_starts_at, None, activity.free_seats) for activity in activities]
+    shown = {activity.pk: activity for activity in activities}
+    return entry_items(entries, request, seats_read=True, activities=shown)
+
+
+class Entry(NamedTuple):
+    """An activity in the list's order: its page, its next session (or none) and that session's free seats."""
+
+    pk: int
+    next_starts_at: datetime.datetime | None
+    next_session: int | None
+    free_seats: int
+
+
+def entry_items(entries: list[Entry], request, *, seats_read: bool, activities: dict | None = None) -> list[str]:
+    """The entries as `activity_items` shows them, with their free seats read now unless `seats_read` (they were, with
+    the order); their pages are loaded (in one query) only if one of them is not kept already."""
+    if not seats_read:
+        sessions = [entry.next_session for entry in entries if entry.next_starts_at is not None]
+        free = dict(
+            Session.objects.filter(pk__in=sessions)
+            .order_by()
+            .annotate(free=F("capacity") - F("seats_taken"))
+            .values_list("pk", "free")
+        )
+        entries = [entry._replace(free_seats=free.get(entry.next_session, 0)) for entry in entries]
+    activities = activities or {}
+
+    def page(entry: Entry) -> ActivityPage:
+        if not activities:  # the first entry not kept: all of them in one query
+            pks = [each.pk for each in entries]
+            activities.update(
+                (activity.pk, activity)
+                for activity in ActivityPage.objects.filter(pk__in=pks).only(*ITEM_FIELDS).select_related("community")
+            )
+        activity = activities[entry.pk]
+        activity.next_starts_at, activity.free_seats = entry.next_starts_at, entry.free_seats
+        return activity
+
     language = translation.get_language()
     host = request.get_host() if request is not None else ""
     return [
         shared_part(
-            ("events.activity-item", activity.pk, activity.next_starts_at, activity.free_seats, language, host),
-            lambda activity=activity: render_to_string(
-                "events/includes/activity_item.html", {"activity": activity, "request": request}
+            ("events.activity-item", entry.pk, entry.next_starts_at, entry.free_seats, language, host),
+            lambda entry=entry: render_to_string(
+                "events/includes/activity_item.html", {"activity": page(entry), "request": request}
             ),
         )
-        for activity in activities
+        for entry in entries
     ]
+
+
+# The list's order kept in each process per index and filters, as long as it cannot change: for the
+# `kept_generation` (a page published, a session added, saved or deleted), until the first listed session starts and
+# at most NEXT_SESSIONS_CHECK_SECONDS. Not with a search or with filters by date or free seats, whose matches change with
+# the sessions and every booking: those are read on every request.
+_orders = LocalCopies(100)  # 1,000 activities are some 150 kB
+
+
+def listed_activities(index, filters: Filters) -> tuple[list[Entry], bool]:
+    """Every activity the list shows, in its order, and whether their free seats were read now (with the order) or
+    must be (a kept order)."""
+
+    def read() -> list[Entry]:
+        now = timezone.now()
+        row = NextSession.objects.filter(
+            translation_key=OuterRef("translation_key"),
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at=F("starts_at"),
+            starts_at__gt=now,
+        )
+        own = upcoming_sessions().filter(activity__translation_key=OuterRef("translation_key")).order_by("starts_at", "pk")
+        return [
+            Entry(pk, starts_at, session if starts_at is not None else None, free)
+            for pk, starts_at, session, free in filtered_activities(index, filters)
+            .annotate(
+                next_session=Coalesce(
+                    Subquery(row.values("session_id")), Subquery(own.values("pk")[:1]), output_field=IntegerField()
+                )
+            )
+            .values_list("pk", "next_starts_at", "next_session", "free_seats")
+        ]
+
+    if filters.date_from or filters.date_to or filters.free_only or filters.query:
+        return read(), True
+    current = kept_generation()  # before the order is read: a change committed meanwhile starts another
+    key = (index.pk, filters.kind, filters.category, filters.age, filters.community)
+    kept = _orders.get(key, current)
+    if kept is not None and timezone.now() < kept[1]:
+        return kept[0], False
+    entries = read()
+    until = min((entry.next_starts_at for entry in entries if entry.next_starts_at is not None), default=NO_SESSION)
+    _orders.put(key, current, (entries, until), NEXT_SESSIONS_CHECK_SECONDS)
+    return entries, True
 
 
 def page_urls(index, request):
@@ -217,6 +365,90 @@ def page_urls(index, request):
     return url_of
 
 
+def calendar_pages(index, filters: Filters, activities, request, keys: set) -> dict:
+    """The address and title of each shown activity by its translation key, escaped. Which activities match and what
+    they are called change only with a publish: made once per publish generation, language, site and filters, for all
+    of them. With "free seats only", which activities match changes with every booking: those of `keys`, per request."""
+
+    def read(activities) -> dict:
+        url_of = page_urls(index, request)
+        return {
+            key: (escape(url_of(url_path, pk)), escape(title))
+            for key, url_path, pk, title in activities.order_by().values_list("translation_key", "url_path", "pk", "title")
+        }
+
+    if filters.free_only:
+        return read(activities.filter(translation_key__in=keys))
+    shown = (filters.kind, filters.category, filters.age, filters.community, filters.query)
+    key = ("events.calendar-pages", index.pk, translation.get_language(), request.get_host(), *shown)
+    return shared_part(key, lambda: read(activities))
+
+
+# The sessions of a calendar's week or month, each with its day and its entry up to the seats, kept in each process
+# per index, window, language, site and filters for the `kept_generation` (a page published, a session added, saved
+# or deleted) and at most NEXT_SESSIONS_CHECK_SECONDS; their seats are read on every request. Not
+# with a search or "free seats only", whose matches change with every booking: read on every request.
+_calendars = LocalCopies(100)  # a month of 800 sessions is some 200 kB
+
+
+def calendar_sessions(index, filters: Filters, request, first: datetime.date, last: datetime.date) -> tuple[list, dict]:
+    """The window's sessions of the shown activities as (session, day, entry up to its seats), in order, and the
+    seats (capacity, taken) of the window's sessions that are not cancelled, by session."""
+    window = Session.objects.filter(
+        starts_at__gte=local_midnight(first),  # a range on the indexed column, not a date computed per row
+        starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
+    ).exclude(status=Session.Status.CANCELLED)
+
+    def read() -> tuple[list, dict]:
+        activities = matching_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
+        # Sessions are keyed to the source page: its translation key picks this language's page. The window's
+        # sessions come by the index on their start, without their activities' filters: a session whose activity is
+        # not shown has no page below and is left out. Plain rows, not model instances: a month shows hundreds.
+        rows = list(
+            window.order_by("starts_at", "pk").values_list(
+                "pk", "starts_at", "capacity", "seats_taken", "activity__translation_key"
+            )
+        )
+        pages = calendar_pages(index, filters, activities, request, {row[4] for row in rows})
+        zone = timezone.get_current_timezone()
+        shown = []
+        for session, starts_at, _capacity, _taken, key in rows:
+            if key in pages:
+                local = starts_at.astimezone(zone)
+                url, title = pages[key]
+                # Each entry made here, not by a template loop: a month shows hundreds of them.
+                shown.append((session, local.date(), f'<li><a href="{url}">{local:%H:%M} {title}</a> '))
+        return shown, {session: (capacity, taken) for session, _at, capacity, taken, _key in rows}
+
+    if filters.free_only or filters.query:
+        return read()
+    current = kept_generation()  # before the sessions are read: a change committed meanwhile starts another
+    shown_filters = (filters.kind, filters.category, filters.age, filters.community)
+    key = (index.pk, first, last, translation.get_language(), request.get_host(), *shown_filters)
+    shown = _calendars.get(key, current)
+    if shown is None:
+        shown, seats = read()
+        _calendars.put(key, current, shown, NEXT_SESSIONS_CHECK_SECONDS)
+        return shown, seats
+    seats = {
+        session: (capacity, taken) for session, capacity, taken in window.order_by().values_list("pk", "capacity", "seats_taken")
+    }
+    return shown, seats
+
+
+@functools.lru_cache(maxsize=2048)
+def seats_label(left: int, language: str) -> str:
+    """A calendar entry's seats left, translated and escaped once per number and language (`language` is the active
+    one: a key of the kept label, not switched to)."""
+    return escape(ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full"))
+
+
+@functools.lru_cache(maxsize=1024)
+def day_heading(day: datetime.date, language: str) -> str:
+    """A calendar day's heading, made once per day and language (the active one, as for `seats_label`)."""
+    return f'<h3><time datetime="{day:%Y-%m-%d}">{escape(dateformat.format(day, "n/j D"))}</time></h3>'
+
+
 def calendar_context(index, filters: Filters, request, view: str) -> dict:
     """A week or month of sessions of the filtered activities, each titled in the page's language."""
     # Within 1900-2100: the previous and following week or month of year 1 or 9999 do not exist.
@@ -230,62 +462,39 @@ def calendar_context(index, filters: Filters, request, view: str) -> dict:
         last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
         previous = (first - datetime.timedelta(days=1)).replace(day=1)
         following = last + datetime.timedelta(days=1)
-    activities = matching_activities(index, Filters(**{**filters.__dict__, "date_from": None, "date_to": None}))
-    # Sessions are keyed to the source page: its translation key picks this language's page.
-    sessions = (
-        Session.objects.filter(
-            activity__translation_key__in=activities.values("translation_key"),
-            starts_at__gte=local_midnight(first),  # a range on the indexed column, not a date computed per row
-            starts_at__lt=local_midnight(last + datetime.timedelta(days=1)),
-        )
-        .exclude(status=Session.Status.CANCELLED)
-        .order_by("starts_at", "pk")
-    )
-    if filters.free_only:
-        sessions = sessions.filter(seats_taken__lt=F("capacity"))
-    # Plain rows, not model instances: a month shows hundreds of sessions.
-    rows = list(sessions.values_list("starts_at", "capacity", "seats_taken", "activity__translation_key"))
-    # Only the pages shown, each with its URL and title made once however many of its sessions are shown.
-    url_of = page_urls(index, request)
-    pages = {
-        key: (escape(url_of(url_path, pk)), escape(title))
-        for key, url_path, pk, title in activities.filter(translation_key__in={row[3] for row in rows}).values_list(
-            "translation_key", "url_path", "pk", "title"
-        )
-    }
-    seats = {}  # the label of each number of seats left, translated and escaped once
+    shown, seats_now = calendar_sessions(index, filters, request, first, last)
+    language = translation.get_language()
     days: dict[datetime.date, list] = {}
     day = first
     while day <= last:
         days[day] = []
         day += datetime.timedelta(days=1)
-    zone = timezone.get_current_timezone()
-    for starts_at, capacity, seats_taken, key in rows:
-        local = starts_at.astimezone(zone)
-        url, title = pages[key]
+    for session, day, entry in shown:
+        if session not in seats_now:
+            continue  # cancelled since the window was read
+        capacity, seats_taken = seats_now[session]
+        if filters.free_only and seats_taken >= capacity:
+            continue
         left = max(capacity - seats_taken, 0)  # Session.seats_left
-        if left not in seats:
-            seats[left] = escape(
-                ngettext("%(seats)s seat left", "%(seats)s seats left", left) % {"seats": left} if left else gettext("Full")
-            )
-        # Each entry made here, not by a template loop: a month shows hundreds of them.
-        days[local.date()].append(
-            f'<li><a href="{url}">{local:%H:%M} {title}</a>\n          <span class="meta">{seats[left]}</span></li>'
+        days[day].append(f'{entry}<span class="meta">{seats_label(left, language)}</span></li>')
+    # The days made here too, not by a template loop (a month is 28 to 31 of them): a month's grid starts on a Monday.
+    today = timezone.localdate()
+    html = ['<li class="calendar-blank" aria-hidden="true"></li>'] * (first.weekday() if view == "month" else 0)
+    for day, entries in days.items():
+        marks = (" is-today" if day == today else "") + ("" if entries else " is-empty")
+        heading = day_heading(day, language)
+        html.append(
+            f'<li class="calendar-day{marks}">{heading}<ul>{"".join(entries)}</ul></li>'
+            if entries
+            else f'<li class="calendar-day{marks}">{heading}</li>'
         )
-    days = {day: mark_safe("".join(entries)) for day, entries in days.items()}  # noqa: S308  (each escaped above)
-    weeks = []
-    if view == "month":
-        padded = [None] * first.weekday() + list(days.items())
-        padded += [None] * (-len(padded) % 7)
-        weeks = [padded[i : i + 7] for i in range(0, len(padded), 7)]
     return {
-        "calendar_days": list(days.items()),
-        "calendar_weeks": weeks,
+        "calendar_html": mark_safe("\n".join(html)),  # noqa: S308  (each entry and title escaped above)
         "calendar_first": first,
         "calendar_last": last,
         "calendar_previous": previous,
         "calendar_next": following,
-        "today": timezone.localdate(),
+        "today": today,
     }
 
 
@@ -501,5 +710,5 @@ def home_section(home_page) -> dict:
     index = ActivityIndexPage.objects.live().filter(locale=home_page.locale).order_by("path").first()
     if index is None:
         return {"activity_index": None, "upcoming_activities": [], "upcoming_items": []}
-    upcoming = list(filtered_activities(index, Filters()).filter(next_starts_at__isnull=False)[:4])
+    upcoming = list(filtered_activities(index, Filters()).filter(next_starts_at__isnull=False).only(*ITEM_FIELDS)[:4])
     return {"activity_index": index, "upcoming_activities": upcoming, "upcoming_items": activity_items(upcoming)}

@@ -322,6 +322,130 @@ class Session(models.Model):
         return in_reader_language(self.activity.venue, translated)
 
 
+class NextSession(models.Model):
+    """The next session of an activity, for the activity list's order: one row per activity (its source page's
+    translation key, as sessions are keyed, so that all its language versions share it), naming its next upcoming
+    session and when it starts, or neither when it has none. Not its seats: they change with every booking, and the
+    list joins the session for them.
+
+    A speed-up only: the list reads an activity without a row, or whose row's session has started or gone, from its
+    sessions as before (`listing.filtered_activities`), and so is one whose session was cancelled, moved or deleted
+    since. The services' adding and cancelling of sessions set the row in their own transaction (`sessions_recorded`,
+    a receiver of their audit records); everything else (time passing, new activities, sessions changed outside the
+    services) is caught by `refresh`, which each process runs when the earliest row's session starts, when a page is
+    published or a session saved or deleted, and at least every minute (`listing.next_sessions_fresh`)."""
+
+    translation_key = models.UUIDField(primary_key=True)
+    # SET_NULL: a deleted session leaves its row naming no session but a start, which the list does not trust.
+    session = models.ForeignKey(Session, null=True, on_delete=models.SET_NULL, related_name="+")
+    starts_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("next session")
+        verbose_name_plural = _("next sessions")
+
+    def __str__(self) -> str:
+        return f"{self.translation_key} · {self.starts_at}"
+
+    @staticmethod
+    def upcoming(now: datetime.datetime | None = None) -> models.QuerySet[Session]:
+        return Session.objects.filter(starts_at__gt=now or timezone.now(), status=Session.Status.SCHEDULED)
+
+    @classmethod
+    def refresh(cls, now: datetime.datetime | None = None) -> datetime.datetime | None:
+        """Make every activity's row name its next session as the sessions say now (one query to read, and writes
+        only where a row differs); the earliest start among them (None when no activity has an upcoming session):
+        until then no row can go stale by time alone.
+
+        Safe beside other refreshes and the services' writes: a row is changed only where it still holds what was
+        read before the sessions were (a compare-and-set), and a missing one is added only if nobody added it
+        meanwhile, so a refresh that read the sessions before another's commit never undoes that commit."""
+        now = now or timezone.now()
+        no_id, no_time = models.Value(None, models.BigIntegerField()), models.Value(None, models.DateTimeField())
+        rows, activities, due = {}, set(), {}
+        # The rows, the upcoming sessions and every activity's key, in one query.
+        for kind, key, session_id, starts_at in (
+            cls.objects.order_by()
+            .values_list(models.Value("row"), "translation_key", "session_id", "starts_at")
+            .union(
+                cls.upcoming(now).order_by().values_list(models.Value("session"), "activity__translation_key", "pk", "starts_at"),
+                ActivityPage.objects.order_by().values_list(models.Value("activity"), "translation_key", no_id, no_time),
+                all=True,
+            )
+        ):
+            if kind == "row":
+                rows[key] = (session_id, starts_at)
+            elif kind == "activity":
+                activities.add(key)
+            elif key not in due or (starts_at, session_id) < (due[key][1], due[key][0]):
+                due[key] = (session_id, starts_at)
+        missing = [
+            cls(translation_key=key, session_id=due.get(key, (None, None))[0], starts_at=due.get(key, (None, None))[1])
+            for key in activities | set(due)
+            if key not in rows
+        ]
+        if missing:
+            cls.objects.bulk_create(missing, ignore_conflicts=True)
+        for key, held in rows.items():
+            wanted = due.get(key, (None, None))
+            if wanted != held:
+                cls.objects.filter(translation_key=key, session_id=held[0], starts_at=held[1]).update(
+                    session_id=wanted[0], starts_at=wanted[1]
+                )
+        return min((starts_at for _session_id, starts_at in due.values()), default=None)
+
+    @classmethod
+    def refresh_activity(cls, translation_key: uuid.UUID) -> None:
+        """Set one activity's row from its sessions, holding the row's lock: in the transaction that changed them."""
+        with transaction.atomic():
+            cls.objects.bulk_create([cls(translation_key=translation_key)], ignore_conflicts=True)
+            list(cls.objects.select_for_update().filter(translation_key=translation_key))
+            following = (
+                cls.upcoming()
+                .filter(activity__translation_key=translation_key)
+                .order_by("starts_at", "pk")
+                .values_list("pk", "starts_at")
+                .first()
+            )
+            session_id, starts_at = following or (None, None)
+            cls.objects.filter(translation_key=translation_key).update(session_id=session_id, starts_at=starts_at)
+
+
+# The services' changes to an activity's sessions, as their audit records name them (events/audit.py).
+SESSIONS_RECORDED = frozenset({"events.sessions.add", "events.session.cancel"})
+
+
+def sessions_recorded(sender, instance, action: str, **_signal) -> None:
+    """A receiver of the audit records (plumbing.audit.recorded, connected in EventsConfig.ready()): sessions were
+    added to an activity (in bulk, which sends no save signal) or one was cancelled. Its next session is set again in
+    the same transaction, and the lists' kept copies of the sessions are stale."""
+    if action not in SESSIONS_RECORDED:
+        return
+    activity = instance.activity if isinstance(instance, Session) else instance
+    NextSession.refresh_activity(activity.translation_key)
+    sessions_changed()
+
+
+# The sessions as the activity list and calendars keep them in each process (which sessions there are, when they
+# start, whether cancelled; not their seats, read on every request): any save or deletion of a session row (the
+# signals connected in EventsConfig.ready()) and the services' sessions added in bulk (`sessions_recorded`) start a
+# new generation, at once and again on commit, as `bookings_changed` does.
+SESSIONS_GENERATION = "events:sessions-generation"
+
+
+def sessions_generation() -> str:
+    return cache.get_or_set(SESSIONS_GENERATION, lambda: uuid.uuid4().hex, None)
+
+
+def _new_sessions_generation() -> None:
+    cache.set(SESSIONS_GENERATION, uuid.uuid4().hex, None)
+
+
+def sessions_changed(**_signal) -> None:
+    _new_sessions_generation()
+    transaction.on_commit(_new_sessions_generation)
+
+
 class HouseholdMember(models.Model):
     """A child or elderly relative a resident books for (PIPL: only a name and birth year)."""
 

@@ -7,7 +7,7 @@ database constraints `session_never_overbooked` and
 a person makes is one entry in the audit log (`events/audit.py`), written in the same transaction,
 except a booking's: in a rush every booking of a session waits for the one before it, so a booking's
 transaction holds the session's lock for the seat decision alone, and its entry and message are a worker's
-(`follow_up_bookings`), queued as the decision commits: one task for a burst of bookings, not one each. The
+(`follow_up_bookings`, as the task `follow_up_task`), queued as the decision commits: one task for a burst of bookings, not one each. The
 booking is marked until then (`follow_up_pending`), so a lost task or a killed worker loses nothing: the same
 sweep also runs every minute.
 """
@@ -32,12 +32,14 @@ from django.db.models import Exists, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_tasks import task
 from wagtail.models import PageViewRestriction
 
 from home.i18n import label
 from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident
 from plumbing.middleware import shared_part
+from plumbing.periodic import every
 from points import services as points
 
 from . import audit, notifications
@@ -483,15 +485,22 @@ FOLLOW_UP_QUEUED = "events:follow-up-queued"  # set while a follow-up task is qu
 def queue_follow_up() -> None:
     """Ask a worker for the follow-up of the bookings just decided. The first booking after a sweep started queues
     the next sweep, which takes every booking pending by then: a rush of 500 bookings queues a few tasks, not 500.
-    The task clears the mark before it reads (`tasks.follow_up_bookings`), so a booking committed after that read
-    queues a sweep of its own. Never raises: a lost task is the minute sweep's."""
-    from . import tasks
-
+    The task clears the mark before it reads (`follow_up_task`), so a booking committed after that read queues a
+    sweep of its own. Never raises: a lost task is the minute sweep's."""
     try:
         if cache.add(FOLLOW_UP_QUEUED, True, timeout=int(FOLLOW_UP_AFTER.total_seconds())):
-            tasks.follow_up_bookings.enqueue()
+            follow_up_task.enqueue()
     except Exception:  # the cache or the task queue is down: the booking stands, the minute sweep follows it up
         logger.exception("could not queue the follow-up of a booking")
+
+
+@every(datetime.timedelta(minutes=1))
+@task()
+def follow_up_task() -> int:
+    """The sweep as a task: queued by bookings as they are decided (`queue_follow_up`), and every minute for any
+    task lost. Defined here, where bookings queue it (as the outbox's delivery is); events.tasks names it too."""
+    cache.delete(FOLLOW_UP_QUEUED)  # before reading: a booking decided from now on queues the next run
+    return follow_up_bookings()
 
 
 def follow_up_bookings(*, now: datetime.datetime | None = None, limit: int = 500) -> int:

@@ -3,7 +3,6 @@
 
 import datetime
 
-from django.core.cache import cache
 from django_tasks import task
 
 from plumbing.periodic import every
@@ -29,9 +28,6 @@ def close_ended_sessions() -> int:
     return services.close_ended_sessions()
 
 
-@every(datetime.timedelta(minutes=1))
-@task()
-def follow_up_bookings() -> int:
-    """Queued by bookings as they are decided (services.queue_follow_up), and every minute for any task lost."""
-    cache.delete(services.FOLLOW_UP_QUEUED)  # before reading: a booking decided from now on queues the next run
-    return services.follow_up_bookings()
+# The follow-up of bookings once their seat is decided: defined where bookings queue it (services.queue_follow_up),
+# and registered with the scheduler there (every minute, for any task lost).
+follow_up_bookings = services.follow_up_task

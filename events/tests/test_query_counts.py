@@ -178,3 +178,31 @@ def test_list_calendars_and_activity_page_query_counts_are_pinned_and_flat(
     assert page_logged_in.count("居民: ") == warm.count("居民: ") == SESSIONS[count]
     assert all(number <= MAX_QUERIES for name, number in expected.items() if not name.startswith("activity_logged_in"))
     assert expected["activity_logged_in"] <= MAX_QUERIES_LOGGED_IN
+
+
+# A visitor the page caches do not serve (a session cookie naming no session, as the bench's uncached requests), once
+# the list's order, a calendar window's sessions and Wagtail's route are kept (events/listing.py, plumbing/routing.py):
+# Wagtail's two view-restriction queries and the shown sessions' seats (the cold request before: as `EXPECTED`).
+EXPECTED_KEPT = {"list": 3, "list_last_page": 3, "week": 3, "month": 3}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_uncached_list_and_calendars_with_kept_order_and_route_are_pinned_and_flat(
+    street, client, site_pages, django_assert_num_queries, language
+):
+    count, (zh_index, en_index, activities) = street
+    index = zh_index if language == "zh-hans" else en_index
+    week_of = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+    urls = {
+        "list": index.url,
+        "list_last_page": f"{index.url}?page={(count + 19) // 20}",
+        "week": f"{index.url}?view=week&date={week_of}",
+        "month": f"{index.url}?view=month&date={week_of}",
+    }
+    client.cookies["sessionid"] = "no-such-session"
+    cache.clear()
+    for name, url in urls.items():
+        cold = client.get(url).content.decode()  # keeps the order, the window and the route
+        with django_assert_num_queries(EXPECTED_KEPT[name]):
+            kept = client.get(url).content.decode()
+        assert kept == cold

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     # After sessions, auth and messages: a logged-in resident's hit renders only the page's personal parts.
     "plumbing.middleware.ResidentPageCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Wagtail's site and page lookups of a public page, kept per publish generation.
+    "plumbing.routing.KeptRoutesMiddleware",
 ]
 
 ROOT_URLCONF = "linli.urls"
