@@ -35,6 +35,7 @@ import hashlib
 import math
 import pickle
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -43,16 +44,18 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.cache import cache, caches
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
-from plumbing.middleware import GENERATION_KEY, generation
+from plumbing.middleware import GENERATION_KEY, Announcements, generation
 from plumbing.network import client_address
 
 AUTH_GENERATION = "api-auth:generation"
 AUTH_SECONDS = 300  # a kept resolution is trusted at most this long, whatever happens (a backstop)
 KEPT_PREFIX = "api-kept:"
 KEPT_VERSION = 1  # of what is kept (answers, token resolutions): an entry of another version is not read
+LOCAL_TOKENS = 5000  # token resolutions each process trusts without a round trip (LocalTokens)
 RATE_PREFIX = "api-rate:"
 REFRESH_MARGIN = 1.0  # seconds before a kept answer expires when one request per process builds it again
 SESSION_KEY_FORM = re.compile(r"[0-9a-z]{8,64}")  # Django's session keys: 32 of [0-9a-z]
@@ -81,38 +84,52 @@ def _count_one_by_one(key: str, window: int) -> int:
         return cache.incr(key)  # another request began the window meanwhile
 
 
-def round_trip(counters: list[str], keys: list[str], window: int) -> tuple[list[int], dict]:
+def round_trip(
+    counters: list[str], keys: list[str], window: int, lifetimes: tuple[str, ...] = ()
+) -> tuple[list[int], dict, dict]:
     """Count one request on each counter (a fixed window of `window` seconds) and read `keys`: one pipeline with
-    Redis, else one call per counter and one get_many. The counts and the values found (absent keys left out)."""
+    Redis, else one call per counter and one get_many. The counts, the values found (absent keys left out) and,
+    with Redis, the seconds each of `lifetimes` has left (None: it never expires; absent keys left out)."""
     client = _redis_client()
     if client is None:
         counts = [_count_one_by_one(key, window) for key in counters]
-        return counts, (cache.get_many(keys) if keys else {})
+        return counts, (cache.get_many(keys) if keys else {}), {}
     made = [cache.client.make_key(key) for key in keys]
-    if not counters:
+    if not counters and not lifetimes:
         found = client.mget(made) if made else []
-        return [], {key: cache.client.decode(raw) for key, raw in zip(keys, found, strict=True) if raw is not None}
+        return [], {key: cache.client.decode(raw) for key, raw in zip(keys, found, strict=True) if raw is not None}, {}
     pipe = client.pipeline(transaction=False)
     for key in counters:
         raw = cache.client.make_key(key)
         pipe.incr(raw)
         pipe.expire(raw, window + 1)  # the key names its window: it only has to outlive it
+    for key in lifetimes:
+        pipe.pttl(cache.client.make_key(key))
     if made:
         pipe.mget(made)
     results = pipe.execute()
     counts = [int(count) for count in results[0 : 2 * len(counters) : 2]]
+    left = {}
+    for key, milliseconds in zip(lifetimes, results[2 * len(counters) : 2 * len(counters) + len(lifetimes)], strict=True):
+        if milliseconds == -1 or milliseconds >= 0:
+            left[key] = None if milliseconds == -1 else milliseconds / 1000
     values = {}
     if made:
         values = {key: cache.client.decode(raw) for key, raw in zip(keys, results[-1], strict=True) if raw is not None}
-    return counts, values
+    return counts, values, left
 
 
 @dataclass
 class Prefetched:
-    """What the gateway read for this request: the keys it asked for (`asked`) and the values it found."""
+    """What the gateway read for this request: the keys it asked for (`asked`) and the values it found; for a session
+    token that this process may trust without asking next time, the session's seconds left (`lifetimes`), the
+    `tokens` that would keep it and their `mark` taken before the round trip."""
 
     asked: frozenset[str] = frozenset()
     values: dict = field(default_factory=dict)
+    lifetimes: dict = field(default_factory=dict)
+    tokens: LocalTokens | None = None
+    mark: tuple | None = None
 
     def has(self, *keys: str) -> bool:
         return all(key in self.asked for key in keys)
@@ -175,6 +192,34 @@ def _session_cache_prefix(engine: str) -> str | None:
     return getattr(import_module(engine).SessionStore, "cache_key_prefix", None)
 
 
+def ends_announced() -> bool:
+    """Whether the session engine announces every session it ends (api/sessions.py): only then may a process trust
+    a token without asking the cache (LocalTokens)."""
+    return _ends_announced(settings.SESSION_ENGINE) and settings.SESSION_CACHE_ALIAS == "default"
+
+
+@functools.lru_cache
+def _ends_announced(engine: str) -> bool:
+    return getattr(import_module(engine).SessionStore, "announces_ends", False)
+
+
+SESSION_ENDED = "session-ended"  # the announcement's kind; its name is the token's key (token_key), not the token
+
+
+def announce_session_end(session_key: str) -> None:
+    """A session ended (api/sessions.py): every process drops its local trust in the token at once, now and again
+    on commit; on commit the session's cache entry is deleted again, as a request that read the session from the
+    database before the deletion committed may have put it back there."""
+    key = token_key(session_key)
+    generation.announce(SESSION_ENDED, key)
+
+    def committed() -> None:
+        cache.delete(_session_cache_prefix(settings.SESSION_ENGINE) + session_key)
+        generation.announce(SESSION_ENDED, key)
+
+    transaction.on_commit(committed)
+
+
 def auth_keys(token: str) -> list[str]:
     """What a token's resolution needs from the cache; none when the session engine keeps no session there."""
     session = session_cache_key(token)
@@ -182,7 +227,7 @@ def auth_keys(token: str) -> list[str]:
 
 
 def new_auth_generation() -> None:
-    cache.set(AUTH_GENERATION, uuid.uuid4().hex, None)
+    generation.publish(AUTH_GENERATION)
 
 
 def _read_or_make(key: str) -> str:
@@ -225,6 +270,71 @@ def resident_pk(request: HttpRequest) -> int | None:
     return None if request._api_resident is None else request._api_resident[0]
 
 
+class LocalTokens:
+    """Session tokens this process trusts without asking the cache, while nothing can have ended them.
+
+    A token's resolution is kept here from a round trip that found it still valid (`_still_valid`) and read how
+    long its session lives, and trusted without a round trip while:
+
+    - the announcements' subscription (plumbing.middleware.Announcements) has stayed confirmed since before that
+      round trip (the same `epoch`) and is confirmed now;
+    - the auth generation's copy is the one it was made under: a change to any user row (deactivation, a new
+      password, erasure, deletion) starts a new one and announces it;
+    - its session has not expired (the seconds it had left in the cache), nor AUTH_SECONDS passed since the
+      resolution was made (the backstop);
+    - its session's end was not announced: the session engine announces every deletion (log-out, flush, a key
+      cycled, a session ended elsewhere: api/sessions.py), which drops it here at once. An end heard between the
+      round trip and keeping it stops it being kept.
+
+    Whenever any of these cannot be known here, the token is checked in the round trip, as before.
+    """
+
+    def __init__(self, announcements: Announcements) -> None:
+        self.announcements = announcements
+        self.entries: dict[str, tuple] = {}
+        self.ended = 0  # ends heard so far
+        self.lock = threading.Lock()
+        announcements.listen(SESSION_ENDED, self.drop)
+
+    def mark(self) -> tuple | None:
+        """Taken before a round trip that reads a token: what keeping its resolution afterwards depends on; None
+        when it cannot be kept (another cache or session engine, a subscription not confirmed)."""
+        if not ends_announced() or not self.announcements.confirmed():
+            return None
+        return self.announcements.epoch, self.ended, time.time()
+
+    def keep(self, key: str, mark: tuple, kept: dict, seconds_left: float | None) -> None:
+        epoch, ended, read_at = mark
+        until = min(read_at + AUTH_SECONDS, kept.get("made", 0) + AUTH_SECONDS)
+        if seconds_left is not None:
+            until = min(until, read_at + seconds_left)
+        with self.lock:
+            if self.announcements.epoch != epoch or self.ended != ended or until <= time.time():
+                return
+            self.entries.pop(key, None)
+            if len(self.entries) >= LOCAL_TOKENS:
+                del self.entries[next(iter(self.entries))]  # the oldest
+            self.entries[key] = (epoch, until, kept["generation"], kept["pk"], kept["user"])
+
+    def trusted(self, key: str, auth_generation: str | None, now: float) -> tuple[int, bytes] | None:
+        """(pk, the user pickled) of a token trusted now; `auth_generation` is this process's confirmed copy."""
+        entry = self.entries.get(key)
+        if entry is None or auth_generation is None:
+            return None
+        epoch, until, made_under, pk, user = entry
+        if epoch != self.announcements.epoch or now >= until or made_under != auth_generation:
+            return None
+        return pk, user
+
+    def drop(self, key: str) -> None:
+        with self.lock:
+            self.ended += 1
+            self.entries.pop(key, None)
+
+
+tokens = LocalTokens(generation)
+
+
 def _resolve(token: str, known: Prefetched) -> tuple[int, object] | None:
     """(pk, the user or, when kept, the user pickled), or None."""
     from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
@@ -235,6 +345,8 @@ def _resolve(token: str, known: Prefetched) -> tuple[int, object] | None:
         values = known.values if known.has(*keys) else cache.get_many(keys)
         kept, session, current = (values.get(key) for key in keys)
         if _still_valid(kept, session, current):
+            if known.mark is not None and keys[1] in known.lifetimes:
+                known.tokens.keep(keys[0], known.mark, kept, known.lifetimes[keys[1]])
             return kept["pk"], kept["user"]
         # Read before the session and the user's row: a change after this read starts a newer generation.
         current = current or _read_or_make(AUTH_GENERATION)
@@ -250,6 +362,7 @@ def _resolve(token: str, known: Prefetched) -> tuple[int, object] | None:
             "user": pickle.dumps(user),
             "hash": session.get(HASH_SESSION_KEY),
             "generation": current,
+            "made": time.time(),
         }
         cache.set(keys[0], kept, AUTH_SECONDS)
     return user.pk, user
@@ -285,17 +398,27 @@ def generation_values(request: HttpRequest, keys: tuple[str, ...]) -> dict[str, 
     return values
 
 
-def local_generations() -> dict[str, str]:
-    """The generations this process knows without asking: the publish generation's copy (with Redis), if kept."""
-    copy = generation.known()
-    return {} if copy is None else {GENERATION_KEY: copy}
+def local_generations(announcements: Announcements = generation) -> dict[str, str]:
+    """The generations this process knows without asking (with Redis, the copies its announcements' watcher keeps
+    up to date: the publish generation, the auth generation, those of the answers it kept); {} when it knows none."""
+    return announcements.known_many(known_generations | {AUTH_GENERATION})
+
+
+def trust_locally(request: HttpRequest, local_tokens: LocalTokens, local: dict[str, str], now: float) -> bool:
+    """Resolve the request's session token from what this process trusts (LocalTokens), if it may: no round trip
+    for it then."""
+    token = request.headers.get("X-Session-Token")
+    trusted = local_tokens.trusted(token_key(token), local.get(AUTH_GENERATION), now) if token else None
+    if trusted is not None:
+        request._api_resident = trusted
+    return trusted is not None
 
 
 def prefetch_keys(request: HttpRequest, kept: list[str], local: dict[str, str]) -> list[str]:
-    """The keys to read in the round trip: the session token's, the `kept` answers' and, when there are kept
-    answers to check, the generations not known locally."""
+    """The keys to read in the round trip: the session token's (unless already trusted locally), the `kept`
+    answers' and, when there are kept answers to check, the generations not known locally."""
     token = request.headers.get("X-Session-Token")
-    keys = auth_keys(token) if token else []
+    keys = auth_keys(token) if token and not hasattr(request, "_api_resident") else []
     if kept is not None:
         keys += kept
         keys += [key for key in known_generations if key not in local]

@@ -19,8 +19,8 @@ from home import factories
 from home.models import PortalSettings
 from plumbing.middleware import (
     GENERATION_KEY,
+    Announcements,
     AnonymousPageCacheMiddleware,
-    PublishGeneration,
     bump_page_cache_generation,
     generation,
 )
@@ -380,8 +380,8 @@ def wait_for(condition, seconds: float = 5) -> bool:
 
 
 def test_with_redis_every_process_hears_of_a_publish_at_once(redis_cache):
-    worker = PublishGeneration()  # a gunicorn worker serving pages
-    editor = PublishGeneration()  # another process, where an editor publishes
+    worker = Announcements()  # a gunicorn worker serving pages
+    editor = Announcements()  # another process, where an editor publishes
     try:
         first = worker.current()  # starts the worker's subscription
         assert wait_for(lambda: worker.copy is not None), "the worker never subscribed to the announcements"
