@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import math
 import pickle
 import re
@@ -311,6 +312,8 @@ class LocalTokens:
         with self.lock:
             if self.announcements.epoch != epoch or self.ended != ended or until <= time.time():
                 return
+            if any(entry[0] != epoch for entry in itertools.islice(self.entries.values(), 1)):
+                self.entries.clear()  # all kept under an epoch that ended: none is trusted any more
             self.entries.pop(key, None)
             if len(self.entries) >= LOCAL_TOKENS:
                 del self.entries[next(iter(self.entries))]  # the oldest
