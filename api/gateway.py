@@ -193,30 +193,31 @@ def _session_cache_prefix(engine: str) -> str | None:
     return getattr(import_module(engine).SessionStore, "cache_key_prefix", None)
 
 
-def ends_announced() -> bool:
-    """Whether the session engine announces every session it ends (api/sessions.py): only then may a process trust
-    a token without asking the cache (LocalTokens)."""
-    return _ends_announced(settings.SESSION_ENGINE) and settings.SESSION_CACHE_ALIAS == "default"
+def changes_announced() -> bool:
+    """Whether the session engine announces every session it ends or saves anew (api/sessions.py): only then may a
+    process trust a token without asking the cache (LocalTokens)."""
+    return _changes_announced(settings.SESSION_ENGINE) and settings.SESSION_CACHE_ALIAS == "default"
 
 
 @functools.lru_cache
-def _ends_announced(engine: str) -> bool:
-    return getattr(import_module(engine).SessionStore, "announces_ends", False)
+def _changes_announced(engine: str) -> bool:
+    return getattr(import_module(engine).SessionStore, "announces_changes", False)
 
 
-SESSION_ENDED = "session-ended"  # the announcement's kind; its name is the token's key (token_key), not the token
+SESSION_CHANGED = "session"  # the announcement's kind; its name is the token's key (token_key), never the token
 
 
-def announce_session_end(session_key: str) -> None:
-    """A session ended (api/sessions.py): every process drops its local trust in the token at once, now and again
-    on commit; on commit the session's cache entry is deleted again, as a request that read the session from the
-    database before the deletion committed may have put it back there."""
+def announce_session_change(session_key: str, *, ended: bool) -> None:
+    """A session ended or was saved anew (api/sessions.py): every process drops its local trust in the token at
+    once, now and again on commit. An ended session's cache entry is deleted again on commit, as a request that read
+    it from the database before the deletion committed may have put it back there."""
     key = token_key(session_key)
-    generation.announce(SESSION_ENDED, key)
+    generation.announce(SESSION_CHANGED, key)
 
     def committed() -> None:
-        cache.delete(_session_cache_prefix(settings.SESSION_ENGINE) + session_key)
-        generation.announce(SESSION_ENDED, key)
+        if ended:
+            cache.delete(_session_cache_prefix(settings.SESSION_ENGINE) + session_key)
+        generation.announce(SESSION_CHANGED, key)
 
     transaction.on_commit(committed)
 
@@ -283,9 +284,9 @@ class LocalTokens:
       password, erasure, deletion) starts a new one and announces it;
     - its session has not expired (the seconds it had left in the cache), nor AUTH_SECONDS passed since the
       resolution was made (the backstop);
-    - its session's end was not announced: the session engine announces every deletion (log-out, flush, a key
-      cycled, a session ended elsewhere: api/sessions.py), which drops it here at once. An end heard between the
-      round trip and keeping it stops it being kept.
+    - nothing was announced of its session: the session engine announces every session it deletes (log-out,
+      flush, a key cycled, a session ended elsewhere) or saves anew (api/sessions.py), which drops it here at once.
+      Any such announcement heard between the round trip and keeping it stops it being kept.
 
     Whenever any of these cannot be known here, the token is checked in the round trip, as before.
     """
@@ -293,14 +294,14 @@ class LocalTokens:
     def __init__(self, announcements: Announcements) -> None:
         self.announcements = announcements
         self.entries: dict[str, tuple] = {}
-        self.ended = 0  # ends heard so far
+        self.ended = 0  # announcements of sessions heard so far
         self.lock = threading.Lock()
-        announcements.listen(SESSION_ENDED, self.drop)
+        announcements.listen(SESSION_CHANGED, self.drop)
 
     def mark(self) -> tuple | None:
         """Taken before a round trip that reads a token: what keeping its resolution afterwards depends on; None
         when it cannot be kept (another cache or session engine, a subscription not confirmed)."""
-        if not ends_announced() or not self.announcements.confirmed():
+        if not changes_announced() or not self.announcements.confirmed():
             return None
         return self.announcements.epoch, self.ended, time.time()
 

@@ -183,6 +183,9 @@ class Announcements:
         client = _redis_client()
         if client is not None:
             client.publish(self.channel_name(), f"{kind}:{name}")
+            # Redis writes what a command sends to subscribers before it reads another command: once this PING is
+            # answered, the announcement is in every subscriber's socket (see confirmed()), not merely on its way.
+            client.ping()
         for listener in self.listeners.get(kind, ()):
             listener(name)
 
