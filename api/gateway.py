@@ -1,17 +1,26 @@
-"""One cache round trip per API request: its rate limits, its session token and, for a kept answer, the answer.
+"""At most one cache round trip per API request: its rate limits, its session token and, for a kept answer, the
+answer; none for a kept answer whose every check this process can make without asking.
 
 `ApiGatewayMiddleware` (api/middleware.py) sends, before Django's sessions, locale, auth and URL resolution run,
 one pipelined request to the shared cache that
 
 - counts the request against its client address and its session token (a fixed window, as before);
-- reads what the session token needs (the token's kept resolution, the session itself, the auth generation);
-- reads the kept answer of a hot read (`shared_json`) and the generations it was built under.
+- reads what the session token needs (the token's kept resolution, the session itself, the auth generation),
+  unless this process trusts the token already (below);
+- reads the kept answer of a hot read (`shared_json`) and the generations it was built under, unless this process
+  knows them (below).
 
 A kept answer still valid is answered from there (200, or 304 to its ETag) without a query; anything else goes on
 down the stack with what was read, so that the endpoint's authentication and `shared_json` ask the cache nothing
 more. Each worker also holds the kept answers it served in memory: the round trip then reads only what decides
 whether they are still valid. With Redis the round trip is one pipeline (one MGET when no limit counts); with
 another cache (locmem in tests, files without Redis) the same reads and counts are made one by one.
+
+With Redis each process also keeps copies of the generations (the publish generation, the auth generation, those
+its kept answers were built under), kept up to date by its announcements' watcher (plumbing.middleware.
+Announcements: whoever starts a new generation announces it on a pub/sub channel) and trusted only while that
+subscription is confirmed healthy. Where no rate limit counts the request, a kept answer whose generations and
+token this process knows costs no round trip at all.
 
 **Session tokens.** A token is a session key (allauth's session-token strategy). Resolving one the long way costs
 the session (from the cache with `cached_db`) and the user's row; its result is kept under an HMAC of the token
@@ -26,8 +35,16 @@ A token that fails any of these is resolved the long way again (allauth's `authe
 then `is_active`), so a revoked token, a deactivated, erased or deleted user is refused on the next request.
 Only session engines that keep the session in the default cache (`cached_db`, `cache`) can be checked in the
 round trip; with others every token is resolved the long way, as before.
-"""
 
+A process may skip those checks for a token only while nothing can have failed them since it last made them in a
+round trip (`LocalTokens`): with production's session engine (api/sessions.py), which announces every session it
+ends or saves anew, and its announcements' subscription confirmed healthy all along; until the session's time to
+live, AUTH_SECONDS, a new auth generation or an announcement about its session, whichever comes first. An
+announcement is in every process's socket before the change that made it returns, and a process with anything
+unread or unhandled trusts nothing: the rule above holds for the next request in every process. Whenever the
+subscription is not confirmed (starting, lost, made again by redis-py behind the watcher's back), and with any
+other cache or session engine, every token is checked in the round trip.
+"""
 from __future__ import annotations
 
 import functools
