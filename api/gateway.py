@@ -45,6 +45,7 @@ unread or unhandled trusts nothing: the rule above holds for the next request in
 subscription is not confirmed (starting, lost, made again by redis-py behind the watcher's back), and with any
 other cache or session engine, every token is checked in the round trip.
 """
+
 from __future__ import annotations
 
 import functools
@@ -322,15 +323,15 @@ class LocalTokens:
         when it cannot be kept (another cache or session engine, a subscription not confirmed)."""
         if not changes_announced() or not self.announcements.confirmed():
             return None
-        return self.announcements.epoch, self.ended, time.time()
+        return self.announcements.epoch, self.ended, time.monotonic()
 
     def keep(self, key: str, mark: tuple, kept: dict, seconds_left: float | None) -> None:
-        epoch, ended, read_at = mark
-        until = min(read_at + AUTH_SECONDS, kept.get("made", 0) + AUTH_SECONDS)
+        epoch, ended, read_at = mark  # time.monotonic(): a clock set back extends nothing
+        until = read_at + min(AUTH_SECONDS, kept.get("made", 0) + AUTH_SECONDS - time.time())
         if seconds_left is not None:
             until = min(until, read_at + seconds_left)
         with self.lock:
-            if self.announcements.epoch != epoch or self.ended != ended or until <= time.time():
+            if self.announcements.epoch != epoch or self.ended != ended or until <= time.monotonic():
                 return
             if any(entry[0] != epoch for entry in itertools.islice(self.entries.values(), 1)):
                 self.entries.clear()  # all kept under an epoch that ended: none is trusted any more
@@ -339,13 +340,13 @@ class LocalTokens:
                 del self.entries[next(iter(self.entries))]  # the oldest
             self.entries[key] = (epoch, until, kept["generation"], kept["pk"], kept["user"])
 
-    def trusted(self, key: str, auth_generation: str | None, now: float) -> tuple[int, bytes] | None:
+    def trusted(self, key: str, auth_generation: str | None) -> tuple[int, bytes] | None:
         """(pk, the user pickled) of a token trusted now; `auth_generation` is this process's confirmed copy."""
         entry = self.entries.get(key)
         if entry is None or auth_generation is None:
             return None
         epoch, until, made_under, pk, user = entry
-        if epoch != self.announcements.epoch or now >= until or made_under != auth_generation:
+        if epoch != self.announcements.epoch or time.monotonic() >= until or made_under != auth_generation:
             return None
         return pk, user
 
@@ -427,11 +428,11 @@ def local_generations(announcements: Announcements = generation) -> dict[str, st
     return announcements.known_many(known_generations | {AUTH_GENERATION})
 
 
-def trust_locally(request: HttpRequest, local_tokens: LocalTokens, local: dict[str, str], now: float) -> bool:
+def trust_locally(request: HttpRequest, local_tokens: LocalTokens, local: dict[str, str]) -> bool:
     """Resolve the request's session token from what this process trusts (LocalTokens), if it may: no round trip
     for it then."""
     token = request.headers.get("X-Session-Token")
-    trusted = local_tokens.trusted(token_key(token), local.get(AUTH_GENERATION), now) if token else None
+    trusted = local_tokens.trusted(token_key(token), local.get(AUTH_GENERATION)) if token else None
     if trusted is not None:
         request._api_resident = trusted
     return trusted is not None

@@ -117,7 +117,7 @@ class ApiGatewayMiddleware:
         token = request.headers.get("X-Session-Token")
         local = gateway.local_generations(self.announcements)
         candidates, to_read, mark = [], None, None
-        if token and not gateway.trust_locally(request, self.tokens, local, now):
+        if token and not gateway.trust_locally(request, self.tokens, local):
             mark = self.tokens.mark()  # before the round trip: what keeping the token's resolution depends on
         if keepable:
             path = request.get_full_path()
