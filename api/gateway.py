@@ -233,6 +233,8 @@ def announce_session_change(session_key: str, *, ended: bool) -> None:
     it from the database before the deletion committed may have put it back there."""
     key = token_key(session_key)
     generation.announce(SESSION_CHANGED, key)
+    if not transaction.get_connection().in_atomic_block:
+        return  # committed already
 
     def committed() -> None:
         if ended:

@@ -634,3 +634,20 @@ def test_with_another_cache_a_token_is_never_trusted_without_asking(resident, se
     assert gateway.token_key(token) not in gateway.tokens.entries
     import_module(django_settings.SESSION_ENGINE).SessionStore(token).delete()
     refused(phone, token, etag)
+
+
+def test_a_session_put_back_before_its_deletion_committed_is_deleted_again(
+    resident, settings, django_capture_on_commit_callbacks
+):
+    """cached_db deletes the cache's entry at once and the row on commit: a request reading the row meanwhile puts
+    the session back in the cache, where the token would still be found. The commit deletes it again."""
+    settings.SESSION_ENGINE = "api.sessions"
+    token = token_for(resident)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    entry = store.cache_key_prefix + token
+    data = store(token).load()
+    with django_capture_on_commit_callbacks(execute=True):
+        store(token).delete()
+        cache.set(entry, data)  # as cached_db's load() does from the row it still sees
+    assert cache.get(entry) is None
+    assert_problem(Client().get(BOOKINGS, HTTP_X_SESSION_TOKEN=token), 401, "not_authenticated")
