@@ -409,3 +409,23 @@ def test_with_redis_a_publish_shows_on_the_next_request(client, site_pages, redi
         assert "刚发布的通知" in client.get("/zh-hans/").content.decode()
     finally:
         generation.stop()
+
+
+def test_with_redis_copies_are_trusted_only_while_the_subscription_answers(redis_cache, monkeypatch):
+    """A connection that died without a word (no answer, no error): within a second nothing is trusted any more,
+    and the generation is read from Redis again."""
+    import redis
+
+    worker = Announcements()
+    try:
+        worker.current()
+        assert wait_for(worker.confirmed), "the worker never subscribed to the announcements"
+        assert worker.known() == redis_cache.get(GENERATION_KEY)
+        monkeypatch.setattr(redis.client.PubSub, "ping", lambda self, message=None: None)  # no PING gets through
+
+        assert wait_for(lambda: not worker.confirmed(), seconds=2)
+        assert worker.known() is None
+        Announcements().publish()
+        assert worker.current() == redis_cache.get(GENERATION_KEY)
+    finally:
+        worker.stop()
