@@ -172,22 +172,31 @@ class Announcements:
         """A new generation of `key` (a fresh random token, never a counter: a key the cache lost cannot come back
         with an old value), announced to every process."""
         token = uuid.uuid4().hex
-        cache.set(key, token, None)
+        client = _redis_client()
+        if client is None:
+            cache.set(key, token, None)
         with self._lock:
             if key in self.copies:
                 self.copies = {**self.copies, key: token}  # this process sees its own change at once
-        self.announce("generation", key)
+        if client is not None:  # the new value and its announcement in one round trip, the value first
+            pipe = client.pipeline(transaction=False)
+            pipe.set(cache.client.make_key(key), cache.client.encode(token))
+            self._announce(client, pipe, "generation", key)
 
     def announce(self, kind: str, name: str) -> None:
         """Tell every process (this one at once) that `name` changed or ended; `listen`ers of `kind` hear it."""
         client = _redis_client()
         if client is not None:
-            client.publish(self.channel_name(), f"{kind}:{name}")
-            # Redis writes what a command sends to subscribers before it reads another command: once this PING is
-            # answered, the announcement is in every subscriber's socket (see confirmed()), not merely on its way.
-            client.ping()
+            self._announce(client, client.pipeline(transaction=False), kind, name)
         for listener in self.listeners.get(kind, ()):
             listener(name)
+
+    def _announce(self, client, pipe, kind: str, name: str) -> None:
+        pipe.publish(self.channel_name(), f"{kind}:{name}")
+        pipe.execute()
+        # Redis writes what a command sends to subscribers before it reads another command: once this PING is
+        # answered, the announcement is in every subscriber's socket (see confirmed()), not merely on its way.
+        client.ping()
 
     def listen(self, kind: str, listener) -> None:
         self.listeners.setdefault(kind, []).append(listener)
@@ -274,6 +283,11 @@ class Announcements:
                     checked = now
                 elif not self.watched.issubset(self.copies):
                     self._read(stop, self.watched.difference(self.copies))
+            except BaseException:
+                with self._lock:  # before the flag drops: nothing is trusted in between
+                    if not stop.is_set():
+                        self._lose()
+                raise
             finally:
                 self._reading = False
 
