@@ -80,7 +80,7 @@ REFRESH_MARGIN = 1.0  # seconds before a kept answer expires when one request pe
 SESSION_KEY_FORM = re.compile(r"[0-9a-z]{8,64}")  # Django's session keys: 32 of [0-9a-z]
 # Generations that kept answers were built under, besides the publish generation: each process learns them from
 # the answers it builds (`shared_json(..., generations=...)`) and reads them in every later round trip.
-known_generations: set[str] = {GENERATION_KEY}
+known_generations: frozenset[str] = frozenset({GENERATION_KEY})  # replaced, never changed: read by every request
 
 
 # ---------------------------------------------------------------------------
@@ -413,10 +413,12 @@ def kept_key(language: str, full_path: str, token: str | None) -> str:
 def generation_values(request: HttpRequest, keys: tuple[str, ...]) -> dict[str, str]:
     """The current value of each generation key: as the gateway read it at the start of the request, else read
     now (made when missing). Read before the data an answer is built from."""
+    global known_generations
     known = prefetched(request)
     values = {}
     for key in (GENERATION_KEY, *keys):
-        known_generations.add(key)
+        if key not in known_generations:
+            known_generations = known_generations | {key}
         value = known.values.get(key) if known.has(key) else None
         if value is None:
             value = generation.current() if key == GENERATION_KEY else _read_or_make(key)
