@@ -17,6 +17,8 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from plumbing.middleware import Announcements, generation
+
 from . import gateway
 from .core import Kept, etag_matches, problem, status_problem
 
@@ -90,14 +92,19 @@ class ApiGatewayMiddleware:
 
     Kept answers this process answered or built are held in its memory too (as the page cache holds pages), so the
     round trip reads only what decides whether they are still valid: the generations and, for a personal answer,
-    the token's. A public answer whose generations this process knows without asking (the publish generation, with
-    Redis) then costs no round trip at all where no rate limit counts the request."""
+    the token's. With Redis this process knows the generations without asking (copies kept up to date by its
+    announcements' watcher) and may trust a session token without asking while nothing can have ended it
+    (gateway.LocalTokens): a kept answer, public or personal, then costs no round trip at all where no rate limit
+    counts the request. Whenever the watcher's subscription is not confirmed healthy, everything is read in the
+    round trip, as before."""
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response, announcements: Announcements = generation) -> None:
         self.get_response = get_response
         self.refreshes = gateway.Refreshes()
         self.held: dict[str, dict] = {}
         self.held_lock = threading.Lock()
+        self.announcements = announcements  # another process's, in tests
+        self.tokens = gateway.tokens if announcements is generation else gateway.LocalTokens(announcements)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
@@ -107,14 +114,16 @@ class ApiGatewayMiddleware:
         now = time.time()
         # Kept answers are for GETs without a browser session (whose pages may see other headers): phone clients.
         keepable = request.method == "GET" and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        candidates, local, to_read = [], {}, None
+        token = request.headers.get("X-Session-Token")
+        local = gateway.local_generations(self.announcements)
+        candidates, to_read, mark = [], None, None
+        if token and not gateway.trust_locally(request, self.tokens, local):
+            mark = self.tokens.mark()  # before the round trip: what keeping the token's resolution depends on
         if keepable:
             path = request.get_full_path()
-            token = request.headers.get("X-Session-Token")
             candidates = [gateway.kept_key(language, path, None)]
             if token:
                 candidates.append(gateway.kept_key(language, path, token))
-            local = gateway.local_generations()
             public = self.held_entry(candidates[0], now)
             if public is not None and not counters:
                 if gateway.still_current(public, gateway.Prefetched(frozenset(local), local), now):
@@ -124,8 +133,13 @@ class ApiGatewayMiddleware:
             # An address answers either for everyone or per token: one held answer says which, nothing more to read.
             to_read = [] if any(entry is not None for entry in held) else candidates
         keys = gateway.prefetch_keys(request, to_read, local)
-        counts, values = gateway.round_trip([key for key, _limit in counters], keys, settings.LINLI_API_RATE_WINDOW_SECONDS)
-        known = gateway.Prefetched(asked=frozenset((*keys, *local)), values={**values, **local})
+        session = gateway.session_cache_key(token) if mark is not None else None
+        counts, values, lifetimes = gateway.round_trip(
+            [key for key, _limit in counters], keys, settings.LINLI_API_RATE_WINDOW_SECONDS, (session,) if session else ()
+        )
+        known = gateway.Prefetched(
+            asked=frozenset((*keys, *local)), values={**values, **local}, lifetimes=lifetimes, tokens=self.tokens, mark=mark
+        )
         request._api_prefetched = known
         wait = gateway.seconds_to_wait(counts, [limit for _key, limit in counters])
         if wait:

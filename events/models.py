@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
@@ -30,6 +29,7 @@ from wagtail_localize.fields import SynchronizedField
 from home.blocks import BaseStreamBlock
 from home.i18n import english_active, in_reader_language
 from home.models import Community
+from plumbing.middleware import generation
 
 # Short codes people read aloud and type: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
 CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -483,11 +483,12 @@ BOOKINGS_GENERATION = "events:bookings-generation"
 
 
 def bookings_generation() -> str:
-    return cache.get_or_set(BOOKINGS_GENERATION, lambda: uuid.uuid4().hex, None)
+    return generation.current(BOOKINGS_GENERATION)
 
 
 def _new_bookings_generation() -> None:
-    cache.set(BOOKINGS_GENERATION, uuid.uuid4().hex, None)
+    """A new generation, announced to every process: those that keep a copy of it (with Redis) see it at once."""
+    generation.publish(BOOKINGS_GENERATION)
 
 
 def bookings_changed(**_signal) -> None:

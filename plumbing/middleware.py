@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import re
+import select
 import threading
 import time
 import uuid
@@ -70,59 +71,135 @@ def _redis_client():
     return backend.client.get_client(write=True) if isinstance(backend, RedisCache) else None
 
 
-def read_generation() -> str:
-    """The current publish generation from the shared cache (made when there is none)."""
-    token = cache.get(GENERATION_KEY)
+def read_generation(key: str = GENERATION_KEY) -> str:
+    """A generation's current value from the shared cache (made when there is none)."""
+    token = cache.get(key)
     if token is None:
         token = uuid.uuid4().hex
-        if not cache.add(GENERATION_KEY, token, None):
-            token = cache.get(GENERATION_KEY, token)
+        if not cache.add(key, token, None):
+            token = cache.get(key, token)
     return token
 
 
-class PublishGeneration:
-    """The publish generation as this process knows it.
+def _unread(fd: int, wait: float = 0) -> bool:
+    """Whether the socket holds something not read yet (a closed one counts as such), without reading it; waits
+    at most `wait` seconds for something to come."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(wait * 1000))
 
-    With Redis, a thread per process subscribes to a channel on which every publish is
-    announced, and keeps a copy of the generation: a cache hit then needs no round trip
-    at all. Whenever that subscription is not (yet) confirmed healthy, and with any other
-    cache, the generation is read from the shared cache on every request. Either way a
-    publish anywhere is seen by the next request everywhere (the announcement follows the
-    write by well under a millisecond on a healthy connection).
+
+class Resubscribed(ConnectionError):
+    """redis-py made the connection again by itself: announcements may have been lost meanwhile."""
+
+
+class Announcements:
+    """What changed, heard by every process at once: new generations, and the end of what processes keep copies of.
+
+    Whoever starts a new generation (`publish`: the publish generation, the bookings', the API's auth generation) or
+    ends something processes may hold (`announce`: a session) says so on one Redis pub/sub channel. With Redis, a
+    thread per process subscribes to it, keeps a copy of each generation it was asked about (`known`) and tells the
+    listeners (`listen`) of the rest: a cache hit then needs no round trip at all.
+
+    The copies are trusted only while the subscription is confirmed healthy (`confirmed`):
+    - subscribed first, read second: no announcement can fall between the two;
+    - a PING through the subscription answered less than HEALTHY_FOR ago (one is sent every HEARTBEAT), so that
+      every announcement made before that PING has been handled, even on a connection that died silently;
+    - nothing received and not handled yet: the socket is polled, and the thread says when it is reading, so an
+      announcement that reached this process before a request began is handled before the request trusts a copy;
+    - never reconnected behind the thread's back (redis-py connects and subscribes again by itself): messages may
+      have been lost meanwhile, so every copy is dropped (`epoch` moves on) and read again after subscribing.
+    Whenever it is not, and with any other cache, `known` answers None and callers read the shared cache (one round
+    trip, as without copies). Either way a change anywhere is seen by the next request everywhere.
     """
 
-    CHECK_EVERY = 30  # seconds; the copy is also re-read this often, should a message ever be lost
+    HEARTBEAT = 0.25  # seconds between PINGs through the subscription
+    HEALTHY_FOR = 1.0  # seconds an answered PING confirms the subscription
+    CHECK_EVERY = 30  # seconds; every copy is also read again this often (a generation made without announcement)
 
     def __init__(self) -> None:
-        self.copy: str | None = None
+        self.copies: dict[str, str] = {}  # replaced whole on every change: readers need no lock
+        self.watched: frozenset[str] = frozenset({GENERATION_KEY})
+        self.epoch = 0  # moves on whenever the copies stop being trusted: what was kept under an older one is not
+        self.listeners: dict[str, list] = {}
+        self._confirmed = 0.0  # time.monotonic() when the last answered PING was sent
+        self._reading = False
+        self._fd: int | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
-    def current(self) -> str:
-        copy = self.copy
-        if copy is not None and self._pid == os.getpid():
-            return copy
-        self._start_watching()
-        return read_generation()
+    @property
+    def copy(self) -> str | None:
+        """The publish generation's copy (None before the subscription's first read)."""
+        return self.copies.get(GENERATION_KEY)
 
-    def known(self) -> str | None:
-        """This process's copy when it is kept up to date (Redis), else None: read GENERATION_KEY then (in one round
-        trip with other reads). Starts the watcher, as current() does."""
-        copy = self.copy
-        if copy is not None and self._pid == os.getpid():
-            return copy
-        self._start_watching()
-        return None
+    def confirmed(self) -> bool:
+        """Whether this process's copies are up to date now (see above). Starts the watcher."""
+        if self._pid != os.getpid():
+            self._start_watching()
+            return False
+        fd = self._fd
+        if fd is None or time.monotonic() - self._confirmed > self.HEALTHY_FOR:
+            return False
+        # The socket first, the flag second: the thread raises the flag before it reads the socket.
+        return not _unread(fd) and not self._reading and self._fd == fd
 
-    def publish(self) -> None:
+    def known(self, key: str = GENERATION_KEY) -> str | None:
+        """This process's copy of a generation when it is up to date (Redis), else None: read the key then (in one
+        round trip with other reads). Starts watching the key."""
+        return self.known_many((key,)).get(key)
+
+    def known_many(self, keys) -> dict[str, str]:
+        """The up-to-date copies of those generations (the ones this process has); {} when none can be trusted."""
+        if not self.watched.issuperset(keys):
+            self.watch(keys)
+        if not self.confirmed():
+            return {}
+        copies = self.copies
+        return {key: copies[key] for key in keys if key in copies}
+
+    def current(self, key: str = GENERATION_KEY) -> str:
+        value = self.known(key)
+        return value if value is not None else read_generation(key)
+
+    def watch(self, keys) -> None:
+        """Keep copies of these generations too (read by the thread within a HEARTBEAT)."""
+        with self._lock:
+            self.watched = self.watched.union(keys)
+
+    def publish(self, key: str = GENERATION_KEY) -> None:
+        """A new generation of `key` (a fresh random token, never a counter: a key the cache lost cannot come back
+        with an old value), announced to every process."""
         token = uuid.uuid4().hex
-        cache.set(GENERATION_KEY, token, None)
-        if self.copy is not None:
-            self.copy = token  # this process sees its own publish at once
+        client = _redis_client()
+        if client is None:
+            cache.set(key, token, None)
+        with self._lock:
+            if key in self.copies:
+                self.copies = {**self.copies, key: token}  # this process sees its own change at once
+        if client is not None:  # the new value and its announcement in one round trip, the value first
+            pipe = client.pipeline(transaction=False)
+            pipe.set(cache.client.make_key(key), cache.client.encode(token))
+            self._announce(client, pipe, "generation", key)
+
+    def announce(self, kind: str, name: str) -> None:
+        """Tell every process (this one at once) that `name` changed or ended; `listen`ers of `kind` hear it."""
         client = _redis_client()
         if client is not None:
-            client.publish(self.channel_name(), token)
+            self._announce(client, client.pipeline(transaction=False), kind, name)
+        for listener in self.listeners.get(kind, ()):
+            listener(name)
+
+    def _announce(self, client, pipe, kind: str, name: str) -> None:
+        pipe.publish(self.channel_name(), f"{kind}:{name}")
+        pipe.execute()
+        # Redis writes what a command sends to subscribers before it reads another command: once this PING is
+        # answered, the announcement is in every subscriber's socket (see confirmed()), not merely on its way.
+        client.ping()
+
+    def listen(self, kind: str, listener) -> None:
+        self.listeners.setdefault(kind, []).append(listener)
 
     @staticmethod
     def channel_name() -> str:
@@ -135,22 +212,30 @@ class PublishGeneration:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()  # after a fork, the child starts its own watcher
-            self.copy = None
+            self._lose()
             if _redis_client() is not None:
                 self._stop = threading.Event()
-                threading.Thread(target=self._watch, args=(self._stop,), name="page-cache-generation", daemon=True).start()
+                threading.Thread(target=self._watch, args=(self._stop,), name="announcements", daemon=True).start()
 
     def stop(self) -> None:
         """End the watcher (tests); the next request starts a new one."""
         with self._lock:
             self._stop.set()
-            self.copy = None
+            self._lose()
             self._pid = None
 
-    def _keep(self, stop: threading.Event, token: str | None) -> None:
+    def _lose(self) -> None:
+        """Trust nothing kept so far (called with the lock held)."""
+        self._fd = None
+        self._confirmed = 0.0
+        self.copies = {}
+        self.epoch += 1
+
+    def _read(self, stop: threading.Event, keys) -> None:
+        values = {key: read_generation(key) for key in keys}
         with self._lock:
             if not stop.is_set():
-                self.copy = token
+                self.copies = {**self.copies, **values}
 
     def _watch(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -161,26 +246,75 @@ class PublishGeneration:
                 while (message := pubsub.get_message(timeout=1)) is None or message["type"] != "subscribe":
                     if stop.is_set():
                         return
-                # Subscribed first, read second: no publish can fall between the two.
-                self._keep(stop, read_generation())
-                checked = time.monotonic()
-                while not stop.is_set():
-                    message = pubsub.get_message(timeout=1)
-                    if message is not None and message["type"] == "message" or time.monotonic() - checked > self.CHECK_EVERY:
-                        # Re-read rather than trust the message: the channel is shared by
-                        # every database of this Redis server.
-                        self._keep(stop, read_generation())
-                        checked = time.monotonic()
+                # Subscribed first, read second: no announcement can fall between the two.
+                self._read(stop, self.watched)
+                with self._lock:
+                    if stop.is_set():
+                        return
+                    self._fd = pubsub.connection._sock.fileno()
+                self._listen(stop, pubsub)
             except Exception:  # noqa: BLE001  (any failure: read per request until subscribed again)
-                self._keep(stop, None)
-                logger.warning("page cache: lost the publish announcements; reading the generation per request", exc_info=True)
+                with self._lock:
+                    if not stop.is_set():
+                        self._lose()
+                logger.warning("announcements: lost the subscription; reading generations per request", exc_info=True)
                 stop.wait(1)
             finally:
                 if pubsub is not None:
                     pubsub.close()
 
+    def _listen(self, stop: threading.Event, pubsub) -> None:
+        pings: dict[bytes, float] = {}
+        number, sent, checked = 0, 0.0, time.monotonic()
+        fd = self._fd
+        while not stop.is_set():
+            _unread(fd, self.HEARTBEAT)
+            self._reading = True  # before the socket is read: see confirmed()
+            try:
+                while (message := pubsub.get_message(timeout=0)) is not None:
+                    self._handle(stop, message, pings)
+                now = time.monotonic()
+                if now - sent >= self.HEARTBEAT:
+                    number, sent = number + 1, now
+                    pings[str(number).encode()] = now
+                    pubsub.ping(str(number))
+                if now - checked > self.CHECK_EVERY:
+                    self._read(stop, self.watched)
+                    checked = now
+                elif not self.watched.issubset(self.copies):
+                    self._read(stop, self.watched.difference(self.copies))
+            except BaseException:
+                with self._lock:  # before the flag drops: nothing is trusted in between
+                    if not stop.is_set():
+                        self._lose()
+                raise
+            finally:
+                self._reading = False
 
-generation = PublishGeneration()
+    def _handle(self, stop: threading.Event, message: dict, pings: dict[bytes, float]) -> None:
+        kind = message["type"]
+        if kind == "subscribe":
+            raise Resubscribed("the announcements' connection was made again")
+        if kind == "pong":
+            sent = pings.pop(message["data"], None)
+            if sent is not None:
+                for older in [number for number, when in pings.items() if when < sent]:
+                    del pings[older]
+                self._confirmed = sent
+            return
+        if kind != "message":
+            return
+        what, _colon, name = message["data"].decode(errors="replace").partition(":")
+        if what == "generation":
+            # Read again rather than trust the message: the channel is shared by every database of this Redis server.
+            if name in self.watched:
+                self._read(stop, (name,))
+        else:
+            for listener in self.listeners.get(what, ()):
+                listener(name)
+
+
+generation = Announcements()
 
 
 def bump_page_cache_generation() -> None:
@@ -211,7 +345,7 @@ class AnonymousPageCacheMiddleware:
     once, and a page rendered from data read before a publish is never served after it.
 
     Entries live in the shared cache and, for the hot pages, in this process's memory too:
-    with Redis (see PublishGeneration) a hit then costs no query and no round trip.
+    with Redis (see Announcements) a hit then costs no query and no round trip.
     """
 
     def __init__(self, get_response):

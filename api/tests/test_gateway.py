@@ -3,7 +3,9 @@ kept answers; what it keeps never outlives a revoked token, a changed user or an
 
 from __future__ import annotations
 
+import os
 import socket
+import time
 import uuid
 from importlib import import_module
 
@@ -12,14 +14,15 @@ import redis
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 
 from api import gateway
+from api.middleware import ApiGatewayMiddleware
 from api.testing import assert_problem, token_for
 from conftest import skip_or_fail
 from events import factories, services
 from home.factories import ResidentProfileFactory, VerifiedUserFactory
-from plumbing.middleware import GENERATION_KEY, generation
+from plumbing.middleware import GENERATION_KEY, Announcements, generation
 
 PASSWORD = "correct horse battery staple"
 BOOKINGS = "/api/v1/me/bookings/"
@@ -357,3 +360,294 @@ def _wait_for(condition, seconds: float = 5) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+# ---------------------------------------------------------------------------
+# On Redis with production's session engine: a token trusted without a round trip, never past its end
+
+
+class OtherProcessGateway(ApiGatewayMiddleware):
+    """The gateway of another worker process: its own announcements' watcher and the tokens it trusts."""
+
+    announcements: Announcements | None = None
+
+    def __init__(self, get_response) -> None:
+        super().__init__(get_response, announcements=OtherProcessGateway.announcements)
+
+
+@pytest.fixture
+def announced_sessions(redis_cache, settings):
+    """Production's session engine (api/sessions.py): every session it ends is announced."""
+    settings.SESSION_ENGINE = "api.sessions"
+    return redis_cache
+
+
+@pytest.fixture
+def other_process(announced_sessions, settings):
+    """A phone client of another process (its own middleware, watcher and trusted tokens) beside this one's."""
+    watcher = OtherProcessGateway.announcements = Announcements()
+    middleware = [
+        "api.tests.test_gateway.OtherProcessGateway" if path == "api.middleware.ApiGatewayMiddleware" else path
+        for path in settings.MIDDLEWARE
+    ]
+
+    def phone() -> Client:
+        client = Client()
+        with override_settings(MIDDLEWARE=middleware):
+            client.handler.load_middleware()
+        return client
+
+    yield phone, watcher
+    watcher.stop()
+
+
+def settled(*watchers: Announcements) -> None:
+    """Each watcher subscribed and holds copies of every generation the kept answers use."""
+    keys = gateway.known_generations | {gateway.AUTH_GENERATION}
+    for watcher in watchers:
+        assert _wait_for(lambda watcher=watcher: len(watcher.known_many(keys)) == len(keys)), "never subscribed"
+
+
+def trusted_hit(phone: Client, token: str, round_trips, django_assert_num_queries) -> str:
+    """The bookings list built, its token checked in a round trip (and trusted from then on), then an ETag hit with
+    no round trip and no query. Its ETag."""
+    etag = phone.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token)["ETag"]
+    assert phone.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    round_trips["n"] = 0
+    with django_assert_num_queries(0):
+        assert phone.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token, HTTP_IF_NONE_MATCH=etag).status_code == 304
+        assert phone.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token).json() == {"items": [], "next": None}
+    assert round_trips["n"] == 0
+    return etag
+
+
+def test_with_announced_sessions_a_personal_etag_hit_needs_no_round_trip(
+    resident, announced_sessions, round_trips, settings, django_assert_num_queries
+):
+    settings.LINLI_API_RATE_PER_ADDRESS = 0
+    settings.LINLI_API_RATE_PER_TOKEN = 0
+    phone, token = phone_of(resident)
+    phone.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token)
+    settled(generation)
+    trusted_hit(phone, token, round_trips, django_assert_num_queries)
+    # A rate limit still counts every request: one round trip, with nothing to read for the token or the answer.
+    settings.LINLI_API_RATE_PER_TOKEN = 100
+    round_trips["n"] = 0
+    assert phone.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token).status_code == 200
+    assert round_trips["n"] == 1
+
+
+def log_out(token: str) -> None:
+    assert Client().delete("/_allauth/app/v1/auth/session", HTTP_X_SESSION_TOKEN=token).status_code == 401
+
+
+def end_from_the_session_store(token: str) -> None:
+    import_module(django_settings.SESSION_ENGINE).SessionStore(token).delete()
+
+
+def cycle_the_key(token: str) -> None:
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore(token)
+    store.load()
+    store.cycle_key()
+
+
+def expire(token: str) -> None:
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore(token)
+    store.set_expiry(1)
+    store.save()
+
+
+@pytest.mark.parametrize(
+    "end", [log_out, end_from_the_session_store, cycle_the_key], ids=["log-out", "session store", "key cycled"]
+)
+def test_a_session_ended_in_one_process_is_refused_by_the_next_request_of_another(
+    resident, other_process, round_trips, settings, end, django_assert_num_queries
+):
+    """No waiting between the end and the next request: the announcement is handled before anything is trusted."""
+    settings.LINLI_API_RATE_PER_ADDRESS = 0
+    settings.LINLI_API_RATE_PER_TOKEN = 0
+    new_phone, watcher = other_process
+    login = Client().post(
+        "/_allauth/app/v1/auth/login", {"email": resident.email, "password": PASSWORD}, content_type="application/json"
+    )
+    token = login.json()["meta"]["session_token"]
+    here, there = Client(), new_phone()
+    here.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token)
+    there.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token)
+    settled(generation, watcher)
+    etag = trusted_hit(here, token, round_trips, django_assert_num_queries)
+    assert trusted_hit(there, token, round_trips, django_assert_num_queries) == etag
+
+    end(token)
+
+    refused(there, token, etag)
+    refused(here, token, etag)
+
+
+@pytest.mark.parametrize("change", ["deactivated", "new password", "deleted", "erased"])
+def test_a_user_changed_in_one_process_is_refused_by_the_next_request_of_another(
+    resident, other_process, round_trips, settings, change, django_assert_num_queries
+):
+    settings.LINLI_API_RATE_PER_ADDRESS = 0
+    settings.LINLI_API_RATE_PER_TOKEN = 0
+    new_phone, watcher = other_process
+    token = token_for(resident)
+    there = new_phone()
+    there.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token)
+    settled(watcher)
+    etag = trusted_hit(there, token, round_trips, django_assert_num_queries)
+
+    user = get_user_model().objects.get(pk=resident.pk)
+    if change == "deactivated":
+        user.is_active = False
+        user.save()
+    elif change == "new password":
+        user.set_password("another horse battery staple")
+        user.save(update_fields=["password"])
+    elif change == "deleted":
+        user.delete()
+    else:
+        from home.services import erase_account
+
+        erase_account(user=user, actor=user)
+
+    refused(there, token, etag)
+
+
+def test_an_expired_session_is_refused_though_trusted_before(
+    resident, other_process, round_trips, settings, django_assert_num_queries
+):
+    """A token is trusted locally at most as long as its session had left when it was checked; a session saved anew
+    elsewhere (here with a second to live) is checked again."""
+    settings.LINLI_API_RATE_PER_ADDRESS = 0
+    settings.LINLI_API_RATE_PER_TOKEN = 0
+    new_phone, watcher = other_process
+    token = token_for(resident)
+    there = new_phone()
+    there.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token)
+    settled(watcher)
+    etag = trusted_hit(there, token, round_trips, django_assert_num_queries)
+
+    expire(token)
+
+    round_trips["n"] = 0
+    assert there.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert round_trips["n"] == 1
+    assert there.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    time.sleep(1.1)
+    refused(there, token, etag)
+
+
+def subscription_of(watcher: Announcements) -> str:
+    """The address Redis knows the watcher's subscription by."""
+    with socket.socket(fileno=os.dup(watcher._fd)) as sock:
+        host, port = sock.getsockname()[:2]
+    return f"{host}:{port}"
+
+
+@pytest.mark.parametrize("retries", [0, 3], ids=["error", "silent reconnection"])
+def test_a_lost_subscription_falls_back_to_the_round_trip_and_misses_no_end(
+    resident, neighbour, other_process, round_trips, settings, monkeypatch, retries, django_assert_num_queries
+):
+    """Redis drops the other process's subscription (a restart, a network fault) and a log-out is announced before
+    it is subscribed again: that announcement is lost to it, so nothing it trusted before is trusted again without
+    being checked. redis-py connects and subscribes again by itself, and with retries says nothing of it."""
+    import threading
+
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    options = {"CONNECTION_POOL_KWARGS": {"retry": Retry(NoBackoff(), retries)}}
+    settings.CACHES = {"default": {**settings.CACHES["default"], "OPTIONS": options}}
+    settings.LINLI_API_RATE_PER_ADDRESS = 0
+    settings.LINLI_API_RATE_PER_TOKEN = 0
+    new_phone, watcher = other_process
+    token, other_token = token_for(resident), token_for(neighbour)
+    there = new_phone()
+    for each in (token, other_token):
+        there.get(BOOKINGS, HTTP_X_SESSION_TOKEN=each)
+    settled(watcher)
+    etag = trusted_hit(there, token, round_trips, django_assert_num_queries)
+    other_etag = trusted_hit(there, other_token, round_trips, django_assert_num_queries)
+    epoch = watcher.epoch
+    reconnecting, reconnect = threading.Event(), threading.Event()
+    connect = redis.connection.AbstractConnection.connect
+
+    def held_up(self):
+        if self._sock is None and threading.current_thread().name == "announcements":
+            reconnecting.set()
+            reconnect.wait(5)
+        return connect(self)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "connect", held_up)
+    redis.Redis(host="127.0.0.1", port=6379).client_kill_filter(_type="pubsub", addr=subscription_of(watcher))
+    try:
+        assert reconnecting.wait(5)
+        log_out(token)  # announced while the other process is not subscribed
+        refused(there, token, etag)
+        round_trips["n"] = 0
+        assert there.get(BOOKINGS, HTTP_X_SESSION_TOKEN=other_token, HTTP_IF_NONE_MATCH=other_etag).status_code == 304
+        assert round_trips["n"] >= 1  # checked in the round trip, as before
+    finally:
+        reconnect.set()
+
+    assert _wait_for(lambda: watcher.epoch != epoch and watcher.confirmed()), "never subscribed again"
+    settled(watcher)
+    refused(there, token, etag)
+    trusted_hit(there, other_token, round_trips, django_assert_num_queries)
+
+
+def test_an_announcement_not_yet_handled_is_never_overtaken(
+    resident, other_process, round_trips, settings, monkeypatch, django_assert_num_queries
+):
+    """The other process's watcher is held up (a busy machine): the end waits, unread, and its requests ask Redis."""
+    import threading
+
+    settings.LINLI_API_RATE_PER_ADDRESS = 0
+    settings.LINLI_API_RATE_PER_TOKEN = 0
+    new_phone, watcher = other_process
+    token = token_for(resident)
+    there = new_phone()
+    there.get(BOOKINGS, HTTP_X_SESSION_TOKEN=token)
+    settled(watcher)
+    etag = trusted_hit(there, token, round_trips, django_assert_num_queries)
+    held_up, handled = threading.Event(), Announcements._handle
+
+    def slow_handle(self, *args):
+        if self is watcher:
+            held_up.wait(5)
+        return handled(self, *args)
+
+    monkeypatch.setattr(Announcements, "_handle", slow_handle)
+    try:
+        log_out(token)
+        refused(there, token, etag)
+    finally:
+        held_up.set()
+    refused(there, token, etag)
+
+
+def test_with_another_cache_a_token_is_never_trusted_without_asking(resident, settings, django_assert_num_queries):
+    settings.SESSION_ENGINE = "api.sessions"
+    phone, token = phone_of(resident)
+    etag = warm(phone, token, django_assert_num_queries)
+    assert gateway.token_key(token) not in gateway.tokens.entries
+    import_module(django_settings.SESSION_ENGINE).SessionStore(token).delete()
+    refused(phone, token, etag)
+
+
+def test_a_session_put_back_before_its_deletion_committed_is_deleted_again(
+    resident, settings, django_capture_on_commit_callbacks
+):
+    """cached_db deletes the cache's entry at once and the row on commit: a request reading the row meanwhile puts
+    the session back in the cache, where the token would still be found. The commit deletes it again."""
+    settings.SESSION_ENGINE = "api.sessions"
+    token = token_for(resident)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    entry = store.cache_key_prefix + token
+    data = store(token).load()
+    with django_capture_on_commit_callbacks(execute=True):
+        store(token).delete()
+        cache.set(entry, data)  # as cached_db's load() does from the row it still sees
+    assert cache.get(entry) is None
+    assert_problem(Client().get(BOOKINGS, HTTP_X_SESSION_TOKEN=token), 401, "not_authenticated")

@@ -19,8 +19,8 @@ from home import factories
 from home.models import PortalSettings
 from plumbing.middleware import (
     GENERATION_KEY,
+    Announcements,
     AnonymousPageCacheMiddleware,
-    PublishGeneration,
     bump_page_cache_generation,
     generation,
 )
@@ -380,8 +380,8 @@ def wait_for(condition, seconds: float = 5) -> bool:
 
 
 def test_with_redis_every_process_hears_of_a_publish_at_once(redis_cache):
-    worker = PublishGeneration()  # a gunicorn worker serving pages
-    editor = PublishGeneration()  # another process, where an editor publishes
+    worker = Announcements()  # a gunicorn worker serving pages
+    editor = Announcements()  # another process, where an editor publishes
     try:
         first = worker.current()  # starts the worker's subscription
         assert wait_for(lambda: worker.copy is not None), "the worker never subscribed to the announcements"
@@ -409,3 +409,23 @@ def test_with_redis_a_publish_shows_on_the_next_request(client, site_pages, redi
         assert "刚发布的通知" in client.get("/zh-hans/").content.decode()
     finally:
         generation.stop()
+
+
+def test_with_redis_copies_are_trusted_only_while_the_subscription_answers(redis_cache, monkeypatch):
+    """A connection that died without a word (no answer, no error): within a second nothing is trusted any more,
+    and the generation is read from Redis again."""
+    import redis
+
+    worker = Announcements()
+    try:
+        worker.current()
+        assert wait_for(worker.confirmed), "the worker never subscribed to the announcements"
+        assert worker.known() == redis_cache.get(GENERATION_KEY)
+        monkeypatch.setattr(redis.client.PubSub, "ping", lambda self, message=None: None)  # no PING gets through
+
+        assert wait_for(lambda: not worker.confirmed(), seconds=2)
+        assert worker.known() is None
+        Announcements().publish()
+        assert worker.current() == redis_cache.get(GENERATION_KEY)
+    finally:
+        worker.stop()

@@ -153,7 +153,8 @@ if REDIS_URL:
             "KEY_PREFIX": "linli",
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # cached_db, announcing the sessions it ends: the API may then trust a session token without asking (api/gateway.py).
+    SESSION_ENGINE = "api.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli"}}
 
