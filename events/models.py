@@ -434,11 +434,12 @@ SESSIONS_GENERATION = "events:sessions-generation"
 
 
 def sessions_generation() -> str:
-    return cache.get_or_set(SESSIONS_GENERATION, lambda: uuid.uuid4().hex, None)
+    return generation.current(SESSIONS_GENERATION)
 
 
 def _new_sessions_generation() -> None:
-    cache.set(SESSIONS_GENERATION, uuid.uuid4().hex, None)
+    """A new generation, announced to every process (as the bookings generation is)."""
+    generation.publish(SESSIONS_GENERATION)
 
 
 def sessions_changed(**_signal) -> None:

@@ -800,6 +800,9 @@ def test_the_check_in_message_names_the_points_awarded(staff_client, make_reside
 
 
 def test_the_sessions_list_has_a_today_shortcut(staff_client, liuhe_session):
+    # Today's and not over, whatever the hour (the fixture's starts in half an hour: tomorrow after 23:30 in Shanghai).
+    starts = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+    Session.objects.filter(pk=liuhe_session.pk).update(starts_at=starts, ends_at=starts + datetime.timedelta(hours=36))
     later = factories.SessionFactory(activity=liuhe_session.activity, starts_at=factories.in_days(3))
     today = timezone.localdate().isoformat()
     page = staff_client.get(url("sessions")).content.decode()
