@@ -421,7 +421,12 @@ def sessions_recorded(sender, instance, action: str, **_signal) -> None:
     the same transaction, and the lists' kept copies of the sessions are stale."""
     if action not in SESSIONS_RECORDED:
         return
-    activity = instance.activity if isinstance(instance, Session) else instance
+    if isinstance(instance, Session):
+        activity = instance.activity
+    elif isinstance(instance, ActivityPage):
+        activity = instance
+    else:  # a record of these actions about something else (the audit path's own tests make some)
+        return
     NextSession.refresh_activity(activity.translation_key)
     sessions_changed()
 

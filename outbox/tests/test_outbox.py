@@ -104,10 +104,17 @@ def test_a_booking_with_smtp_refusing_succeeds_and_is_delivered_once_mail_works(
 def test_nothing_is_sent_inside_the_request(client, resident, site_pages, django_capture_on_commit_callbacks):
     from django_tasks_db.models import DBTaskResult
 
+    from events.services import follow_up_task
+
     session = factories.SessionFactory(activity=factories.activity(), capacity=2)
     client.force_login(resident)
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(f"/en/activities/sessions/{session.pk}/book/", {"participant": "me"}).status_code == 302
+    # The request decides the seat and asks a worker for the rest: the booking's follow-up queues the message.
+    assert mail.outbox == [] and not Message.objects.exists()
+    assert DBTaskResult.objects.filter(task_path="events.services.follow_up_task").count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert follow_up_task.call() == 1  # as the worker runs it
     assert mail.outbox == []
     message = Message.objects.get()
     (task,) = DBTaskResult.objects.filter(task_path="outbox.services.deliver")
