@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, NullIf
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone, translation
 from django.utils.html import escape
@@ -25,7 +24,7 @@ from django.utils.translation import gettext, ngettext
 from home.models import Community
 from plumbing.middleware import LocalCopies, generation, shared_part
 from plumbing.parsing import parse_date
-from plumbing.personal import personal_part
+from plumbing.personal import CSRF_STAND_IN, personal_part, with_csrf_token
 
 from .models import (
     ActivityPage,
@@ -619,8 +618,7 @@ def activity_page_context(
 
 
 # Stand-ins for the two values of a sessions part that differ on every request, so that the rest is kept.
-_FRESH = secrets.token_hex(8)
-CSRF_STAND_IN, REQUEST_TOKEN_STAND_IN = f"csrf-{_FRESH}", f"request-token-{_FRESH}"
+REQUEST_TOKEN_STAND_IN = f"request-token-{secrets.token_hex(8)}"  # the CSRF token's is plumbing.personal's
 _sessions_html = LocalCopies(1000)
 
 
@@ -657,9 +655,9 @@ def sessions_part(request, *, page: int) -> str:
         }
         html = render_to_string("events/includes/sessions.html", context, request=request)
         _sessions_html.put(key, copy, html, settings.LINLI_SEATS_CACHE_SECONDS)
-    if CSRF_STAND_IN in html:  # a booking form: the token as {% csrf_token %} gives it (and the cookie it needs)
-        html = html.replace(CSRF_STAND_IN, get_token(request)).replace(REQUEST_TOKEN_STAND_IN, str(uuid.uuid4()))
-    return html
+    if REQUEST_TOKEN_STAND_IN in html:  # a booking form: a request token of its own
+        html = html.replace(REQUEST_TOKEN_STAND_IN, str(uuid.uuid4()))
+    return with_csrf_token(request, html)  # and the CSRF token (and the cookie it needs) of any form
 
 
 def bookable_people(user, members) -> list[dict]:
