@@ -448,8 +448,10 @@ def _new_sessions_generation() -> None:
 
 
 def sessions_changed(**_signal) -> None:
+    """As bookings_changed(): now, and again on commit when inside a transaction."""
     _new_sessions_generation()
-    transaction.on_commit(_new_sessions_generation)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_new_sessions_generation)
 
 
 class HouseholdMember(models.Model):
@@ -500,9 +502,11 @@ def _new_bookings_generation() -> None:
 def bookings_changed(**_signal) -> None:
     """A booking or session changed: the kept lists are stale. A new generation now (this process reads its own
     change at once) and again on commit, so that a list built from rows read before the commit is never kept under
-    the generation after it (the anonymous page cache's rule)."""
+    the generation after it (the anonymous page cache's rule). Outside a transaction the change has committed
+    already: once is enough."""
     _new_bookings_generation()
-    transaction.on_commit(_new_bookings_generation)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_new_bookings_generation)
 
 
 class BookingQuerySet(models.QuerySet):

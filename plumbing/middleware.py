@@ -178,10 +178,13 @@ class Announcements:
         with self._lock:
             if key in self.copies:
                 self.copies = {**self.copies, key: token}  # this process sees its own change at once
-        if client is not None:  # the new value and its announcement in one round trip, the value first
-            pipe = client.pipeline(transaction=False)
+        if client is not None:
+            # The new value and its announcement as one: MULTI/EXEC runs both before any other command, so the
+            # announcements of a key reach every watcher in the order its values were set, and the last one it
+            # hears is the key's value (the watcher trusts it without reading it back).
+            pipe = client.pipeline(transaction=True)
             pipe.set(cache.client.make_key(key), cache.client.encode(token))
-            self._announce(client, pipe, "generation", key)
+            self._announce(client, pipe, "generation", f"{key}={token}")
 
     def announce(self, kind: str, name: str) -> None:
         """Tell every process (this one at once) that `name` changed or ended; `listen`ers of `kind` hear it."""
@@ -203,7 +206,11 @@ class Announcements:
 
     @staticmethod
     def channel_name() -> str:
-        return cache.make_key(GENERATION_KEY) + ":announcements"
+        """The channel of this site's cache: its key prefix and its Redis database (channels are shared by all the
+        databases of a Redis server, and a value announced must be the value of the key in this one)."""
+        client = _redis_client()
+        database = client.connection_pool.connection_kwargs.get("db", 0) if client is not None else 0
+        return f"{cache.make_key(GENERATION_KEY)}:announcements:{database}"
 
     def _start_watching(self) -> None:
         if self._pid == os.getpid():
@@ -306,9 +313,12 @@ class Announcements:
             return
         what, _colon, name = message["data"].decode(errors="replace").partition(":")
         if what == "generation":
-            # Read again rather than trust the message: the channel is shared by every database of this Redis server.
-            if name in self.watched:
-                self._read(stop, (name,))
+            # The value as announced (publish): set with its announcement in one MULTI/EXEC, in this database.
+            key, _equals, token = name.partition("=")
+            if key in self.watched and token:
+                with self._lock:
+                    if not stop.is_set():
+                        self.copies = {**self.copies, key: token}
         else:
             for listener in self.listeners.get(what, ()):
                 listener(name)

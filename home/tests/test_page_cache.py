@@ -429,3 +429,54 @@ def test_with_redis_copies_are_trusted_only_while_the_subscription_answers(redis
         assert worker.current() == redis_cache.get(GENERATION_KEY)
     finally:
         worker.stop()
+
+
+def test_with_redis_a_watcher_keeps_the_announced_values_without_reading_them_back(redis_cache, monkeypatch):
+    """A generation's value travels with its announcement (set and announced in one MULTI/EXEC): however many
+    processes publish at once, the value a watcher keeps is the key's value in Redis, read back never."""
+    import threading
+
+    import plumbing.middleware
+
+    worker = Announcements()
+    try:
+        worker.current()
+        assert wait_for(worker.confirmed), "the worker never subscribed to the announcements"
+        reads = []
+        monkeypatch.setattr(plumbing.middleware, "read_generation", lambda key=GENERATION_KEY: reads.append(key) or "")
+
+        def publish_many() -> None:
+            editor = Announcements()
+            for _ in range(50):
+                editor.publish()
+
+        editors = [threading.Thread(target=publish_many) for _ in range(4)]
+        for thread in editors:
+            thread.start()
+        for thread in editors:
+            thread.join()
+
+        assert wait_for(lambda: worker.known() == redis_cache.get(GENERATION_KEY), seconds=2)
+        assert reads == []
+    finally:
+        worker.stop()
+
+
+def test_with_redis_announcements_of_another_database_are_not_heard(redis_cache):
+    """Pub/sub channels are shared by every database of a Redis server: a site on another database with the same key
+    prefix announces on a channel of its own, and a value announced there never becomes this one's copy."""
+    worker = Announcements()
+    try:
+        current = worker.current()
+        assert wait_for(worker.confirmed), "the worker never subscribed to the announcements"
+        client = redis_cache.client.get_client(write=True)
+        channel = worker.channel_name()
+        assert channel.endswith(":15")
+        client.publish(channel[: -len("15")] + "14", f"generation:{GENERATION_KEY}=from-another-database")
+        client.publish(channel, "generation:no-such-key=ignored")  # a key this process never asked about
+        time.sleep(Announcements.HEARTBEAT * 2)
+        assert wait_for(worker.confirmed)
+        assert worker.known() == current == redis_cache.get(GENERATION_KEY)
+        assert "no-such-key" not in worker.copies
+    finally:
+        worker.stop()
