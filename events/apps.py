@@ -2,6 +2,15 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _content_saved(created: bool = False, **_signal) -> None:
+    """A change to what is kept per publish generation; a row just made (the policy's, on its first use) changes
+    nothing kept."""
+    from home.signals import invalidate_page_cache
+
+    if not created:
+        invalidate_page_cache()
+
+
 class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "events"
@@ -32,7 +41,12 @@ class EventsConfig(AppConfig):
         # cancelled by the services (audited), the activity's next session is set at once too.
         from plumbing.audit import recorded
 
-        from .models import sessions_changed, sessions_recorded
+        from .models import ActivityPage, BookingPolicy, sessions_changed, sessions_recorded
+
+        # The no-show policy and the activities are kept per publish generation (services.booking_policy,
+        # services.kept_activity): saving one starts a new generation, as publishing does.
+        for model in (BookingPolicy, ActivityPage):
+            post_save.connect(_content_saved, sender=model, dispatch_uid=f"kept-per-generation-{model.__name__}")
 
         post_save.connect(sessions_changed, sender=Session, dispatch_uid="sessions-changed-save")
         post_delete.connect(sessions_changed, sender=Session, dispatch_uid="sessions-changed-delete")

@@ -627,8 +627,12 @@ class Booking(models.Model):
         """What the ticket's QR code holds: the check-in scanner reads it (services.normalise_code)."""
         return f"LINLI:{self.code}"
 
+    known_position: int | None = None  # set by the seat decision that put it on the waiting list
+
     def waiting_position(self) -> int:
-        """1-based place in the session's waiting list."""
+        """1-based place in the session's waiting list (as decided, for a booking just made)."""
+        if self.known_position is not None:
+            return self.known_position
         earlier = Q(queued_at__lt=self.queued_at) | Q(queued_at=self.queued_at, pk__lt=self.pk)
         return Booking.objects.filter(session_id=self.session_id, status=Booking.Status.WAITLISTED).filter(earlier).count() + 1
 

@@ -14,6 +14,7 @@ sweep also runs every minute.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import logging
 import random
@@ -28,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -186,10 +187,15 @@ class Suspension:
     offences: int
 
 
+def booking_policy() -> BookingPolicy:
+    """The no-show policy, kept per publish generation in each process (saving it starts a new one: events/apps.py)."""
+    return shared_part(("events.booking_policy",), BookingPolicy.load)
+
+
 def suspension_of(resident, *, now: datetime.datetime | None = None) -> Suspension | None:
     """N no-shows or late cancellations within M days suspend new bookings for K days."""
     now = now or timezone.now()
-    policy = BookingPolicy.load()
+    policy = booking_policy()
     since = now - datetime.timedelta(days=policy.period_days + policy.suspension_days)
     # The resident's bookings alone, without their sessions: PostgreSQL plans a condition on both tables (the
     # no-show's session end, or the cancellation's time) ten times slower than it runs it, on every booking.
@@ -266,6 +272,17 @@ def view_restrictions(page) -> tuple[tuple[str, tuple[int, ...]], ...]:
         )
 
     return shared_part(("events.view_restrictions", page.path), read)
+
+
+def kept_activity(activity_id: int) -> ActivityPage | None:
+    """An activity page (with its community) as published, kept per publish generation in each process: saving or
+    publishing an activity starts a new one (events/apps.py, home/signals.py). Each caller gets a copy of its own: what
+    a request keeps on it (is_visible_to's answers) stays with that request."""
+    kept = shared_part(
+        ("events.activity", activity_id),
+        lambda: ActivityPage.objects.select_related("community").filter(pk=activity_id).first(),
+    )
+    return copy.copy(kept) if kept is not None else None
 
 
 def _visible_to(*, activity: ActivityPage, user) -> bool:
@@ -646,12 +663,16 @@ def _place(
         if Session.activity.is_cached(loaded[each.pk]):
             each.activity = loaded[each.pk].activity
         check(each, now)
+    waiting = None
     if activity.is_draw and not locked[0].drawn_at:
         status = Booking.Status.APPLIED
-    elif all(each.seats_taken < each.capacity for each in locked) and _take_seats(locked):
-        status = Booking.Status.CONFIRMED
     else:
-        status = Booking.Status.WAITLISTED
+        waiting = _waiting(locked)
+        if not any(waiting.values()) and all(each.seats_taken < each.capacity for each in locked):
+            _take_seats(locked)
+            status = Booking.Status.CONFIRMED
+        else:
+            status = Booking.Status.WAITLISTED
     group = uuid.uuid4()
     bookings = [
         Booking(
@@ -671,6 +692,8 @@ def _place(
     ]
     if follow_up_for is not None:
         _chosen(bookings, follow_up_for).follow_up_pending = True
+    if status == Booking.Status.WAITLISTED:
+        bookings[0].known_position = waiting[locked[0].pk] + 1  # its place as decided, read without another query
     try:
         # Without post_save (which would refresh the lists' cache under the locks): the caller calls bookings_changed().
         Booking.objects.bulk_create(bookings)
@@ -681,23 +704,25 @@ def _place(
     return bookings
 
 
-def _take_seats(sessions: list[Session]) -> bool:
-    """A seat in each (locked) session, unless someone is already waiting for one of them (promotion gives
-    freed seats to them first, never to a newcomer): one UPDATE."""
+def _waiting(sessions: list[Session]) -> dict[int, int]:
+    """How many wait for each of the (locked) sessions: one query. Read after the locks, it counts every booking
+    decided before this one."""
+    waiting = Booking.objects.filter(session_id__in=[each.pk for each in sessions], status=Booking.Status.WAITLISTED)
+    if len(sessions) == 1:
+        return {sessions[0].pk: waiting.count()}
+    counts = dict(waiting.order_by().values("session_id").annotate(count=Count("pk")).values_list("session_id", "count"))
+    return {each.pk: counts.get(each.pk, 0) for each in sessions}
+
+
+def _take_seats(sessions: list[Session]) -> None:
+    """A seat in each of the (locked) sessions, which have one free and nobody waiting for it (promotion gives freed
+    seats to those waiting first, never to a newcomer): one UPDATE."""
     ids = [each.pk for each in sessions]
-    waiting = Booking.objects.filter(session_id__in=ids, status=Booking.Status.WAITLISTED)
-    taken = (
-        Session.objects.filter(pk__in=ids, seats_taken__lt=F("capacity"))
-        .filter(~Exists(waiting))
-        .update(seats_taken=F("seats_taken") + 1)
-    )
-    if taken == 0:
-        return False
+    taken = Session.objects.filter(pk__in=ids, seats_taken__lt=F("capacity")).update(seats_taken=F("seats_taken") + 1)
     if taken != len(ids):  # the rows are locked and were checked: cannot happen, and must not half-happen
         raise BookingError(_("This session is full."))
     for each in sessions:
         each.seats_taken += 1
-    return True
 
 
 def _chosen(bookings: list[Booking], session: Session) -> Booking:

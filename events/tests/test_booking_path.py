@@ -3,7 +3,8 @@ shortened path keeps its guarantees (no overbooking, the waiting list in the ord
 
 In a rush every booking of a session waits for the one before it at the session's row lock, so the lock covers
 the seat decision alone: a locking read of the session, one conditional UPDATE of its seats when it has some, one
-INSERT (services._place). The rules are checked before it; the audit entry and the message are a worker's, after it.
+INSERT (services._place), and the count of those waiting (who go first, and the newcomer's place among them). The
+rules are checked before it; the audit entry and the message are a worker's, after it.
 """
 
 from __future__ import annotations
@@ -23,17 +24,19 @@ from outbox.models import Message
 from .test_concurrency import residents, run_concurrently
 
 # Statements of services.book_session in a test, where each transaction is a savepoint (2 of the statements), from
-# the session row the view passes (with its activity): the rules (the resident's profile and e-mail address: 2, the
-# booking policy and their no-shows and late cancellations: 2; the page's view restrictions are kept per publish
-# generation), the resident's row lock, the household's bookings, the seat decision (a locking read, the seat's
-# UPDATE when there is one, the INSERT, which marks the booking's follow-up pending). The follow-up (the UPDATE that
-# clears the mark, the audit entry, the message: 10 more) is a worker's, queued without a query. PostgreSQL adds
-# one: the decision's transaction commits without waiting for the disk (SET LOCAL). Before the follow-up went to a
-# worker: 26 and 25, and 29 for the request; before the path was shortened: 34 and 33, and 39.
+# the session row the view passes (with its activity): the rules (the resident's profile and e-mail address: 2, their
+# no-shows and late cancellations: 1; the booking policy and the page's view restrictions are kept per publish
+# generation), the resident's row lock, the household's bookings, the seat decision (a locking read, the count of
+# those waiting, which gives a newcomer's place in the queue, the seat's UPDATE when there is one, the INSERT, which
+# marks the booking's follow-up pending). The follow-up (the UPDATE that clears the mark, the audit entry, the
+# message: 10 more) is a worker's, queued without a query. PostgreSQL adds one: the decision's transaction commits
+# without waiting for the disk (SET LOCAL). The page adds the Django session, the user and the session row (the
+# activity is kept per publish generation); a place in the queue needs no query after the decision. Before the
+# follow-up went to a worker: 26 and 25, and 29 for the request; before the path was shortened: 34 and 33, and 39.
 CONFIRMED, WAITING = 11, 10
 PAGE = 14
 QUEUE_ONLY = override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}})
-UNDER_THE_LOCK = {"confirmed": ["SELECT", "UPDATE", "INSERT"], "waitlisted": ["SELECT", "INSERT"]}
+UNDER_THE_LOCK = {"confirmed": ["SELECT", "SELECT", "UPDATE", "INSERT"], "waitlisted": ["SELECT", "SELECT", "INSERT"]}
 
 
 def statements(captured) -> list[str]:
@@ -80,7 +83,8 @@ def test_a_booking_costs_few_statements_and_holds_the_session_locked_for_the_dec
 @QUEUE_ONLY
 def test_booking_through_the_page_costs_few_queries(client, two_seats, make_resident, django_assert_num_queries):
     first = make_resident()
-    services.book_session(session=two_seats, resident=first, actor=first)  # the booking policy's row, content types
+    client.force_login(first)  # the booking policy's row, content types; the activity and the policy kept
+    client.post(f"/zh-hans/activities/sessions/{two_seats.pk}/book/", {"participant": "me"})
     person = make_resident()
     client.force_login(person)
     with django_assert_num_queries(PAGE + (1 if connection.vendor == "postgresql" else 0)):

@@ -143,3 +143,63 @@ def test_a_change_to_a_pages_privacy_applies_to_the_next_booking(site_pages, mak
         book(session(), singer)
     restriction.delete()
     assert book(session(), make_resident())[0].status == Booking.Status.CONFIRMED
+
+
+def book_through_the_page(client, session, person, participant: str = "me") -> str:
+    """Book as the resident does, through the page (the view reads the activity as kept per publish generation);
+    the message shown."""
+    client.force_login(person)
+    response = client.post(reverse("events:book", args=[session.pk]), {"participant": participant}, follow=True)
+    return " ".join(str(message) for message in response.context["messages"])
+
+
+def said(message: str, english: str, chinese: str) -> bool:
+    """The message says so, in whichever language the resident's page was in."""
+    return english in message or chinese in message
+
+
+def test_the_page_answers_each_resident_for_themselves_though_the_activity_is_kept(client, site_pages, make_resident):
+    """The view reads the activity as kept in the process; whether a resident may see it is never kept with it."""
+    session = make_session(capacity=5)
+    choir = Group.objects.create(name="choir")
+    restriction = PageViewRestriction.objects.create(page=session.activity, restriction_type="groups")
+    restriction.groups.add(choir)
+    singer, other = make_resident(), make_resident()
+    singer.groups.add(choir)
+
+    later = factories.SessionFactory(
+        activity=session.activity,
+        starts_at=session.starts_at + datetime.timedelta(days=7),
+        ends_at=session.ends_at + datetime.timedelta(days=7),
+    )
+
+    assert said(book_through_the_page(client, session, singer), "Booked", "预约成功")
+    assert said(book_through_the_page(client, session, other), "does not exist", "不存在")
+    # The singer may see the page, then leaves the choir: nothing starts a new publish generation, the activity stays
+    # kept, and the answer for the singer must not stay with it.
+    assert said(book_through_the_page(client, later, singer, participant="404"), "Choose yourself", "选择")
+    singer.groups.remove(choir)
+    assert said(book_through_the_page(client, later, singer), "does not exist", "不存在")
+    assert not Booking.objects.filter(resident=other).exists()
+    assert not Booking.objects.filter(session=later).exists()
+
+
+def test_an_activity_changed_or_unpublished_is_read_afresh_by_the_next_booking(client, site_pages, make_resident):
+    session = make_session(capacity=5)
+    assert said(book_through_the_page(client, session, make_resident()), "Booked", "预约成功")  # kept now
+
+    activity = ActivityPage.objects.get(pk=session.activity_id)
+    activity.booking_closes_at = timezone.now() - datetime.timedelta(minutes=1)
+    activity.save()  # a plain save, without a revision: still a new generation
+    late = make_resident()
+    assert said(book_through_the_page(client, session, late), "closed", "已截止")
+
+    assert not Booking.objects.filter(resident=late).exists()
+    activity.booking_closes_at = None
+    activity.save()
+    book_through_the_page(client, session, late)
+    assert Booking.objects.get(resident=late).status == Booking.Status.CONFIRMED
+
+    activity.unpublish()
+    assert said(book_through_the_page(client, session, make_resident()), "does not exist", "不存在")
+    assert Booking.objects.filter(session=session).count() == 2
