@@ -644,6 +644,32 @@ class Booking(models.Model):
         return self.status in self.HOLDING_SEAT and (now or timezone.now()) > self.cancellation_deadline()
 
 
+class BookingRequest(models.Model):
+    """A resident's booking of a first-come session, sent from its page and decided in the order of arrival (its id)
+    together with the others waiting for the same session (services.decide_booking_requests): in a rush the form is
+    answered at once, and the decisions of many residents cost a few queries, not a dozen each. Kept a week."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="+")
+    resident = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(HouseholdMember, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    guardian_consent = models.BooleanField(default=False)
+    request_token = models.UUIDField(null=True, blank=True, unique=True)
+    language = models.CharField(max_length=10)  # the page's: a refusal is written in it
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    refusal = models.TextField(blank=True)  # why no booking was made, when none was
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["session", "id"], condition=Q(decided_at__isnull=True), name="booking_request_pending"),
+            models.Index(fields=["resident", "created_at"], name="booking_request_of_resident"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} · {self.session_id}"
+
+
 class CalendarFeed(models.Model):
     """A resident's private calendar feed address (unguessable token, can be reset)."""
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from .models import Booking, CalendarFeed, HouseholdMember
+from .models import Booking, BookingRequest, CalendarFeed, HouseholdMember
 
 
 def export(user) -> dict[str, Any]:
@@ -33,6 +33,17 @@ def export(user) -> dict[str, Any]:
             }
             for booking in bookings
         ],
+        # Bookings sent from a page in the last week (kept that long), and whether they were made.
+        "booking_requests": [
+            {
+                "activity": sent.session.activity.title,
+                "starts_at": timezone.localtime(sent.session.starts_at).isoformat(),
+                "sent_at": sent.created_at.isoformat(),
+                "booked": sent.booking_id is not None,
+                "refusal": sent.refusal,
+            }
+            for sent in BookingRequest.objects.filter(resident=user).select_related("session__activity").order_by("pk")
+        ],
     }
 
 
@@ -45,5 +56,6 @@ def erase(user) -> None:
         if booking.is_active:
             services.cancel_booking(booking=booking, actor=user)
     Booking.objects.filter(resident=user).update(participant_name="—", participant_birth_year=None, phone="", member=None)
+    BookingRequest.objects.filter(resident=user).delete()
     HouseholdMember.objects.filter(resident=user).delete()
     CalendarFeed.objects.filter(resident=user).delete()

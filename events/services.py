@@ -25,18 +25,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import holidays
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_tasks import task
 from wagtail.models import PageViewRestriction
 
 from home.i18n import label
+from home.models import verified_phone
 from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident
 from plumbing.middleware import shared_part
@@ -49,6 +51,7 @@ from .models import (
     AgeBand,
     Booking,
     BookingPolicy,
+    BookingRequest,
     Draw,
     HouseholdMember,
     Kind,
@@ -194,25 +197,40 @@ def booking_policy() -> BookingPolicy:
 
 def suspension_of(resident, *, now: datetime.datetime | None = None) -> Suspension | None:
     """N no-shows or late cancellations within M days suspend new bookings for K days."""
+    return suspensions_of([resident.pk], now=now).get(resident.pk)
+
+
+def suspensions_of(resident_ids, *, now: datetime.datetime | None = None) -> dict[int, Suspension]:
+    """The suspensions of these residents (suspension_of), in two queries whatever their number: the residents with
+    none are absent."""
     now = now or timezone.now()
     policy = booking_policy()
     since = now - datetime.timedelta(days=policy.period_days + policy.suspension_days)
-    # The resident's bookings alone, without their sessions: PostgreSQL plans a condition on both tables (the
+    # The residents' bookings alone, without their sessions: PostgreSQL plans a condition on both tables (the
     # no-show's session end, or the cancellation's time) ten times slower than it runs it, on every booking.
     offences = list(
-        Booking.objects.filter(resident=resident)
+        Booking.objects.filter(resident_id__in=resident_ids)
         .filter(Q(status=Booking.Status.NO_SHOW) | Q(late_cancellation=True, cancelled_at__gte=since))
         .order_by()
-        .values_list("status", "session_id", "late_cancellation", "cancelled_at")
+        .values_list("resident_id", "status", "session_id", "late_cancellation", "cancelled_at")
     )
-    no_shows = [session_id for status, session_id, _late, _cancelled in offences if status == Booking.Status.NO_SHOW]
-    times = (
-        list(Session.objects.filter(pk__in=no_shows, ends_at__gte=since).values_list("ends_at", flat=True)) if no_shows else []
-    )
-    times += [
-        cancelled for _status, _session, late, cancelled in offences if late and cancelled is not None and cancelled >= since
-    ]
-    times.sort()
+    no_shows = {session_id for _resident, status, session_id, _late, _at in offences if status == Booking.Status.NO_SHOW}
+    ended = dict(Session.objects.filter(pk__in=no_shows, ends_at__gte=since).values_list("pk", "ends_at")) if no_shows else {}
+    times: dict[int, list[datetime.datetime]] = {}
+    for resident_id, status, session_id, late, cancelled in offences:
+        if status == Booking.Status.NO_SHOW and session_id in ended:
+            times.setdefault(resident_id, []).append(ended[session_id])
+        if late and cancelled is not None and cancelled >= since:
+            times.setdefault(resident_id, []).append(cancelled)
+    suspensions = {}
+    for resident_id, moments in times.items():
+        suspension = _suspension(sorted(moments), policy=policy, now=now)
+        if suspension is not None:
+            suspensions[resident_id] = suspension
+    return suspensions
+
+
+def _suspension(times: list[datetime.datetime], *, policy: BookingPolicy, now: datetime.datetime) -> Suspension | None:
     window = datetime.timedelta(days=policy.period_days)
     # The suspension starts at the offence that reaches the limit within the period.
     for index in range(policy.no_show_limit - 1, len(times)):
@@ -233,7 +251,9 @@ def _lock_resident(resident) -> None:
 
 def _lock_sessions(sessions: Iterable[Session]) -> list[Session]:
     ids = sorted({session.pk for session in sessions})
-    locked = {s.pk: s for s in Session.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    # FOR NO KEY UPDATE: the seats change, the key does not, so rows that refer to the session (a booking request
+    # arriving while its session's requests are decided) are written meanwhile without waiting.
+    locked = {s.pk: s for s in Session.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")}
     return [locked[pk] for pk in ids]
 
 
@@ -366,45 +386,61 @@ def _check_household(*, sessions: list[Session], activity: ActivityPage, residen
     and the household's at the session, of sessions that end after it starts (a condition on the bookings alone
     is ORed, the one on their sessions ANDed: PostgreSQL plans that far faster); the rest is sorted out here."""
     for session in sessions:
-        rows = list(
-            Booking.objects.active()
-            .filter(Q(participant_key=participant.key) | Q(session=session, resident=resident))
-            .filter(session__ends_at__gt=session.starts_at)
-            .order_by()
-            .values_list(
-                "pk", "session_id", "participant_key", "resident_id", "session__starts_at", "session__status", "queued_at"
-            )
+        _check_household_rows(
+            _household_rows(session, participant_keys=[participant.key], resident_ids=[resident.pk]),
+            session=session,
+            activity=activity,
+            resident=resident,
+            participant=participant,
         )
-        mine = sorted(
-            (starts_at, queued_at, pk, session_id)
-            for pk, session_id, key, _resident, starts_at, status, queued_at in rows
-            if key == participant.key
-            and (session_id == session.pk or (starts_at < session.ends_at and status != Session.Status.CANCELLED))
+
+
+def _household_rows(session: Session, *, participant_keys, resident_ids) -> list[tuple]:
+    """The active bookings _check_household_rows looks at, of these participants and households: one query."""
+    return list(
+        Booking.objects.active()
+        .filter(Q(participant_key__in=participant_keys) | Q(session=session, resident_id__in=resident_ids))
+        .filter(session__ends_at__gt=session.starts_at)
+        .order_by()
+        .values_list("pk", "session_id", "participant_key", "resident_id", "session__starts_at", "session__status", "queued_at")
+    )
+
+
+def _check_household_rows(rows: list[tuple], *, session: Session, activity: ActivityPage, resident, participant) -> None:
+    """_check_household's rules for one session, on the rows read by _household_rows (others' rows are skipped)."""
+    mine = sorted(
+        (starts_at, queued_at, pk, session_id)
+        for pk, session_id, key, _resident, starts_at, status, queued_at in rows
+        if key == participant.key
+        and (session_id == session.pk or (starts_at < session.ends_at and status != Session.Status.CANCELLED))
+    )
+    if any(session_id == session.pk for *_rest, session_id in mine):
+        raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": participant.name})
+    if mine:
+        other = Booking.objects.select_related("session__activity").get(pk=mine[0][2])
+        raise BookingError(
+            _("%(name)s is already booked for %(other)s at that time.")
+            % {"name": participant.name, "other": other.session.activity.localized.title}
         )
-        if any(session_id == session.pk for *_rest, session_id in mine):
-            raise BookingError(_("%(name)s already has a place or application for this session.") % {"name": participant.name})
-        if mine:
-            other = Booking.objects.select_related("session__activity").get(pk=mine[0][2])
-            raise BookingError(
-                _("%(name)s is already booked for %(other)s at that time.")
-                % {"name": participant.name, "other": other.session.activity.localized.title}
+    booked = sum(
+        1 for _pk, session_id, _key, resident_id, *_rest in rows if session_id == session.pk and resident_id == resident.pk
+    )
+    if booked >= activity.household_limit:
+        raise BookingError(
+            ngettext(
+                "Your household already has %(count)s place at this session, the most allowed.",
+                "Your household already has %(count)s places at this session, the most allowed.",
+                booked,
             )
-        booked = sum(
-            1 for _pk, session_id, _key, resident_id, *_rest in rows if session_id == session.pk and resident_id == resident.pk
+            % {"count": booked}
         )
-        if booked >= activity.household_limit:
-            raise BookingError(
-                ngettext(
-                    "Your household already has %(count)s place at this session, the most allowed.",
-                    "Your household already has %(count)s places at this session, the most allowed.",
-                    booked,
-                )
-                % {"count": booked}
-            )
 
 
 def _check_suspension(resident, *, now: datetime.datetime) -> None:
-    suspension = suspension_of(resident, now=now)
+    _refuse_if_suspended(suspension_of(resident, now=now))
+
+
+def _refuse_if_suspended(suspension: Suspension | None) -> None:
     if suspension is not None:
         raise BookingError(
             ngettext(
@@ -566,6 +602,224 @@ def follow_up_bookings(*, now: datetime.datetime | None = None, limit: int = 500
     return done
 
 
+# ---------------------------------------------------------------------------
+# Booking requests: a first-come session's bookings from its page, decided in the order of arrival, many at once
+
+REQUESTS_AT_ONCE = 200  # the most requests one transaction decides
+REQUESTS_KEPT = datetime.timedelta(days=7)
+_REQUESTS_LOCK = 0x4C696E  # pg_try_advisory_xact_lock(_REQUESTS_LOCK, session id): who decides a session's requests
+
+
+def takes_requests(session: Session) -> bool:
+    """Whether residents book the session through a request (a first-come session booked alone; a course's sessions
+    are booked together and a draw's applications wait for it, so both are booked at once, by book_session)."""
+    activity = session.activity
+    return not activity.is_series and not activity.is_draw
+
+
+def request_booking(
+    *,
+    session: Session,
+    resident,
+    member: HouseholdMember | None = None,
+    guardian_consent: bool = False,
+    request_token: uuid.UUID | None = None,
+) -> BookingRequest:
+    """A resident's booking of a first-come session for themselves or a household member, as a request decided with
+    the others waiting for the session (decide_booking_requests), usually before this returns: by this request
+    itself, or by another one deciding at that moment, when it may still be pending (decided_at is None). A replayed
+    form (same request_token) returns its first request. Its rules are book_session's."""
+    if session.pk >= 2**31:  # the decision's advisory lock takes the id as an int4
+        raise BookingError(_("This session does not exist."))
+    try:
+        with transaction.atomic():
+            request = BookingRequest.objects.create(
+                session=session,
+                resident=resident,
+                member=member,
+                guardian_consent=guardian_consent,
+                request_token=request_token,
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+    except IntegrityError:  # the same form twice (request_token): its first request, wherever it stands
+        request = BookingRequest.objects.filter(request_token=request_token).select_related("booking").first()
+        if request is None or request.resident_id != resident.pk:
+            raise BookingError(_("This form was already used. Please reload the page.")) from None
+    decided = decide_booking_requests(session_id=session.pk)
+    if request.pk in decided:
+        return decided[request.pk]
+    if request.decided_at is None:
+        request.refresh_from_db(fields=["decided_at", "booking", "refusal"])
+    return request
+
+
+def decide_booking_requests(*, session_id: int) -> dict[int, BookingRequest]:
+    """Decide the session's pending requests in the order they arrived, up to REQUESTS_AT_ONCE per transaction, until
+    none is left; the decided ones by id. One process decides a session's requests at a time (a PostgreSQL advisory
+    lock, tried without waiting: the one holding it decides the requests of those that found it taken, as it looks
+    for pending requests again after each commit, and they had committed theirs before trying). On SQLite every
+    transaction writes alone (IMMEDIATE)."""
+    decided: dict[int, BookingRequest] = {}
+    while True:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_REQUESTS_LOCK, session_id])
+                    if not cursor.fetchone()[0]:
+                        break
+            pending = list(
+                BookingRequest.objects.filter(session_id=session_id, decided_at=None)
+                .select_related("resident__profile", "member")
+                .order_by("pk")[:REQUESTS_AT_ONCE]
+            )
+            if not pending:
+                break
+            try:
+                with transaction.atomic():
+                    _decide(session_id, pending)
+            except IntegrityError:  # a participant booked meanwhile by staff or the API: one by one, to tell whom
+                for request in pending:
+                    try:
+                        with transaction.atomic():
+                            _decide(session_id, [request])
+                    except IntegrityError:
+                        with translation.override(request.language):
+                            name = participant_for(resident=request.resident, member=request.member).name
+                            request.booking = None
+                            request.refusal = _("%(name)s already has a place or application for this session.") % {"name": name}
+                        request.decided_at = timezone.now()
+                        request.save(update_fields=["decided_at", "booking", "refusal"])
+        decided.update((request.pk, request) for request in pending)
+        if not BookingRequest.objects.filter(session_id=session_id, decided_at=None).exists():
+            break  # (one statement, rather than a transaction trying the lock, in the usual case)
+    if any(request.booking is not None for request in decided.values()):
+        bookings_changed()
+        queue_follow_up()
+    return decided
+
+
+def _decide(session_id: int, requests: list[BookingRequest]) -> None:
+    """The decisions of these requests for one session, in their order, with book_session's rules, in a few queries
+    for all of them: the residents' row locks (before the session's, as book_session takes them), the session's, the
+    e-mail addresses proved, the suspensions, the households' bookings, those waiting; then the session's seats, the
+    bookings and the requests written at once. A refusal is written in the language of the request's page."""
+    from allauth.account.models import EmailAddress
+
+    resident_ids = sorted({request.resident_id for request in requests})
+    list(User.objects.select_for_update().filter(pk__in=resident_ids).order_by("pk").values_list("pk", flat=True))
+    (session,) = _lock_sessions([Session(pk=session_id)])
+    activity = kept_activity(session.activity_id) or ActivityPage.objects.get(pk=session.activity_id)
+    session.activity = activity
+    now = timezone.now()
+    verified = set(
+        EmailAddress.objects.filter(user_id__in=resident_ids, verified=True).values_list("user_id", flat=True).distinct()
+    )
+    suspensions = suspensions_of(resident_ids, now=now)
+    keys = [f"m{request.member_id}" if request.member_id else f"u{request.resident_id}" for request in requests]
+    rows = _household_rows(session, participant_keys=keys, resident_ids=resident_ids)
+    (waiting,) = _waiting([session]).values()
+    seats = session.seats_taken
+    bookings = []
+    for index, request in enumerate(requests):
+        resident = request.resident
+        try:
+            with translation.override(request.language):
+                if not resident.is_active or not (verified_phone(resident) or resident.pk in verified):
+                    raise BookingError(str(VERIFY_FIRST))
+                _check_visible(activity=activity, user=resident, acting_for_resident=False)
+                _check_bookable(session=session, activity=activity, now=now)
+                participant = participant_for(resident=resident, member=request.member)
+                _check_community(activity=activity, resident=resident)
+                _refuse_if_suspended(suspensions.get(resident.pk))
+                _check_age(activity=activity, participant=participant, session=session, override=False)
+                consent_at = _guardian_consent_at(
+                    participant, member=request.member, guardian_consent=request.guardian_consent, now=now
+                )
+                _check_household_rows(rows, session=session, activity=activity, resident=resident, participant=participant)
+        except BookingError as error:
+            request.booking, request.refusal = None, str(error)
+            continue
+        if not waiting and seats < session.capacity:
+            status, seats = Booking.Status.CONFIRMED, seats + 1
+        else:
+            status, waiting = Booking.Status.WAITLISTED, waiting + 1
+        # Strictly in the order of arrival: the waiting list is sorted by queued_at.
+        queued_at = now + datetime.timedelta(microseconds=index)
+        booking = Booking(
+            session=session,
+            resident=resident,
+            member=request.member,
+            participant_key=participant.key,
+            participant_name=participant.name,
+            participant_birth_year=participant.birth_year,
+            status=status,
+            request_token=request.request_token,
+            queued_at=queued_at,
+            confirmed_at=now if status == Booking.Status.CONFIRMED else None,
+            created_by=resident,
+            guardian_consent_at=consent_at,
+            follow_up_pending=True,
+        )
+        if status == Booking.Status.WAITLISTED:
+            booking.known_position = waiting
+        bookings.append(booking)
+        request.booking, request.refusal = booking, ""
+        rows.append((None, session.pk, participant.key, resident.pk, session.starts_at, session.status, queued_at))
+    if seats != session.seats_taken:
+        Session.objects.filter(pk=session.pk).update(seats_taken=seats)
+    # Without post_save (which would refresh the lists' cache under the locks): decide_booking_requests calls
+    # bookings_changed().
+    Booking.objects.bulk_create(bookings)
+    for request in requests:
+        request.decided_at = now
+    BookingRequest.objects.bulk_update(requests, ["decided_at", "booking", "refusal"])
+
+
+REFUSALS_SHOWN = datetime.timedelta(hours=1)
+
+
+def requests_to_show(resident, *, now: datetime.datetime) -> list[BookingRequest]:
+    """The resident's requests still pending (decided now if one waited more than a few seconds: the process deciding
+    it died) and those refused within the last hour, newest first, with their sessions and activities."""
+
+    def read() -> list[BookingRequest]:
+        return list(
+            BookingRequest.objects.filter(resident=resident, created_at__gte=now - REFUSALS_SHOWN)
+            .filter(Q(decided_at=None) | Q(booking=None))
+            .select_related("session__activity", "member")
+            .order_by("-pk")
+        )
+
+    shown = read()
+    stuck = {sent.session_id for sent in shown if sent.decided_at is None and sent.created_at < now - STUCK_AFTER}
+    for session_id in stuck:
+        decide_booking_requests(session_id=session_id)
+    return read() if stuck else shown
+
+
+STUCK_AFTER = datetime.timedelta(seconds=5)
+
+
+@every(datetime.timedelta(minutes=1))
+@task()
+def decide_waiting_requests() -> int:
+    """Requests left pending (the process deciding them died, or its transaction failed), decided; and requests older
+    than REQUESTS_KEPT deleted (their bookings stay). Returns how many were decided."""
+    decided = 0
+    sessions = (
+        BookingRequest.objects.filter(decided_at=None, created_at__lte=timezone.now() - STUCK_AFTER)
+        .values_list("session_id", flat=True)
+        .distinct()
+    )
+    for session_id in list(sessions):
+        try:
+            decided += len(decide_booking_requests(session_id=session_id))
+        except Exception:  # one session's failure must not hold up the others: its requests stay pending, and are logged
+            logger.exception("deciding the booking requests of session %s failed", session_id)
+    BookingRequest.objects.filter(created_at__lt=timezone.now() - REQUESTS_KEPT).delete()
+    return decided
+
+
 def _replayed(request_token: uuid.UUID | None, *, resident) -> list[Booking] | None:
     """The bookings a form with this token made before, if it did."""
     if request_token is None:
@@ -603,11 +857,7 @@ def _book(
         _check_community(activity=activity, resident=resident)
         _check_suspension(resident, now=now)
     _check_age(activity=activity, participant=participant, session=candidates[0], override=age_override)
-    consent_at = None
-    if participant.birth_year is not None and timezone.localdate().year - participant.birth_year < GUARDIAN_CONSENT_UNDER:
-        if not (guardian_consent or (member is not None and member.guardian_consent_at)):
-            raise BookingError(_("For a child under 14, please confirm that you are their guardian and consent."))
-        consent_at = now
+    consent_at = _guardian_consent_at(participant, member=member, guardian_consent=guardian_consent, now=now)
     with transaction.atomic():
         # The resident's row lock guards the household's own limits (one booking per participant and session, no
         # overlaps, places per household): nobody else waits for it.
@@ -626,6 +876,17 @@ def _book(
             age_override=age_override,
             guardian_consent_at=consent_at,
         )
+
+
+def _guardian_consent_at(
+    participant: Participant, *, member: HouseholdMember | None, guardian_consent: bool, now: datetime.datetime
+) -> datetime.datetime | None:
+    """When the guardian consented to a child's booking (now, or None for an adult); refused without consent."""
+    if participant.birth_year is None or timezone.localdate().year - participant.birth_year >= GUARDIAN_CONSENT_UNDER:
+        return None
+    if not (guardian_consent or (member is not None and member.guardian_consent_at)):
+        raise BookingError(_("For a child under 14, please confirm that you are their guardian and consent."))
+    return now
 
 
 def _place(

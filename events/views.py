@@ -54,15 +54,24 @@ def book(request: HttpRequest, session_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
         return _back_to_activity(session)
+    booked = {
+        "member": form.cleaned_data["participant"],
+        "guardian_consent": form.cleaned_data["guardian_consent"],
+        "request_token": form.cleaned_data["request_token"],
+    }
     try:
-        bookings = services.book_session(
-            session=session,
-            resident=request.user,
-            actor=request.user,
-            member=form.cleaned_data["participant"],
-            guardian_consent=form.cleaned_data["guardian_consent"],
-            request_token=form.cleaned_data["request_token"],
-        )
+        if services.takes_requests(session):  # decided with the others booking it now, usually before the answer
+            sent = services.request_booking(session=session, resident=request.user, **booked)
+            if sent.decided_at is None:
+                messages.info(
+                    request, _("Your booking is in the queue, in the order it arrived: the answer shows below in a moment.")
+                )
+                return redirect("events:my_bookings")
+            if sent.booking is None:
+                raise services.BookingError(sent.refusal)
+            bookings = [sent.booking]
+        else:
+            bookings = services.book_session(session=session, resident=request.user, actor=request.user, **booked)
     except (services.BookingError, PermissionDenied) as error:
         messages.error(request, str(error))
         return _back_to_activity(session)
@@ -121,10 +130,13 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     upcoming = [b for b in bookings if b.session.ends_at > now and b.status != Booking.Status.CANCELLED]
     past = [b for b in bookings if b not in upcoming][-30:][::-1]
     feed, _created = CalendarFeed.objects.get_or_create(resident=request.user)
+    requests = services.requests_to_show(request.user, now=now)
     return render(
         request,
         "events/my_bookings.html",
         {
+            "pending": [sent for sent in requests if sent.decided_at is None],
+            "refused": [sent for sent in requests if sent.decided_at is not None],
             "upcoming": [{"booking": b, "qr": _qr_svg(b) if b.status == Booking.Status.CONFIRMED else ""} for b in upcoming],
             "past": past,
             "suspension": services.suspension_of(request.user, now=now),

@@ -30,11 +30,17 @@ from .test_concurrency import residents, run_concurrently
 # those waiting, which gives a newcomer's place in the queue, the seat's UPDATE when there is one, the INSERT, which
 # marks the booking's follow-up pending). The follow-up (the UPDATE that clears the mark, the audit entry, the
 # message: 10 more) is a worker's, queued without a query. PostgreSQL adds one: the decision's transaction commits
-# without waiting for the disk (SET LOCAL). The page adds the Django session, the user and the session row (the
-# activity is kept per publish generation); a place in the queue needs no query after the decision. Before the
-# follow-up went to a worker: 26 and 25, and 29 for the request; before the path was shortened: 34 and 33, and 39.
+# without waiting for the disk (SET LOCAL). Before the follow-up went to a worker: 26 and 25; before the path was
+# shortened: 34 and 33.
 CONFIRMED, WAITING = 11, 10
-PAGE = 14
+# The page books a first-come session through a request decided with the others waiting (services.request_booking):
+# the Django session, the user and the session row (the activity is kept per publish generation); the request's
+# INSERT (in a savepoint: 3); the decision's transaction (2) with its savepoint (2), the pending requests with their
+# residents, the residents' row locks, the session's, the e-mail addresses, the suspensions, the households' bookings,
+# those waiting, the seat's UPDATE, the INSERT, the requests' UPDATE; then one look for requests still pending. Alone,
+# a request costs more than book_session's path (14 for the page); in a rush, most requests only add their INSERT
+# and one try of the lock, and one transaction decides up to 200 of them.
+PAGE = 21
 QUEUE_ONLY = override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}})
 UNDER_THE_LOCK = {"confirmed": ["SELECT", "SELECT", "UPDATE", "INSERT"], "waitlisted": ["SELECT", "SELECT", "INSERT"]}
 
