@@ -8,6 +8,7 @@ sessions through the page's `translation_key` (see `ActivityPage.sessions`).
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 import uuid
 from collections.abc import Callable
@@ -653,11 +654,11 @@ class BookingRequest(models.Model):
     resident = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     member = models.ForeignKey(HouseholdMember, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     guardian_consent = models.BooleanField(default=False)
-    request_token = models.UUIDField(null=True, blank=True, unique=True)
+    # The form's token, or a new one: the booking made carries it too (Booking.request_token), which links the two.
+    request_token = models.UUIDField(default=uuid.uuid4, unique=True)
     language = models.CharField(max_length=10)  # the page's: a refusal is written in it
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
-    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     refusal = models.TextField(blank=True)  # why no booking was made, when none was
 
     class Meta:
@@ -668,6 +669,13 @@ class BookingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} · {self.session_id}"
+
+    @functools.cached_property
+    def booking(self) -> Booking | None:
+        """The booking made, once decided and not refused (the deciding process sets it on the requests it decided)."""
+        if self.decided_at is None or self.refusal:
+            return None
+        return Booking.objects.filter(request_token=self.request_token).first()
 
 
 class CalendarFeed(models.Model):

@@ -39,7 +39,7 @@ def export(user) -> dict[str, Any]:
                 "activity": sent.session.activity.title,
                 "starts_at": timezone.localtime(sent.session.starts_at).isoformat(),
                 "sent_at": sent.created_at.isoformat(),
-                "booked": sent.booking_id is not None,
+                "booked": sent.decided_at is not None and not sent.refusal,
                 "refusal": sent.refusal,
             }
             for sent in BookingRequest.objects.filter(resident=user).select_related("session__activity").order_by("pk")

@@ -638,18 +638,18 @@ def request_booking(
                 resident=resident,
                 member=member,
                 guardian_consent=guardian_consent,
-                request_token=request_token,
+                request_token=request_token or uuid.uuid4(),
                 language=translation.get_language() or settings.LANGUAGE_CODE,
             )
     except IntegrityError:  # the same form twice (request_token): its first request, wherever it stands
-        request = BookingRequest.objects.filter(request_token=request_token).select_related("booking").first()
+        request = BookingRequest.objects.filter(request_token=request_token).first()
         if request is None or request.resident_id != resident.pk:
             raise BookingError(_("This form was already used. Please reload the page.")) from None
     decided = decide_booking_requests(session_id=session.pk)
     if request.pk in decided:
         return decided[request.pk]
     if request.decided_at is None:
-        request.refresh_from_db(fields=["decided_at", "booking", "refusal"])
+        request.refresh_from_db(fields=["decided_at", "refusal"])
     return request
 
 
@@ -688,7 +688,7 @@ def decide_booking_requests(*, session_id: int) -> dict[int, BookingRequest]:
                             request.booking = None
                             request.refusal = _("%(name)s already has a place or application for this session.") % {"name": name}
                         request.decided_at = timezone.now()
-                        request.save(update_fields=["decided_at", "booking", "refusal"])
+                        request.save(update_fields=["decided_at", "refusal"])
         decided.update((request.pk, request) for request in pending)
         if not BookingRequest.objects.filter(session_id=session_id, decided_at=None).exists():
             break  # (one statement, rather than a transaction trying the lock, in the usual case)
@@ -772,7 +772,14 @@ def _decide(session_id: int, requests: list[BookingRequest]) -> None:
     Booking.objects.bulk_create(bookings)
     for request in requests:
         request.decided_at = now
-    BookingRequest.objects.bulk_update(requests, ["decided_at", "booking", "refusal"])
+    # The bookings carry their requests' tokens: the booked ones need no more than the moment (one UPDATE); each
+    # refused one (rare in a rush) its reason.
+    BookingRequest.objects.filter(pk__in=[request.pk for request in requests if request.booking is not None]).update(
+        decided_at=now
+    )
+    for request in requests:
+        if request.booking is None:
+            BookingRequest.objects.filter(pk=request.pk).update(decided_at=now, refusal=request.refusal)
 
 
 REFUSALS_SHOWN = datetime.timedelta(hours=1)
@@ -785,7 +792,7 @@ def requests_to_show(resident, *, now: datetime.datetime) -> list[BookingRequest
     def read() -> list[BookingRequest]:
         return list(
             BookingRequest.objects.filter(resident=resident, created_at__gte=now - REFUSALS_SHOWN)
-            .filter(Q(decided_at=None) | Q(booking=None))
+            .filter(Q(decided_at=None) | ~Q(refusal=""))
             .select_related("session__activity", "member")
             .order_by("-pk")
         )
