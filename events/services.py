@@ -631,16 +631,20 @@ def request_booking(
     form (same request_token) returns its first request. Its rules are book_session's."""
     if session.pk >= 2**31:  # the decision's advisory lock takes the id as an int4
         raise BookingError(_("This session does not exist."))
+    fields = {
+        "session": session,
+        "resident": resident,
+        "member": member,
+        "guardian_consent": guardian_consent,
+        "request_token": request_token or uuid.uuid4(),
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+    }
     try:
-        with transaction.atomic():
-            request = BookingRequest.objects.create(
-                session=session,
-                resident=resident,
-                member=member,
-                guardian_consent=guardian_consent,
-                request_token=request_token or uuid.uuid4(),
-                language=translation.get_language() or settings.LANGUAGE_CODE,
-            )
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: a replay must not break the caller's transaction
+                request = BookingRequest.objects.create(**fields)
+        else:
+            request = BookingRequest.objects.create(**fields)  # committed by itself: one statement
     except IntegrityError:  # the same form twice (request_token): its first request, wherever it stands
         request = BookingRequest.objects.filter(request_token=request_token).first()
         if request is None or request.resident_id != resident.pk:
@@ -660,35 +664,7 @@ def decide_booking_requests(*, session_id: int) -> dict[int, BookingRequest]:
     for pending requests again after each commit, and they had committed theirs before trying). On SQLite every
     transaction writes alone (IMMEDIATE)."""
     decided: dict[int, BookingRequest] = {}
-    while True:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_REQUESTS_LOCK, session_id])
-                    if not cursor.fetchone()[0]:
-                        break
-            pending = list(
-                BookingRequest.objects.filter(session_id=session_id, decided_at=None)
-                .select_related("resident__profile", "member")
-                .order_by("pk")[:REQUESTS_AT_ONCE]
-            )
-            if not pending:
-                break
-            try:
-                with transaction.atomic():
-                    _decide(session_id, pending)
-            except IntegrityError:  # a participant booked meanwhile by staff or the API: one by one, to tell whom
-                for request in pending:
-                    try:
-                        with transaction.atomic():
-                            _decide(session_id, [request])
-                    except IntegrityError:
-                        with translation.override(request.language):
-                            name = participant_for(resident=request.resident, member=request.member).name
-                            request.booking = None
-                            request.refusal = _("%(name)s already has a place or application for this session.") % {"name": name}
-                        request.decided_at = timezone.now()
-                        request.save(update_fields=["decided_at", "refusal"])
+    while (pending := _decide_next(session_id)) is not None:
         decided.update((request.pk, request) for request in pending)
         if not BookingRequest.objects.filter(session_id=session_id, decided_at=None).exists():
             break  # (one statement, rather than a transaction trying the lock, in the usual case)
@@ -696,6 +672,57 @@ def decide_booking_requests(*, session_id: int) -> dict[int, BookingRequest]:
         bookings_changed()
         queue_follow_up()
     return decided
+
+
+def _decide_next(session_id: int) -> list[BookingRequest] | None:
+    """The next pending requests decided, in one transaction; None when another process is deciding or none is left."""
+    try:
+        with transaction.atomic():
+            if not _lead(session_id):
+                return None
+            pending = _pending(session_id)
+            if pending:
+                _decide(session_id, pending)
+            return pending or None
+    except IntegrityError:  # a participant booked meanwhile by staff or the API: one by one, to tell whom
+        return _decide_one_by_one(session_id)
+
+
+def _decide_one_by_one(session_id: int) -> list[BookingRequest] | None:
+    with transaction.atomic():
+        if not _lead(session_id):
+            return None
+        pending = _pending(session_id)
+        for request in pending:
+            try:
+                with transaction.atomic():
+                    _decide(session_id, [request])
+            except IntegrityError:
+                with translation.override(request.language):
+                    name = participant_for(resident=request.resident, member=request.member).name
+                    request.booking = None
+                    request.refusal = _("%(name)s already has a place or application for this session.") % {"name": name}
+                request.decided_at = timezone.now()
+                request.save(update_fields=["decided_at", "refusal"])
+        return pending or None
+
+
+def _lead(session_id: int) -> bool:
+    """Whether this transaction may decide the session's requests (PostgreSQL: nobody else is; SQLite: always, as
+    its transactions write one at a time)."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_REQUESTS_LOCK, session_id])
+        return cursor.fetchone()[0]
+
+
+def _pending(session_id: int) -> list[BookingRequest]:
+    return list(
+        BookingRequest.objects.filter(session_id=session_id, decided_at=None)
+        .select_related("resident__profile", "member")
+        .order_by("pk")[:REQUESTS_AT_ONCE]
+    )
 
 
 def _decide(session_id: int, requests: list[BookingRequest]) -> None:
