@@ -7,14 +7,17 @@
    verified residents logged in (session rows made directly, as a login would) and one
    30-seat session. Each resident first opens the activity page (their CSRF token and the
    form's request token), then all 500 POST the booking form at once, from 500 threads
-   with their own cookies. Printed, each with its goal (exit status 1 when one is missed):
-   bookings per second (>= 150), p95 latency (< 2 s), overbooking (none: confirmed <= seats,
-   seats taken = confirmed), every resident booked once (30 confirmed, 470 waiting), the
-   waiting list in the order of arrival and no server error. Arrival is the moment a booking
-   reached the seat decision under the session's row lock (services._place): the booking keeps
-   it as queued_at, and its id comes from the database's sequence in the same locked step, so
-   the order residents see (queued_at) must equal the order of the ids, with no ties and the
-   seats with the first 30. Also printed: the server's CPU time per booking (gunicorn workers
+   with their own cookies. A resident knows the outcome once the answer has come and the booking
+   has been decided (a booking request may be answered while another request's transaction decides
+   it: services.decide_booking_requests): the later of the two counts, the decision's moment being
+   the booking's queued_at. Printed, each with its goal (exit status 1 when one is missed):
+   bookings decided per second (>= 150), p95 until answered and decided (< 2 s), overbooking
+   (none: confirmed <= seats, seats taken = confirmed), every resident booked once (30 confirmed, 470 waiting), the
+   waiting list in the order of arrival and no server error. Arrival is the moment a booking's
+   request was recorded, as the decisions see it: they take the requests in that order, stamp
+   each booking's queued_at (strictly increasing, under the session's row lock) and insert it, so
+   the order residents see (queued_at) must equal the order of the bookings' ids, with no ties and
+   the seats with the first 30. Also printed: the server's CPU time per booking (gunicorn workers
    and PostgreSQL backends, /proc) and the pace of the seat decisions (queued_at to queued_at).
 2. The activity list and its calendars with 1,000 activities and 10,000 sessions: req/s
    and p95 of the list, week and month pages from the anonymous page cache and uncached
@@ -272,6 +275,7 @@ def rush(port: int, session_id: int, page_path: str, session_keys: list[str], cp
     latencies = [0.0] * len(clients)
     statuses = [0] * len(clients)
     ends = [0.0] * len(clients)
+    sent_at = [0.0] * len(clients)  # wall clock, as the server stamps its decisions
 
     def post(slot: int) -> None:
         book_path, fields = forms[slot]
@@ -280,6 +284,7 @@ def rush(port: int, session_id: int, page_path: str, session_keys: list[str], cp
         client.connection.close()  # a fresh connection: the server has closed idle keep-alive ones
         client.connection = http.client.HTTPConnection(HOST, port, timeout=POST_TIMEOUT)
         barrier.wait()
+        sent_at[slot] = time.time()
         started = time.perf_counter()
         try:
             statuses[slot] = client.request("POST", book_path, body, retry=False).status
@@ -304,8 +309,10 @@ def rush(port: int, session_id: int, page_path: str, session_keys: list[str], cp
     ordered = sorted(latencies)
     return {
         "seconds": seconds,
-        "per_second": len(clients) / seconds,
         "cpu_ms": cpu_ms,
+        "latencies_ms": latencies,
+        "sent_at": sent_at,
+        "answered_at": [sent + latency / 1000 for sent, latency in zip(sent_at, latencies, strict=True)],
         "p50_ms": ordered[len(ordered) // 2],
         "p95_ms": ordered[int(len(ordered) * 0.95) - 1],
         "redirects": sum(1 for status in statuses if status == 302),
@@ -342,6 +349,15 @@ def rush_outcome(database_url: str, session_id: int) -> dict:
             " AS arrived FROM events_booking WHERE session_id = %s ORDER BY id",
             (session_id,),
         ).fetchall()
+        # When each resident's booking was decided (queued_at is stamped by the decision), by their slot (rushNNN).
+        decided_at = {
+            int(username[4:]): at.timestamp()
+            for username, at in connection.execute(
+                "SELECT u.username, b.queued_at FROM events_booking b JOIN auth_user u ON u.id = b.resident_id"
+                " WHERE b.session_id = %s",
+                (session_id,),
+            ).fetchall()
+        }
     out_of_order = sum(1 for _status, _at, shown, arrived in arrivals if shown != arrived)
     ties = len(arrivals) - len({at for _status, at, _shown, _arrived in arrivals})
     late_seats = sum(1 for status, _at, _shown, arrived in arrivals if status == "confirmed" and arrived > capacity)
@@ -356,6 +372,7 @@ def rush_outcome(database_url: str, session_id: int) -> dict:
         "capacity": capacity,
         "in_order": out_of_order == 0 and ties == 0 and late_seats == 0,
         "order_figure": f"{out_of_order} out of order, {ties} ties, {late_seats} late seats",
+        "decided_at": decided_at,
         "decisions_seconds": (times[-1] - times[0]).total_seconds() if times else 0.0,
         "gap_p50_ms": gaps[len(gaps) // 2] if gaps else 0.0,
     }
@@ -372,10 +389,20 @@ def print_rush(figures: dict, outcome: dict) -> bool:
         print(f"  {what:<34} {value:>22}   goal {goal:<28} {'met' if met else 'MISSED'}")
         return met
 
+    # A resident knows the outcome once the answer has come and the booking is decided (a booking request may be
+    # answered while another resident's request is deciding it): the later of the two counts.
+    decided = outcome["decided_at"]
+    known = [max(answered, decided.get(slot, float("inf"))) for slot, answered in enumerate(figures["answered_at"])]
+    start = min(figures["sent_at"])
+    waits = sorted((at - sent) * 1000 for at, sent in zip(known, figures["sent_at"], strict=True))
+    seconds = max(known) - start
+    per_second = len(known) / seconds
+    p95_ms = waits[int(len(waits) * 0.95) - 1]
+    late = sum(1 for slot, answered in enumerate(figures["answered_at"]) if decided.get(slot, float("inf")) > answered)
     print(f"\nBooking rush: {RESIDENTS} residents POST at once for a {SEATS}-seat session")
     print(
-        f"  ({RESIDENTS} in {figures['seconds']:.1f} s, p50 {figures['p50_ms']:.0f} ms; answers: "
-        f"{figures['redirects']} redirects, {figures['other']} other)"
+        f"  (all known in {seconds:.1f} s; answers: p50 {figures['p50_ms']:.0f} ms, p95 {figures['p95_ms']:.0f} ms, "
+        f"{figures['redirects']} redirects, {figures['other']} other; {late} decided after their answer)"
     )
     print(
         f"  server CPU per booking (gunicorn workers and PostgreSQL): {figures['cpu_ms']:.1f} ms, "
@@ -387,13 +414,8 @@ def print_rush(figures: dict, outcome: dict) -> bool:
         f"median {outcome['gap_p50_ms']:.1f} ms from one to the next"
     )
     results = [
-        line(
-            "bookings per second",
-            f"{figures['per_second']:.0f}",
-            f">= {GOAL_PER_SECOND}",
-            figures["per_second"] >= GOAL_PER_SECOND,
-        ),
-        line("p95 latency", f"{figures['p95_ms']:.0f} ms", f"< {GOAL_P95_MS} ms", figures["p95_ms"] < GOAL_P95_MS),
+        line("bookings per second (decided)", f"{per_second:.0f}", f">= {GOAL_PER_SECOND}", per_second >= GOAL_PER_SECOND),
+        line("p95 until answered and decided", f"{p95_ms:.0f} ms", f"< {GOAL_P95_MS} ms", p95_ms < GOAL_P95_MS),
         line(
             "overbooking (confirmed - seats)",
             f"{max(outcome['confirmed'] - outcome['capacity'], 0)} ({outcome['confirmed']} confirmed, seats {seats}/{outcome['capacity']})",

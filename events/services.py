@@ -627,8 +627,8 @@ def request_booking(
 ) -> BookingRequest:
     """A resident's booking of a first-come session for themselves or a household member, as a request decided with
     the others waiting for the session (decide_booking_requests), usually before this returns: by this request
-    itself, or by another one deciding at that moment, when it may still be pending (decided_at is None). A replayed
-    form (same request_token) returns its first request. Its rules are book_session's."""
+    itself, or else by another one deciding at that moment, when it is returned pending (decided_at is None). A
+    replayed form (same request_token) returns its first request. Its rules are book_session's."""
     if session.pk >= 2**31:  # the decision's advisory lock takes the id as an int4
         raise BookingError(_("This session does not exist."))
     fields = {
@@ -650,11 +650,8 @@ def request_booking(
         if request is None or request.resident_id != resident.pk:
             raise BookingError(_("This form was already used. Please reload the page.")) from None
     decided = decide_booking_requests(session_id=session.pk)
-    if request.pk in decided:
-        return decided[request.pk]
-    if request.decided_at is None:
-        request.refresh_from_db(fields=["decided_at", "refusal"])
-    return request
+    # Not decided here: another request's transaction is deciding it now (or decided it, for a replayed form).
+    return decided.get(request.pk, request)
 
 
 def decide_booking_requests(*, session_id: int) -> dict[int, BookingRequest]:
