@@ -41,7 +41,7 @@ from home.i18n import label
 from home.models import verified_phone
 from home.scope import for_user
 from home.services import VERIFY_FIRST, is_verified_resident
-from plumbing.middleware import shared_part
+from plumbing.middleware import LocalCopies, shared_part
 from plumbing.periodic import every
 from points import services as points
 
@@ -57,6 +57,7 @@ from .models import (
     Kind,
     Session,
     bookings_changed,
+    sessions_generation,
 )
 
 User = get_user_model()
@@ -303,6 +304,27 @@ def kept_activity(activity_id: int) -> ActivityPage | None:
         lambda: ActivityPage.objects.select_related("community").filter(pk=activity_id).first(),
     )
     return copy.copy(kept) if kept is not None else None
+
+
+_kept_sessions = LocalCopies(5000)
+SESSION_KEPT_SECONDS = 60
+
+
+def kept_session(session_id: int) -> Session | None:
+    """A session with its activity as kept in this process per sessions generation (a session saved or deleted starts
+    a new one) and publish generation (kept_activity), for the checks before a booking's decision; a copy of its own to
+    each caller. Its seats may be a moment old (a seat taken changes them by an UPDATE, without a new generation): the
+    decision reads the session again under its row lock."""
+    current = sessions_generation()
+    kept = _kept_sessions.get(session_id, current)
+    if kept is None:
+        kept = Session.objects.filter(pk=session_id).first()
+        if kept is None:
+            return None
+        _kept_sessions.put(session_id, current, kept, SESSION_KEPT_SECONDS)
+    session = copy.copy(kept)
+    session.activity = kept_activity(session.activity_id)
+    return session
 
 
 def _visible_to(*, activity: ActivityPage, user) -> bool:

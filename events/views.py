@@ -43,9 +43,7 @@ def _back_to_activity(session: Session | None):
 @login_required
 @require_POST
 def book(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = Session.objects.filter(pk=session_id).first()
-    if session is not None:
-        session.activity = services.kept_activity(session.activity_id)
+    session = services.kept_session(session_id)
     if session is None or not services.is_visible_to(activity=session.activity, user=request.user):
         # A draft or private activity's sessions are as absent as ids that were never used.
         messages.error(request, _("This session does not exist."))

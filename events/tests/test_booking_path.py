@@ -34,14 +34,14 @@ from .test_concurrency import residents, run_concurrently
 # shortened: 34 and 33.
 CONFIRMED, WAITING = 11, 10
 # The page books a first-come session through a request decided with the others waiting (services.request_booking):
-# the Django session, the user and the session row (the activity is kept per publish generation); the request's
+# the Django session and the user (the session row and its activity are kept per generation); the request's
 # INSERT (in a savepoint here: 3; alone outside a transaction); the decision's transaction (2: a savepoint here), the
 # pending requests with their residents, the residents' row locks, the session's, the e-mail addresses, the
 # suspensions, the households' bookings, those waiting, the seat's UPDATE, the INSERT, the requests' UPDATE; then one
 # look for requests still pending. PostgreSQL adds the try of the advisory lock. Alone, a request costs more than
 # book_session's path (14 for the page); in a rush, most requests only add their INSERT and one try of the lock, and
 # one transaction decides up to 200 of them.
-PAGE = 19
+PAGE = 18
 QUEUE_ONLY = override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}})
 UNDER_THE_LOCK = {"confirmed": ["SELECT", "SELECT", "UPDATE", "INSERT"], "waitlisted": ["SELECT", "SELECT", "INSERT"]}
 

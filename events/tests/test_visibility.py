@@ -203,3 +203,20 @@ def test_an_activity_changed_or_unpublished_is_read_afresh_by_the_next_booking(c
     activity.unpublish()
     assert said(book_through_the_page(client, session, make_resident()), "does not exist", "不存在")
     assert Booking.objects.filter(session=session).count() == 2
+
+
+def test_a_session_cancelled_or_moved_is_read_afresh_by_the_next_booking(client, site_pages, make_resident, staff):
+    """The view keeps sessions per sessions generation: cancelling or saving one starts a new generation."""
+    session = make_session(capacity=5)
+    assert said(book_through_the_page(client, session, make_resident()), "Booked", "预约成功")  # kept now
+
+    session.starts_at -= datetime.timedelta(days=30)  # moved into the past: over before it could be booked
+    session.ends_at -= datetime.timedelta(days=30)
+    session.save()
+    assert said(book_through_the_page(client, session, make_resident()), "already started", "已经开始")
+
+    later = make_session(capacity=5, title="另一课", slug="other")
+    assert said(book_through_the_page(client, later, make_resident()), "Booked", "预约成功")
+    services.cancel_session(session=Session.objects.get(pk=later.pk), actor=staff, reason="老师生病")
+    assert said(book_through_the_page(client, later, make_resident()), "cancelled", "取消")
+    assert Booking.objects.filter(session=later, status="confirmed").count() == 0
