@@ -31,3 +31,7 @@ def close_ended_sessions() -> int:
 # The follow-up of bookings once their seat is decided: defined where bookings queue it (services.queue_follow_up),
 # and registered with the scheduler there (every minute, for any task lost).
 follow_up_bookings = services.follow_up_task
+
+# Booking requests left pending (the process deciding them died) decided, and week-old ones deleted: defined with the
+# requests (services.decide_booking_requests), registered with the scheduler there (every minute).
+decide_booking_requests = services.decide_waiting_requests

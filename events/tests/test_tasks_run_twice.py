@@ -53,3 +53,21 @@ def test_closing_ended_sessions_twice_records_no_shows_once(site_pages, make_res
 
     assert run_twice(tasks.close_ended_sessions, on_commit=django_capture_on_commit_callbacks) == (2, 0, 0, [])
     assert Booking.objects.filter(session=session, status=Booking.Status.NO_SHOW).count() == 2
+
+
+def test_stuck_booking_requests_run_twice_are_decided_once(site_pages, make_resident, django_capture_on_commit_callbacks):
+    from events.models import BookingRequest
+
+    session = factories.SessionFactory(capacity=1)
+    for person in (make_resident(), make_resident()):
+        BookingRequest.objects.create(session=session, resident=person, language="en")
+    BookingRequest.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=1))
+    mail.outbox.clear()
+
+    first, second, sent, changed = run_twice(tasks.decide_booking_requests, on_commit=django_capture_on_commit_callbacks)
+
+    assert (first, second, sent, changed) == (2, 0, 0, [])
+    assert list(Booking.objects.filter(session=session).values_list("status", flat=True).order_by("queued_at")) == [
+        "confirmed",
+        "waitlisted",
+    ]
