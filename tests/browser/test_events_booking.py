@@ -3,6 +3,7 @@ the next on the waiting list is promoted and e-mailed; a draw publishes its seed
 Every resident-facing events page passes an axe scan in both languages."""
 
 import datetime
+import os
 
 import pytest
 from django.conf import settings
@@ -206,3 +207,35 @@ def test_events_pages_have_no_serious_violations(portal, classes, phone, scan):
         phone.goto(f"{base}{path}")
         found[f"{path} (logged in)"] = scan(phone)
     assert {path: problems for path, problems in found.items() if problems} == {}
+
+
+def test_my_bookings_shows_requests_in_the_queue_and_refusals_on_a_small_phone(portal, classes, phone, scan):
+    """A booking answered while another request is deciding it shows as in the queue, and one refused says why: in
+    both languages, on a 320 px phone, with large text too, nothing sideways and nothing axe calls serious."""
+    from events.models import BookingRequest
+
+    index, page, session = classes
+    base = portal.url
+    person = resident("queued@example.com")
+    BookingRequest.objects.create(session=session, resident=person, language="zh-hans")
+    other = event_factories.SessionFactory(activity=page, capacity=1, starts_at=event_factories.in_days(6, hour=15))
+    BookingRequest.objects.create(
+        session=other, resident=person, language="en", decided_at=timezone.now(), refusal="This session has been cancelled."
+    )
+    log_in(phone, person, base)
+    phone.set_viewport_size({"width": 320, "height": 640})
+    shots = os.environ.get("LINLI_SCREENSHOTS")
+    problems = {}
+    for language, waiting in (("zh-hans", "排队中"), ("en", "In the queue")):
+        for large in (False, True):
+            phone.context.add_cookies([{"name": "linli_text", "value": "large" if large else "normal", "url": base}])
+            phone.goto(f"{base}/{language}/me/bookings/")
+            requests = phone.locator("section[aria-labelledby=requests-heading]")
+            expect(requests).to_contain_text(waiting)
+            expect(requests).to_contain_text("This session has been cancelled.")
+            expect(requests.get_by_role("link", name="查看结果" if language == "zh-hans" else "Show the answer")).to_be_visible()
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 320, (language, large)
+            problems[(language, large)] = scan(phone)
+            if shots:
+                phone.screenshot(path=f"{shots}/my-bookings-queue-{language}{'-large' if large else ''}.png", full_page=True)
+    assert {key: found for key, found in problems.items() if found} == {}
