@@ -218,8 +218,10 @@ def suspensions_of(resident_ids, *, now: datetime.datetime | None = None) -> dic
     no_shows = {session_id for _resident, status, session_id, _late, _at in offences if status == Booking.Status.NO_SHOW}
     ended = dict(Session.objects.filter(pk__in=no_shows, ends_at__gte=since).values_list("pk", "ends_at")) if no_shows else {}
     times: dict[int, list[datetime.datetime]] = {}
+    missed: set[tuple[int, int]] = set()  # a household's no-shows at one session count once
     for resident_id, status, session_id, late, cancelled in offences:
-        if status == Booking.Status.NO_SHOW and session_id in ended:
+        if status == Booking.Status.NO_SHOW and session_id in ended and (resident_id, session_id) not in missed:
+            missed.add((resident_id, session_id))
             times.setdefault(resident_id, []).append(ended[session_id])
         if late and cancelled is not None and cancelled >= since:
             times.setdefault(resident_id, []).append(cancelled)
@@ -247,7 +249,18 @@ def _suspension(times: list[datetime.datetime], *, policy: BookingPolicy, now: d
 
 
 def _lock_resident(resident) -> None:
-    list(User.objects.select_for_update().filter(pk=resident.pk).values_list("pk", flat=True))
+    _lock_residents([resident.pk])
+
+
+def _lock_residents(resident_ids) -> None:
+    """The residents' row locks, in id order, that guard their households' own rules (FOR NO KEY UPDATE: rows
+    referring to them, their booking requests among them, are written meanwhile)."""
+    list(
+        User.objects.select_for_update(no_key=True)
+        .filter(pk__in=sorted(resident_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _lock_sessions(sessions: Iterable[Session]) -> list[Session]:
@@ -752,7 +765,7 @@ def _decide(session_id: int, requests: list[BookingRequest]) -> None:
     from allauth.account.models import EmailAddress
 
     resident_ids = sorted({request.resident_id for request in requests})
-    list(User.objects.select_for_update().filter(pk__in=resident_ids).order_by("pk").values_list("pk", flat=True))
+    _lock_residents(resident_ids)
     (session,) = _lock_sessions([Session(pk=session_id)])
     activity = kept_activity(session.activity_id) or ActivityPage.objects.get(pk=session.activity_id)
     session.activity = activity

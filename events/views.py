@@ -44,7 +44,7 @@ def _back_to_activity(session: Session | None):
 @require_POST
 def book(request: HttpRequest, session_id: int) -> HttpResponse:
     session = services.kept_session(session_id)
-    if session is None or not services.is_visible_to(activity=session.activity, user=request.user):
+    if session is None or session.activity is None or not services.is_visible_to(activity=session.activity, user=request.user):
         # A draft or private activity's sessions are as absent as ids that were never used.
         messages.error(request, _("This session does not exist."))
         return redirect("events:my_bookings")

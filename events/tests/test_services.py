@@ -485,3 +485,31 @@ def test_only_staff_add_sessions(site_pages, resident, staff):
     with pytest.raises(PermissionDenied):
         services.create_sessions(activity=street_wide, planned=planned, capacity=5, actor=resident)
     assert len(services.create_sessions(activity=street_wide, planned=planned, capacity=5, actor=staff)) == len(planned)
+
+
+def test_suspensions_of_many_residents_match_each_ones_own(site_pages, make_resident):
+    """The suspensions the booking requests read for a whole batch are each resident's suspension_of; a household's
+    two no-shows at one session count once, as for one resident."""
+    policy = BookingPolicy.load()
+    policy.no_show_limit, policy.period_days, policy.suspension_days = 2, 30, 14
+    policy.save()
+    twice, once_with_child, clean = make_resident(), make_resident(), make_resident()
+    for day in (5, 3):
+        past = factories.SessionFactory(
+            activity=factories.activity(title=f"p{day}", slug=f"p{day}"),
+            starts_at=timezone.now() - datetime.timedelta(days=day, hours=2),
+            ends_at=timezone.now() - datetime.timedelta(days=day),
+        )
+        Booking.objects.create(
+            session=past, resident=twice, participant_key=f"u{twice.pk}", participant_name="x", status="no_show"
+        )
+    for key in (f"u{once_with_child.pk}", "m999"):
+        Booking.objects.create(
+            session=past, resident=once_with_child, participant_key=key, participant_name="x", status="no_show"
+        )
+
+    together = services.suspensions_of([twice.pk, once_with_child.pk, clean.pk])
+
+    assert set(together) == {twice.pk}
+    assert together[twice.pk] == services.suspension_of(twice)
+    assert services.suspension_of(once_with_child) is None and services.suspension_of(clean) is None
