@@ -188,9 +188,10 @@ def fill_ledger(connection, entries: int, *, community_id: int, reader_id: int) 
         )
         cursor.execute(
             """
-            INSERT INTO home_residentprofile (user_id, display_name, mobile, community_id, building_unit, preferred_language,
-                large_text, privacy_notice_version, created_at)
-            SELECT id, '邻居' || id, '', %s, '', 'zh-hans', false, '', %s FROM auth_user WHERE username LIKE 'bench-reader-%%'
+            INSERT INTO home_residentprofile (user_id, display_name, mobile, mobile_verified, wechat_openid, community_id,
+                building_unit, preferred_language, large_text, privacy_notice_version, created_at)
+            SELECT id, '邻居' || id, '', false, '', %s, '', 'zh-hans', false, '', %s
+            FROM auth_user WHERE username LIKE 'bench-reader-%%'
             """,
             [community_id, now],
         )
