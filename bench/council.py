@@ -401,7 +401,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         if use_redis:
-            bench.run([str(bench.PYTHON), "-c", events_bench.FLUSH_REDIS], env, log)
+            bench.run([str(bench.PYTHON), "-c", events_bench.FLUSH_REDIS % bench.REDIS_DB], env, log)
         print(f"bench council: {database} (migrate, a council of {MEMBERS}, a session with {ITEMS} items)", flush=True)
         bench.run([str(bench.PYTHON), "manage.py", "migrate", "--noinput", "-v0"], env, log)
         bench.run([str(bench.PYTHON), str(Path(__file__).resolve()), "setup", str(workdir)], env, log)
