@@ -471,10 +471,6 @@ def _check_household_rows(rows: list[tuple], *, session: Session, activity: Acti
         )
 
 
-def _check_suspension(resident, *, now: datetime.datetime) -> None:
-    _refuse_if_suspended(suspension_of(resident, now=now))
-
-
 def _refuse_if_suspended(suspension: Suspension | None) -> None:
     if suspension is not None:
         raise BookingError(
@@ -788,11 +784,15 @@ def _decide(session_id: int, requests: list[BookingRequest]) -> None:
                 _check_visible(activity=activity, user=resident, acting_for_resident=False)
                 _check_bookable(session=session, activity=activity, now=now)
                 participant = participant_for(resident=resident, member=request.member)
-                _check_community(activity=activity, resident=resident)
-                _refuse_if_suspended(suspensions.get(resident.pk))
-                _check_age(activity=activity, participant=participant, session=session, override=False)
-                consent_at = _guardian_consent_at(
-                    participant, member=request.member, guardian_consent=request.guardian_consent, now=now
+                consent_at = _check_participant(
+                    activity=activity,
+                    session=session,
+                    resident=resident,
+                    participant=participant,
+                    member=request.member,
+                    guardian_consent=request.guardian_consent,
+                    suspension=suspensions.get(resident.pk),
+                    now=now,
                 )
                 _check_household_rows(rows, session=session, activity=activity, resident=resident, participant=participant)
         except BookingError as error:
@@ -919,11 +919,18 @@ def _book(
     participant = participant_for(resident=resident, member=member)
     for each in candidates:
         _check_bookable(session=each, activity=activity, now=now)
-    if not acting_for_resident:
-        _check_community(activity=activity, resident=resident)
-        _check_suspension(resident, now=now)
-    _check_age(activity=activity, participant=participant, session=candidates[0], override=age_override)
-    consent_at = _guardian_consent_at(participant, member=member, guardian_consent=guardian_consent, now=now)
+    consent_at = _check_participant(
+        activity=activity,
+        session=candidates[0],
+        resident=resident,
+        participant=participant,
+        member=member,
+        guardian_consent=guardian_consent,
+        suspension=None if acting_for_resident else suspension_of(resident, now=now),
+        now=now,
+        acting_for_resident=acting_for_resident,
+        age_override=age_override,
+    )
     with transaction.atomic():
         # The resident's row lock guards the household's own limits (one booking per participant and session, no
         # overlaps, places per household): nobody else waits for it.
@@ -942,6 +949,29 @@ def _book(
             age_override=age_override,
             guardian_consent_at=consent_at,
         )
+
+
+def _check_participant(
+    *,
+    activity: ActivityPage,
+    session: Session,
+    resident,
+    participant: Participant,
+    member: HouseholdMember | None,
+    guardian_consent: bool,
+    suspension: Suspension | None,
+    now: datetime.datetime,
+    acting_for_resident: bool = False,
+    age_override: bool = False,
+) -> datetime.datetime | None:
+    """Who may take the place, the same for a booking (book_session) and a booking request (decide_booking_requests):
+    the activity's community and the resident's suspension (staff booking for someone vouch for both), the age band,
+    a guardian's consent for a child; when that consent was given."""
+    if not acting_for_resident:
+        _check_community(activity=activity, resident=resident)
+        _refuse_if_suspended(suspension)
+    _check_age(activity=activity, participant=participant, session=session, override=age_override)
+    return _guardian_consent_at(participant, member=member, guardian_consent=guardian_consent, now=now)
 
 
 def _guardian_consent_at(
